@@ -1,0 +1,86 @@
+"""mediation: booking linguistic-cultural mediators for schools."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from .config import DefaultConfig
+
+#: Top-level folders that sit beside the package (see README, "Layout").
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the application.
+
+    Configuration is layered: :class:`~mediation.config.DefaultConfig`, then
+    ``instance/config.py``, then ``MEDIATION_*`` environment variables, then
+    ``test_config`` (tests only).
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("MEDIATION")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "mediation.sqlite"
+        )
+    app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
+
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_templates(app)
+    configure_errors(app)
+    configure_cli(app)
+    return app
+
+
+def configure_extensions(app: Flask) -> None:
+    from . import database
+    from .auth.session import configure_login
+    from .extensions import babel, csrf, db, mail, migrate
+    from .i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    database.configure_engine_events()
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    csrf.init_app(app)
+    mail.init_app(app)
+    configure_login(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+
+
+def configure_templates(app: Flask) -> None:
+    from .templating import register_template_helpers
+
+    register_template_helpers(app)
+
+
+def configure_errors(app: Flask) -> None:
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from .cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,1 @@
+"""Accounts: logging in and out, invitations and password resets."""

@@ -1,0 +1,166 @@
+"""Reads for the home pages, scoped to the user; a fixed number of queries each."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import (
+    Ambito,
+    Assignment,
+    AssignmentState,
+    LogState,
+    MediationRequest,
+    MediatorProfile,
+    Project,
+    RequestState,
+    School,
+    SessionLog,
+    User,
+    utcnow,
+)
+from ..scoping import scoped, visible
+
+RECENT = 10
+
+
+def _request_loaders():
+    return (
+        joinedload(MediationRequest.type),
+        joinedload(MediationRequest.language),
+        joinedload(MediationRequest.school),
+        selectinload(MediationRequest.slots),
+    )
+
+
+def state_counts(user: User) -> dict[RequestState, int]:
+    """Number of requests in each state that the user can see."""
+    rows = db.session.execute(
+        sa.select(MediationRequest.state, sa.func.count())
+        .where(visible(MediationRequest, user))
+        .group_by(MediationRequest.state)
+    ).all()
+    counts = dict.fromkeys(RequestState, 0)
+    counts.update({state: count for state, count in rows})
+    return counts
+
+
+def recent_requests(user: User, *states: RequestState, oldest_first: bool = False):
+    stmt = scoped(MediationRequest, user).options(*_request_loaders())
+    if states:
+        stmt = stmt.where(MediationRequest.state.in_(states))
+    created = MediationRequest.created_dt
+    order = created.asc() if oldest_first else created.desc()
+    return db.session.scalars(stmt.order_by(order, MediationRequest.id).limit(RECENT)).all()
+
+
+def upcoming_assignments(user: User, *states: AssignmentState):
+    """The user's next assignments (meetings from now on, translations not yet due)."""
+    now = utcnow()
+    stmt = (
+        scoped(Assignment, user)
+        .where(Assignment.state.in_(states))
+        .where(sa.or_(Assignment.end_dt >= now, Assignment.deadline_dt >= now))
+        .options(
+            joinedload(Assignment.request).options(
+                joinedload(MediationRequest.type),
+                joinedload(MediationRequest.language),
+                joinedload(MediationRequest.school),
+                joinedload(MediationRequest.site),
+                joinedload(MediationRequest.pupil_case),
+            ),
+            joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
+        )
+        .order_by(sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt), Assignment.id)
+        .limit(RECENT)
+    )
+    return db.session.scalars(stmt).all()
+
+
+def sessions_to_log(user: User) -> int:
+    """Accepted assignments whose meeting has started and has no log yet."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Assignment)
+        .where(visible(Assignment, user))
+        .where(Assignment.state == AssignmentState.accepted)
+        .where(Assignment.start_dt <= utcnow())
+        .where(~sa.exists().where(SessionLog.assignment_id == Assignment.id))
+    )
+
+
+def logs_awaiting_approval(user: User) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(SessionLog)
+        .where(visible(SessionLog, user))
+        .where(SessionLog.state == LogState.submitted)
+    )
+
+
+def current_projects():
+    """Projects whose (extended) period includes today, newest first."""
+    today = utcnow().date()
+    projects = db.session.scalars(
+        sa.select(Project)
+        .options(selectinload(Project.extensions), selectinload(Project.budget_lines))
+        .order_by(Project.start_date.desc())
+    ).all()
+    return [p for p in projects if p.covers(today)], projects
+
+
+def school_home(user: User) -> dict:
+    return {
+        "counts": state_counts(user),
+        "upcoming": upcoming_assignments(user, AssignmentState.accepted),
+        "recent": recent_requests(user),
+    }
+
+
+def mediator_home(user: User) -> dict:
+    return {
+        "offers": upcoming_assignments(user, AssignmentState.offered),
+        "upcoming": upcoming_assignments(user, AssignmentState.accepted),
+        "to_log": sessions_to_log(user),
+    }
+
+
+def coordinator_home(user: User) -> dict:
+    return {
+        "counts": state_counts(user),
+        "waiting": recent_requests(user, RequestState.open, oldest_first=True),
+        "to_approve": logs_awaiting_approval(user),
+        "mediator_count": db.session.scalar(
+            sa.select(sa.func.count()).select_from(MediatorProfile).where(
+                visible(MediatorProfile, user)
+            )
+        ),
+        "school_count": db.session.scalar(
+            sa.select(sa.func.count()).select_from(School).where(visible(School, user))
+        ),
+    }
+
+
+def admin_home(user: User) -> dict:
+    running, projects = current_projects()
+    per_ambito = db.session.execute(
+        sa.select(
+            Ambito,
+            sa.select(sa.func.count(School.id))
+            .where(School.ambito_id == Ambito.id)
+            .scalar_subquery()
+            .label("schools"),
+            sa.select(sa.func.count(MediationRequest.id))
+            .join(School, School.id == MediationRequest.school_id)
+            .where(School.ambito_id == Ambito.id)
+            .scalar_subquery()
+            .label("requests"),
+        )
+        .where(visible(Ambito, user))
+        .order_by(Ambito.name)
+    ).all()
+    return {
+        "counts": state_counts(user),
+        "running": running,
+        "projects": projects,
+        "ambiti": per_ambito,
+    }

@@ -1,0 +1,36 @@
+"""The home page of each role and the language switcher."""
+
+from flask import Blueprint, current_app, redirect, render_template, request, session
+from flask_login import current_user, login_required
+
+from ..auth.views import safe_next
+from ..extensions import db
+from ..models import Role
+from . import queries
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    user = current_user._get_current_object()
+    if user.role in (Role.teacher, Role.lead):
+        return render_template("core/home_school.html", **queries.school_home(user))
+    if user.role == Role.mediator:
+        return render_template("core/home_mediator.html", **queries.mediator_home(user))
+    if user.role == Role.coordinator:
+        return render_template("core/home_coordinator.html", **queries.coordinator_home(user))
+    return render_template("core/home_admin.html", **queries.admin_home(user))
+
+
+@bp.route("/locale", methods=["POST"])
+def set_locale():
+    """Switch the interface language; remembered on the account when logged in."""
+    locale = request.form.get("locale")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated and current_user.locale != locale:
+            current_user.locale = locale
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")))

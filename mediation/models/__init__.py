@@ -1,0 +1,57 @@
+"""The data model (DESIGN.md, "What it stores"), one module per group of tables."""
+
+from . import constraints  # noqa: F401  (registers the overlap rule's DDL)
+from .audit import AuditEvent, OutboxMessage, OutboxState
+from .bookings import (
+    ACTIVE_ASSIGNMENT_STATES,
+    Assignment,
+    AssignmentState,
+    Direction,
+    Document,
+    DocumentKind,
+    LogState,
+    MediationRequest,
+    Mode,
+    Outcome,
+    PreferredSlot,
+    RequestState,
+    SessionLog,
+    Urgency,
+)
+from .cases import ItalianLevel, PupilCase, PupilCaseStatus, PupilStatus
+from .catalog import Language, RequestKind, RequestType
+from .geo import Ambito, Cycle, School, SchoolCycle, Site
+from .people import (
+    SCHOOL_ROLES,
+    Absence,
+    AvailabilityRange,
+    LanguageLevel,
+    MediatorLanguage,
+    MediatorProfile,
+    Role,
+    User,
+    mediator_ambiti,
+)
+from .project import (
+    Action,
+    BudgetLine,
+    Closure,
+    MacroAction,
+    PlannedHours,
+    Project,
+    ProjectExtension,
+    SchoolYear,
+)
+from .types import UTCDateTime, utcnow
+
+__all__ = [
+    "ACTIVE_ASSIGNMENT_STATES", "Absence", "Action", "Ambito", "Assignment", "AssignmentState",
+    "AuditEvent", "AvailabilityRange", "BudgetLine", "Closure", "Cycle", "Direction",
+    "Document", "DocumentKind", "ItalianLevel", "Language", "LanguageLevel", "LogState",
+    "MacroAction", "MediationRequest", "MediatorLanguage", "MediatorProfile", "Mode",
+    "OutboxMessage", "OutboxState", "Outcome", "PlannedHours", "PreferredSlot", "Project",
+    "ProjectExtension", "PupilCase", "PupilCaseStatus", "PupilStatus", "RequestKind",
+    "RequestState", "RequestType", "Role", "SCHOOL_ROLES", "School", "SchoolCycle",
+    "SchoolYear", "SessionLog", "Site", "Urgency", "User", "UTCDateTime", "mediator_ambiti",
+    "utcnow",
+]

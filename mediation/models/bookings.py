@@ -1,0 +1,270 @@
+"""Mediation requests, their assignments to mediators, session logs and documents."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class RequestState(enum.StrEnum):
+    """States of a request (DESIGN.md, "Lifecycle of a request")."""
+
+    awaiting_approval = "awaiting_approval"
+    open = "open"
+    offered = "offered"
+    confirmed = "confirmed"
+    logged = "logged"
+    closed = "closed"
+    rejected = "rejected"
+    cancelled = "cancelled"
+    unfilled = "unfilled"
+
+
+class Mode(enum.StrEnum):
+    in_person = "in_person"
+    phone = "phone"
+    video = "video"
+
+
+class Urgency(enum.StrEnum):
+    normal = "normal"
+    urgent = "urgent"
+
+
+class Direction(enum.StrEnum):
+    """Direction of a translation."""
+
+    from_italian = "from_italian"
+    to_italian = "to_italian"
+
+
+class MediationRequest(db.Model):
+    """A school's request for a mediator (or for a translation)."""
+
+    __tablename__ = "mediation_requests"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "expected_pupils >= 0 AND expected_parents >= 0 AND expected_teachers >= 0",
+            name="participants_not_negative",
+        ),
+        sa.CheckConstraint(
+            "duration_minutes IS NULL OR duration_minutes >= 15", name="duration_min"
+        ),
+        sa.Index("ix_mediation_requests_school_state", "school_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), index=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"))
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"))
+    requester_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    type_id: Mapped[int] = mapped_column(sa.ForeignKey("request_types.id"))
+    language_id: Mapped[int] = mapped_column(sa.ForeignKey("languages.id"), index=True)
+    pupil_case_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("pupil_cases.id"), index=True
+    )
+    state: Mapped[RequestState] = mapped_column(
+        enum_column(RequestState, "request_state"), index=True
+    )
+    mode: Mapped[Mode] = mapped_column(enum_column(Mode, "mode"), default=Mode.in_person)
+    urgency: Mapped[Urgency] = mapped_column(
+        enum_column(Urgency, "urgency"), default=Urgency.normal
+    )
+    expected_pupils: Mapped[int] = mapped_column(default=0)
+    expected_parents: Mapped[int] = mapped_column(default=0)
+    expected_teachers: Mapped[int] = mapped_column(default=0)
+    # A meeting has a duration and preferred slots; a translation a deadline.
+    duration_minutes: Mapped[int | None]
+    deadline_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    direction: Mapped[Direction | None] = mapped_column(enum_column(Direction, "direction"))
+    page_count: Mapped[int | None]
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Why it ended when it did not end well.
+    rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+    cancellation_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    cancellation_note: Mapped[str | None] = mapped_column(sa.Text)
+    cancelled_late: Mapped[bool] = mapped_column(default=False)
+
+    project: Mapped["Project"] = relationship()  # noqa: F821
+    school: Mapped["School"] = relationship()  # noqa: F821
+    site: Mapped["Site | None"] = relationship()  # noqa: F821
+    requester: Mapped["User"] = relationship()  # noqa: F821
+    type: Mapped["RequestType"] = relationship()  # noqa: F821
+    language: Mapped["Language"] = relationship()  # noqa: F821
+    pupil_case: Mapped["PupilCase | None"] = relationship()  # noqa: F821
+    slots: Mapped[list["PreferredSlot"]] = relationship(
+        back_populates="request", order_by="PreferredSlot.position",
+        cascade="all, delete-orphan",
+    )
+    assignments: Mapped[list["Assignment"]] = relationship(
+        back_populates="request", order_by="Assignment.id"
+    )
+
+
+class PreferredSlot(db.Model):
+    """One of the (up to three) times a school proposes for a meeting."""
+
+    __tablename__ = "preferred_slots"
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", "position"),
+        sa.CheckConstraint("position BETWEEN 1 AND 3", name="position_valid"),
+        sa.CheckConstraint("start_dt < end_dt", name="range_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_requests.id"))
+    position: Mapped[int]
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    request: Mapped[MediationRequest] = relationship(back_populates="slots")
+
+
+class AssignmentState(enum.StrEnum):
+    offered = "offered"
+    accepted = "accepted"
+    declined = "declined"
+    cancelled = "cancelled"
+    superseded = "superseded"
+
+
+#: States in which an assignment holds the mediator's time (rules 1 and 2).
+ACTIVE_ASSIGNMENT_STATES = (AssignmentState.offered, AssignmentState.accepted)
+_ACTIVE_SQL = "state IN ('offered', 'accepted')"
+
+
+class Assignment(db.Model):
+    """A request offered to a mediator for a time range (or, for a translation, a deadline).
+
+    The database guarantees that a mediator's active assignments never overlap
+    (see ``mediation.models.constraints``) and that a request has at most one
+    active assignment (the partial unique index below).
+    """
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(start_dt IS NULL AND end_dt IS NULL AND deadline_dt IS NOT NULL)"
+            " OR (start_dt IS NOT NULL AND end_dt IS NOT NULL AND start_dt < end_dt)",
+            name="time_range_or_deadline",
+        ),
+        sa.Index(
+            "uq_assignments_request_active",
+            "request_id",
+            unique=True,
+            postgresql_where=sa.text(_ACTIVE_SQL),
+            sqlite_where=sa.text(_ACTIVE_SQL),
+        ),
+        sa.Index("ix_assignments_mediator_start", "mediator_id", "start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_requests.id"))
+    mediator_id: Mapped[int] = mapped_column(sa.ForeignKey("mediator_profiles.id"))
+    state: Mapped[AssignmentState] = mapped_column(
+        enum_column(AssignmentState, "assignment_state")
+    )
+    start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    offered_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    responded_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # A time the mediator proposes instead of the offered one.
+    proposed_start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    proposed_note: Mapped[str | None] = mapped_column(sa.Text)
+    # Why it was cancelled or superseded.
+    end_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # iCalendar SEQUENCE: bumped whenever the appointment changes.
+    sequence: Mapped[int] = mapped_column(default=0)
+
+    request: Mapped[MediationRequest] = relationship(back_populates="assignments")
+    mediator: Mapped["MediatorProfile"] = relationship()  # noqa: F821
+    offered_by: Mapped["User | None"] = relationship()  # noqa: F821
+    session_log: Mapped["SessionLog | None"] = relationship(back_populates="assignment")
+
+
+class Outcome(enum.StrEnum):
+    held = "held"
+    family_absent = "family_absent"
+    cancelled_late = "cancelled_late"
+
+
+class LogState(enum.StrEnum):
+    submitted = "submitted"
+    approved = "approved"
+    returned = "returned"
+
+
+class SessionLog(db.Model):
+    """What happened at a session, counted against a macro-action once approved."""
+
+    __tablename__ = "session_logs"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "actual_start_dt IS NULL OR actual_start_dt < actual_end_dt", name="range_positive"
+        ),
+        sa.CheckConstraint(
+            "pupils_met >= 0 AND parents_met >= 0 AND teachers_met >= 0",
+            name="participants_not_negative",
+        ),
+        sa.Index("ix_session_logs_start", "actual_start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id"), unique=True)
+    actual_start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actual_end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pupils_met: Mapped[int] = mapped_column(default=0)
+    parents_met: Mapped[int] = mapped_column(default=0)
+    teachers_met: Mapped[int] = mapped_column(default=0)
+    outcome: Mapped[Outcome] = mapped_column(enum_column(Outcome, "outcome"))
+    summary: Mapped[str | None] = mapped_column(sa.String(1000))
+    follow_up_needed: Mapped[bool] = mapped_column(default=False)
+    macro_action_id: Mapped[int] = mapped_column(sa.ForeignKey("macro_actions.id"), index=True)
+    action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("actions.id"))
+    # Translations: how much was translated and the delivered file.
+    pages: Mapped[int | None]
+    words: Mapped[int | None]
+    delivered_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
+    state: Mapped[LogState] = mapped_column(
+        enum_column(LogState, "log_state"), default=LogState.submitted
+    )
+    review_comment: Mapped[str | None] = mapped_column(sa.Text)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="session_log")
+    macro_action: Mapped["MacroAction"] = relationship()  # noqa: F821
+    action: Mapped["Action | None"] = relationship()  # noqa: F821
+    delivered_document: Mapped["Document | None"] = relationship()
+
+
+class DocumentKind(enum.StrEnum):
+    source = "source"
+    translation = "translation"
+
+
+class Document(db.Model):
+    """An uploaded file, stored outside ``static/`` under a random name."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_requests.id"), index=True)
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, "document_kind"))
+    storage_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

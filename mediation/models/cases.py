@@ -1,0 +1,84 @@
+"""Pseudonymous pupil cases: never a name, birth date, address or photo."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .geo import Cycle
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class ItalianLevel(enum.StrEnum):
+    a0 = "A0"
+    a1 = "A1"
+    a2 = "A2"
+    b1 = "B1"
+    b2 = "B2"
+
+
+class PupilStatus(enum.StrEnum):
+    """Where a pupil stands in a school year."""
+
+    attending = "attending"
+    moved_to_next_cycle = "moved_to_next_cycle"
+    at_risk = "at_risk"
+    left_school = "left_school"
+
+
+pupil_case_languages = sa.Table(
+    "pupil_case_languages",
+    db.metadata,
+    sa.Column("pupil_case_id", sa.ForeignKey("pupil_cases.id"), primary_key=True),
+    sa.Column("language_id", sa.ForeignKey("languages.id"), primary_key=True),
+)
+
+
+class PupilCase(db.Model):
+    """A pupil, known only by the code the school gave them."""
+
+    __tablename__ = "pupil_cases"
+    __table_args__ = (sa.UniqueConstraint("school_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"))
+    code: Mapped[str] = mapped_column(sa.String(20))
+    class_name: Mapped[str] = mapped_column(sa.String(20))
+    cycle: Mapped[Cycle] = mapped_column(enum_column(Cycle, "cycle"))
+    arrival_year: Mapped[int | None]
+    # Restricted: shown to leads and coordinators only.
+    country_of_origin: Mapped[str | None] = mapped_column(sa.String(2))
+    # Risk indicators (restricted like the country).
+    high_absences: Mapped[bool] = mapped_column(default=False)
+    repeated_year: Mapped[bool] = mapped_column(default=False)
+    late_enrolment: Mapped[bool] = mapped_column(default=False)
+    italian_level: Mapped[ItalianLevel | None] = mapped_column(
+        enum_column(ItalianLevel, "italian_level")
+    )
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    school: Mapped["School"] = relationship()  # noqa: F821
+    home_languages: Mapped[list["Language"]] = relationship(  # noqa: F821
+        secondary=pupil_case_languages
+    )
+    statuses: Mapped[list["PupilCaseStatus"]] = relationship(
+        back_populates="pupil_case", cascade="all, delete-orphan"
+    )
+
+
+class PupilCaseStatus(db.Model):
+    """A pupil case's status in one school year."""
+
+    __tablename__ = "pupil_case_statuses"
+    __table_args__ = (sa.UniqueConstraint("pupil_case_id", "school_year_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pupil_case_id: Mapped[int] = mapped_column(sa.ForeignKey("pupil_cases.id"))
+    school_year_id: Mapped[int] = mapped_column(sa.ForeignKey("school_years.id"), index=True)
+    status: Mapped[PupilStatus] = mapped_column(enum_column(PupilStatus, "pupil_status"))
+
+    pupil_case: Mapped[PupilCase] = relationship(back_populates="statuses")
+    school_year: Mapped["SchoolYear"] = relationship()  # noqa: F821

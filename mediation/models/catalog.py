@@ -1,0 +1,56 @@
+"""Reference data: languages and request types."""
+
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import enum_column
+
+
+class Language(db.Model):
+    """A language or a variety of one (``parent``), by BCP-47 code."""
+
+    __tablename__ = "languages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name_it: Mapped[str] = mapped_column(sa.String(80))
+    name_en: Mapped[str] = mapped_column(sa.String(80))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("languages.id"))
+
+    parent: Mapped["Language | None"] = relationship(remote_side=[id])
+
+    def name(self, locale: str) -> str:
+        return self.name_it if locale == "it" else self.name_en
+
+
+class RequestKind(enum.StrEnum):
+    """Whether a request is a meeting at a time, or work due by a deadline."""
+
+    slot = "slot"
+    deadline = "deadline"
+
+
+class RequestType(db.Model):
+    """What a school can ask for, and which macro-action it counts against by default."""
+
+    __tablename__ = "request_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name_it: Mapped[str] = mapped_column(sa.String(120))
+    name_en: Mapped[str] = mapped_column(sa.String(120))
+    kind: Mapped[RequestKind] = mapped_column(enum_column(RequestKind, "request_kind"))
+    concerns_pupil: Mapped[bool] = mapped_column(default=False)
+    default_duration_minutes: Mapped[int | None]
+    # Macro-actions belong to a project; the default is resolved by number and
+    # action code against the project running on the request's date.
+    default_macro_action_number: Mapped[int] = mapped_column(default=1)
+    default_action_code: Mapped[str | None] = mapped_column(sa.String(20))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def name(self, locale: str) -> str:
+        return self.name_it if locale == "it" else self.name_en

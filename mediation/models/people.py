@@ -1,0 +1,177 @@
+"""Users, their roles and scopes, and mediators' profiles."""
+
+import enum
+from datetime import datetime, time
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    """A user's role; each comes with one kind of scope (see ``User``)."""
+
+    teacher = "teacher"
+    lead = "lead"  # the school's referente intercultura
+    mediator = "mediator"
+    coordinator = "coordinator"
+    admin = "admin"
+
+
+SCHOOL_ROLES = (Role.teacher, Role.lead)
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in.
+
+    Teachers and leads are scoped to a school, coordinators to an Ambito, a
+    mediator to their own profile (``ambito_id`` is the Ambito that manages
+    them), the admin to everything.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint(
+            "(role IN ('teacher', 'lead') AND school_id IS NOT NULL AND ambito_id IS NULL)"
+            " OR (role = 'coordinator' AND ambito_id IS NOT NULL AND school_id IS NULL)"
+            " OR (role = 'mediator' AND school_id IS NULL)"
+            " OR (role = 'admin' AND school_id IS NULL AND ambito_id IS NULL)",
+            name="scope_matches_role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"), index=True)
+    ambito_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ambiti.id"), index=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the login cookie: bumping it ends every session of the user.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    school: Mapped["School | None"] = relationship()  # noqa: F821
+    ambito: Mapped["Ambito | None"] = relationship()  # noqa: F821
+    mediator_profile: Mapped["MediatorProfile | None"] = relationship(back_populates="user")
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == Role.lead
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+mediator_ambiti = sa.Table(
+    "mediator_ambiti",
+    db.metadata,
+    sa.Column("mediator_id", sa.ForeignKey("mediator_profiles.id"), primary_key=True),
+    sa.Column("ambito_id", sa.ForeignKey("ambiti.id"), primary_key=True),
+)
+
+
+class MediatorProfile(db.Model):
+    """What a coordinator needs to know to offer work to a mediator."""
+
+    __tablename__ = "mediator_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    employer: Mapped[str] = mapped_column(sa.String(200))
+    weekly_hour_cap: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal(20))
+    hourly_cost: Mapped[Decimal] = mapped_column(sa.Numeric(8, 2), default=Decimal(25))
+
+    user: Mapped[User] = relationship(back_populates="mediator_profile")
+    languages: Mapped[list["MediatorLanguage"]] = relationship(
+        back_populates="mediator", cascade="all, delete-orphan"
+    )
+    ambiti: Mapped[list["Ambito"]] = relationship(secondary=mediator_ambiti)  # noqa: F821
+    availability: Mapped[list["AvailabilityRange"]] = relationship(
+        back_populates="mediator",
+        cascade="all, delete-orphan",
+        order_by="(AvailabilityRange.weekday, AvailabilityRange.start_time)",
+    )
+    absences: Mapped[list["Absence"]] = relationship(
+        back_populates="mediator", cascade="all, delete-orphan", order_by="Absence.start_dt"
+    )
+
+
+class LanguageLevel(enum.StrEnum):
+    """How well a mediator speaks a language."""
+
+    native = "native"
+    c2 = "c2"
+    c1 = "c1"
+    b2 = "b2"
+
+
+class MediatorLanguage(db.Model):
+    """A language a mediator works in, with their level."""
+
+    __tablename__ = "mediator_languages"
+
+    mediator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediator_profiles.id"), primary_key=True
+    )
+    language_id: Mapped[int] = mapped_column(sa.ForeignKey("languages.id"), primary_key=True)
+    level: Mapped[LanguageLevel] = mapped_column(enum_column(LanguageLevel, "language_level"))
+
+    mediator: Mapped[MediatorProfile] = relationship(back_populates="languages")
+    language: Mapped["Language"] = relationship()  # noqa: F821
+
+
+class AvailabilityRange(db.Model):
+    """A weekly range in which a mediator works.
+
+    Wall-clock times in Europe/Rome: a weekly pattern must not shift by an hour
+    when daylight saving time changes, so it is the one place not kept in UTC.
+    """
+
+    __tablename__ = "availability_ranges"
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_valid"),
+        sa.CheckConstraint("start_time < end_time", name="range_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediator_profiles.id"), index=True
+    )
+    weekday: Mapped[int]  # 0 = Monday, as datetime.weekday()
+    start_time: Mapped[time]
+    end_time: Mapped[time]
+
+    mediator: Mapped[MediatorProfile] = relationship(back_populates="availability")
+
+
+class Absence(db.Model):
+    """A period in which a mediator cannot be booked."""
+
+    __tablename__ = "absences"
+    __table_args__ = (sa.CheckConstraint("start_dt < end_dt", name="range_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediator_profiles.id"), index=True
+    )
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(sa.String(200))
+
+    mediator: Mapped[MediatorProfile] = relationship(back_populates="absences")

@@ -1,0 +1,85 @@
+"""Queueing emails in the outbox, in the transaction of the change that causes them.
+
+Each message is rendered at queueing time in the recipient's language from
+``templates/email/<name>.txt`` (with a ``subject`` block) and
+``templates/email/<name>.html``. Sending is done after commit: by the console
+backend in development (printed to standard output), by the outbox worker in
+production.
+"""
+
+import sys
+import uuid
+
+import sqlalchemy as sa
+from flask import current_app, g, render_template
+from flask_babel import force_locale
+
+from .extensions import db
+from .models import OutboxMessage, OutboxState, User, utcnow
+
+
+def recipient_locale(user: User | None) -> str:
+    if user is not None and user.locale in current_app.config["LANGUAGES"]:
+        return user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _message_id() -> str:
+    domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2].strip("> ")
+    return f"<{uuid.uuid4().hex}@{domain or 'mediation.local'}>"
+
+
+def queue_email(template: str, user: User, **context) -> OutboxMessage:
+    """Render ``template`` for ``user`` in their language and add it to the outbox."""
+    locale = recipient_locale(user)
+    context.setdefault("user", user)
+    context.setdefault("external_url", current_app.config["EXTERNAL_URL"].rstrip("/"))
+    with force_locale(locale):
+        text_template = current_app.jinja_env.get_template(f"email/{template}.txt")
+        ctx = text_template.new_context(dict(current_app.jinja_env.globals, **context))
+        subject = "".join(text_template.blocks["subject"](ctx)).strip()
+        body_text = render_template(f"email/{template}.txt", **context)
+        body_html = render_template(f"email/{template}.html", **context)
+    message = OutboxMessage(
+        message_id=_message_id(),
+        template=template,
+        recipient_email=user.email,
+        recipient_id=user.id,
+        locale=locale,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+    )
+    db.session.add(message)
+    g.outbox_dirty = True
+    return message
+
+
+def deliver_console(stream=None) -> int:
+    """Print pending messages and mark them sent (development backend)."""
+    stream = stream or sys.stdout
+    messages = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.pending)
+        .order_by(OutboxMessage.id)
+    ).all()
+    for message in messages:
+        print(
+            f"\n----- email {message.message_id} -----\n"
+            f"To: {message.recipient_email}\nSubject: {message.subject}\n\n"
+            f"{message.body_text}\n----- end of email -----",
+            file=stream,
+            flush=True,
+        )
+        message.state = OutboxState.sent
+        message.sent_dt = utcnow()
+        message.attempts += 1
+    db.session.commit()
+    return len(messages)
+
+
+def after_request_delivery(response):
+    """In development, print the mails a request queued once it has committed."""
+    if g.get("outbox_dirty") and current_app.config["MAIL_BACKEND"] == "console":
+        deliver_console()
+    return response

@@ -1,0 +1,206 @@
+"""Who may see what: the one place that turns a user's role and scope into SQL.
+
+Every query that lists or loads data goes through :func:`visible` (usually via
+:func:`scoped` or :func:`get_or_404`); a view never filters by hand. An object
+outside the user's scope is a 404, never a 403, so that its existence is not
+revealed (DESIGN.md, rule 5).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user, login_required
+
+from .extensions import db
+from .models import (
+    Ambito,
+    Assignment,
+    Document,
+    MediationRequest,
+    MediatorProfile,
+    PupilCase,
+    Role,
+    School,
+    SessionLog,
+    Site,
+    User,
+    mediator_ambiti,
+)
+
+_FALSE = sa.false()
+
+
+def _school_ids_of_ambito(ambito_id: int):
+    return sa.select(School.id).where(School.ambito_id == ambito_id).scalar_subquery()
+
+
+def _mediator_request_ids(user: User):
+    return (
+        sa.select(Assignment.request_id)
+        .join(MediatorProfile, MediatorProfile.id == Assignment.mediator_id)
+        .where(MediatorProfile.user_id == user.id)
+        .scalar_subquery()
+    )
+
+
+def _schools(user: User):
+    if user.role in (Role.teacher, Role.lead):
+        return School.id == user.school_id
+    if user.role == Role.coordinator:
+        return School.ambito_id == user.ambito_id
+    if user.role == Role.mediator:
+        return School.id.in_(
+            sa.select(MediationRequest.school_id)
+            .where(MediationRequest.id.in_(_mediator_request_ids(user)))
+            .scalar_subquery()
+        )
+    return _FALSE
+
+
+def _ambiti(user: User):
+    if user.role in (Role.teacher, Role.lead):
+        return Ambito.id == sa.select(School.ambito_id).where(
+            School.id == user.school_id
+        ).scalar_subquery()
+    if user.role == Role.coordinator:
+        return Ambito.id == user.ambito_id
+    if user.role == Role.mediator:
+        return Ambito.id.in_(
+            sa.select(mediator_ambiti.c.ambito_id)
+            .join(MediatorProfile, MediatorProfile.id == mediator_ambiti.c.mediator_id)
+            .where(MediatorProfile.user_id == user.id)
+            .scalar_subquery()
+        )
+    return _FALSE
+
+
+def _sites(user: User):
+    return Site.school_id.in_(sa.select(School.id).where(_schools(user)).scalar_subquery())
+
+
+def _requests(user: User):
+    if user.role in (Role.teacher, Role.lead):
+        return MediationRequest.school_id == user.school_id
+    if user.role == Role.coordinator:
+        return MediationRequest.school_id.in_(_school_ids_of_ambito(user.ambito_id))
+    if user.role == Role.mediator:
+        return MediationRequest.id.in_(_mediator_request_ids(user))
+    return _FALSE
+
+
+def _pupil_cases(user: User):
+    if user.role in (Role.teacher, Role.lead):
+        return PupilCase.school_id == user.school_id
+    if user.role == Role.coordinator:
+        return PupilCase.school_id.in_(_school_ids_of_ambito(user.ambito_id))
+    if user.role == Role.mediator:
+        return PupilCase.id.in_(
+            sa.select(MediationRequest.pupil_case_id)
+            .where(MediationRequest.id.in_(_mediator_request_ids(user)))
+            .scalar_subquery()
+        )
+    return _FALSE
+
+
+def _assignments(user: User):
+    if user.role == Role.mediator:
+        return Assignment.mediator_id.in_(
+            sa.select(MediatorProfile.id).where(MediatorProfile.user_id == user.id)
+            .scalar_subquery()
+        )
+    return Assignment.request_id.in_(
+        sa.select(MediationRequest.id).where(_requests(user)).scalar_subquery()
+    )
+
+
+def _session_logs(user: User):
+    return SessionLog.assignment_id.in_(
+        sa.select(Assignment.id).where(_assignments(user)).scalar_subquery()
+    )
+
+
+def _documents(user: User):
+    return Document.request_id.in_(
+        sa.select(MediationRequest.id).where(_requests(user)).scalar_subquery()
+    )
+
+
+def _mediators(user: User):
+    if user.role == Role.coordinator:
+        return MediatorProfile.id.in_(
+            sa.select(mediator_ambiti.c.mediator_id)
+            .where(mediator_ambiti.c.ambito_id == user.ambito_id)
+            .scalar_subquery()
+        )
+    if user.role == Role.mediator:
+        return MediatorProfile.user_id == user.id
+    return _FALSE
+
+
+def _users(user: User):
+    if user.role == Role.coordinator:
+        return sa.or_(
+            User.ambito_id == user.ambito_id,
+            User.school_id.in_(_school_ids_of_ambito(user.ambito_id)),
+        )
+    if user.role == Role.lead:
+        return User.school_id == user.school_id
+    return User.id == user.id
+
+
+_RULES: dict[type, Callable[[User], sa.ColumnElement[bool]]] = {
+    Ambito: _ambiti,
+    School: _schools,
+    Site: _sites,
+    MediationRequest: _requests,
+    PupilCase: _pupil_cases,
+    Assignment: _assignments,
+    SessionLog: _session_logs,
+    Document: _documents,
+    MediatorProfile: _mediators,
+    User: _users,
+}
+
+
+def visible(model: type, user: User) -> sa.ColumnElement[bool]:
+    """The SQL condition selecting the rows of ``model`` that ``user`` may see."""
+    if not user.is_authenticated:
+        return _FALSE
+    if user.role == Role.admin:
+        return sa.true()
+    try:
+        rule = _RULES[model]
+    except KeyError:
+        raise LookupError(f"no scoping rule for {model.__name__}") from None
+    return rule(user)
+
+
+def scoped(model: type, user: User) -> sa.Select:
+    """``SELECT model`` restricted to what ``user`` may see."""
+    return sa.select(model).where(visible(model, user))
+
+
+def get_or_404(model: type, object_id: int, user: User):
+    """Load one object the user may see, or abort with 404."""
+    obj = db.session.scalar(scoped(model, user).where(model.id == object_id))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def roles_required(*roles: Role):
+    """Let only users with one of ``roles`` reach a view; others get a 404."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

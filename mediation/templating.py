@@ -1,0 +1,111 @@
+"""Template globals and filters: navigation per role, localised dates, labels."""
+
+from datetime import date, datetime
+
+from flask import Flask, request, url_for
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    pgettext,
+)
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .models import RequestState, Role
+from .outbox import after_request_delivery
+
+ROLE_LABELS = {
+    Role.teacher: _l("Teacher"),
+    Role.lead: _l("Intercultural lead"),
+    Role.mediator: _l("Mediator"),
+    Role.coordinator: _l("Ambito coordinator"),
+    Role.admin: _l("Regional administrator"),
+}
+
+
+def request_state_label(state: RequestState) -> str:
+    labels = {
+        RequestState.awaiting_approval: pgettext("request state", "Awaiting approval"),
+        RequestState.open: pgettext("request state", "Open"),
+        RequestState.offered: pgettext("request state", "Offered"),
+        RequestState.confirmed: pgettext("request state", "Confirmed"),
+        RequestState.logged: pgettext("request state", "Logged"),
+        RequestState.closed: pgettext("request state", "Closed"),
+        RequestState.rejected: pgettext("request state", "Rejected"),
+        RequestState.cancelled: pgettext("request state", "Cancelled"),
+        RequestState.unfilled: pgettext("request state", "Unfilled"),
+    }
+    return labels[state]
+
+
+#: Bootstrap Italia badge colour per request state.
+STATE_BADGES = {
+    RequestState.awaiting_approval: "warning",
+    RequestState.open: "primary",
+    RequestState.offered: "info",
+    RequestState.confirmed: "success",
+    RequestState.logged: "secondary",
+    RequestState.closed: "dark",
+    RequestState.rejected: "danger",
+    RequestState.cancelled: "danger",
+    RequestState.unfilled: "danger",
+}
+
+
+def navigation() -> list[tuple[str, str]]:
+    """The (label, url) entries of the main menu for the current user's role."""
+    if not current_user.is_authenticated:
+        return []
+    items = [(_l("Home"), url_for("core.home"))]
+    items.append((_l("My account"), url_for("auth.account")))
+    return items
+
+
+def scope_label() -> str:
+    """The school or Ambito the current user works for, as shown in the header."""
+    user = current_user
+    if not user.is_authenticated:
+        return ""
+    if user.school is not None:
+        return user.school.name
+    if user.ambito is not None:
+        return _l("Ambito of %(name)s", name=user.ambito.name)
+    if user.role == Role.admin:
+        return _l("Regione Lombardia")
+    return ""
+
+
+def localised_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    return format_datetime(value, fmt) if value else ""
+
+
+def localised_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    return format_date(value, fmt) if value else ""
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.filters["datetime"] = localised_datetime
+    app.jinja_env.filters["date"] = localised_date
+    app.jinja_env.filters["format_number"] = format_decimal
+    app.jinja_env.filters["format_currency"] = format_currency
+    app.jinja_env.globals.update(
+        ROLE_LABELS=ROLE_LABELS,
+        STATE_BADGES=STATE_BADGES,
+        request_state_label=request_state_label,
+        navigation=navigation,
+        scope_label=scope_label,
+        BOOTSTRAP_ITALIA="vendor/bootstrap-italia-2.18.3",
+    )
+
+    @app.context_processor
+    def inject_locale():
+        return {"current_locale": str(get_locale()), "current_path": request.full_path}
+
+    app.after_request(after_request_delivery)
