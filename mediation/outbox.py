@@ -33,8 +33,10 @@ def queue_email(template: str, user: User, **context) -> OutboxMessage:
     """Render ``template`` for ``user`` in their language and add it to the outbox."""
     locale = recipient_locale(user)
     context.setdefault("user", user)
-    context.setdefault("external_url", current_app.config["EXTERNAL_URL"].rstrip("/"))
-    with force_locale(locale):
+    # Links in emails point at the public address, whoever triggered the mail
+    # (a web request behind a proxy, or a command with no request at all).
+    external = current_app.test_request_context(base_url=current_app.config["EXTERNAL_URL"])
+    with external, force_locale(locale):
         text_template = current_app.jinja_env.get_template(f"email/{template}.txt")
         ctx = text_template.new_context(dict(current_app.jinja_env.globals, **context))
         subject = "".join(text_template.blocks["subject"](ctx)).strip()

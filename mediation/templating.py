@@ -14,7 +14,7 @@ from flask_babel import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .models import RequestState, Role
+from .models import Cycle, RequestState, Role
 from .outbox import after_request_delivery
 
 ROLE_LABELS = {
@@ -41,6 +41,16 @@ def request_state_label(state: RequestState) -> str:
     return labels[state]
 
 
+def cycle_label(cycle: Cycle) -> str:
+    labels = {
+        Cycle.infanzia: _l("Pre-school"),
+        Cycle.primaria: _l("Primary school"),
+        Cycle.secondaria_1: _l("Lower secondary school"),
+        Cycle.secondaria_2: _l("Upper secondary school"),
+    }
+    return str(labels[cycle])
+
+
 #: Bootstrap Italia badge colour per request state.
 STATE_BADGES = {
     RequestState.awaiting_approval: "warning",
@@ -59,7 +69,12 @@ def navigation() -> list[tuple[str, str]]:
     """The (label, url) entries of the main menu for the current user's role."""
     if not current_user.is_authenticated:
         return []
+    user = current_user
     items = [(_l("Home"), url_for("core.home"))]
+    if user.school_id is not None:
+        items.append((_l("My school"), url_for("core.school", school_id=user.school_id)))
+    if user.role == Role.coordinator:
+        items.append((_l("My Ambito"), url_for("core.ambito", ambito_id=user.ambito_id)))
     items.append((_l("My account"), url_for("auth.account")))
     return items
 
@@ -94,6 +109,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = localised_datetime
     app.jinja_env.filters["date"] = localised_date
     app.jinja_env.filters["format_number"] = format_decimal
+    app.jinja_env.filters["cycle_label"] = cycle_label
     app.jinja_env.filters["format_currency"] = format_currency
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS,

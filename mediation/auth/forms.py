@@ -2,20 +2,24 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 MIN_PASSWORD_LENGTH = 10
 
 
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()], filters=[strip])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Remember me on this device"))
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()], filters=[strip])
 
 
 class NewPasswordForm(FlaskForm):
@@ -43,5 +47,8 @@ class PreferencesForm(FlaskForm):
     )
     locale = SelectField(
         _l("Language of pages and emails"),
-        choices=[("it", "Italiano"), ("en", "English")],
+        choices=[
+            SelectChoice("it", "Italiano", render_kw={"lang": "it"}),
+            SelectChoice("en", "English", render_kw={"lang": "en"}),
+        ],
     )

@@ -54,8 +54,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
     session.clear()
+    logout_user()  # after clear(): it leaves the flag that deletes the remember cookie
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -65,8 +65,8 @@ def logout():
 def logout_everywhere():
     operations.end_all_sessions(current_user)
     db.session.commit()
-    logout_user()
     session.clear()
+    logout_user()
     flash(_("You have been logged out on every device."), "info")
     return redirect(url_for("auth.login"))
 

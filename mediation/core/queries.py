@@ -10,9 +10,11 @@ from ..models import (
     AssignmentState,
     LogState,
     MediationRequest,
+    MediatorLanguage,
     MediatorProfile,
     Project,
     RequestState,
+    Role,
     School,
     SessionLog,
     User,
@@ -164,3 +166,43 @@ def admin_home(user: User) -> dict:
         "projects": projects,
         "ambiti": per_ambito,
     }
+
+
+def school_page(school: School, user: User) -> dict:
+    staff = []
+    if user.role in (Role.lead, Role.coordinator, Role.admin):
+        staff = db.session.scalars(
+            scoped(User, user)
+            .where(User.school_id == school.id)
+            .order_by(User.role, User.display_name)
+        ).all()
+    return {
+        "school": school,
+        "sites": school.sites,
+        "staff": staff,
+        "counts": db.session.execute(
+            sa.select(MediationRequest.state, sa.func.count())
+            .where(visible(MediationRequest, user), MediationRequest.school_id == school.id)
+            .group_by(MediationRequest.state)
+        ).all(),
+    }
+
+
+def ambito_page(ambito: Ambito, user: User) -> dict:
+    schools = db.session.scalars(
+        scoped(School, user)
+        .where(School.ambito_id == ambito.id)
+        .options(selectinload(School.sites), selectinload(School.cycle_rows))
+        .order_by(School.municipality, School.name)
+    ).all()
+    mediators = db.session.scalars(
+        scoped(MediatorProfile, user)
+        .where(MediatorProfile.ambiti.any(Ambito.id == ambito.id))
+        .options(
+            joinedload(MediatorProfile.user),
+            selectinload(MediatorProfile.languages).joinedload(MediatorLanguage.language),
+        )
+        .join(MediatorProfile.user)
+        .order_by(User.display_name)
+    ).all()
+    return {"ambito": ambito, "schools": schools, "mediators": mediators}

@@ -1,11 +1,12 @@
-"""The home page of each role and the language switcher."""
+"""Home pages per role, school and Ambito pages, the language switcher."""
 
 from flask import Blueprint, current_app, redirect, render_template, request, session
 from flask_login import current_user, login_required
 
 from ..auth.views import safe_next
 from ..extensions import db
-from ..models import Role
+from ..models import Ambito, Role, School
+from ..scoping import get_or_404, roles_required
 from . import queries
 
 bp = Blueprint("core", __name__)
@@ -34,3 +35,21 @@ def set_locale():
             current_user.locale = locale
             db.session.commit()
     return redirect(safe_next(request.form.get("next")))
+
+
+@bp.route("/schools/<int:school_id>")
+@login_required
+def school(school_id: int):
+    """A school with its sites and cycles; its staff for those who manage it."""
+    user = current_user._get_current_object()
+    school = get_or_404(School, school_id, user)
+    return render_template("core/school.html", **queries.school_page(school, user))
+
+
+@bp.route("/ambiti/<int:ambito_id>")
+@roles_required(Role.coordinator, Role.admin)
+def ambito(ambito_id: int):
+    """An Ambito with its schools and mediators."""
+    user = current_user._get_current_object()
+    ambito = get_or_404(Ambito, ambito_id, user)
+    return render_template("core/ambito.html", **queries.ambito_page(ambito, user))

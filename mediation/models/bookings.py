@@ -243,6 +243,7 @@ class SessionLog(db.Model):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     assignment: Mapped[Assignment] = relationship(back_populates="session_log")
+    approved_by: Mapped["User | None"] = relationship()  # noqa: F821
     macro_action: Mapped["MacroAction"] = relationship()  # noqa: F821
     action: Mapped["Action | None"] = relationship()  # noqa: F821
     delivered_document: Mapped["Document | None"] = relationship()
@@ -268,3 +269,5 @@ class Document(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[MediationRequest] = relationship()

@@ -154,3 +154,5 @@ class Closure(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     start_date: Mapped[date] = mapped_column(index=True)
     end_date: Mapped[date]
+
+    school: Mapped["School | None"] = relationship()  # noqa: F821

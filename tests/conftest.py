@@ -1,0 +1,279 @@
+"""Fixtures: an app on a fresh database, clients, factories and a login helper.
+
+Every test runs on SQLite (a fresh file per test). When
+``MEDIATION_TEST_DATABASE_URL`` is set, the whole suite runs on that database
+instead (PostgreSQL in CI): the schema is created once, and every table is
+emptied before each test.
+"""
+
+import os
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from itertools import count
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
+
+from mediation import create_app
+from mediation.extensions import db
+from mediation.models import (
+    Ambito,
+    Assignment,
+    AssignmentState,
+    AvailabilityRange,
+    Language,
+    LanguageLevel,
+    MediationRequest,
+    MediatorLanguage,
+    MediatorProfile,
+    Project,
+    RequestKind,
+    RequestState,
+    RequestType,
+    Role,
+    School,
+    Site,
+    User,
+)
+
+TEST_DATABASE_URL = os.environ.get("MEDIATION_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
+# Hashing with the default scrypt parameters takes ~50 ms; tests create many users.
+FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+_database_tests = {"count": 0}
+_schema_ready = {"done": False}
+
+
+def backend() -> str:
+    return sa.make_url(TEST_DATABASE_URL).get_backend_name() if TEST_DATABASE_URL else "sqlite"
+
+
+def pytest_report_header(config):
+    if TEST_DATABASE_URL:
+        return f"database: {sa.make_url(TEST_DATABASE_URL).render_as_string(hide_password=True)}"
+    return "database: SQLite (a fresh file per test)"
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(
+        f"database backend: {backend()}; tests that used the database: "
+        f"{_database_tests['count']}"
+    )
+
+
+def count_database_test() -> None:
+    _database_tests["count"] += 1
+
+
+def _empty_all_tables() -> None:
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+def _prepare_server_database() -> None:
+    if _schema_ready["done"]:
+        _empty_all_tables()
+        return
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    db.create_all()
+    _schema_ready["done"] = True
+
+
+def make_test_config(tmp_path, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_BACKEND": "outbox",  # keep mails in the outbox table, print nothing
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "SERVER_NAME": "localhost",
+    }
+    config.update(overrides)
+    return config
+
+
+class Client(FlaskClient):
+    """A test client whose requests do not see another request's logged-in user.
+
+    Requests in a test share the test's app context, where Flask-Login caches
+    the current user in ``g``; in production every request has its own.
+    """
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.pop("_login_user", None)
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """Overrides for the app under test; a test may change it before using ``app``."""
+    return make_test_config(tmp_path)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    app.test_client_class = Client
+    with app.app_context():
+        if TEST_DATABASE_URL:
+            _prepare_server_database()
+        else:
+            db.create_all()
+        count_database_test()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Factory:
+    """Builds rows with sensible defaults; every call takes overrides."""
+
+    def __init__(self):
+        self._seq = count(1)
+
+    def n(self) -> int:
+        return next(self._seq)
+
+    def add(self, obj):
+        db.session.add(obj)
+        db.session.flush()
+        return obj
+
+    def ambito(self, **kw) -> Ambito:
+        i = self.n()
+        kw.setdefault("code", f"AMB{i}")
+        kw.setdefault("name", f"Ambito {i}")
+        kw.setdefault("lead_agency", f"Azienda Speciale {i}")
+        return self.add(Ambito(**kw))
+
+    def school(self, ambito=None, **kw) -> School:
+        i = self.n()
+        kw.setdefault("code", f"LOIC8{i:04d}X")
+        kw.setdefault("name", f"Istituto Comprensivo {i}")
+        kw.setdefault("municipality", "Lodi")
+        school = self.add(School(ambito=ambito or self.ambito(), **kw))
+        self.add(Site(school=school, name=f"Plesso {i}", address="Via Roma 1",
+                      municipality=school.municipality))
+        return school
+
+    def user(self, role: Role = Role.teacher, **kw) -> User:
+        i = self.n()
+        kw.setdefault("email", f"user{i}@example.org")
+        kw.setdefault("display_name", f"User {i}")
+        kw.setdefault("password_hash", FAST_HASH)
+        if role in (Role.teacher, Role.lead) and "school" not in kw and "school_id" not in kw:
+            kw["school"] = self.school()
+        if role == Role.coordinator and "ambito" not in kw and "ambito_id" not in kw:
+            kw["ambito"] = self.ambito()
+        return self.add(User(role=role, **kw))
+
+    def language(self, code="ar", **kw) -> Language:
+        existing = db.session.scalar(sa.select(Language).where(Language.code == code))
+        if existing:
+            return existing
+        kw.setdefault("name_it", code)
+        kw.setdefault("name_en", code)
+        return self.add(Language(code=code, **kw))
+
+    def mediator(self, ambiti=(), languages=("ar",), **kw) -> MediatorProfile:
+        user = self.user(Role.mediator, **kw)
+        profile = self.add(MediatorProfile(user=user, employer="Coop", weekly_hour_cap=Decimal(20),
+                                           hourly_cost=Decimal(25)))
+        profile.ambiti.extend(ambiti)
+        for code in languages:
+            self.add(MediatorLanguage(mediator=profile, language=self.language(code),
+                                      level=LanguageLevel.native))
+        for weekday in range(5):
+            self.add(AvailabilityRange(mediator=profile, weekday=weekday,
+                                       start_time=time(8), end_time=time(17)))
+        return profile
+
+    def project(self, **kw) -> Project:
+        i = self.n()
+        kw.setdefault("code", f"P{i}")
+        kw.setdefault("title", f"Project {i}")
+        kw.setdefault("fund", "FAMI")
+        kw.setdefault("lead_partner", "Regione Lombardia")
+        kw.setdefault("start_date", datetime(2024, 1, 1).date())
+        kw.setdefault("end_date", datetime(2027, 6, 30).date())
+        return self.add(Project(**kw))
+
+    def request_type(self, **kw) -> RequestType:
+        i = self.n()
+        kw.setdefault("code", f"type{i}")
+        kw.setdefault("name_it", f"Colloquio {i}")
+        kw.setdefault("name_en", f"Meeting {i}")
+        kw.setdefault("kind", RequestKind.slot)
+        kw.setdefault("default_duration_minutes", 60)
+        return self.add(RequestType(**kw))
+
+    def request(self, school=None, **kw) -> MediationRequest:
+        school = school or self.school()
+        kw.setdefault("project", self.project())
+        kw.setdefault("requester", self.user(Role.teacher, school=school))
+        kw.setdefault("type", self.request_type())
+        kw.setdefault("language", self.language())
+        kw.setdefault("state", RequestState.open)
+        kw.setdefault("duration_minutes", 60)
+        return self.add(MediationRequest(school=school, **kw))
+
+    def assignment(self, request=None, mediator=None, start=None, end=None, **kw) -> Assignment:
+        kw.setdefault("state", AssignmentState.offered)
+        return self.add(
+            Assignment(
+                request=request or self.request(),
+                mediator=mediator or self.mediator(),
+                start_dt=start or datetime(2026, 12, 1, 9, tzinfo=UTC),
+                end_dt=end or datetime(2026, 12, 1, 10, tzinfo=UTC),
+                **kw,
+            )
+        )
+
+
+@pytest.fixture
+def factory(app):
+    return Factory()
+
+
+class Auth:
+    """Log a test client in and out as a given user."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user_or_email, password=PASSWORD, remember=False, follow=False):
+        email = getattr(user_or_email, "email", user_or_email)
+        db.session.commit()
+        data = {"email": email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/login", data=data, follow_redirects=follow)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)

@@ -1,0 +1,108 @@
+"""Catalogs are complete and current, and both languages really appear."""
+
+from pathlib import Path
+
+import pytest
+from babel.messages import mofile, pofile
+
+from mediation import translations
+
+from .conftest import Auth
+
+
+def read_po(locale):
+    with translations.po_path(locale).open("rb") as f:
+        return pofile.read_po(f, locale=locale)
+
+
+def message_keys(catalog):
+    return {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory) -> set:
+    pot = translations.extract(tmp_path_factory.mktemp("i18n") / "messages.pot")
+    with pot.open("rb") as f:
+        return message_keys(pofile.read_po(f))
+
+
+@pytest.mark.parametrize("locale", translations.LOCALES)
+def test_catalog_is_not_stale(extracted, locale):
+    """Every string of the code is in the catalog, and nothing obsolete is left."""
+    catalog = message_keys(read_po(locale))
+    missing = extracted - catalog
+    obsolete = catalog - extracted
+    assert not missing, f"run `flask translate update`: {sorted(missing)[:10]}"
+    assert not obsolete, f"run `flask translate update`: {sorted(obsolete)[:10]}"
+
+
+@pytest.mark.parametrize("locale", translations.LOCALES)
+def test_catalog_is_fully_translated(locale):
+    """No entry is untranslated or fuzzy."""
+    catalog = read_po(locale)
+    untranslated = [m.id for m in catalog if m.id and not all(
+        m.string if isinstance(m.string, tuple) else [m.string])]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert not untranslated, f"untranslated in {locale}: {untranslated[:10]}"
+    assert not fuzzy, f"fuzzy in {locale}: {fuzzy[:10]}"
+
+
+@pytest.mark.parametrize("locale", translations.LOCALES)
+def test_compiled_catalog_matches(locale):
+    """The committed .mo says what the .po says (run `flask translate compile`)."""
+    mo_path = Path(translations.po_path(locale)).with_suffix(".mo")
+    with mo_path.open("rb") as f:
+        compiled = {(m.context, m.id): m.string for m in mofile.read_mo(f) if m.id}
+    source = {(m.context, m.id): m.string for m in read_po(locale) if m.id}
+    assert compiled == source
+
+
+def test_italian_is_the_default(client):
+    """Without any preference the interface is Italian."""
+    response = client.get("/login")
+    assert '<html lang="it"' in response.text
+    assert "Accedi" in response.text
+
+
+def test_browser_language_is_used(client):
+    """An English browser gets English pages."""
+    response = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert '<html lang="en"' in response.text
+    assert "Log in" in response.text
+    assert "Accedi" not in response.text
+
+
+def test_switcher_changes_the_language(client):
+    """The switcher in the header changes the language for the rest of the visit."""
+    response = client.post("/locale", data={"locale": "en", "next": "/login"})
+    assert response.headers["Location"] == "/login"
+    assert "Forgot your password?" in client.get("/login").text
+    client.post("/locale", data={"locale": "it", "next": "/login"})
+    assert "Password dimenticata?" in client.get("/login").text
+
+
+def test_switcher_is_saved_on_the_account(client, factory):
+    """A logged-in user's choice is remembered on their account, for pages and emails."""
+    from mediation.models import Role
+
+    user = factory.user(Role.teacher)
+    Auth(client).login(user)
+    client.post("/locale", data={"locale": "en", "next": "/"})
+    assert user.locale == "en"
+    assert "Latest requests" in client.get("/", headers={"Accept-Language": "it"}).text
+
+
+def test_dates_are_localised(app):
+    """Dates are written the Italian or the English way, in Europe/Rome time."""
+    from datetime import UTC, datetime
+
+    from flask_babel import force_locale
+
+    from mediation.templating import localised_datetime
+
+    moment = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)  # 9:30 in Rome
+    with app.test_request_context(), force_locale("it"):
+        assert localised_datetime(moment, "long").startswith("2 marzo 2026")
+        assert "09:30" in localised_datetime(moment, "short")
+    with app.test_request_context(), force_locale("en"):
+        assert "March 2, 2026" in localised_datetime(moment, "long")
