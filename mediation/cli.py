@@ -1,11 +1,13 @@
 """Command-line commands: reference data, demo data, users, translations."""
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from .extensions import db
 from .models import Role
+from .outbox import deliver_console
 
 
 def register_cli(app: Flask) -> None:
@@ -59,11 +61,15 @@ def create_user_command(email, display_name, role, school_code, ambito_code, pas
     if school_code:
         school_id = db.session.scalar(sa.select(School.id).where(School.code == school_code))
         if school_id is None:
-            raise click.BadParameter(f"no school with code {school_code}", param_hint="--school")
+            raise click.BadParameter(
+                _("No school has the code %(code)s.", code=school_code), param_hint="--school"
+            )
     if ambito_code:
         ambito_id = db.session.scalar(sa.select(Ambito.id).where(Ambito.code == ambito_code))
         if ambito_id is None:
-            raise click.BadParameter(f"no Ambito with code {ambito_code}", param_hint="--ambito")
+            raise click.BadParameter(
+                _("No Ambito has the code %(code)s.", code=ambito_code), param_hint="--ambito"
+            )
     try:
         user = create_user(
             email, display_name, Role(role), None, school_id=school_id, ambito_id=ambito_id,
@@ -75,16 +81,14 @@ def create_user_command(email, display_name, role, school_code, ambito_code, pas
     except Exception as error:  # the scope check constraint names the problem
         db.session.rollback()
         raise click.ClickException(
-            "could not create the user: check that the scope fits the role "
-            "(teacher/lead need --school, coordinator needs --ambito)"
+            _(
+                "Could not create the user: check that the scope fits the role"
+                " (teachers and leads need --school, coordinators need --ambito)."
+            )
         ) from error
-    from flask import current_app
-
-    from .outbox import deliver_console
-
     if current_app.config["MAIL_BACKEND"] == "console":
         deliver_console()
-    click.echo(f"created {user.email} ({user.role.value})")
+    click.echo(_("Created %(email)s (%(role)s).", email=user.email, role=user.role.value))
 
 
 translate = AppGroup("translate", help="Extract, update and compile the message catalogs.")

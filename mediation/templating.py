@@ -8,6 +8,7 @@ from flask_babel import (
     format_date,
     format_datetime,
     format_decimal,
+    format_time,
     get_locale,
     pgettext,
 )
@@ -87,7 +88,7 @@ def scope_label() -> str:
     if user.school is not None:
         return user.school.name
     if user.ambito is not None:
-        return _l("Ambito of %(name)s", name=user.ambito.name)
+        return user.ambito.name
     if user.role == Role.admin:
         return _l("Regione Lombardia")
     return ""
@@ -95,6 +96,13 @@ def scope_label() -> str:
 
 def localised_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, fmt) if value else ""
+
+
+def localised_day_and_time(value: datetime | None) -> str:
+    """"giovedì 17 dicembre 2026, 08:30": what a person reads in an agenda."""
+    if not value:
+        return ""
+    return f"{format_date(value, 'full')}, {format_time(value, 'short')}"
 
 
 def localised_date(value: date | datetime | None, fmt: str = "medium") -> str:
@@ -108,6 +116,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["datetime"] = localised_datetime
     app.jinja_env.filters["date"] = localised_date
+    app.jinja_env.filters["day_and_time"] = localised_day_and_time
     app.jinja_env.filters["format_number"] = format_decimal
     app.jinja_env.filters["cycle_label"] = cycle_label
     app.jinja_env.filters["format_currency"] = format_currency

@@ -41,28 +41,29 @@ def update() -> None:
         if po_path(locale).exists():
             _babel(
                 "update", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "-l", locale,
-                "--no-fuzzy-matching", "--omit-header",
+                "--no-fuzzy-matching",
             )
         else:
             _babel("init", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "-l", locale)
-    _fill_source_locale("en")
+        _tidy(locale, fill_from_source=locale == "en")
 
 
-def _fill_source_locale(locale: str) -> None:
+def _tidy(locale: str, fill_from_source: bool) -> None:
+    """Clear the header's fuzzy flag (compile skips fuzzy catalogs); fill ``en``."""
     path = po_path(locale)
     with path.open("rb") as f:
         catalog = pofile.read_po(f, locale=locale)
+    catalog.fuzzy = False
+    catalog.project, catalog.version = "mediation", "1"
+    catalog.msgid_bugs_address = ""
+    catalog.copyright_holder = ""
     for message in catalog:
-        if not message.id:
+        if not message.id or not fill_from_source:
             continue
-        if isinstance(message.id, tuple):
-            message.string = tuple(message.id)
-        else:
-            message.string = message.id
-        if message.fuzzy:
-            message.flags.discard("fuzzy")
+        message.string = tuple(message.id) if isinstance(message.id, tuple) else message.id
+        message.flags.discard("fuzzy")
     with path.open("wb") as f:
-        pofile.write_po(f, catalog, omit_header=True, sort_output=True, no_location=True)
+        pofile.write_po(f, catalog, sort_output=True, no_location=True)
 
 
 def compile_catalogs() -> None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 from itertools import count
 
+import flask_babel
 import pytest
 import sqlalchemy as sa
 from flask import g
@@ -104,15 +105,21 @@ class Client(FlaskClient):
     """A test client whose requests do not see another request's logged-in user.
 
     Requests in a test share the test's app context, where Flask-Login caches
-    the current user in ``g``; in production every request has its own.
+    the current user and Flask-Babel the locale; in production every request
+    has its own.
     """
 
     def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
+        self._forget()
         try:
             return super().open(*args, **kwargs)
         finally:
-            g.pop("_login_user", None)
+            self._forget()
+
+    @staticmethod
+    def _forget():
+        g.pop("_login_user", None)
+        flask_babel.refresh()
 
 
 @pytest.fixture

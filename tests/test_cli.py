@@ -26,7 +26,7 @@ def test_create_user_refuses_a_wrong_scope(runner, factory):
     result = runner.invoke(args=[
         "create-user", "--email", "x@example.org", "--name", "X", "--role", "teacher"])
     assert result.exit_code != 0
-    assert "scope" in result.output
+    assert "--school" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
@@ -38,7 +38,7 @@ def test_create_user_refuses_a_duplicate_email(runner, factory):
         "create-user", "--email", "BOSS@example.org", "--name", "B", "--role", "admin",
         "--password", "long enough password"])
     assert result.exit_code != 0
-    assert "already exists" in result.output or "esiste già" in result.output
+    assert "Esiste già un account con questa email." in result.output
 
 
 def test_create_user_with_password_can_log_in(runner, client):
