@@ -19,7 +19,7 @@ def register_cli(app: Flask) -> None:
 
 @click.command("seed")
 def seed_command():
-    """Load or update the reference data (languages, request types, Lab'Impact, calendar)."""
+    """Add the missing reference data (languages, request types, Lab'Impact, calendar)."""
     from .seed import seed_reference_data
 
     created = seed_reference_data()

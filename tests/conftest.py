@@ -284,3 +284,25 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+class QueryCounter:
+    """Counts the SQL statements run while it is active."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *args, **kwargs):
+        self.count += 1
+
+    def __enter__(self):
+        sa.event.listen(db.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(db.engine, "before_cursor_execute", self)
+
+
+@pytest.fixture
+def count_queries(app):
+    return QueryCounter

@@ -278,3 +278,20 @@ def test_csrf_is_required_on_login(tmp_path):
     response = app.test_client().post("/login", data={"email": "a@b.c", "password": "x"})
     assert response.status_code == 400
     assert "Il modulo è scaduto" in response.text
+
+
+class TestConsoleBackend:
+    @pytest.fixture
+    def app_config(self, tmp_path):
+        from .conftest import make_test_config
+
+        return make_test_config(tmp_path, MAIL_BACKEND="console")
+
+    def test_console_backend_prints_queued_mail(self, client, teacher, capfd):
+        """In development the reset email is printed once its request has committed."""
+        client.post("/password/forgot", data={"email": teacher.email})
+        out = capfd.readouterr().out
+        assert "To: maria.rossi@example.org" in out
+        assert "Subject: Scegli una nuova password" in out
+        message = db.session.scalar(sa.select(OutboxMessage))
+        assert message.state.value == "sent"

@@ -51,3 +51,13 @@ def test_create_user_with_password_can_log_in(runner, client):
                                            "password": "long enough password"})
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_seed_is_idempotent(runner):
+    """`flask seed` loads the reference data once; a second run adds nothing."""
+    first = runner.invoke(args=["seed"])
+    assert first.exit_code == 0, first.output
+    assert "languages: 34 created" in first.output
+    second = runner.invoke(args=["seed"])
+    assert second.exit_code == 0, second.output
+    assert all(line.endswith(": 0 created") for line in second.output.splitlines())
