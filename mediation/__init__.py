@@ -61,11 +61,14 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from .agenda.views import bp as agenda_bp
     from .auth.views import bp as auth_bp
+    from .coordination.views import bp as coordination_bp
     from .core.views import bp as core_bp
+    from .requests.views import bp as requests_bp
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(auth_bp)
+    for blueprint in (core_bp, auth_bp, requests_bp, coordination_bp, agenda_bp):
+        app.register_blueprint(blueprint)
 
 
 def configure_templates(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Mediators' side: their agenda, answering offers, logging sessions."""

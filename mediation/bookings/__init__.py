@@ -1,0 +1,6 @@
+"""The booking journey: requests, offers to mediators, session logs (DESIGN.md lifecycle).
+
+``rules`` holds the calendar and project checks, ``candidates`` who can take a
+slot and why not, ``operations`` every state transition, ``queries`` the
+scoped reads, ``notifications`` the emails each transition queues.
+"""

@@ -1,0 +1,577 @@
+"""Every transition of the request lifecycle (DESIGN.md), one function each.
+
+Each function checks that the actor may do it, changes the rows, writes the
+audit event and queues the emails, in the caller's transaction; the view (or
+command) commits once it returns. Refusals are domain errors: ``NotAllowed``
+(a 404: the actor has no business with the object), ``InvalidTransition``
+(409: not in this state), ``SlotTaken`` (409: the database refused an overlap),
+``InvalidInput`` (a message for a form field).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from ..audit import record
+from ..errors import DomainError, NotAllowed
+from ..extensions import db
+from ..models import (
+    ACTIVE_ASSIGNMENT_STATES,
+    Action,
+    Assignment,
+    AssignmentState,
+    Direction,
+    Document,
+    LogState,
+    MacroAction,
+    MediationRequest,
+    MediatorProfile,
+    Mode,
+    Outcome,
+    PreferredSlot,
+    PupilCase,
+    RequestKind,
+    RequestState,
+    RequestType,
+    Role,
+    SessionLog,
+    Urgency,
+    User,
+    mediator_ambiti,
+    utcnow,
+)
+from ..models.constraints import is_overlap_violation
+from . import notifications
+from .rules import LATE_CANCELLATION, Calendar, deadline_problem, in_rome, slot_problem
+
+
+class InvalidTransition(DomainError):
+    status_code = 409
+    default_message = _l("This request is no longer in a state that allows this.")
+
+
+class SlotTaken(DomainError):
+    status_code = 409
+    default_message = _l(
+        "The mediator has just been booked at an overlapping time by someone else."
+        " Choose another mediator or another time."
+    )
+
+
+class InvalidInput(DomainError):
+    status_code = 400
+
+
+#: Reason codes for cancelling a request, with their labels.
+CANCELLATION_REASONS = {
+    "family_unavailable": _l("The family cannot come"),
+    "no_longer_needed": _l("No longer needed"),
+    "school_event": _l("A school event overlaps"),
+    "pupil_moved": _l("The pupil moved to another school"),
+    "duplicate": _l("Duplicate request"),
+    "no_mediator": _l("No mediator available"),
+    "other": _l("Other reason"),
+}
+
+#: States from which a request can still be cancelled (anything before "logged").
+CANCELLABLE = (
+    RequestState.awaiting_approval, RequestState.open, RequestState.offered,
+    RequestState.confirmed,
+)
+
+
+@dataclass
+class SlotInput:
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class RequestInput:
+    """What a school fills in; times are aware datetimes."""
+
+    type: RequestType
+    language_id: int
+    site_id: int | None = None
+    pupil_case: PupilCase | None = None
+    mode: Mode = Mode.in_person
+    urgency: Urgency = Urgency.normal
+    expected_pupils: int = 0
+    expected_parents: int = 0
+    expected_teachers: int = 0
+    slots: list[SlotInput] = field(default_factory=list)
+    deadline: datetime | None = None
+    direction: Direction | None = None
+    page_count: int | None = None
+    notes: str | None = None
+
+
+@dataclass
+class LogInput:
+    outcome: Outcome
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None
+    pupils_met: int = 0
+    parents_met: int = 0
+    teachers_met: int = 0
+    summary: str | None = None
+    follow_up_needed: bool = False
+    pages: int | None = None
+    words: int | None = None
+    delivered_document: Document | None = None
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def _require(condition: bool, error: DomainError | None = None) -> None:
+    if not condition:
+        raise error or InvalidTransition()
+
+
+def _in_school(actor: User, request: MediationRequest) -> bool:
+    return actor.role in (Role.teacher, Role.lead) and actor.school_id == request.school_id
+
+
+def _coordinates(actor: User, request: MediationRequest) -> bool:
+    if actor.role == Role.admin:
+        return True
+    return actor.role == Role.coordinator and actor.ambito_id == request.school.ambito_id
+
+
+def _mediator_of(actor: User, assignment: Assignment) -> bool:
+    return actor.role == Role.mediator and assignment.mediator.user_id == actor.id
+
+
+def _lock(request: MediationRequest) -> MediationRequest:
+    """Re-read the request for update, so concurrent transitions serialise on it."""
+    db.session.refresh(request, with_for_update=True)
+    return request
+
+
+def active_assignment(request: MediationRequest) -> Assignment | None:
+    return db.session.scalar(
+        sa.select(Assignment).where(
+            Assignment.request_id == request.id,
+            Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES),
+        )
+    )
+
+
+def _event(request: MediationRequest, action: str, actor: User, **data) -> None:
+    record(action, request, actor, **data)
+
+
+def _flush_assignment() -> None:
+    """Flush, turning the database's refusal of an overlap into ``SlotTaken``."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        if is_overlap_violation(error) or "uq_assignments_request_active" in str(error.orig):
+            raise SlotTaken() from error
+        raise
+
+
+# --- teachers and leads ----------------------------------------------------
+
+
+def submit_request(actor: User, data: RequestInput) -> MediationRequest:
+    """File a request for the actor's school.
+
+    :raise InvalidInput: a slot or the deadline is not bookable (``field`` names it).
+    """
+    _require(actor.role in (Role.teacher, Role.lead), NotAllowed())
+    school = actor.school
+    now = utcnow()
+    kind = data.type.kind
+    if kind == RequestKind.slot:
+        if not data.slots:
+            raise InvalidInput(_l("Propose at least one time."), field="slot_1")
+        days = [in_rome(s.start).date() for s in data.slots]
+        calendar = Calendar.load(school, min(days), max(days))
+        for position, slot in enumerate(data.slots, start=1):
+            problem = slot_problem(slot.start, slot.end, calendar, now)
+            if problem:
+                raise InvalidInput(problem, field=f"slot_{position}")
+        project = calendar.project_on(days[0])
+        if data.mode == Mode.in_person and data.site_id is None:
+            raise InvalidInput(_l("Choose where the meeting takes place."), field="site")
+    else:
+        if data.deadline is None:
+            raise InvalidInput(_l("Give a deadline."), field="deadline")
+        day = in_rome(data.deadline).date()
+        calendar = Calendar.load(school, day, day)
+        problem = deadline_problem(data.deadline, calendar, now)
+        if problem:
+            raise InvalidInput(problem, field="deadline")
+        project = calendar.project_on(day)
+    if data.site_id is not None and data.site_id not in {s.id for s in school.sites}:
+        raise InvalidInput(_l("Choose one of your school's sites."), field="site")
+    if data.pupil_case is not None and data.pupil_case.school_id != school.id:
+        raise NotAllowed()
+    if data.type.concerns_pupil and data.pupil_case is None:
+        raise InvalidInput(_l("Choose the pupil this is about."), field="pupil_case")
+
+    needs_approval = school.requires_lead_approval and actor.role != Role.lead
+    request = MediationRequest(
+        project=project,
+        school=school,
+        site_id=data.site_id if kind == RequestKind.slot else None,
+        requester=actor,
+        type=data.type,
+        language_id=data.language_id,
+        pupil_case=data.pupil_case,
+        state=RequestState.awaiting_approval if needs_approval else RequestState.open,
+        mode=data.mode if kind == RequestKind.slot else Mode.in_person,
+        urgency=data.urgency,
+        expected_pupils=data.expected_pupils,
+        expected_parents=data.expected_parents,
+        expected_teachers=data.expected_teachers,
+        duration_minutes=(
+            int((data.slots[0].end - data.slots[0].start).total_seconds() // 60)
+            if kind == RequestKind.slot else None
+        ),
+        deadline_dt=data.deadline if kind == RequestKind.deadline else None,
+        direction=data.direction if kind == RequestKind.deadline else None,
+        page_count=data.page_count if kind == RequestKind.deadline else None,
+        notes=data.notes or None,
+    )
+    for position, slot in enumerate(data.slots if kind == RequestKind.slot else [], start=1):
+        request.slots.append(PreferredSlot(position=position, start_dt=slot.start,
+                                           end_dt=slot.end))
+    db.session.add(request)
+    db.session.flush()
+    _event(request, "request.submitted", actor, state=request.state.value)
+    if needs_approval:
+        notifications.approval_needed(request)
+    return request
+
+
+def create_pupil_case(actor: User, **fields) -> PupilCase:
+    """Add a pseudonymous pupil code to the actor's school.
+
+    :raise InvalidInput: the code is already used in this school.
+    """
+    _require(actor.role in (Role.teacher, Role.lead), NotAllowed())
+    code = fields.pop("code").strip().upper()
+    exists = db.session.scalar(
+        sa.select(PupilCase.id).where(PupilCase.school_id == actor.school_id,
+                                      PupilCase.code == code)
+    )
+    if exists:
+        raise InvalidInput(_l("This code is already used in your school."), field="case_code")
+    languages = fields.pop("home_languages", [])
+    case = PupilCase(school_id=actor.school_id, code=code, created_by_id=actor.id, **fields)
+    case.home_languages.extend(languages)
+    db.session.add(case)
+    db.session.flush()
+    record("pupil_case.created", case, actor)
+    return case
+
+
+def approve_request(actor: User, request: MediationRequest) -> None:
+    """The school lead lets a request go to the coordinator."""
+    _require(actor.role == Role.lead and actor.school_id == request.school_id, NotAllowed())
+    _lock(request)
+    _require(request.state == RequestState.awaiting_approval)
+    request.state = RequestState.open
+    _event(request, "request.approved", actor)
+
+
+def reject_request(actor: User, request: MediationRequest, reason: str) -> None:
+    """The school lead turns a request down, saying why."""
+    _require(actor.role == Role.lead and actor.school_id == request.school_id, NotAllowed())
+    if not reason.strip():
+        raise InvalidInput(_l("Say why the request is rejected."), field="reason")
+    _lock(request)
+    _require(request.state == RequestState.awaiting_approval)
+    request.state = RequestState.rejected
+    request.rejection_reason = reason.strip()
+    _event(request, "request.rejected", actor)
+    notifications.request_rejected(request)
+
+
+def cancel_request(actor: User, request: MediationRequest, reason: str,
+                   note: str | None = None) -> None:
+    """Cancel a request before it is logged; frees the mediator's time at once.
+
+    A cancellation less than 24 hours before the meeting is flagged late.
+    """
+    _require(_in_school(actor, request) or _coordinates(actor, request), NotAllowed())
+    if reason not in CANCELLATION_REASONS:
+        raise InvalidInput(_l("Choose a reason."), field="reason")
+    _lock(request)
+    _require(request.state in CANCELLABLE)
+    assignment = active_assignment(request)
+    start = assignment.start_dt if assignment and assignment.start_dt else None
+    if start is None and request.slots:
+        start = request.slots[0].start_dt
+    request.state = RequestState.cancelled
+    request.cancellation_reason = reason
+    request.cancellation_note = (note or "").strip() or None
+    request.cancelled_late = start is not None and start - utcnow() < LATE_CANCELLATION
+    if assignment is not None:
+        assignment.state = AssignmentState.cancelled
+        assignment.end_reason = reason
+        assignment.sequence += 1
+    _event(request, "request.cancelled", actor, reason=reason, late=request.cancelled_late,
+           assignment_id=assignment.id if assignment else None)
+    notifications.request_cancelled(request, assignment, actor)
+
+
+# --- coordinators ----------------------------------------------------------
+
+
+def _check_mediator(request: MediationRequest, mediator: MediatorProfile) -> None:
+    serves = db.session.scalar(
+        sa.select(sa.func.count()).select_from(mediator_ambiti).where(
+            mediator_ambiti.c.mediator_id == mediator.id,
+            mediator_ambiti.c.ambito_id == request.school.ambito_id,
+        )
+    )
+    _require(bool(serves) and mediator.user.active, NotAllowed())
+
+
+def _check_time(request: MediationRequest, mediator: MediatorProfile,
+                start: datetime | None, end: datetime | None) -> None:
+    now = utcnow()
+    if request.type.kind == RequestKind.deadline:
+        return
+    if start is None or end is None:
+        raise InvalidInput(_l("Choose a time."), field="start")
+    day = in_rome(start).date()
+    calendar = Calendar.load(request.school, day, day)
+    problem = slot_problem(start, end, calendar, now)
+    if problem:
+        raise InvalidInput(problem, field="start")
+    project = calendar.project_on(day)
+    if project.id != request.project_id:
+        raise InvalidInput(_l("This time falls in another project than the request's."),
+                           field="start")
+    if any(a.start_dt < end and start < a.end_dt for a in mediator.absences):
+        raise InvalidInput(_l("The mediator is absent at that time."), field="start")
+
+
+def offer(actor: User, request: MediationRequest, mediator: MediatorProfile,
+          start: datetime | None = None, end: datetime | None = None) -> Assignment:
+    """Offer an open request to a mediator, for a time (or, for a translation, its deadline).
+
+    :raise SlotTaken: the mediator holds an overlapping offer or appointment.
+    """
+    _require(_coordinates(actor, request), NotAllowed())
+    _check_mediator(request, mediator)
+    _lock(request)
+    _require(request.state == RequestState.open)
+    _check_time(request, mediator, start, end)
+    assignment = _new_assignment(actor, request, mediator, start, end)
+    request.state = RequestState.offered
+    _event(request, "assignment.offered", actor, assignment_id=assignment.id,
+           mediator_id=mediator.id)
+    notifications.offered(assignment)
+    return assignment
+
+
+def _new_assignment(actor, request, mediator, start, end) -> Assignment:
+    is_translation = request.type.kind == RequestKind.deadline
+    assignment = Assignment(
+        request=request,
+        mediator=mediator,
+        state=AssignmentState.offered,
+        start_dt=None if is_translation else start,
+        end_dt=None if is_translation else end,
+        deadline_dt=request.deadline_dt if is_translation else None,
+        offered_by=actor,
+    )
+    db.session.add(assignment)
+    _flush_assignment()
+    return assignment
+
+
+def reassign(actor: User, request: MediationRequest, mediator: MediatorProfile,
+             reason: str, start: datetime | None = None,
+             end: datetime | None = None) -> Assignment:
+    """Replace the active assignment by an offer to another mediator (or another time)."""
+    _require(_coordinates(actor, request), NotAllowed())
+    if not reason.strip():
+        raise InvalidInput(_l("Say why the request is reassigned."), field="reason")
+    _check_mediator(request, mediator)
+    _lock(request)
+    _require(request.state in (RequestState.offered, RequestState.confirmed))
+    old = active_assignment(request)
+    _require(old is not None)
+    _check_time(request, mediator, start, end)
+    old.state = AssignmentState.superseded
+    old.end_reason = reason.strip()
+    old.sequence += 1
+    db.session.flush()  # free the old slot before the new row is checked
+    assignment = _new_assignment(actor, request, mediator, start, end)
+    request.state = RequestState.offered
+    _event(request, "assignment.superseded", actor, assignment_id=old.id,
+           mediator_id=old.mediator_id)
+    _event(request, "assignment.offered", actor, assignment_id=assignment.id,
+           mediator_id=mediator.id)
+    notifications.superseded(old)
+    notifications.offered(assignment)
+    return assignment
+
+
+def mark_unfilled(actor: User, request: MediationRequest) -> None:
+    """Record that no mediator could be found."""
+    _require(_coordinates(actor, request), NotAllowed())
+    _lock(request)
+    _require(request.state == RequestState.open)
+    request.state = RequestState.unfilled
+    _event(request, "request.unfilled", actor)
+    notifications.unfilled(request)
+
+
+def approve_log(actor: User, log: SessionLog, macro_action: MacroAction | None = None,
+                action: Action | None = None) -> None:
+    """Approve a session log (possibly counting it against another action); closes the request."""
+    request = log.assignment.request
+    _require(_coordinates(actor, request), NotAllowed())
+    _lock(request)
+    _require(log.state == LogState.submitted and request.state == RequestState.logged)
+    if macro_action is not None:
+        _require(macro_action.project_id == request.project_id, NotAllowed())
+        log.macro_action = macro_action
+        log.action = None
+    if action is not None:
+        _require(action.macro_action_id == log.macro_action_id, InvalidInput(
+            _l("This action belongs to another macro-action."), field="action"))
+        log.action = action
+    log.state = LogState.approved
+    log.approved_by_id = actor.id
+    log.approved_dt = utcnow()
+    request.state = RequestState.closed
+    _event(request, "session.approved", actor, log_id=log.id)
+
+
+def return_log(actor: User, log: SessionLog, comment: str) -> None:
+    """Send a log back to the mediator with a comment."""
+    request = log.assignment.request
+    _require(_coordinates(actor, request), NotAllowed())
+    if not comment.strip():
+        raise InvalidInput(_l("Tell the mediator what to correct."), field="comment")
+    _lock(request)
+    _require(log.state == LogState.submitted and request.state == RequestState.logged)
+    log.state = LogState.returned
+    log.review_comment = comment.strip()
+    _event(request, "session.returned", actor, log_id=log.id)
+    notifications.log_returned(log)
+
+
+# --- mediators -------------------------------------------------------------
+
+
+def accept(actor: User, assignment: Assignment) -> None:
+    """The mediator takes the offer; the school is told who is coming."""
+    _require(_mediator_of(actor, assignment), NotAllowed())
+    request = _lock(assignment.request)
+    db.session.refresh(assignment)
+    _require(assignment.state == AssignmentState.offered
+             and request.state == RequestState.offered)
+    assignment.state = AssignmentState.accepted
+    assignment.responded_dt = utcnow()
+    request.state = RequestState.confirmed
+    _event(request, "assignment.accepted", actor, assignment_id=assignment.id)
+    notifications.confirmed(assignment)
+
+
+def decline(actor: User, assignment: Assignment, reason: str,
+            proposed_start: datetime | None = None) -> None:
+    """The mediator turns the offer down, optionally proposing another time."""
+    _require(_mediator_of(actor, assignment), NotAllowed())
+    if not reason.strip():
+        raise InvalidInput(_l("Say why you decline."), field="reason")
+    request = _lock(assignment.request)
+    db.session.refresh(assignment)
+    _require(assignment.state == AssignmentState.offered
+             and request.state == RequestState.offered)
+    if proposed_start is not None and proposed_start < utcnow():
+        raise InvalidInput(_l("This time is in the past."), field="proposed_start")
+    assignment.state = AssignmentState.declined
+    assignment.responded_dt = utcnow()
+    assignment.decline_reason = reason.strip()
+    assignment.proposed_start_dt = proposed_start
+    request.state = RequestState.open
+    _event(request, "assignment.declined", actor, assignment_id=assignment.id,
+           proposed=proposed_start.isoformat() if proposed_start else None)
+    notifications.declined(assignment)
+
+
+def log_session(actor: User, assignment: Assignment, data: LogInput) -> SessionLog:
+    """Log what happened, once the session has started (or a returned log, corrected).
+
+    The log counts against the request type's default macro-action and action
+    in the request's project; the coordinator can change them when approving.
+    """
+    _require(_mediator_of(actor, assignment), NotAllowed())
+    request = _lock(assignment.request)
+    _require(assignment.state == AssignmentState.accepted)
+    now = utcnow()
+    begins = assignment.start_dt
+    _require(begins is None or begins <= now, InvalidTransition(
+        _l("A session can be logged only once it has started.")))
+    existing = assignment.session_log
+    if existing is not None:
+        _require(existing.state == LogState.returned and request.state == RequestState.logged)
+    else:
+        _require(request.state == RequestState.confirmed)
+    if request.type.kind == RequestKind.slot:
+        if data.actual_start is None or data.actual_end is None:
+            raise InvalidInput(_l("Give the start and end of the session."), field="actual_start")
+        if data.actual_end <= data.actual_start:
+            raise InvalidInput(_l("The end must come after the start."), field="actual_end")
+        if data.actual_start > now:
+            raise InvalidInput(_l("This time is in the future."), field="actual_start")
+    log = existing or SessionLog(assignment=assignment)
+    log.actual_start_dt, log.actual_end_dt = data.actual_start, data.actual_end
+    log.pupils_met, log.parents_met = data.pupils_met, data.parents_met
+    log.teachers_met = data.teachers_met
+    log.outcome = data.outcome
+    log.summary = (data.summary or "").strip() or None
+    log.follow_up_needed = data.follow_up_needed
+    log.pages, log.words = data.pages, data.words
+    if data.delivered_document is not None:
+        log.delivered_document = data.delivered_document
+    log.state = LogState.submitted
+    log.review_comment = None
+    if existing is None:
+        log.macro_action, log.action = default_counting(request)
+        db.session.add(log)
+    request.state = RequestState.logged
+    db.session.flush()
+    _event(request, "session.logged", actor, log_id=log.id, outcome=data.outcome.value)
+    if request.type.kind == RequestKind.deadline:
+        notifications.translation_delivered(log)
+    return log
+
+
+def default_counting(request: MediationRequest) -> tuple[MacroAction, Action | None]:
+    """The macro-action and action a request's type counts against in its project."""
+    macro = db.session.scalar(
+        sa.select(MacroAction).where(
+            MacroAction.project_id == request.project_id,
+            MacroAction.number == request.type.default_macro_action_number,
+        )
+    )
+    if macro is None:  # a project without that macro-action: count against the first
+        macro = db.session.scalar(
+            sa.select(MacroAction).where(MacroAction.project_id == request.project_id)
+            .order_by(MacroAction.number)
+        )
+    _require(macro is not None, InvalidTransition(
+        _l("The request's project has no macro-action to count this session against.")))
+    action = None
+    if request.type.default_action_code:
+        action = db.session.scalar(
+            sa.select(Action).where(Action.macro_action_id == macro.id,
+                                    Action.code == request.type.default_action_code)
+        )
+    return macro, action
+

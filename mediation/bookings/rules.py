@@ -1,0 +1,91 @@
+"""Calendar rules: when a meeting may be booked, and which project it counts against."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Closure, Project, School
+
+ROME = ZoneInfo("Europe/Rome")
+MIN_DURATION = timedelta(minutes=15)
+#: A cancellation closer than this to the start is flagged late.
+LATE_CANCELLATION = timedelta(hours=24)
+
+
+def to_utc(day: date, at: time) -> datetime:
+    """A wall-clock time in Rome as an aware UTC datetime."""
+    return datetime.combine(day, at, tzinfo=ROME).astimezone(UTC)
+
+
+def in_rome(moment: datetime) -> datetime:
+    return moment.astimezone(ROME)
+
+
+@dataclass
+class Calendar:
+    """Projects and closures loaded once, to check many slots without more queries."""
+
+    projects: list[Project]
+    closures: list[Closure]
+
+    @classmethod
+    def load(cls, school: School, first: date, last: date) -> "Calendar":
+        projects = db.session.scalars(
+            sa.select(Project).options(selectinload(Project.extensions))
+            .order_by(Project.start_date.desc())
+        ).all()
+        closures = db.session.scalars(
+            sa.select(Closure).where(
+                sa.or_(Closure.school_id.is_(None), Closure.school_id == school.id),
+                Closure.start_date <= last,
+                Closure.end_date >= first,
+            )
+        ).all()
+        return cls(list(projects), list(closures))
+
+    def project_on(self, day: date) -> Project | None:
+        """The project running on ``day`` (the most recent one if several overlap)."""
+        for project in self.projects:
+            if project.covers(day):
+                return project
+        return None
+
+    def closure_on(self, day: date) -> Closure | None:
+        for closure in self.closures:
+            if closure.start_date <= day <= closure.end_date:
+                return closure
+        return None
+
+
+def slot_problem(start: datetime, end: datetime, calendar: Calendar, now: datetime):
+    """Why a meeting cannot take place then, as a message for the person, or None."""
+    if end - start < MIN_DURATION:
+        return _l("A meeting lasts at least 15 minutes.")
+    if start < now:
+        return _l("This time is in the past.")
+    local_start, local_end = in_rome(start), in_rome(end)
+    if local_start.date() != local_end.date():
+        return _l("A meeting must start and end on the same day.")
+    day = local_start.date()
+    if day.weekday() >= 5:
+        return _l("Schools are closed at the weekend: choose a day from Monday to Friday.")
+    closure = calendar.closure_on(day)
+    if closure is not None:
+        return _l("The school is closed on that day (%(name)s).", name=closure.name)
+    if calendar.project_on(day) is None:
+        return _l("No project is running on that day, so no mediation can be booked.")
+    return None
+
+
+def deadline_problem(deadline: datetime, calendar: Calendar, now: datetime):
+    """Why a translation cannot be due then, or None."""
+    if deadline <= now:
+        return _l("The deadline must be in the future.")
+    if calendar.project_on(in_rome(deadline).date()) is None:
+        return _l("No project is running on that day, so no translation can be booked.")
+    return None

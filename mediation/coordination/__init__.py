@@ -1,0 +1,1 @@
+"""Coordinators' side: the Ambito's queue, offering to mediators, approving session logs."""

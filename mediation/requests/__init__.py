@@ -1,0 +1,1 @@
+"""Schools' side: filing requests, approving them, following them, cancelling them."""
