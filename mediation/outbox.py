@@ -37,10 +37,7 @@ def queue_email(template: str, user: User, **context) -> OutboxMessage:
     # (a web request behind a proxy, or a command with no request at all).
     external = current_app.test_request_context(base_url=current_app.config["EXTERNAL_URL"])
     with external, force_locale(locale):
-        text_template = current_app.jinja_env.get_template(f"email/{template}.txt")
-        ctx = text_template.new_context(dict(current_app.jinja_env.globals, **context))
-        subject = "".join(text_template.blocks["subject"](ctx)).strip()
-        body_text = render_template(f"email/{template}.txt", **context)
+        subject, body_text = _render_text(f"email/{template}.txt", context)
         body_html = render_template(f"email/{template}.html", **context)
     message = OutboxMessage(
         message_id=_message_id(),
@@ -55,6 +52,19 @@ def queue_email(template: str, user: User, **context) -> OutboxMessage:
     db.session.add(message)
     g.outbox_dirty = True
     return message
+
+
+def _render_text(name: str, context: dict) -> tuple[str, str]:
+    """The ``subject`` and ``body`` blocks of a text email template."""
+    template = current_app.jinja_env.get_template(name)
+    variables = dict(context)
+    current_app.update_template_context(variables)
+    ctx = template.new_context(variables)
+    for _ in template.root_render_func(ctx):  # runs the template's imports
+        pass
+    subject = " ".join("".join(template.blocks["subject"](ctx)).split())
+    body = "".join(template.blocks["body"](ctx)).strip() + "\n"
+    return subject, body
 
 
 def deliver_console(stream=None) -> int:

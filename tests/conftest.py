@@ -306,3 +306,6 @@ class QueryCounter:
 @pytest.fixture
 def count_queries(app):
     return QueryCounter
+
+
+from .booking_helpers import booking  # noqa: E402, F401  (a fixture for every test module)

@@ -529,7 +529,13 @@ def log_session(actor: User, assignment: Assignment, data: LogInput) -> SessionL
             raise InvalidInput(_l("The end must come after the start."), field="actual_end")
         if data.actual_start > now:
             raise InvalidInput(_l("This time is in the future."), field="actual_start")
-    log = existing or SessionLog(assignment=assignment)
+    if existing is None:
+        macro, action = default_counting(request)
+        log = SessionLog(macro_action=macro, action=action)
+        db.session.add(log)
+        log.assignment = assignment
+    else:
+        log = existing
     log.actual_start_dt, log.actual_end_dt = data.actual_start, data.actual_end
     log.pupils_met, log.parents_met = data.pupils_met, data.parents_met
     log.teachers_met = data.teachers_met
@@ -541,9 +547,6 @@ def log_session(actor: User, assignment: Assignment, data: LogInput) -> SessionL
         log.delivered_document = data.delivered_document
     log.state = LogState.submitted
     log.review_comment = None
-    if existing is None:
-        log.macro_action, log.action = default_counting(request)
-        db.session.add(log)
     request.state = RequestState.logged
     db.session.flush()
     _event(request, "session.logged", actor, log_id=log.id, outcome=data.outcome.value)

@@ -1,0 +1,463 @@
+"""Every lifecycle transition: what it changes, audits and mails, and what it refuses."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from mediation.bookings import operations as ops
+from mediation.bookings.operations import LogInput, SlotInput
+from mediation.errors import NotAllowed
+from mediation.extensions import db
+from mediation.models import (
+    Absence,
+    Assignment,
+    AssignmentState,
+    AuditEvent,
+    Closure,
+    Cycle,
+    LogState,
+    OutboxMessage,
+    Outcome,
+    PupilCase,
+    RequestState,
+    Role,
+    utcnow,
+)
+
+from .booking_helpers import rome, school_day
+
+
+def mails(template="booking"):
+    """(recipient email, kind) of the queued booking mails, by kind in the body."""
+    return db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.template == template)
+        .order_by(OutboxMessage.id)
+    ).all()
+
+
+def actions(request):
+    return [e.action for e in db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.object_type == "MediationRequest",
+                                    AuditEvent.object_id == request.id)
+        .order_by(AuditEvent.id))]
+
+
+def submitted(booking, actor=None, **overrides):
+    request = ops.submit_request(actor or booking.teacher, booking.slot_input(**overrides))
+    db.session.commit()
+    return request
+
+
+def offered(booking, request=None, mediator=None):
+    request = request or submitted(booking)
+    slot = request.slots[0]
+    assignment = ops.offer(booking.coordinator, request, mediator or booking.mediator,
+                           slot.start_dt, slot.end_dt)
+    db.session.commit()
+    return assignment
+
+
+def past_confirmed(booking, hours_ago=2):
+    """A confirmed meeting that started ``hours_ago`` hours ago (built directly)."""
+    start = utcnow() - timedelta(hours=hours_ago)
+    request = booking.factory.request(school=booking.school, project=booking.project,
+                                      type=booking.meeting, requester=booking.teacher,
+                                      state=RequestState.confirmed)
+    assignment = booking.factory.assignment(request=request, mediator=booking.mediator,
+                                            start=start, end=start + timedelta(hours=1),
+                                            state=AssignmentState.accepted)
+    db.session.commit()
+    return assignment
+
+
+def held(start, end):
+    return LogInput(outcome=Outcome.held, actual_start=start, actual_end=end, parents_met=2,
+                    summary="Colloquio svolto.")
+
+
+class TestSubmit:
+    def test_goes_straight_to_the_coordinator(self, booking):
+        """Without lead approval a request is open at once, and its filing is audited."""
+        request = submitted(booking)
+        assert request.state == RequestState.open
+        assert request.project_id == booking.project.id
+        assert request.duration_minutes == 60
+        assert actions(request) == ["request.submitted"]
+        assert mails() == []
+
+    def test_waits_for_the_lead_when_the_school_says_so(self, booking):
+        """A teacher's request waits for the lead, who is mailed; the lead's own does not."""
+        booking.school.requires_lead_approval = True
+        request = submitted(booking)
+        assert request.state == RequestState.awaiting_approval
+        assert [m.recipient_email for m in mails()] == [booking.lead.email]
+        assert submitted(booking, actor=booking.lead).state == RequestState.open
+
+    @pytest.mark.parametrize(
+        ("when", "message"),
+        [
+            ("past", "past"),
+            ("saturday", "weekend"),
+            ("closure", "closed on that day"),
+            ("after_project", "No project"),
+            ("short", "at least 15 minutes"),
+        ],
+    )
+    def test_refuses_unbookable_slots(self, app, booking, when, message):
+        """Past, weekend, holiday, out-of-project and too-short slots are refused by field."""
+        day = school_day()
+        minutes = 60
+        if when == "past":
+            day = school_day(-14)
+        elif when == "saturday":
+            day = day + timedelta(days=(5 - day.weekday()) % 7)
+        elif when == "closure":
+            booking.factory.add(Closure(name="Festa del patrono", start_date=day, end_date=day,
+                                        school_id=booking.school.id))
+        elif when == "after_project":
+            day = booking.project.end_date + timedelta(days=7)
+            day += timedelta(days=(7 - day.weekday()) % 7)
+        elif when == "short":
+            minutes = 10
+        with app.test_request_context(headers={"Accept-Language": "en"}), \
+                pytest.raises(ops.InvalidInput) as excinfo:
+            ops.submit_request(booking.teacher, booking.slot_input(day=day, minutes=minutes))
+        assert excinfo.value.field == "slot_1"
+        assert message in str(excinfo.value.message)
+
+    def test_checks_every_slot(self, booking):
+        """The second slot is checked too, and named in the error."""
+        good = booking.slot_input()
+        bad = rome(school_day(-7), 10)
+        good.slots.append(SlotInput(bad, bad + timedelta(hours=1)))
+        with pytest.raises(ops.InvalidInput) as excinfo:
+            ops.submit_request(booking.teacher, good)
+        assert excinfo.value.field == "slot_2"
+
+    def test_needs_a_site_in_person(self, booking):
+        """An in-person meeting needs one of the school's sites."""
+        with pytest.raises(ops.InvalidInput) as excinfo:
+            ops.submit_request(booking.teacher, booking.slot_input(site_id=None))
+        assert excinfo.value.field == "site"
+
+    def test_pupil_case_of_another_school_is_refused(self, booking):
+        """A pupil case from another school cannot be attached."""
+        other = booking.factory.add(PupilCase(school=booking.factory.school(), code="X1",
+                                              class_name="1A", cycle=Cycle.primaria))
+        with pytest.raises(NotAllowed):
+            ops.submit_request(booking.teacher, booking.slot_input(pupil_case=other))
+
+    @pytest.mark.parametrize("role", ["mediator", "coordinator"])
+    def test_only_schools_file_requests(self, booking, role):
+        """Mediators and coordinators cannot file requests."""
+        actor = booking.mediator.user if role == "mediator" else booking.coordinator
+        with pytest.raises(NotAllowed):
+            ops.submit_request(actor, booking.slot_input())
+
+    def test_translation_takes_a_deadline(self, booking):
+        """A translation has a deadline, a direction and pages, and no slots."""
+        from mediation.models import Direction
+
+        deadline = rome(school_day(), 12)
+        request = ops.submit_request(booking.teacher, booking.slot_input(
+            type=booking.translation, slots=[], deadline=deadline,
+            direction=Direction.from_italian, page_count=3))
+        assert request.deadline_dt == deadline and request.slots == []
+        assert request.duration_minutes is None and request.site_id is None
+
+    def test_pupil_codes_are_unique_per_school(self, booking):
+        """Creating the same pseudonymous code twice in a school is refused."""
+        ops.create_pupil_case(booking.teacher, code="lodi-001", class_name="2B",
+                              cycle=Cycle.primaria)
+        with pytest.raises(ops.InvalidInput) as excinfo:
+            ops.create_pupil_case(booking.teacher, code="LODI-001", class_name="3C",
+                                  cycle=Cycle.primaria)
+        assert excinfo.value.field == "case_code"
+
+
+class TestApproval:
+    def test_lead_approves(self, booking):
+        """The lead opens a waiting request."""
+        booking.school.requires_lead_approval = True
+        request = submitted(booking)
+        ops.approve_request(booking.lead, request)
+        assert request.state == RequestState.open
+        assert actions(request)[-1] == "request.approved"
+
+    def test_lead_rejects_with_a_reason(self, booking):
+        """A rejection needs a reason, which the requester is mailed."""
+        booking.school.requires_lead_approval = True
+        request = submitted(booking)
+        with pytest.raises(ops.InvalidInput):
+            ops.reject_request(booking.lead, request, "  ")
+        ops.reject_request(booking.lead, request, "Non serve più")
+        assert request.state == RequestState.rejected
+        assert mails()[-1].recipient_email == booking.teacher.email
+
+    def test_teacher_cannot_approve(self, booking):
+        """Only the lead approves."""
+        booking.school.requires_lead_approval = True
+        request = submitted(booking)
+        with pytest.raises(NotAllowed):
+            ops.approve_request(booking.teacher, request)
+
+    def test_approving_an_open_request_is_refused(self, booking):
+        """An illegal transition is a 409, not a crash."""
+        request = submitted(booking)
+        with pytest.raises(ops.InvalidTransition):
+            ops.approve_request(booking.lead, request)
+
+
+class TestOffer:
+    def test_offer_books_the_mediator(self, booking):
+        """An offer creates an active assignment, audits it and mails the mediator."""
+        assignment = offered(booking)
+        assert assignment.state == AssignmentState.offered
+        assert assignment.request.state == RequestState.offered
+        assert assignment.offered_by_id == booking.coordinator.id
+        assert actions(assignment.request)[-1] == "assignment.offered"
+        (mail,) = mails()
+        assert mail.recipient_email == booking.mediator.user.email
+
+    def test_overlapping_offer_is_slot_taken(self, booking):
+        """A second request at an overlapping time is refused; nothing is half-written."""
+        offered(booking)
+        other = submitted(booking, hour=10)
+        with pytest.raises(ops.SlotTaken):
+            ops.offer(booking.coordinator, other, booking.mediator, other.slots[0].start_dt,
+                      other.slots[0].end_dt)
+        db.session.rollback()
+        assert other.state == RequestState.open
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1
+        assert len(mails()) == 1
+
+    def test_back_to_back_offers_are_fine(self, booking):
+        """The next hour can be offered to the same mediator."""
+        offered(booking)
+        assert offered(booking, submitted(booking, hour=11)).state == AssignmentState.offered
+
+    def test_other_ambito_coordinator_cannot_offer(self, booking):
+        """A coordinator of another Ambito has no business with the request."""
+        request = submitted(booking)
+        stranger = booking.factory.user(Role.coordinator)
+        with pytest.raises(NotAllowed):
+            ops.offer(stranger, request, booking.mediator, request.slots[0].start_dt,
+                      request.slots[0].end_dt)
+
+    def test_mediator_of_another_ambito_is_refused(self, booking):
+        """Only mediators serving the school's Ambito can be offered the request."""
+        request = submitted(booking)
+        outsider = booking.factory.mediator(ambiti=[booking.factory.ambito()])
+        with pytest.raises(NotAllowed):
+            ops.offer(booking.coordinator, request, outsider, request.slots[0].start_dt,
+                      request.slots[0].end_dt)
+
+    def test_absent_mediator_is_refused(self, booking):
+        """Nothing is booked during a mediator's absence (rule 4)."""
+        request = submitted(booking)
+        slot = request.slots[0]
+        booking.factory.add(Absence(mediator=booking.mediator, start_dt=slot.start_dt,
+                                    end_dt=slot.end_dt + timedelta(days=1)))
+        with pytest.raises(ops.InvalidInput):
+            ops.offer(booking.coordinator, request, booking.mediator, slot.start_dt,
+                      slot.end_dt)
+
+    def test_offer_needs_an_open_request(self, booking):
+        """An offered request cannot be offered again."""
+        assignment = offered(booking)
+        with pytest.raises(ops.InvalidTransition):
+            ops.offer(booking.coordinator, assignment.request, booking.mediator,
+                      assignment.start_dt, assignment.end_dt)
+
+
+class TestMediatorAnswers:
+    def test_accept_confirms_and_tells_the_school(self, booking):
+        """Accepting confirms the request; the requester and the lead are mailed."""
+        assignment = offered(booking)
+        ops.accept(booking.mediator.user, assignment)
+        assert assignment.state == AssignmentState.accepted
+        assert assignment.request.state == RequestState.confirmed
+        assert {m.recipient_email for m in mails()[1:]} == {booking.teacher.email,
+                                                             booking.lead.email}
+
+    def test_another_mediator_cannot_accept(self, booking):
+        """A mediator acting on someone else's assignment gets a 404."""
+        assignment = offered(booking)
+        other = booking.factory.mediator()
+        with pytest.raises(NotAllowed):
+            ops.accept(other.user, assignment)
+
+    def test_accepting_a_cancelled_offer_is_refused(self, booking):
+        """Once the school cancelled, the offer cannot be accepted."""
+        assignment = offered(booking)
+        ops.cancel_request(booking.teacher, assignment.request, "no_longer_needed")
+        db.session.commit()
+        with pytest.raises(ops.InvalidTransition):
+            ops.accept(booking.mediator.user, assignment)
+
+    def test_decline_reopens_with_the_proposal(self, booking):
+        """Declining needs a reason, may propose a time, and reopens the request."""
+        assignment = offered(booking)
+        with pytest.raises(ops.InvalidInput):
+            ops.decline(booking.mediator.user, assignment, "")
+        proposal = assignment.start_dt + timedelta(days=1)
+        ops.decline(booking.mediator.user, assignment, "Impegnata", proposal)
+        assert assignment.state == AssignmentState.declined
+        assert assignment.proposed_start_dt == proposal
+        assert assignment.request.state == RequestState.open
+        assert mails()[-1].recipient_email == booking.coordinator.email
+        # The coordinator can offer it again, to the same mediator at the proposed time.
+        again = ops.offer(booking.coordinator, assignment.request, booking.mediator, proposal,
+                          proposal + timedelta(hours=1))
+        assert again.state == AssignmentState.offered
+
+
+class TestReassignAndCancel:
+    def test_reassign_supersedes_and_tells_both(self, booking):
+        """Reassigning supersedes the old assignment and offers to the new mediator."""
+        first = offered(booking)
+        ops.accept(booking.mediator.user, first)
+        db.session.commit()
+        second_mediator = booking.factory.mediator(ambiti=[booking.school.ambito])
+        with pytest.raises(ops.InvalidInput):
+            ops.reassign(booking.coordinator, first.request, second_mediator, " ",
+                         first.start_dt, first.end_dt)
+        new = ops.reassign(booking.coordinator, first.request, second_mediator, "Malattia",
+                           first.start_dt, first.end_dt)
+        assert first.state == AssignmentState.superseded and first.end_reason == "Malattia"
+        assert new.state == AssignmentState.offered
+        assert first.request.state == RequestState.offered
+        recipients = [m.recipient_email for m in mails()[-2:]]
+        assert recipients == [booking.mediator.user.email, second_mediator.user.email]
+
+    def test_cancel_frees_the_slot_at_once(self, booking):
+        """After a cancellation the mediator can be offered the same time elsewhere."""
+        assignment = offered(booking)
+        ops.cancel_request(booking.teacher, assignment.request, "family_unavailable")
+        db.session.commit()
+        assert assignment.state == AssignmentState.cancelled
+        assert not assignment.request.cancelled_late
+        assert mails()[-1].recipient_email == booking.mediator.user.email
+        other = offered(booking, submitted(booking))
+        assert other.start_dt == assignment.start_dt
+
+    def test_late_cancellation_is_flagged(self, booking):
+        """Less than 24 hours before the start, a cancellation is late."""
+        assignment = offered(booking)
+        assignment.start_dt = utcnow() + timedelta(hours=3)
+        assignment.end_dt = assignment.start_dt + timedelta(hours=1)
+        db.session.commit()
+        ops.cancel_request(booking.coordinator, assignment.request, "school_event")
+        assert assignment.request.cancelled_late
+
+    def test_cancel_needs_a_known_reason(self, booking):
+        """The reason is one of the codes."""
+        with pytest.raises(ops.InvalidInput):
+            ops.cancel_request(booking.teacher, submitted(booking), "because")
+
+    def test_teacher_of_another_school_cannot_cancel(self, booking):
+        """A request of another school is none of a teacher's business."""
+        outsider = booking.factory.user(Role.teacher)
+        with pytest.raises(NotAllowed):
+            ops.cancel_request(outsider, submitted(booking), "duplicate")
+
+    def test_unfilled(self, booking):
+        """The coordinator marks an open request unfilled; the requester is told."""
+        request = submitted(booking)
+        ops.mark_unfilled(booking.coordinator, request)
+        assert request.state == RequestState.unfilled
+        assert mails()[-1].recipient_email == booking.teacher.email
+        with pytest.raises(ops.InvalidTransition):
+            ops.cancel_request(booking.teacher, request, "duplicate")
+
+
+class TestLogs:
+    def test_cannot_log_before_the_start(self, booking):
+        """Rule 3: a session is logged only once it has started."""
+        assignment = offered(booking)
+        ops.accept(booking.mediator.user, assignment)
+        db.session.commit()
+        with pytest.raises(ops.InvalidTransition):
+            ops.log_session(booking.mediator.user, assignment,
+                            held(assignment.start_dt, assignment.end_dt))
+
+    def test_cannot_log_an_offer(self, booking):
+        """Only an accepted assignment can be logged."""
+        assignment = past_confirmed(booking)
+        assignment.state = AssignmentState.offered
+        with pytest.raises(ops.InvalidTransition):
+            ops.log_session(booking.mediator.user, assignment,
+                            held(assignment.start_dt, assignment.end_dt))
+
+    def test_log_counts_against_the_default_action(self, booking):
+        """A log takes the type's macro-action and action in the request's project."""
+        assignment = past_confirmed(booking)
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(assignment.start_dt, assignment.end_dt))
+        assert log.state == LogState.submitted
+        assert assignment.request.state == RequestState.logged
+        assert (log.macro_action.number, log.action.code) == (1, "1.1")
+
+    def test_another_mediator_cannot_log(self, booking):
+        """Logging someone else's assignment is a 404."""
+        assignment = past_confirmed(booking)
+        with pytest.raises(NotAllowed):
+            ops.log_session(booking.factory.mediator().user, assignment,
+                            held(assignment.start_dt, assignment.end_dt))
+
+    def test_end_before_start_is_refused(self, booking):
+        """The end must follow the start."""
+        assignment = past_confirmed(booking)
+        with pytest.raises(ops.InvalidInput) as excinfo:
+            ops.log_session(booking.mediator.user, assignment,
+                            held(assignment.end_dt, assignment.start_dt))
+        assert excinfo.value.field == "actual_end"
+
+    def test_approve_closes_and_may_recount(self, booking):
+        """Approving closes the request; the coordinator can move it to another macro-action."""
+        assignment = past_confirmed(booking)
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(assignment.start_dt, assignment.end_dt))
+        macro_two = booking.project.macro_actions[1]
+        ops.approve_log(booking.coordinator, log, macro_two)
+        assert log.state == LogState.approved and log.macro_action.number == 2
+        assert assignment.request.state == RequestState.closed
+        assert log.approved_by_id == booking.coordinator.id
+
+    def test_return_and_resubmit(self, booking):
+        """A returned log goes back to the mediator, who corrects and resubmits it."""
+        assignment = past_confirmed(booking)
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(assignment.start_dt, assignment.end_dt))
+        with pytest.raises(ops.InvalidInput):
+            ops.return_log(booking.coordinator, log, "")
+        ops.return_log(booking.coordinator, log, "Manca il numero di genitori")
+        assert log.state == LogState.returned
+        assert mails()[-1].recipient_email == booking.mediator.user.email
+        again = ops.log_session(booking.mediator.user, assignment,
+                                held(assignment.start_dt, assignment.end_dt))
+        assert again.id == log.id and again.state == LogState.submitted
+        assert again.review_comment is None
+
+    def test_teacher_cannot_approve_a_log(self, booking):
+        """Only coordinators approve logs."""
+        assignment = past_confirmed(booking)
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(assignment.start_dt, assignment.end_dt))
+        with pytest.raises(NotAllowed):
+            ops.approve_log(booking.teacher, log)
+
+
+def test_rolled_back_change_leaves_no_trace(booking):
+    """Rule 6: audit events and mails live and die with the change."""
+    request = submitted(booking)
+    before = (db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)),
+              db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)))
+    ops.offer(booking.coordinator, request, booking.mediator, request.slots[0].start_dt,
+              request.slots[0].end_dt)
+    db.session.rollback()
+    after = (db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)),
+             db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)))
+    assert after == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
