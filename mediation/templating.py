@@ -72,10 +72,17 @@ def navigation() -> list[tuple[str, str]]:
         return []
     user = current_user
     items = [(_l("Home"), url_for("core.home"))]
-    if user.school_id is not None:
+    if user.role in (Role.teacher, Role.lead):
+        items.append((_l("Requests"), url_for("requests.index")))
+        items.append((_l("New request"), url_for("requests.choose_type")))
         items.append((_l("My school"), url_for("core.school", school_id=user.school_id)))
-    if user.role == Role.coordinator:
-        items.append((_l("My Ambito"), url_for("core.ambito", ambito_id=user.ambito_id)))
+    elif user.role == Role.mediator:
+        items.append((_l("My agenda"), url_for("agenda.index")))
+    elif user.role in (Role.coordinator, Role.admin):
+        items.append((_l("Requests"), url_for("coordination.queue")))
+        items.append((_l("Session logs"), url_for("coordination.logs")))
+        if user.role == Role.coordinator:
+            items.append((_l("My Ambito"), url_for("core.ambito", ambito_id=user.ambito_id)))
     items.append((_l("My account"), url_for("auth.account")))
     return items
 

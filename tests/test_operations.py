@@ -461,3 +461,17 @@ def test_rolled_back_change_leaves_no_trace(booking):
              db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)))
     assert after == before
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
+
+
+def test_transitions_work_on_an_eager_loaded_request(booking):
+    """The row lock also works on a request loaded with its page's outer joins (PostgreSQL)."""
+    from mediation.bookings.queries import load_request
+
+    booking.school.requires_lead_approval = True
+    request_id, lead_id = submitted(booking).id, booking.lead.id
+    db.session.expunge_all()
+    lead = db.session.get(type(booking.lead), lead_id)
+    request = load_request(request_id, lead)
+    ops.approve_request(lead, request)
+    db.session.commit()
+    assert request.state == RequestState.open

@@ -1,5 +1,240 @@
 """The mediator's agenda, answers to offers and session logs."""
 
-from flask import Blueprint
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.views import safe_next
+from ..bookings import operations
+from ..bookings.operations import InvalidInput, InvalidTransition, LogInput, SlotTaken
+from ..bookings.rules import in_rome, to_utc
+from ..documents import InvalidUpload, store_upload
+from ..extensions import db
+from ..models import (
+    Assignment,
+    AssignmentState,
+    DocumentKind,
+    LogState,
+    Outcome,
+    RequestKind,
+    Role,
+    utcnow,
+)
+from ..scoping import get_or_404, roles_required
+from . import queries
+from .forms import AnswerForm, DeclineForm, MeetingLogForm, TranslationLogForm
 
 bp = Blueprint("agenda", __name__, url_prefix="/agenda")
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _back(form) -> str:
+    """Where to go after an answer: the page it was given on, or the agenda."""
+    target = form.next.data if form is not None else None
+    return safe_next(target) if target else url_for("agenda.index")
+
+
+def _load(assignment_id: int, user) -> Assignment:
+    """One of the user's assignments, or a 404.
+
+    Loaded without eager joins on purpose: the operations lock the request with
+    ``refresh(..., with_for_update=True)``, which repeats the loader options, and
+    PostgreSQL refuses FOR UPDATE over outer joins. One page, a handful of lazy loads.
+    """
+    return get_or_404(Assignment, assignment_id, user)
+
+
+def _parse_week(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return queries.week_start(date.fromisoformat(value))
+    except ValueError:
+        abort(404)
+
+
+@bp.route("")
+@roles_required(Role.mediator)
+def index():
+    """My agenda: offers to answer, upcoming appointments by day, sessions to log."""
+    now = utcnow()
+    week = _parse_week(request.args.get("week"))
+    context = queries.agenda(_user(), now, week)
+    this_week = queries.week_start(in_rome(now).date())
+    shown = week or this_week
+    return render_template(
+        "agenda/index.html", now=now, answer_form=AnswerForm(),
+        this_week=this_week,
+        previous_week=shown - timedelta(days=7), next_week=shown + timedelta(days=7),
+        **context,
+    )
+
+
+@bp.route("/assignments/<int:assignment_id>/accept", methods=["POST"])
+@roles_required(Role.mediator)
+def accept(assignment_id: int):
+    user = _user()
+    assignment = get_or_404(Assignment, assignment_id, user)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired. Please try again."), "danger")
+        return redirect(_back(form))
+    try:
+        operations.accept(user, assignment)
+    except (InvalidTransition, SlotTaken) as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(_back(form))
+    db.session.commit()
+    flash(_("You accepted the appointment. The school has been told that you are coming."),
+          "success")
+    return redirect(_back(form))
+
+
+@bp.route("/assignments/<int:assignment_id>/decline", methods=["GET", "POST"])
+@roles_required(Role.mediator)
+def decline(assignment_id: int):
+    user = _user()
+    assignment = _load(assignment_id, user)
+    form = DeclineForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if assignment.state != AssignmentState.offered:
+        flash(_("This offer is no longer waiting for your answer."), "warning")
+        return redirect(_back(form))
+    if form.validate_on_submit():
+        proposed = None
+        if form.proposed_date.data and form.proposed_time.data:
+            proposed = to_utc(form.proposed_date.data, form.proposed_time.data)
+        try:
+            operations.decline(user, assignment, form.reason.data, proposed)
+        except InvalidInput as error:
+            db.session.rollback()
+            field = {"proposed_start": "proposed_date"}.get(error.field, error.field)
+            target = getattr(form, field or "", None) or form.reason
+            target.errors = [*target.errors, error.message]
+        except (InvalidTransition, SlotTaken) as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(_back(form))
+        else:
+            db.session.commit()
+            flash(_("You declined the offer. The coordinator has been told."), "info")
+            return redirect(_back(form))
+    status = 400 if form.errors else 200
+    return render_template("agenda/decline.html", form=form, assignment=assignment), status
+
+
+def _log_form(assignment: Assignment):
+    """The right form for the request's kind, prefilled from the log or the assignment."""
+    is_translation = assignment.request.type.kind == RequestKind.deadline
+    log = assignment.session_log
+    if is_translation:
+        form = TranslationLogForm(obj=log) if log else TranslationLogForm()
+        if request.method == "GET" and log is None:
+            form.pages.data = assignment.request.page_count
+        return form
+    form = MeetingLogForm()
+    if request.method == "GET":
+        req = assignment.request
+        start = log.actual_start_dt if log and log.actual_start_dt else assignment.start_dt
+        end = log.actual_end_dt if log and log.actual_end_dt else assignment.end_dt
+        form.day.data = in_rome(start).date()
+        form.actual_start.data = in_rome(start).time()
+        form.actual_end.data = in_rome(end).time()
+        form.pupils_met.data = log.pupils_met if log else req.expected_pupils
+        form.parents_met.data = log.parents_met if log else req.expected_parents
+        form.teachers_met.data = log.teachers_met if log else req.expected_teachers
+        if log:
+            form.outcome.data = log.outcome.value
+            form.summary.data = log.summary
+            form.follow_up_needed.data = log.follow_up_needed
+    return form
+
+
+def _blocked(assignment: Assignment, now: datetime) -> str | None:
+    """Why the log form is not shown (the operation checks again), or None."""
+    log = assignment.session_log
+    if assignment.state != AssignmentState.accepted:
+        return _("This appointment is not confirmed, so there is nothing to log.")
+    if assignment.start_dt is not None and assignment.start_dt > now:
+        return _("A session can be logged only once it has started.")
+    if log is not None and log.state != LogState.returned:
+        return _("This session has already been logged.")
+    return None
+
+
+def _log_input(form, assignment: Assignment, document) -> LogInput:
+    if isinstance(form, TranslationLogForm):
+        return LogInput(
+            outcome=Outcome.held, pages=form.pages.data, words=form.words.data,
+            summary=form.summary.data, follow_up_needed=form.follow_up_needed.data,
+            delivered_document=document,
+        )
+    day = form.day.data
+    return LogInput(
+        outcome=Outcome(form.outcome.data),
+        actual_start=to_utc(day, form.actual_start.data),
+        actual_end=to_utc(day, form.actual_end.data),
+        pupils_met=form.pupils_met.data, parents_met=form.parents_met.data,
+        teachers_met=form.teachers_met.data, summary=form.summary.data,
+        follow_up_needed=form.follow_up_needed.data,
+    )
+
+
+@bp.route("/assignments/<int:assignment_id>/log", methods=["GET", "POST"])
+@roles_required(Role.mediator)
+def log(assignment_id: int):
+    """Log a session once it has started, or correct a log sent back by the coordinator."""
+    user = _user()
+    now = utcnow()
+    assignment = _load(assignment_id, user)
+    form = _log_form(assignment)
+    is_translation = isinstance(form, TranslationLogForm)
+    existing_document = (assignment.session_log.delivered_document
+                         if assignment.session_log else None)
+    # After a rolled-back attempt these objects are expired and simply reload.
+    context = {"assignment": assignment, "is_translation": is_translation,
+               "existing_document": existing_document}
+    blocked = _blocked(assignment, now)
+    if blocked and request.method == "GET":
+        return render_template("agenda/log.html", form=None, blocked=blocked, **context), 409
+    if form.validate_on_submit():
+        upload = form.document.data if is_translation else None
+        if is_translation and not upload and existing_document is None:
+            form.document.errors = [*form.document.errors,
+                                    _("Attach the translated document.")]
+        else:
+            try:
+                document = None
+                if upload:
+                    document = store_upload(upload, assignment.request,
+                                            DocumentKind.translation, user, field="document")
+                operations.log_session(user, assignment, _log_input(form, assignment, document))
+            except (InvalidInput, InvalidUpload) as error:
+                db.session.rollback()
+                field = getattr(form, error.field or "", None)
+                if field is None:
+                    form.form_errors.append(error.message)
+                else:
+                    field.errors = [*field.errors, error.message]
+            except (InvalidTransition, SlotTaken) as error:
+                db.session.rollback()
+                return render_template("agenda/log.html", form=None, blocked=error.message,
+                                       **context), 409
+            else:
+                db.session.commit()
+                if is_translation:
+                    flash(_("Thank you: the translation has been delivered to the school."),
+                          "success")
+                else:
+                    flash(_("Thank you: the session has been logged. The coordinator will"
+                            " review it."), "success")
+                return redirect(url_for("agenda.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("agenda/log.html", form=form, blocked=None, **context), status

@@ -148,7 +148,9 @@ def _mediator_of(actor: User, assignment: Assignment) -> bool:
 
 def _lock(request: MediationRequest) -> MediationRequest:
     """Re-read the request for update, so concurrent transitions serialise on it."""
-    db.session.refresh(request, with_for_update=True)
+    # Lock only the request's own row: PostgreSQL refuses FOR UPDATE on the
+    # nullable side of the outer joins an eager-loaded request comes with.
+    db.session.refresh(request, with_for_update={"of": MediationRequest})
     return request
 
 

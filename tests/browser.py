@@ -1,0 +1,92 @@
+"""Browser tests: the app served on a real port, driven by Playwright in Debian's chromium."""
+
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from mediation.extensions import db
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+
+
+def browser_available() -> bool:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return False
+    return os.path.exists(CHROMIUM)
+
+
+def require_browser():
+    """Skip without a browser, unless CI says browser tests must run."""
+    if browser_available():
+        return
+    if os.environ.get("MEDIATION_REQUIRE_BROWSER") == "1":
+        pytest.fail("browser tests required but chromium or playwright is missing")
+    pytest.skip("Debian's chromium or playwright is not installed")
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's app on a free local port; the test must commit before browsing."""
+    require_browser()
+    db.session.commit()
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def browser():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class Screenshots:
+    """Numbered screenshots of each step, under test-output/<test name>/."""
+
+    def __init__(self, name: str):
+        self.folder = OUTPUT / re.sub(r"[^\w.-]+", "_", name)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.count = 0
+
+    def take(self, page, step: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def screenshots(request):
+    return Screenshots(request.node.name)
