@@ -1422,7 +1422,11 @@ class _DemoBuilder:
         for state, count in LIVE_COUNTS.items():
             for number in range(count):
                 type_code = "translation" if number == 0 and state in LIVE_TRANSLATIONS else None
-                if state == RequestState.logged:
+                # Logged requests, and two confirmed ones whose meeting has taken place
+                # but is not logged yet (a mediator's "sessions to log").
+                if state == RequestState.logged or (
+                    state == RequestState.confirmed and number in (1, 2)
+                ):
                     self._request(state, project, recent, type_code=type_code)
                 elif state == RequestState.unfilled:
                     self._request(state, project, recent, type_code=type_code, rare=True)

@@ -475,3 +475,15 @@ def test_transitions_work_on_an_eager_loaded_request(booking):
     ops.approve_request(lead, request)
     db.session.commit()
     assert request.state == RequestState.open
+
+
+def test_recount_with_an_action_of_the_new_macro_action(booking):
+    """Moving a log to macro-action 2 with its action 2.1 is accepted; 1.1 with 2 is not."""
+    assignment = past_confirmed(booking)
+    log = ops.log_session(booking.mediator.user, assignment,
+                          held(assignment.start_dt, assignment.end_dt))
+    macro_one, macro_two = booking.project.macro_actions[:2]
+    with pytest.raises(ops.InvalidInput):
+        ops.approve_log(booking.coordinator, log, macro_two, macro_one.actions[0])
+    ops.approve_log(booking.coordinator, log, macro_two, macro_two.actions[0])
+    assert (log.macro_action.number, log.action.code) == (2, "2.1")

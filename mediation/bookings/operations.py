@@ -440,10 +440,12 @@ def approve_log(actor: User, log: SessionLog, macro_action: MacroAction | None =
     _require(log.state == LogState.submitted and request.state == RequestState.logged)
     if macro_action is not None:
         _require(macro_action.project_id == request.project_id, NotAllowed())
-        log.macro_action = macro_action
-        log.action = None
+        if macro_action.id != log.macro_action_id:
+            log.macro_action = macro_action
+            log.action = None
+    counted = macro_action or log.macro_action
     if action is not None:
-        _require(action.macro_action_id == log.macro_action_id, InvalidInput(
+        _require(action.macro_action_id == counted.id, InvalidInput(
             _l("This action belongs to another macro-action."), field="action"))
         log.action = action
     log.state = LogState.approved

@@ -1,5 +1,422 @@
 """The coordinator's queue, offers and session-log approvals."""
 
-from flask import Blueprint
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_time, format_timedelta, get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from ..bookings import candidates, operations
+from ..bookings.operations import InvalidInput, InvalidTransition, SlotTaken
+from ..bookings.queries import load_request
+from ..bookings.rules import in_rome, to_utc
+from ..extensions import db
+from ..models import (
+    Action,
+    LanguageLevel,
+    MacroAction,
+    MediatorProfile,
+    RequestKind,
+    RequestState,
+    Role,
+    SessionLog,
+    Urgency,
+    utcnow,
+)
+from ..scoping import get_or_404, roles_required
+from ..templating import request_state_label
+from . import queries
+from .forms import (
+    ALL,
+    CancelForm,
+    OfferForm,
+    QueueFilterForm,
+    ReturnLogForm,
+    ReviewLogForm,
+)
 
 bp = Blueprint("coordination", __name__, url_prefix="/coordination")
+# The request page's action partial offers the cancellation reasons.
+bp.add_app_template_global(operations.CANCELLATION_REASONS, "CANCELLATION_REASONS")
+
+COORDINATORS = (Role.coordinator, Role.admin)
+OTHER = "other"
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _detail(req):
+    return redirect(url_for("requests.detail", request_id=req.id))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- the queue -------------------------------------------------------------
+
+
+def _queue_filters(form: QueueFilterForm) -> queries.QueueFilters:
+    """The filters the form asks for; a value that is not valid is left out."""
+    form.validate()
+
+    def value(field):
+        return None if field.errors else field.data
+
+    status = value(form.status) or RequestState.open.value
+    urgency = value(form.urgency)
+    return queries.QueueFilters(
+        state=None if status == ALL else RequestState(status),
+        school_id=_int(value(form.school)),
+        language_id=_int(value(form.language)),
+        type_id=_int(value(form.type)),
+        urgency=Urgency(urgency) if urgency else None,
+        date_from=value(form.date_from),
+        date_to=value(form.date_to),
+        sort=value(form.sort) or "age",
+    )
+
+
+@bp.route("/requests")
+@roles_required(*COORDINATORS)
+def queue():
+    """The requests of the Ambito, filtered and sorted, with counts per status."""
+    user = _user()
+    locale = str(get_locale())
+    choices = queries.filter_choices(user)
+    form = QueueFilterForm(formdata=request.args)
+    form.status.choices = [SelectChoice(s.value, request_state_label(s)) for s in RequestState]
+    form.status.choices.append(SelectChoice(ALL, _("All statuses")))
+    form.school.choices = [SelectChoice("", _("All schools"))] + [
+        SelectChoice(str(s.id), s.name) for s in choices["schools"]
+    ]
+    form.language.choices = [SelectChoice("", _("All languages"))] + [
+        SelectChoice(str(lang.id), lang.name(locale)) for lang in choices["languages"]
+    ]
+    form.type.choices = [SelectChoice("", _("All types"))] + [
+        SelectChoice(str(t.id), t.name(locale)) for t in choices["types"]
+    ]
+    filters = _queue_filters(form)
+    page = request.args.get("page", 1, type=int)
+    pagination = queries.queue(user, filters, page, current_app.config["PER_PAGE"])
+    now = utcnow()
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "coordination/queue.html",
+        form=form,
+        filters=filters,
+        pagination=pagination,
+        counts=queries.state_counts(user, filters),
+        args=args,
+        now=now,
+        age=lambda r: format_timedelta(now - r.created_dt),
+        active_of=queries.active_assignment,
+        ALL=ALL,
+    )
+
+
+# --- offering to a mediator ------------------------------------------------
+
+
+def _chosen_time(req, form):
+    """The slot chosen (a position, OTHER, or None for a translation) and its times."""
+    if req.type.kind == RequestKind.deadline:
+        return None, None, None
+    slot = form.slot.data or (str(req.slots[0].position) if req.slots else OTHER)
+    if slot != OTHER:
+        chosen = next((s for s in req.slots if str(s.position) == slot), None)
+        if chosen is None and req.slots:
+            chosen = req.slots[0]
+        if chosen is not None:
+            return str(chosen.position), chosen.start_dt, chosen.end_dt
+        slot = OTHER
+    day, start, end = form.date.data, form.start.data, form.end.data
+    if day is None or start is None or end is None or form.date.errors:
+        return OTHER, None, None
+    if end <= start:
+        form.end.errors.append(_("The end must come after the start."))
+        return OTHER, None, None
+    return OTHER, to_utc(day, start), to_utc(day, end)
+
+
+def _proposals(req) -> list[dict]:
+    """Times the mediators who declined proposed, with a link offering them."""
+    minutes = req.duration_minutes or req.type.default_duration_minutes or 60
+    result = []
+    for assignment in queries.counter_proposals(req):
+        start = in_rome(assignment.proposed_start_dt)
+        end = start + timedelta(minutes=minutes)
+        url = url_for("coordination.offer", request_id=req.id, slot=OTHER,
+                      date=start.date().isoformat(), start=start.strftime("%H:%M"),
+                      end=end.strftime("%H:%M"))
+        result.append({"assignment": assignment, "url": url})
+    return result
+
+
+LEVEL_LABELS = {
+    LanguageLevel.native: "native",
+    LanguageLevel.c2: "C2",
+    LanguageLevel.c1: "C1",
+    LanguageLevel.b2: "B2",
+}
+
+
+def _render_offer(req, form, slot, start, end, status=200, conflict=None):
+    user = _user()
+    active = queries.active_assignment(req)
+    is_translation = req.type.kind == RequestKind.deadline
+    found = None
+    if is_translation or start is not None:
+        found = candidates.evaluate(req, user, start, end, ignore=active)
+    return render_template(
+        "coordination/offer.html",
+        req=req,
+        form=form,
+        slot=slot,
+        start=start,
+        end=end,
+        active=active,
+        reassigning=active is not None,
+        is_translation=is_translation,
+        candidates=found,
+        proposals=_proposals(req),
+        conflict=conflict,
+        level_label=lambda level: _("native") if level == LanguageLevel.native
+        else LEVEL_LABELS[level],
+        time_of=lambda moment: format_time(moment, "short"),
+        OTHER=OTHER,
+    ), status
+
+
+@bp.route("/requests/<int:request_id>/offer", methods=["GET", "POST"])
+@roles_required(*COORDINATORS)
+def offer(request_id: int):
+    """Choose a time and a mediator, and offer them the request (or reassign it)."""
+    user = _user()
+    req = load_request(request_id, user)
+    reassigning = req.state in (RequestState.offered, RequestState.confirmed)
+    if req.state != RequestState.open and not reassigning:
+        flash(_("This request is not waiting for a mediator."), "warning")
+        return _detail(req)
+    if request.method == "GET":
+        # The time chosen so far comes in the query string; nothing is sent yet.
+        form = OfferForm(formdata=request.args, meta={"csrf": False})
+        for field in (form.date, form.start, form.end):
+            field.validate(form)
+        slot, start, end = _chosen_time(req, form)
+        return _render_offer(req, form, slot, start, end)
+
+    form = OfferForm()
+    form.validate()
+    slot, start, end = _chosen_time(req, form)
+    if form.mediator_id.errors or form.mediator_id.data is None:
+        form.form_errors.append(_("Choose a mediator."))
+        return _render_offer(req, form, slot, start, end, status=400)
+    if form.errors:
+        return _render_offer(req, form, slot, start, end, status=400)
+    mediator = get_or_404(MediatorProfile, form.mediator_id.data, user)
+    try:
+        if reassigning:
+            operations.reassign(user, req, mediator, form.reason.data or "", start, end)
+        else:
+            operations.offer(user, req, mediator, start, end)
+    except InvalidInput as error:
+        db.session.rollback()
+        req = load_request(request_id, user)
+        if error.field in form and not (error.field == "start" and slot != OTHER):
+            form[error.field].errors.append(error.message)
+        else:
+            form.form_errors.append(error.message)
+        return _render_offer(req, form, slot, start, end, status=400)
+    except SlotTaken as error:
+        db.session.rollback()
+        req = load_request(request_id, user)
+        return _render_offer(req, form, slot, start, end, status=409, conflict=error.message)
+    except InvalidTransition as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _detail(req)
+    name = mediator.user.display_name
+    db.session.commit()
+    if reassigning:
+        flash(_("The request has been reassigned to %(name)s, who has been told.", name=name),
+              "success")
+    else:
+        flash(_("The request has been offered to %(name)s, who has been told.", name=name),
+              "success")
+    return _detail(req)
+
+
+# --- unfilled, cancelled ---------------------------------------------------
+
+
+@bp.route("/requests/<int:request_id>/unfilled", methods=["POST"])
+@roles_required(*COORDINATORS)
+def unfilled(request_id: int):
+    """Record that no mediator could be found."""
+    user = _user()
+    req = load_request(request_id, user)
+    try:
+        operations.mark_unfilled(user, req)
+    except InvalidTransition as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _detail(req)
+    db.session.commit()
+    flash(_("The request is marked as unfilled; the school has been told."), "success")
+    return _detail(req)
+
+
+@bp.route("/requests/<int:request_id>/cancel", methods=["GET", "POST"])
+@roles_required(*COORDINATORS)
+def cancel(request_id: int):
+    """Cancel a request before it is logged, with a reason."""
+    user = _user()
+    req = load_request(request_id, user)
+    if req.state not in operations.CANCELLABLE:
+        flash(_("This request can no longer be cancelled."), "warning")
+        return _detail(req)
+    form = CancelForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.cancel_request(user, req, form.reason.data, form.note.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            req = load_request(request_id, user)
+            form[error.field if error.field in form else "reason"].errors.append(error.message)
+            status = 400
+        except InvalidTransition as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return _detail(req)
+        else:
+            db.session.commit()
+            flash(_("The request has been cancelled."), "success")
+            return _detail(req)
+    elif form.is_submitted():
+        status = 400
+    return render_template("coordination/cancel.html", req=req, form=form), status
+
+
+# --- session logs ----------------------------------------------------------
+
+
+def _render_logs(errors=None, comments=None, status=200):
+    user = _user()
+    page = request.args.get("page", 1, type=int)
+    pagination = queries.logs_to_approve(user, page, current_app.config["PER_PAGE"])
+    macros = queries.macro_actions_of(
+        log.assignment.request.project_id for log in pagination.items
+    )
+    return render_template(
+        "coordination/logs.html",
+        pagination=pagination,
+        macros=macros,
+        errors=errors or {},
+        comments=comments or {},
+        time_of=lambda moment: format_time(moment, "short") if moment else "",
+    ), status
+
+
+@bp.route("/logs")
+@roles_required(*COORDINATORS)
+def logs():
+    """Session logs waiting for approval."""
+    return _render_logs()
+
+
+@bp.route("/logs/approve", methods=["POST"])
+@roles_required(*COORDINATORS)
+def approve_logs():
+    """Approve several session logs at once, as they count by default."""
+    user = _user()
+    ids = set(request.form.getlist("log_ids", type=int))
+    if not ids:
+        flash(_("Choose the session logs to approve."), "warning")
+        return redirect(url_for("coordination.logs"))
+    found = queries.logs_by_id(user, ids)
+    if len(found) != len(ids):
+        abort(404)
+    try:
+        for log in found:
+            operations.approve_log(user, log)
+    except (InvalidTransition, InvalidInput) as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("coordination.logs"))
+    db.session.commit()
+    flash(ngettext("%(num)d session log approved.", "%(num)d session logs approved.",
+                   len(found)), "success")
+    return redirect(url_for("coordination.logs"))
+
+
+@bp.route("/logs/<int:log_id>/approve", methods=["POST"])
+@roles_required(*COORDINATORS)
+def approve_log(log_id: int):
+    """Approve one session log, possibly counting it against another (macro-)action."""
+    user = _user()
+    log = get_or_404(SessionLog, log_id, user)
+    form = ReviewLogForm()
+    if not form.validate():
+        return _render_logs(errors={log.id: _("Choose a macro-action.")}, status=400)
+    macro_action = action = None
+    if form.macro_action_id.data is not None:
+        macro_action = db.session.get(MacroAction, form.macro_action_id.data) or abort(404)
+    if form.action_id.data is not None:
+        action = db.session.get(Action, form.action_id.data) or abort(404)
+        if macro_action is not None and action.macro_action_id != macro_action.id:
+            message = _("This action belongs to another macro-action.")
+            return _render_logs(errors={log.id: message}, status=400)
+    try:
+        operations.approve_log(user, log, macro_action, action)
+    except InvalidInput as error:
+        db.session.rollback()
+        return _render_logs(errors={log_id: error.message}, status=400)
+    except InvalidTransition as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("coordination.logs"))
+    db.session.commit()
+    flash(_("The session log has been approved."), "success")
+    return redirect(url_for("coordination.logs"))
+
+
+@bp.route("/logs/<int:log_id>/return", methods=["POST"])
+@roles_required(*COORDINATORS)
+def return_log(log_id: int):
+    """Send a session log back to the mediator, saying what to correct."""
+    user = _user()
+    log = get_or_404(SessionLog, log_id, user)
+    form = ReturnLogForm()
+    form.validate()
+    comment = form.comment.data or ""
+    try:
+        operations.return_log(user, log, comment)
+    except InvalidInput as error:
+        db.session.rollback()
+        return _render_logs(errors={log_id: error.message}, comments={log_id: comment},
+                            status=400)
+    except InvalidTransition as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("coordination.logs"))
+    db.session.commit()
+    flash(_("The session log has been sent back to the mediator."), "success")
+    return redirect(url_for("coordination.logs"))

@@ -1,0 +1,100 @@
+"""Forms of the coordinator's pages: queue filters, offers, cancellations, log reviews."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..bookings.operations import CANCELLATION_REASONS
+from ..models import RequestState, Urgency
+
+#: The queue's "all states" choice.
+ALL = "all"
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class QueueFilterForm(FlaskForm):
+    """The queue's filters and order, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), default=RequestState.open.value, validators=[Optional()])
+    school = SelectField(_l("School"), default="", validators=[Optional()])
+    language = SelectField(_l("Language"), default="", validators=[Optional()])
+    type = SelectField(_l("Request type"), default="", validators=[Optional()])
+    urgency = SelectField(
+        _l("Urgency"),
+        choices=[SelectChoice("", _l("Any urgency")),
+                 SelectChoice(Urgency.urgent.value, _l("Urgent")),
+                 SelectChoice(Urgency.normal.value, _l("Normal"))],
+        default="",
+        validators=[Optional()],
+    )
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    sort = SelectField(
+        _l("Sort by"),
+        choices=[SelectChoice("age", _l("Waiting longest first")),
+                 SelectChoice("urgency", _l("Urgent first, then waiting longest")),
+                 SelectChoice("date", _l("Date of the meeting"))],
+        default="age",
+        validators=[Optional()],
+    )
+
+
+class OfferForm(FlaskForm):
+    """Offer (or reassign) the request to a mediator at a time.
+
+    The time is a preferred slot (``slot`` is its position) or, with ``slot``
+    "other", a date, start and end agreed by phone.
+    """
+
+    slot = HiddenField()
+    date = DateField(_l("Date"), validators=[Optional()])
+    start = TimeField(_l("Start"), validators=[Optional()])
+    end = TimeField(_l("End"), validators=[Optional()])
+    mediator_id = IntegerField(validators=[DataRequired()])
+    reason = TextAreaField(
+        _l("Why it is reassigned"),
+        validators=[Optional(), Length(max=1000)],
+        filters=[strip],
+        description=_l("The mediator who had it will read this."),
+    )
+
+
+class CancelForm(FlaskForm):
+    reason = SelectField(
+        _l("Reason"),
+        choices=[SelectChoice("", _l("Choose a reason"))]
+        + [SelectChoice(code, label) for code, label in CANCELLATION_REASONS.items()],
+        validators=[DataRequired(message=_l("Choose a reason."))],
+    )
+    note = TextAreaField(
+        _l("Note"), validators=[Optional(), Length(max=1000)], filters=[strip],
+        description=_l("Optional. Do not write anything sensitive about the pupil."),
+    )
+
+
+class ReviewLogForm(FlaskForm):
+    """Approve a session log, possibly counting it against another macro-action or action."""
+
+    macro_action_id = IntegerField(validators=[Optional()])
+    action_id = IntegerField(validators=[Optional()])
+
+
+class ReturnLogForm(FlaskForm):
+    comment = TextAreaField(
+        _l("What to correct"), validators=[Length(max=1000)], filters=[strip]
+    )

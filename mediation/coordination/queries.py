@@ -1,0 +1,213 @@
+"""Reads for the coordinator's pages, scoped to the user; a fixed number of queries each."""
+
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..bookings.rules import to_utc
+from ..extensions import db
+from ..models import (
+    ACTIVE_ASSIGNMENT_STATES,
+    Assignment,
+    AssignmentState,
+    Language,
+    LogState,
+    MacroAction,
+    MediationRequest,
+    MediatorProfile,
+    PreferredSlot,
+    RequestState,
+    RequestType,
+    School,
+    SessionLog,
+    Urgency,
+    User,
+)
+from ..scoping import scoped, visible
+
+#: Orders of the queue, by the ``sort`` parameter.
+SORTS = ("age", "urgency", "date")
+
+
+@dataclass
+class QueueFilters:
+    """What the queue is narrowed to; ``state`` None means every state."""
+
+    state: RequestState | None = RequestState.open
+    school_id: int | None = None
+    language_id: int | None = None
+    type_id: int | None = None
+    urgency: Urgency | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "age"
+
+
+def _first_slot():
+    return (
+        sa.select(sa.func.min(PreferredSlot.start_dt))
+        .where(PreferredSlot.request_id == MediationRequest.id)
+        .correlate(MediationRequest)
+        .scalar_subquery()
+    )
+
+
+def _active_start():
+    return (
+        sa.select(sa.func.min(Assignment.start_dt))
+        .where(Assignment.request_id == MediationRequest.id,
+               Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES))
+        .correlate(MediationRequest)
+        .scalar_subquery()
+    )
+
+
+def meeting_time():
+    """When a request takes place: its active appointment, else its first slot or deadline."""
+    return sa.func.coalesce(_active_start(), _first_slot(), MediationRequest.deadline_dt)
+
+
+def _filtered(stmt: sa.Select, filters: QueueFilters) -> sa.Select:
+    """Every filter but the state (the counts per state use these too)."""
+    if filters.school_id is not None:
+        stmt = stmt.where(MediationRequest.school_id == filters.school_id)
+    if filters.language_id is not None:
+        stmt = stmt.where(sa.or_(
+            MediationRequest.language_id == filters.language_id,
+            MediationRequest.language_id.in_(
+                sa.select(Language.id).where(Language.parent_id == filters.language_id)
+            ),
+        ))
+    if filters.type_id is not None:
+        stmt = stmt.where(MediationRequest.type_id == filters.type_id)
+    if filters.urgency is not None:
+        stmt = stmt.where(MediationRequest.urgency == filters.urgency)
+    when = meeting_time()
+    if filters.date_from is not None:
+        stmt = stmt.where(when >= to_utc(filters.date_from, time.min))
+    if filters.date_to is not None:
+        stmt = stmt.where(when < to_utc(filters.date_to + timedelta(days=1), time.min))
+    return stmt
+
+
+def _order(sort: str):
+    created = (MediationRequest.created_dt.asc(), MediationRequest.id.asc())
+    if sort == "urgency":
+        urgent_first = sa.case((MediationRequest.urgency == Urgency.urgent, 0), else_=1)
+        return (urgent_first, *created)
+    if sort == "date":
+        when = meeting_time()
+        return (when.is_(None), when.asc(), *created)
+    return created
+
+
+def queue(user: User, filters: QueueFilters, page: int, per_page: int):
+    """One page of the requests the user coordinates, with what each row shows."""
+    stmt = _filtered(scoped(MediationRequest, user), filters)
+    if filters.state is not None:
+        stmt = stmt.where(MediationRequest.state == filters.state)
+    stmt = stmt.options(
+        joinedload(MediationRequest.type),
+        joinedload(MediationRequest.language),
+        joinedload(MediationRequest.school),
+        selectinload(MediationRequest.slots),
+        selectinload(MediationRequest.assignments)
+        .joinedload(Assignment.mediator)
+        .joinedload(MediatorProfile.user),
+    ).order_by(*_order(filters.sort))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def state_counts(user: User, filters: QueueFilters) -> dict[RequestState, int]:
+    """Number of requests per state under the other filters, in one GROUP BY query."""
+    stmt = _filtered(
+        sa.select(MediationRequest.state, sa.func.count(MediationRequest.id))
+        .where(visible(MediationRequest, user)),
+        filters,
+    ).group_by(MediationRequest.state)
+    counts = dict.fromkeys(RequestState, 0)
+    counts.update({state: count for state, count in db.session.execute(stmt).all()})
+    return counts
+
+
+def filter_choices(user: User) -> dict:
+    """Schools, languages and request types to filter by."""
+    return {
+        "schools": db.session.scalars(
+            scoped(School, user).order_by(School.name)
+        ).all(),
+        "languages": db.session.scalars(
+            sa.select(Language).where(Language.parent_id.is_(None)).order_by(Language.name_en)
+        ).all(),
+        "types": db.session.scalars(
+            sa.select(RequestType).order_by(RequestType.position, RequestType.name_en)
+        ).all(),
+    }
+
+
+def active_assignment(request: MediationRequest) -> Assignment | None:
+    """The offered or accepted assignment among the (loaded) assignments of a request."""
+    return next((a for a in request.assignments if a.state in ACTIVE_ASSIGNMENT_STATES), None)
+
+
+def counter_proposals(request: MediationRequest) -> list[Assignment]:
+    """Declined assignments whose mediator proposed another time, latest first."""
+    return sorted(
+        (a for a in request.assignments
+         if a.state == AssignmentState.declined and a.proposed_start_dt is not None),
+        key=lambda a: a.id, reverse=True,
+    )
+
+
+def logs_to_approve(user: User, page: int, per_page: int):
+    """Session logs submitted in the user's scope, oldest first, with what each card shows."""
+    stmt = (
+        scoped(SessionLog, user)
+        .where(SessionLog.state == LogState.submitted)
+        .options(
+            joinedload(SessionLog.macro_action),
+            joinedload(SessionLog.action),
+            joinedload(SessionLog.delivered_document),
+            joinedload(SessionLog.assignment).options(
+                joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
+                joinedload(Assignment.request).options(
+                    joinedload(MediationRequest.type),
+                    joinedload(MediationRequest.language),
+                    joinedload(MediationRequest.school),
+                    joinedload(MediationRequest.pupil_case),
+                ),
+            ),
+        )
+        .order_by(SessionLog.created_dt, SessionLog.id)
+    )
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def macro_actions_of(project_ids) -> dict[int, list[MacroAction]]:
+    """The macro-actions (with their actions) of the given projects, by project id."""
+    ids = set(project_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(MacroAction)
+        .where(MacroAction.project_id.in_(ids))
+        .options(selectinload(MacroAction.actions))
+        .order_by(MacroAction.project_id, MacroAction.number)
+    ).all()
+    result: dict[int, list[MacroAction]] = {i: [] for i in ids}
+    for macro in rows:
+        result[macro.project_id].append(macro)
+    return result
+
+
+def logs_by_id(user: User, ids) -> list[SessionLog]:
+    """The session logs with these ids that the user may see (fewer if some are not)."""
+    return db.session.scalars(
+        scoped(SessionLog, user)
+        .where(SessionLog.id.in_(set(ids)))
+        # Only the logs: approving locks each request with a refresh FOR UPDATE,
+        # which PostgreSQL refuses on a request loaded with outer-joined relations.
+        .order_by(SessionLog.id)
+    ).all()

@@ -1,0 +1,727 @@
+"""The coordinator's pages: the queue, offers and reassignments, cancellations, log approvals."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from flask import render_template
+
+from mediation.bookings.rules import to_utc
+from mediation.extensions import db
+from mediation.models import (
+    Absence,
+    Action,
+    Assignment,
+    AssignmentState,
+    LogState,
+    MacroAction,
+    MediationRequest,
+    OutboxMessage,
+    Outcome,
+    PreferredSlot,
+    Project,
+    RequestKind,
+    RequestState,
+    RequestType,
+    Role,
+    School,
+    SessionLog,
+    Urgency,
+    User,
+)
+
+from .conftest import Auth
+
+EN = {"Accept-Language": "en"}
+
+
+def next_week(weekday: int = 0) -> date:
+    """A weekday of the week after next (Monday = 0), safely in the future."""
+    today = datetime.now(UTC).date()
+    monday = today + timedelta(days=14 - today.weekday())
+    return monday + timedelta(days=weekday)
+
+
+def rome(day: date, hour: int, minute: int = 0) -> datetime:
+    return to_utc(day, time(hour, minute))
+
+
+@dataclass
+class World:
+    """An Ambito with a school, a project with macro-actions, people and request types."""
+
+    factory: object
+    school: School
+    other_school: School
+    project: Project
+    coordinator: User
+    teacher: User
+    meeting: RequestType
+    translation: RequestType
+    macros: list
+
+    def mediator(self, **kw):
+        return self.factory.mediator(ambiti=[self.school.ambito], ambito=self.school.ambito,
+                                     **kw)
+
+    def request(self, slots=((0, 10),), school=None, **kw):
+        """An open meeting request with preferred slots given as (weekday, hour)."""
+        kw.setdefault("type", self.meeting)
+        req = self.factory.request(school=school or self.school, project=self.project,
+                                   requester=kw.pop("requester", self.teacher), **kw)
+        if req.type.kind == RequestKind.slot:
+            for position, (weekday, hour) in enumerate(slots, start=1):
+                day = next_week(weekday)
+                self.factory.add(PreferredSlot(request=req, position=position,
+                                               start_dt=rome(day, hour),
+                                               end_dt=rome(day, hour + 1)))
+        return req
+
+    def translation_request(self, **kw):
+        return self.request(type=self.translation, duration_minutes=None,
+                            deadline_dt=rome(next_week(2), 12), **kw)
+
+    def logged(self, mediator, **kw):
+        """A logged request with its accepted assignment and submitted log."""
+        req = self.request(state=RequestState.logged, **kw)
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+        assignment = self.factory.assignment(request=req, mediator=mediator, start=start,
+                                             end=start + timedelta(hours=1),
+                                             state=AssignmentState.accepted)
+        return self.factory.add(SessionLog(
+            assignment=assignment, actual_start_dt=start, actual_end_dt=start + timedelta(hours=1),
+            parents_met=2, outcome=Outcome.held, summary="Talked about the school year",
+            macro_action=self.macros[0], action=self.macros[0].actions[0],
+            state=LogState.submitted,
+        ))
+
+
+def make_world(factory) -> World:
+    ambito = factory.ambito()
+    school = factory.school(ambito)
+    project = factory.project()
+    macros = []
+    for number in (1, 2):
+        macro = factory.add(MacroAction(project=project, number=number,
+                                        title_it=f"Macro {number}", title_en=f"Macro {number}"))
+        factory.add(Action(macro_action=macro, code=f"{number}.1", title_it="A", title_en="A"))
+        db.session.refresh(macro)
+        macros.append(macro)
+    return World(
+        factory=factory,
+        school=school,
+        other_school=factory.school(ambito),
+        project=project,
+        coordinator=factory.user(Role.coordinator, ambito=ambito, display_name="Coordinator"),
+        teacher=factory.user(Role.teacher, school=school),
+        meeting=factory.request_type(default_action_code="1.1"),
+        translation=factory.request_type(kind=RequestKind.deadline,
+                                         default_duration_minutes=None),
+        macros=macros,
+    )
+
+
+@pytest.fixture
+def world(factory) -> World:
+    w = make_world(factory)
+    db.session.commit()
+    return w
+
+
+@pytest.fixture
+def coordinator(client, world):
+    Auth(client).login(world.coordinator)
+    return client
+
+
+def listed(html: str) -> list[int]:
+    """Ids of the requests in the queue, in page order."""
+    return [int(i) for i in re.findall(r'id="request-(\d+)"', html)]
+
+
+def chip_count(html: str, state: str) -> int:
+    return int(re.search(rf'data-state="{state}" data-count="(\d+)"', html).group(1))
+
+
+def candidate_html(html: str, mediator) -> str:
+    """The part of the offer page about one mediator."""
+    start = html.index(f'id="candidate-{mediator.id}"')
+    end = html.find('id="candidate-', start + 10)
+    return html[start:end if end != -1 else len(html)]
+
+
+def outbox_for(user) -> list[OutboxMessage]:
+    return db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.recipient_id == user.id)
+    ).all()
+
+
+# --- the queue -------------------------------------------------------------
+
+
+def test_queue_shows_open_requests_of_the_ambito_by_default(coordinator, world, factory):
+    """By default the queue lists the Ambito's open requests, with counts per status."""
+    open_one = world.request()
+    open_two = world.request(school=world.other_school)
+    offered = world.request(state=RequestState.offered)
+    cancelled = world.request(state=RequestState.cancelled)
+    elsewhere = factory.request(state=RequestState.open)
+    db.session.commit()
+    response = coordinator.get("/coordination/requests", headers=EN)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert set(listed(html)) == {open_one.id, open_two.id}
+    assert elsewhere.id not in listed(html) and offered.id not in listed(html)
+    assert chip_count(html, "open") == 2
+    assert chip_count(html, "offered") == 1
+    assert chip_count(html, "cancelled") == 1
+    assert f'/coordination/requests/{open_one.id}/offer' in html
+    assert f'/coordination/requests/{offered.id}/offer' not in html
+
+    html = coordinator.get("/coordination/requests?status=all", headers=EN).get_data(True)
+    assert set(listed(html)) == {open_one.id, open_two.id, offered.id, cancelled.id}
+    html = coordinator.get("/coordination/requests?status=offered", headers=EN).get_data(True)
+    assert listed(html) == [offered.id]
+
+
+def test_queue_filters(coordinator, world, factory):
+    """School, language, type, urgency and date filters narrow the list and the counts."""
+    plain = world.request(slots=((0, 10),))
+    other_school = world.request(school=world.other_school, slots=((1, 10),))
+    ukrainian = world.request(language=factory.language("uk"), slots=((2, 10),))
+    urgent = world.request(urgency=Urgency.urgent, slots=((3, 10),))
+    translation = world.translation_request()  # due on Wednesday
+    db.session.commit()
+
+    def ids(query):
+        response = coordinator.get(f"/coordination/requests?{query}", headers=EN)
+        assert response.status_code == 200
+        return set(listed(response.get_data(as_text=True)))
+
+    assert ids(f"school={world.other_school.id}") == {other_school.id}
+    assert ids(f"language={ukrainian.language_id}") == {ukrainian.id}
+    assert ids(f"type={world.translation.id}") == {translation.id}
+    assert ids("urgency=urgent") == {urgent.id}
+    tuesday, wednesday = next_week(1).isoformat(), next_week(2).isoformat()
+    assert ids(f"date_from={tuesday}&date_to={wednesday}") == {
+        other_school.id, ukrainian.id, translation.id}
+    assert ids(f"date_from={next_week(3).isoformat()}") == {urgent.id}
+    assert ids(f"date_to={next_week(0).isoformat()}") == {plain.id}
+    # Counts follow the other filters.
+    html = coordinator.get(f"/coordination/requests?school={world.other_school.id}",
+                           headers=EN).get_data(as_text=True)
+    assert chip_count(html, "open") == 1
+    # Nonsense values are ignored, never an error.
+    assert ids("school=abc&status=nope&date_from=yesterday&sort=x") == {
+        plain.id, other_school.id, ukrainian.id, urgent.id, translation.id}
+
+
+def test_queue_sorting_and_age(coordinator, world):
+    """Oldest first by default; urgent first; or by date of the meeting; ages read "N days"."""
+    now = datetime.now(UTC)
+    old = world.request(created_dt=now - timedelta(days=3), slots=((4, 10),))
+    urgent = world.request(created_dt=now - timedelta(days=1), urgency=Urgency.urgent,
+                           slots=((2, 10),))
+    soon = world.request(created_dt=now - timedelta(days=2), slots=((0, 9),))
+    db.session.commit()
+    html = coordinator.get("/coordination/requests", headers=EN).get_data(as_text=True)
+    assert listed(html) == [old.id, soon.id, urgent.id]
+    assert "3 days" in html
+    html = coordinator.get("/coordination/requests?sort=urgency", headers=EN).get_data(True)
+    assert listed(html) == [urgent.id, old.id, soon.id]
+    html = coordinator.get("/coordination/requests?sort=date", headers=EN).get_data(True)
+    assert listed(html) == [soon.id, urgent.id, old.id]
+
+
+def test_queue_is_paginated(app, coordinator, world):
+    """The queue shows PER_PAGE requests a page, oldest first across pages."""
+    app.config["PER_PAGE"] = 2
+    now = datetime.now(UTC)
+    requests = [world.request(created_dt=now - timedelta(hours=10 - i)) for i in range(5)]
+    db.session.commit()
+    pages = [listed(coordinator.get(f"/coordination/requests?page={p}").get_data(True))
+             for p in (1, 2, 3)]
+    assert pages == [[r.id for r in requests[0:2]], [r.id for r in requests[2:4]],
+                     [requests[4].id]]
+    html = coordinator.get("/coordination/requests?page=1&urgency=normal").get_data(True)
+    assert "urgency=normal" in html and "page=2" in html
+
+
+def _queue_rows(world, factory, n):
+    mediator = world.mediator()
+    for i in range(n):
+        state = RequestState.offered if i % 2 else RequestState.open
+        req = world.request(language=factory.language(f"q{factory.n()}"),
+                            type=factory.request_type(), state=state,
+                            school=factory.school(world.school.ambito),
+                            slots=((i % 5, 8 + (i // 5) % 8),))
+        if state == RequestState.offered:
+            start = rome(next_week(i % 5), 8) + timedelta(days=7 * i)
+            factory.assignment(request=req, mediator=mediator, start=start,
+                               end=start + timedelta(hours=1))
+
+
+def test_queue_queries_do_not_grow(app, client, factory, count_queries):
+    """The queue costs the same number of queries with 5 or 100 requests."""
+    app.config["PER_PAGE"] = 200
+    counts = []
+    for n in (5, 100):
+        world = make_world(factory)
+        _queue_rows(world, factory, n)
+        db.session.commit()
+        client = app.test_client()
+        Auth(client).login(world.coordinator)
+        db.session.expunge_all()
+        with count_queries() as counter:
+            response = client.get("/coordination/requests?status=all&sort=date")
+        assert response.status_code == 200
+        assert len(listed(response.get_data(as_text=True))) == n
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
+
+
+# --- offering --------------------------------------------------------------
+
+
+def test_offer_page_queries_do_not_grow(app, factory, count_queries):
+    """The offer page costs the same number of queries with 5 or 100 mediators."""
+    counts = []
+    for n in (5, 100):
+        world = make_world(factory)
+        req = world.request(slots=((0, 10), (1, 10)))
+        other = world.request(slots=((0, 10),), state=RequestState.confirmed)
+        for i in range(n):
+            mediator = world.mediator(languages=("ar", f"m{factory.n()}"))
+            if i % 3 == 0:
+                factory.add(Absence(mediator=mediator, start_dt=rome(next_week(0), 0),
+                                    end_dt=rome(next_week(0), 23)))
+            if i == 1:
+                factory.assignment(request=other, mediator=mediator,
+                                   start=rome(next_week(0), 10), end=rome(next_week(0), 11),
+                                   state=AssignmentState.accepted)
+        db.session.commit()
+        url = f"/coordination/requests/{req.id}/offer?slot=1"
+        client = app.test_client()
+        Auth(client).login(world.coordinator)
+        db.session.expunge_all()
+        with count_queries() as counter:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count('id="candidate-') == n
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
+
+
+def test_offer_happy_path(coordinator, world):
+    """Offering a slot to a mediator creates the offer, moves the request and mails them."""
+    mediator = world.mediator()
+    req = world.request(slots=((0, 10), (1, 14)))
+    db.session.commit()
+    page = coordinator.get(f"/coordination/requests/{req.id}/offer?slot=2", headers=EN)
+    assert page.status_code == 200
+    assert mediator.user.display_name in candidate_html(page.get_data(as_text=True), mediator)
+    response = coordinator.post(f"/coordination/requests/{req.id}/offer",
+                                data={"slot": "2", "mediator_id": mediator.id})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/requests/{req.id}")
+    db.session.expire_all()
+    assignment = db.session.scalar(sa.select(Assignment).where(Assignment.request_id == req.id))
+    assert assignment.state == AssignmentState.offered
+    assert assignment.mediator_id == mediator.id
+    assert assignment.start_dt == rome(next_week(1), 14)
+    assert db.session.get(MediationRequest, req.id).state == RequestState.offered
+    assert [m.template for m in outbox_for(mediator.user)] == ["booking"]
+
+
+def test_offer_at_another_time(coordinator, world):
+    """A time agreed by phone is offered with its date, start and end."""
+    mediator = world.mediator()
+    req = world.request()
+    db.session.commit()
+    day = next_week(3)
+    query = f"slot=other&date={day.isoformat()}&start=15:00&end=16:30"
+    page = coordinator.get(f"/coordination/requests/{req.id}/offer?{query}", headers=EN)
+    assert page.status_code == 200 and 'id="candidate-' in page.get_data(as_text=True)
+    response = coordinator.post(f"/coordination/requests/{req.id}/offer", data={
+        "slot": "other", "date": day.isoformat(), "start": "15:00", "end": "16:30",
+        "mediator_id": mediator.id})
+    assert response.status_code == 302
+    assignment = db.session.scalar(sa.select(Assignment).where(Assignment.request_id == req.id))
+    assert (assignment.start_dt, assignment.end_dt) == (rome(day, 15), rome(day, 16, 30))
+
+
+def test_offer_at_another_time_needs_a_valid_time(coordinator, world):
+    """A weekend or an end before the start is refused with a message, nothing is booked."""
+    mediator = world.mediator()
+    req = world.request()
+    db.session.commit()
+    saturday = next_week(5).isoformat()
+    response = coordinator.post(f"/coordination/requests/{req.id}/offer", headers=EN, data={
+        "slot": "other", "date": saturday, "start": "10:00", "end": "11:00",
+        "mediator_id": mediator.id})
+    assert response.status_code == 400
+    assert "weekend" in response.get_data(as_text=True)
+    response = coordinator.post(f"/coordination/requests/{req.id}/offer", headers=EN, data={
+        "slot": "other", "date": next_week(1).isoformat(), "start": "11:00", "end": "10:00",
+        "mediator_id": mediator.id})
+    assert response.status_code == 400
+    assert "The end must come after the start." in response.get_data(as_text=True)
+    response = coordinator.post(f"/coordination/requests/{req.id}/offer", headers=EN,
+                                data={"slot": "1"})
+    assert response.status_code == 400
+    assert "Choose a mediator." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
+
+
+def test_offer_translation_has_no_slot(coordinator, world):
+    """A translation is offered against its deadline, without a time range."""
+    mediator = world.mediator()
+    req = world.translation_request()
+    db.session.commit()
+    page = coordinator.get(f"/coordination/requests/{req.id}/offer", headers=EN)
+    assert page.status_code == 200
+    assert "Available" in candidate_html(page.get_data(as_text=True), mediator)
+    response = coordinator.post(f"/coordination/requests/{req.id}/offer",
+                                data={"mediator_id": mediator.id})
+    assert response.status_code == 302
+    assignment = db.session.scalar(sa.select(Assignment).where(Assignment.request_id == req.id))
+    assert assignment.start_dt is None and assignment.deadline_dt == req.deadline_dt
+
+
+def test_candidates_say_why_not(coordinator, world):
+    """Each unavailable mediator is shown with the reason: absent, busy, outside hours, cap."""
+    req = world.request(slots=((0, 10),))
+    start, end = rome(next_week(0), 10), rome(next_week(0), 11)
+    free = world.mediator(display_name="Free Amal")
+    absent = world.mediator(display_name="Absent Badr")
+    world.factory.add(Absence(mediator=absent, start_dt=start - timedelta(days=1),
+                              end_dt=end + timedelta(days=1)))
+    busy = world.mediator(display_name="Busy Chaima")
+    world.factory.assignment(request=world.request(), mediator=busy,
+                             start=start + timedelta(minutes=30), end=end + timedelta(minutes=30),
+                             state=AssignmentState.accepted)
+    outside = world.mediator(display_name="Afternoon Driss")
+    for availability in outside.availability:
+        availability.start_time = time(14)
+    capped = world.mediator(display_name="Capped Fatima")
+    capped.weekly_hour_cap = Decimal("0.5")
+    db.session.commit()
+    html = coordinator.get(f"/coordination/requests/{req.id}/offer", headers=EN).get_data(True)
+    assert "Available" in candidate_html(html, free)
+    assert "absent" in candidate_html(html, absent)
+    assert "busy then" in candidate_html(html, busy)
+    assert "outside their availability" in candidate_html(html, outside)
+    assert "over their weekly hours" in candidate_html(html, capped)
+    assert "Not available" not in candidate_html(html, free)
+    # Available first.
+    assert html.index(f'id="candidate-{free.id}"') < html.index(f'id="candidate-{absent.id}"')
+    # The absent and busy cannot be chosen; the others can, "anyway".
+    assert f'name="mediator_id" value="{busy.id}"' not in html
+    assert f'name="mediator_id" value="{absent.id}"' not in html
+    assert f'name="mediator_id" value="{outside.id}"' in html
+
+
+def test_offering_a_busy_mediator_is_a_409(coordinator, world):
+    """A mediator booked meanwhile: a 409 page with the message, no new row, never a 500."""
+    req = world.request(slots=((0, 10),))
+    busy = world.mediator()
+    world.factory.assignment(request=world.request(), mediator=busy,
+                             start=rome(next_week(0), 10), end=rome(next_week(0), 11),
+                             state=AssignmentState.accepted)
+    db.session.commit()
+    response = coordinator.post(f"/coordination/requests/{req.id}/offer", headers=EN,
+                                data={"slot": "1", "mediator_id": busy.id})
+    assert response.status_code == 409
+    assert "has just been booked" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1
+    assert db.session.get(MediationRequest, req.id).state == RequestState.open
+
+
+def test_reassign_needs_a_reason_and_supersedes(coordinator, world):
+    """Reassigning needs a reason; the old offer is superseded and both mediators are told."""
+    first, second = world.mediator(), world.mediator()
+    req = world.request(slots=((0, 10),), state=RequestState.confirmed)
+    old = world.factory.assignment(request=req, mediator=first, start=rome(next_week(0), 10),
+                                   end=rome(next_week(0), 11), state=AssignmentState.accepted)
+    db.session.commit()
+    page = coordinator.get(f"/coordination/requests/{req.id}/offer", headers=EN)
+    assert page.status_code == 200 and "Why it is reassigned" in page.get_data(as_text=True)
+    response = coordinator.post(f"/coordination/requests/{req.id}/offer", headers=EN,
+                                data={"slot": "1", "mediator_id": second.id, "reason": " "})
+    assert response.status_code == 400
+    assert "Say why the request is reassigned." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Assignment, old.id).state == AssignmentState.accepted
+
+    response = coordinator.post(f"/coordination/requests/{req.id}/offer", data={
+        "slot": "1", "mediator_id": second.id, "reason": "Mediator ill"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Assignment, old.id).state == AssignmentState.superseded
+    new = db.session.scalar(sa.select(Assignment).where(Assignment.mediator_id == second.id))
+    assert new.state == AssignmentState.offered and new.request_id == req.id
+    assert db.session.get(MediationRequest, req.id).state == RequestState.offered
+    assert len(outbox_for(first.user)) == 1 and len(outbox_for(second.user)) == 1
+
+
+def test_counter_proposal_is_offered_in_one_click(coordinator, world):
+    """A declined offer's proposed time links to the page with that time filled in."""
+    mediator = world.mediator()
+    req = world.request(slots=((0, 10),))
+    proposed = rome(next_week(2), 15, 30)
+    world.factory.assignment(request=req, mediator=mediator, start=rome(next_week(0), 10),
+                             end=rome(next_week(0), 11), state=AssignmentState.declined,
+                             decline_reason="At another school", proposed_start_dt=proposed)
+    db.session.commit()
+    html = coordinator.get(f"/coordination/requests/{req.id}/offer", headers=EN).get_data(True)
+    assert "declined and proposed" in html
+    link = f"slot=other&amp;date={next_week(2).isoformat()}&amp;start=15:30&amp;end=16:30"
+    assert link in html
+    html = coordinator.get(f"/coordination/requests/{req.id}/offer?"
+                           + link.replace("&amp;", "&"), headers=EN).get_data(True)
+    assert 'value="15:30"' in html and "Available" in candidate_html(html, mediator)
+
+
+def test_offer_page_of_a_closed_request_goes_back(coordinator, world):
+    """A request no longer waiting for a mediator sends the coordinator back to its page."""
+    req = world.request(state=RequestState.cancelled)
+    db.session.commit()
+    response = coordinator.get(f"/coordination/requests/{req.id}/offer")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/requests/{req.id}")
+
+
+# --- unfilled and cancelled ------------------------------------------------
+
+
+def test_mark_unfilled(coordinator, world):
+    """An open request can be marked unfilled, once; the second time is refused politely."""
+    req = world.request()
+    db.session.commit()
+    response = coordinator.post(f"/coordination/requests/{req.id}/unfilled")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(MediationRequest, req.id).state == RequestState.unfilled
+    assert len(outbox_for(world.teacher)) == 1
+    response = coordinator.post(f"/coordination/requests/{req.id}/unfilled")
+    assert response.status_code == 302
+
+
+def test_cancel(coordinator, world):
+    """Cancelling needs a reason from the list and frees the mediator."""
+    mediator = world.mediator()
+    req = world.request(state=RequestState.offered)
+    assignment = world.factory.assignment(request=req, mediator=mediator,
+                                          start=rome(next_week(0), 10),
+                                          end=rome(next_week(0), 11))
+    db.session.commit()
+    assert coordinator.get(f"/coordination/requests/{req.id}/cancel").status_code == 200
+    response = coordinator.post(f"/coordination/requests/{req.id}/cancel", headers=EN,
+                                data={"reason": "", "note": "kept"})
+    assert response.status_code == 400
+    assert "kept" in response.get_data(as_text=True)
+    response = coordinator.post(f"/coordination/requests/{req.id}/cancel",
+                                data={"reason": "no_longer_needed", "note": "Family moved"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    req = db.session.get(MediationRequest, req.id)
+    assert req.state == RequestState.cancelled
+    assert req.cancellation_reason == "no_longer_needed"
+    assert req.cancellation_note == "Family moved"
+    assert db.session.get(Assignment, assignment.id).state == AssignmentState.cancelled
+    assert len(outbox_for(mediator.user)) == 1
+
+
+# --- session logs ----------------------------------------------------------
+
+
+def test_logs_page_lists_submitted_logs(coordinator, world):
+    """The logs page shows each submitted log with its details and what it counts against."""
+    log = world.logged(world.mediator(display_name="Hind"))
+    db.session.commit()
+    html = coordinator.get("/coordination/logs", headers=EN).get_data(as_text=True)
+    assert f'id="log-{log.id}"' in html
+    assert "Hind" in html and "Talked about the school year" in html
+    assert f'<option value="{world.macros[0].id}" selected' in html
+    assert f'<option value="{world.macros[0].actions[0].id}" selected' in html
+
+
+def test_approve_with_another_macro_action(coordinator, world):
+    """Approving can count a log against another macro-action and action; the request closes."""
+    log = world.logged(world.mediator())
+    macro, action = world.macros[1], world.macros[1].actions[0]
+    db.session.commit()
+    response = coordinator.post(f"/coordination/logs/{log.id}/approve",
+                                data={"macro_action_id": macro.id, "action_id": action.id})
+    assert response.status_code == 302
+    db.session.expire_all()
+    log = db.session.get(SessionLog, log.id)
+    assert log.state == LogState.approved
+    assert (log.macro_action_id, log.action_id) == (macro.id, action.id)
+    assert log.approved_by_id == world.coordinator.id
+    assert log.assignment.request.state == RequestState.closed
+
+
+def test_approve_with_a_mismatched_action_is_a_400(coordinator, world):
+    """An action of another macro-action is refused with a message, the log stays submitted."""
+    log = world.logged(world.mediator())
+    db.session.commit()
+    response = coordinator.post(f"/coordination/logs/{log.id}/approve", headers=EN, data={
+        "macro_action_id": world.macros[1].id, "action_id": world.macros[0].actions[0].id})
+    assert response.status_code == 400
+    assert "This action belongs to another macro-action." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(SessionLog, log.id).state == LogState.submitted
+
+
+def test_bulk_approve(coordinator, world):
+    """Several logs are approved at once."""
+    logs = [world.logged(world.mediator()) for _ in range(3)]
+    db.session.commit()
+    response = coordinator.post("/coordination/logs/approve",
+                                data={"log_ids": [logs[0].id, logs[1].id]})
+    assert response.status_code == 302
+    db.session.expire_all()
+    states = [db.session.get(SessionLog, log.id).state for log in logs]
+    assert states == [LogState.approved, LogState.approved, LogState.submitted]
+
+
+def test_return_log_needs_a_comment(coordinator, world):
+    """Returning a log needs a comment; the mediator gets it by email."""
+    mediator = world.mediator()
+    log = world.logged(mediator)
+    db.session.commit()
+    response = coordinator.post(f"/coordination/logs/{log.id}/return", headers=EN,
+                                data={"comment": "  "})
+    assert response.status_code == 400
+    assert "Tell the mediator what to correct." in response.get_data(as_text=True)
+    response = coordinator.post(f"/coordination/logs/{log.id}/return",
+                                data={"comment": "Add the teachers present"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    log = db.session.get(SessionLog, log.id)
+    assert log.state == LogState.returned
+    assert log.review_comment == "Add the teachers present"
+    assert len(outbox_for(mediator.user)) == 1
+
+
+# --- scope -----------------------------------------------------------------
+
+
+def test_another_ambito_is_a_404(client, world, factory):
+    """A coordinator of another Ambito cannot reach this Ambito's requests, logs or mediators."""
+    req = world.request()
+    log = world.logged(world.mediator())
+    mediator_a = world.mediator()
+    world_b = make_world(factory)
+    req_b = world_b.request()
+    db.session.commit()
+    Auth(client).login(world_b.coordinator)
+    assert client.get(f"/coordination/requests/{req.id}/offer").status_code == 404
+    assert client.post(f"/coordination/requests/{req.id}/offer",
+                       data={"slot": "1", "mediator_id": mediator_a.id}).status_code == 404
+    assert client.post(f"/coordination/requests/{req.id}/unfilled").status_code == 404
+    assert client.post(f"/coordination/requests/{req.id}/cancel",
+                       data={"reason": "duplicate"}).status_code == 404
+    # A mediator of Ambito A offered on an Ambito B request.
+    assert client.post(f"/coordination/requests/{req_b.id}/offer",
+                       data={"slot": "1", "mediator_id": mediator_a.id}).status_code == 404
+    assert f'id="log-{log.id}"' not in client.get("/coordination/logs").get_data(True)
+    assert client.post(f"/coordination/logs/{log.id}/approve").status_code == 404
+    assert client.post(f"/coordination/logs/{log.id}/return",
+                       data={"comment": "x"}).status_code == 404
+    assert client.post("/coordination/logs/approve",
+                       data={"log_ids": [log.id]}).status_code == 404
+    assert req.id not in listed(client.get("/coordination/requests?status=all").get_data(True))
+    db.session.expire_all()
+    assert db.session.get(MediationRequest, req.id).state == RequestState.open
+    assert db.session.get(SessionLog, log.id).state == LogState.submitted
+
+
+def test_bulk_approve_with_a_foreign_id_approves_nothing(coordinator, world, factory):
+    """One id outside the Ambito makes the whole bulk approval a 404."""
+    mine = world.logged(world.mediator())
+    world_b = make_world(factory)
+    foreign = world_b.logged(world_b.mediator())
+    db.session.commit()
+    response = coordinator.post("/coordination/logs/approve",
+                                data={"log_ids": [mine.id, foreign.id]})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(SessionLog, mine.id).state == LogState.submitted
+
+
+@pytest.mark.parametrize("who", ["teacher", "lead", "mediator"])
+def test_other_roles_get_404_everywhere(client, world, who):
+    """Teachers, leads and mediators get a 404 on every coordination URL."""
+    mediator = world.mediator()
+    req = world.request()
+    log = world.logged(mediator)
+    user = {"teacher": world.teacher, "mediator": mediator.user,
+            "lead": world.factory.user(Role.lead, school=world.school)}[who]
+    db.session.commit()
+    Auth(client).login(user)
+    for url in ("/coordination/requests", f"/coordination/requests/{req.id}/offer",
+                f"/coordination/requests/{req.id}/cancel", "/coordination/logs"):
+        assert client.get(url).status_code == 404, url
+    for url in (f"/coordination/requests/{req.id}/offer",
+                f"/coordination/requests/{req.id}/unfilled",
+                f"/coordination/requests/{req.id}/cancel",
+                "/coordination/logs/approve", f"/coordination/logs/{log.id}/approve",
+                f"/coordination/logs/{log.id}/return"):
+        assert client.post(url, data={"mediator_id": mediator.id, "reason": "duplicate",
+                                      "log_ids": [log.id], "comment": "x"}).status_code == 404, url
+    db.session.expire_all()
+    assert db.session.get(MediationRequest, req.id).state == RequestState.open
+
+
+def test_admin_coordinates_every_ambito(client, world, factory):
+    """The admin sees every Ambito's queue and can offer there."""
+    admin = factory.user(Role.admin)
+    mediator = world.mediator()
+    req = world.request()
+    db.session.commit()
+    Auth(client).login(admin)
+    assert req.id in listed(client.get("/coordination/requests").get_data(as_text=True))
+    response = client.post(f"/coordination/requests/{req.id}/offer",
+                           data={"slot": "1", "mediator_id": mediator.id})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(MediationRequest, req.id).state == RequestState.offered
+
+
+# --- the partial on the request page ---------------------------------------
+
+
+def _actions(app, user, req, active=None):
+    with app.test_request_context(headers=EN):
+        return render_template("coordination/_request_actions.html", req=req, active=active,
+                               now=datetime.now(UTC), current_user=user)
+
+
+def test_request_actions_partial(app, world):
+    """Coordinators get the actions that fit the state; other roles get nothing."""
+    mediator = world.mediator()
+    open_req = world.request()
+    html = _actions(app, world.coordinator, open_req)
+    assert f"/coordination/requests/{open_req.id}/offer" in html
+    assert f"/coordination/requests/{open_req.id}/unfilled" in html
+    assert 'value="no_longer_needed"' in html
+    assert _actions(app, world.teacher, open_req).strip() == ""
+    assert _actions(app, mediator.user, open_req).strip() == ""
+
+    confirmed = world.request(state=RequestState.confirmed)
+    active = world.factory.assignment(request=confirmed, mediator=mediator,
+                                      state=AssignmentState.accepted)
+    html = _actions(app, world.coordinator, confirmed, active)
+    assert "Reassign" in html and "/unfilled" not in html and "/cancel" in html
+
+    log = world.logged(world.mediator())
+    html = _actions(app, world.coordinator, log.assignment.request, log.assignment)
+    assert f"#log-{log.id}" in html and "/cancel" not in html
+    assert _actions(app, world.coordinator, world.request(state=RequestState.closed)).strip() \
+        == ""
