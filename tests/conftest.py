@@ -308,4 +308,5 @@ def count_queries(app):
     return QueryCounter
 
 
-from .booking_helpers import booking  # noqa: E402, F401  (a fixture for every test module)
+from .booking_helpers import booking  # noqa: E402, F401  (fixtures for every test module)
+from .browser import browser, live_server, screenshots  # noqa: E402, F401

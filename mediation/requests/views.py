@@ -1,16 +1,562 @@
-"""Schools' requests: the list, the form per request type, the request page."""
+"""Schools' requests: the list, the form per request type, the request page and its actions."""
 
-from flask import Blueprint, render_template
+from contextlib import suppress
+from datetime import datetime, timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import format_datetime, format_time, get_locale, pgettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..bookings import queries
+from ..bookings import operations
+from ..bookings import queries as booking_queries
+from ..bookings.operations import (
+    CANCELLABLE,
+    CANCELLATION_REASONS,
+    InvalidInput,
+    InvalidTransition,
+    RequestInput,
+    SlotInput,
+    SlotTaken,
+)
+from ..bookings.rules import LATE_CANCELLATION, to_utc
+from ..documents import InvalidUpload, document_path, store_upload
+from ..extensions import db
+from ..models import (
+    ACTIVE_ASSIGNMENT_STATES,
+    AssignmentState,
+    Cycle,
+    Direction,
+    DocumentKind,
+    Language,
+    LogState,
+    MediationRequest,
+    Mode,
+    Outcome,
+    RequestKind,
+    RequestState,
+    RequestType,
+    Role,
+    Urgency,
+    User,
+    utcnow,
+)
+from ..scoping import roles_required
+from ..templating import cycle_label, request_state_label
+from . import queries
+from .forms import (
+    DIRECTION_LABELS,
+    DURATIONS,
+    MODE_LABELS,
+    NEW_CASE,
+    URGENCY_LABELS,
+    CancelForm,
+    FilterForm,
+    MeetingForm,
+    RejectForm,
+    TranslationForm,
+    options,
+)
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
+
+SCHOOL_ROLES = (Role.teacher, Role.lead)
+
+#: The action partial the request page includes for each role.
+ACTION_PARTIALS = {
+    Role.teacher: "requests/_request_actions.html",
+    Role.lead: "requests/_request_actions.html",
+    Role.coordinator: "coordination/_request_actions.html",
+    Role.admin: "coordination/_request_actions.html",
+    Role.mediator: "agenda/_request_actions.html",
+}
+
+#: What each audit action means, as the request's history shows it.
+EVENT_LABELS = {
+    "request.submitted": _l("Request sent"),
+    "request.approved": _l("Approved by the school lead"),
+    "request.rejected": _l("Rejected by the school lead"),
+    "request.cancelled": _l("Request cancelled"),
+    "request.unfilled": _l("Closed: no mediator could be found"),
+    "assignment.offered": _l("Offered to a mediator"),
+    "assignment.accepted": _l("Accepted by the mediator"),
+    "assignment.declined": _l("Declined by the mediator"),
+    "assignment.superseded": _l("Withdrawn from the mediator (reassigned)"),
+    "session.logged": _l("Session logged by the mediator"),
+    "session.approved": _l("Session log approved"),
+    "session.returned": _l("Session log returned for corrections"),
+    "document.uploaded": _l("Document uploaded"),
+}
+
+ASSIGNMENT_STATE_LABELS = {
+    AssignmentState.offered: _l("Offered, waiting for an answer"),
+    AssignmentState.accepted: _l("Accepted"),
+    AssignmentState.declined: _l("Declined"),
+    AssignmentState.cancelled: _l("Cancelled"),
+    AssignmentState.superseded: _l("Reassigned"),
+}
+ASSIGNMENT_BADGES = {
+    AssignmentState.offered: "info",
+    AssignmentState.accepted: "success",
+    AssignmentState.declined: "warning",
+    AssignmentState.cancelled: "danger",
+    AssignmentState.superseded: "secondary",
+}
+OUTCOME_LABELS = {
+    Outcome.held: _l("Held"),
+    Outcome.family_absent: _l("The family did not come"),
+    Outcome.cancelled_late: _l("Cancelled at the last minute"),
+}
+LOG_STATE_LABELS = {
+    LogState.submitted: _l("Waiting for the coordinator's approval"),
+    LogState.approved: _l("Approved"),
+    LogState.returned: _l("Returned to the mediator for corrections"),
+}
+DOCUMENT_KIND_LABELS = {
+    DocumentKind.source: _l("document to translate"),
+    DocumentKind.translation: _l("translation"),
+}
+
+
+@bp.context_processor
+def labels():
+    return {
+        "MODE_LABELS": MODE_LABELS,
+        "URGENCY_LABELS": URGENCY_LABELS,
+        "DIRECTION_LABELS": DIRECTION_LABELS,
+        "ASSIGNMENT_STATE_LABELS": ASSIGNMENT_STATE_LABELS,
+        "ASSIGNMENT_BADGES": ASSIGNMENT_BADGES,
+        "OUTCOME_LABELS": OUTCOME_LABELS,
+        "LOG_STATE_LABELS": LOG_STATE_LABELS,
+        "CANCELLATION_REASONS": CANCELLATION_REASONS,
+        "RequestKind": RequestKind,
+        "RequestState": RequestState,
+        "Role": Role,
+        "Mode": Mode,
+        "Urgency": Urgency,
+        "time_of": lambda value: format_time(value, "short") if value else "",
+    }
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+# --- the list ----------------------------------------------------------------
+
+
+@bp.route("")
+@roles_required(*SCHOOL_ROLES)
+def index():
+    """My school's requests, filtered, newest first."""
+    user = _user()
+    locale = _locale()
+    form = FilterForm(formdata=request.args)
+    form.state.choices = options(
+        [("", _("All"))] + [(state.value, request_state_label(state)) for state in RequestState]
+    )
+    form.type.choices = options(
+        [("", _("All types"))] + [(str(t.id), t.name(locale)) for t in queries.all_types()]
+    )
+    form.language.choices = options(
+        [("", _("All languages"))]
+        + [(str(value), label) for value, label in queries.language_choices(locale)]
+    )
+    form.validate()
+    filters = queries.Filters(
+        state=RequestState(form.state.data) if form.state.data and not form.state.errors
+        else None,
+        type_id=int(form.type.data) if form.type.data and not form.type.errors else None,
+        language_id=int(form.language.data) if form.language.data and not form.language.errors
+        else None,
+        date_from=None if form.date_from.errors else form.date_from.data,
+        date_to=None if form.date_to.errors else form.date_to.data,
+        mine=bool(form.mine.data),
+    )
+    pagination = db.paginate(
+        queries.school_requests(user, filters),
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
+    awaiting = queries.awaiting_approval(user) if user.role == Role.lead else []
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+
+    def page_url(page: int) -> str:
+        return url_for("requests.index", page=page, **args)
+
+    return render_template(
+        "requests/index.html", form=form, pagination=pagination, awaiting=awaiting,
+        page_url=page_url, filtered=bool(args),
+    )
+
+
+# --- filing a request --------------------------------------------------------
+
+
+@bp.route("/new")
+@roles_required(*SCHOOL_ROLES)
+def choose_type():
+    return render_template("requests/choose_type.html", types=queries.active_types())
+
+
+def _fill_choices(form, user: User, rtype: RequestType, locale: str) -> dict:
+    """Set the select options from the database; returns the school's pupil cases by id."""
+    languages = queries.language_choices(locale)
+    form.language.choices = options([("", _("Choose a language")), *languages])
+    cases = {}
+    if rtype.concerns_pupil:
+        cases = {case.id: case for case in queries.pupil_cases(user)}
+        form.pupil_case.choices = options(
+            [("", _("Choose the pupil"))]
+            + [(str(c.id), _("%(code)s (class %(class_name)s)", code=c.code,
+                             class_name=c.class_name)) for c in cases.values()]
+            + [(NEW_CASE, _("A pupil without a code yet: add a new code"))]
+        )
+        cycles = user.school.cycles or list(Cycle)
+        form.case_cycle.choices = options(
+            [("", _("Choose"))] + [(c.value, cycle_label(c)) for c in cycles]
+        )
+        form.case_home_language.choices = options(
+            [(0, _("The language of this request")), *languages]
+        )
+    if isinstance(form, MeetingForm):
+        form.site.choices = options(
+            [("", _("Choose a site"))]
+            + [(site.id, f"{site.name} – {site.address}, {site.municipality}")
+               for site in user.school.sites]
+        )
+        durations = sorted({*DURATIONS, *([rtype.default_duration_minutes]
+                                          if rtype.default_duration_minutes else [])})
+        form.duration.choices = options(
+            (minutes, _("%(minutes)d minutes", minutes=minutes)) for minutes in durations
+        )
+    return cases
+
+
+def _pupil_case(form, user: User, cases: dict):
+    if not form.concerns_pupil:
+        return None
+    if form.pupil_case.data != NEW_CASE:
+        return cases[int(form.pupil_case.data)]
+    home = db.session.get(Language, form.case_home_language.data or form.language.data)
+    return operations.create_pupil_case(
+        user,
+        code=form.case_code.data,
+        class_name=form.case_class.data,
+        cycle=Cycle(form.case_cycle.data),
+        arrival_year=form.case_arrival_year.data,
+        home_languages=[home] if home else [],
+    )
+
+
+def _submit(form, user: User, rtype: RequestType, cases: dict) -> MediationRequest:
+    """Create the request (and its pupil case and documents) from a valid form."""
+    case = _pupil_case(form, user, cases)
+    data = RequestInput(
+        type=rtype,
+        language_id=form.language.data,
+        pupil_case=case,
+        urgency=Urgency(form.urgency.data),
+        notes=form.notes.data,
+    )
+    positions: list[int] = []
+    if rtype.kind == RequestKind.slot:
+        length = timedelta(minutes=form.duration.data)
+        for position, day, at in form.filled_slots():
+            start = to_utc(day, at)
+            data.slots.append(SlotInput(start=start, end=start + length))
+            positions.append(position)
+        data.mode = Mode(form.mode.data)
+        data.site_id = form.site.data
+        data.expected_pupils = form.expected_pupils.data
+        data.expected_parents = form.expected_parents.data
+        data.expected_teachers = form.expected_teachers.data
+    else:
+        data.deadline = to_utc(form.deadline_date.data, form.deadline_time.data)
+        data.direction = Direction(form.direction.data)
+        data.page_count = form.page_count.data
+    try:
+        req = operations.submit_request(user, data)
+    except InvalidInput as error:
+        # The operation numbers the slots it was given; the form may have skipped one.
+        if error.field and error.field.startswith("slot_") and positions:
+            index = int(error.field.removeprefix("slot_")) - 1
+            if 0 <= index < len(positions):
+                error.field = f"slot_{positions[index]}"
+        raise
+    if rtype.kind == RequestKind.deadline:
+        stored = []
+        try:
+            for upload in form.uploads():
+                stored.append(store_upload(upload, req, DocumentKind.source, user,
+                                           field="documents"))
+        except InvalidUpload:
+            for document in stored:  # the transaction rolls back: drop the files too
+                document_path(document).unlink(missing_ok=True)
+            raise
+    return req
+
+
+def _show_error(form, error) -> None:
+    """Put a domain error next to the field it names (or above the form)."""
+    name = error.field or ""
+    if name.startswith("slot_"):
+        name = f"{name}_date"
+    name = {"deadline": "deadline_date"}.get(name, name)
+    field = form._fields.get(name)
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+@bp.route("/new/<type_code>", methods=["GET", "POST"])
+@roles_required(*SCHOOL_ROLES)
+def new(type_code: str):
+    user = _user()
+    rtype = queries.active_type(type_code)
+    if rtype is None:
+        abort(404)
+    if rtype.kind == RequestKind.slot:
+        form = MeetingForm(
+            duration=rtype.default_duration_minutes or 60,
+            expected_pupils=1 if rtype.concerns_pupil else 0,
+            expected_parents=1,
+            expected_teachers=1,
+        )
+    else:
+        form = TranslationForm()
+    form.use_pupil(rtype.concerns_pupil)
+    cases = _fill_choices(form, user, rtype, _locale())
+    if form.validate_on_submit():
+        try:
+            req = _submit(form, user, rtype, cases)
+        except (InvalidInput, InvalidUpload) as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            if req.state == RequestState.awaiting_approval:
+                flash(_("Request sent to your school lead for approval."), "success")
+            else:
+                flash(_("Request sent: the coordinator will look for a mediator."), "success")
+            return redirect(url_for("requests.detail", request_id=req.id))
+    status = 400 if form.is_submitted() else 200
+    lost_files = (status == 400 and isinstance(form, TranslationForm)
+                  and bool(form.uploads()))
+    return render_template(
+        "requests/new.html", form=form, rtype=rtype, lost_files=lost_files,
+        approval_needed=user.school.requires_lead_approval and user.role != Role.lead,
+    ), status
+
+
+# --- the request page --------------------------------------------------------
+
+
+def _describe(event, mediator_names: dict[int, str]) -> list[str]:
+    """The details of an audit event worth showing, translated."""
+    data = event.data or {}
+    details = []
+    if event.action == "request.submitted" and data.get("state"):
+        with suppress(ValueError):
+            details.append(request_state_label(RequestState(data["state"])))
+    if "reason" in data and data["reason"] in CANCELLATION_REASONS:
+        details.append(str(CANCELLATION_REASONS[data["reason"]]))
+    if data.get("late"):
+        details.append(_("late: less than 24 hours before the meeting"))
+    if data.get("mediator_id") in mediator_names:
+        details.append(mediator_names[data["mediator_id"]])
+    if data.get("proposed"):
+        try:
+            proposed = datetime.fromisoformat(data["proposed"])
+        except ValueError:
+            proposed = None
+        if proposed is not None:
+            details.append(_("proposed another time: %(time)s",
+                             time=format_datetime(proposed, "short")))
+    if data.get("outcome"):
+        with suppress(ValueError):
+            details.append(str(OUTCOME_LABELS[Outcome(data["outcome"])]))
+    if data.get("kind"):
+        with suppress(ValueError):
+            details.append(str(DOCUMENT_KIND_LABELS[DocumentKind(data["kind"])]))
+    return details
+
+
+def _history(req: MediationRequest, user: User, own_assignments: set[int] | None):
+    mediator_names = {a.mediator_id: a.mediator.user.display_name for a in req.assignments}
+    rows = []
+    for event in booking_queries.history(req):
+        assignment_id = (event.data or {}).get("assignment_id")
+        if own_assignments is not None and assignment_id and assignment_id not in own_assignments:
+            continue  # a mediator does not read about the other mediators' offers
+        rows.append({
+            "when": event.created_dt,
+            "actor": event.actor.display_name if event.actor else pgettext("actor", "System"),
+            "label": str(EVENT_LABELS.get(event.action, event.action)),
+            "details": _describe(event, mediator_names),
+            "event": event,
+        })
+    return rows
+
+
+def _meeting_start(req: MediationRequest, active) -> datetime | None:
+    if active is not None and active.start_dt is not None:
+        return active.start_dt
+    return req.slots[0].start_dt if req.slots else None
+
+
+def _render_detail(req: MediationRequest, user: User, status: int = 200,
+                   reject_form=None, cancel_form=None):
+    now = utcnow()
+    active = next((a for a in req.assignments if a.state in ACTIVE_ASSIGNMENT_STATES), None)
+    if user.role == Role.mediator:
+        assignments = [a for a in req.assignments if a.mediator.user_id == user.id]
+        own = {a.id for a in assignments}
+    else:
+        assignments = list(req.assignments)
+        own = None
+    # The log's summary: school roles, coordinators and the mediator who wrote it.
+    summary_for = {
+        a.id for a in assignments
+        if user.role in (Role.teacher, Role.lead, Role.coordinator)
+        or (user.role == Role.mediator and a.mediator.user_id == user.id)
+    }
+    documents = queries.documents(req, user)
+    start = _meeting_start(req, active)
+    in_school = user.role in SCHOOL_ROLES and user.school_id == req.school_id
+    context = {
+        "req": req,
+        "events": _history(req, user, own),
+        "active": active,
+        "now": now,
+        "assignments": assignments,
+        "summary_for": summary_for,
+        "sources": [d for d in documents if d.kind == DocumentKind.source],
+        "translations": [d for d in documents if d.kind == DocumentKind.translation],
+        "meeting_start": start,
+        "action_partial": ACTION_PARTIALS.get(user.role, "requests/_request_actions.html"),
+        # For requests/_request_actions.html.
+        "can_approve": (user.role == Role.lead and in_school
+                        and req.state == RequestState.awaiting_approval),
+        "can_cancel": in_school and req.state in CANCELLABLE,
+        "cancel_late": start is not None and start - now < LATE_CANCELLATION,
+        "reject_form": reject_form or RejectForm(formdata=None),
+        "cancel_form": cancel_form or CancelForm(formdata=None),
+    }
+    return render_template("requests/detail.html", **context), status
 
 
 @bp.route("/<int:request_id>")
 @login_required
 def detail(request_id: int):
-    user = current_user._get_current_object()
-    req = queries.load_request(request_id, user)
-    return render_template("requests/detail.html", req=req, events=queries.history(req))
+    user = _user()
+    req = booking_queries.load_request(request_id, user)
+    return _render_detail(req, user)
+
+
+def _back(req_id: int):
+    return redirect(url_for("requests.detail", request_id=req_id))
+
+
+def _refused(error, request_id: int):
+    db.session.rollback()
+    flash(error.message, "danger")
+    return _back(request_id)
+
+
+@bp.route("/<int:request_id>/approve", methods=["POST"])
+@roles_required(Role.lead)
+def approve(request_id: int):
+    user = _user()
+    req = booking_queries.load_request(request_id, user)
+    try:
+        operations.approve_request(user, req)
+    except (InvalidTransition, SlotTaken) as error:
+        return _refused(error, request_id)
+    db.session.commit()
+    flash(_("Request approved: it now goes to the coordinator."), "success")
+    return _back(request_id)
+
+
+@bp.route("/<int:request_id>/reject", methods=["POST"])
+@roles_required(Role.lead)
+def reject(request_id: int):
+    user = _user()
+    req = booking_queries.load_request(request_id, user)
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            operations.reject_request(user, req, form.reason.data)
+        except (InvalidTransition, SlotTaken) as error:
+            return _refused(error, request_id)
+        except InvalidInput as error:
+            db.session.rollback()
+            req = booking_queries.load_request(request_id, user)
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Request rejected; the teacher has been told why."), "success")
+            return _back(request_id)
+    return _render_detail(req, user, 400, reject_form=form)
+
+
+@bp.route("/<int:request_id>/cancel", methods=["POST"])
+@roles_required(Role.teacher, Role.lead, Role.coordinator, Role.admin)
+def cancel(request_id: int):
+    user = _user()
+    req = booking_queries.load_request(request_id, user)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            operations.cancel_request(user, req, form.reason.data, form.note.data)
+        except (InvalidTransition, SlotTaken) as error:
+            return _refused(error, request_id)
+        except InvalidInput as error:
+            db.session.rollback()
+            req = booking_queries.load_request(request_id, user)
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            if req.cancelled_late:
+                flash(_("Request cancelled. It was less than 24 hours before the meeting,"
+                        " so the cancellation is recorded as late."), "warning")
+            else:
+                flash(_("Request cancelled."), "success")
+            return _back(request_id)
+    return _render_detail(req, user, 400, cancel_form=form)
+
+
+@bp.route("/<int:request_id>/documents/<int:document_id>")
+@login_required
+def document(request_id: int, document_id: int):
+    """Download a document of a request the user can see."""
+    user = _user()
+    req = booking_queries.load_request(request_id, user)
+    doc = queries.document(req, document_id, user)
+    if doc is None:
+        abort(404)
+    path = document_path(doc)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, as_attachment=True, download_name=doc.original_name,
+                         mimetype=doc.content_type, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,276 @@
+"""Forms of the schools' pages: the request per type, the list filters, approve/reject/cancel.
+
+Choices that come from the database (languages, sites, pupil codes, types) are
+filled in by the view; the forms only know their shape and their messages.
+"""
+
+from datetime import date, time
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from ..bookings.operations import CANCELLATION_REASONS
+from ..models import Direction, Mode, Urgency, utcnow
+
+MODE_LABELS = {
+    Mode.in_person: _l("In person"),
+    Mode.phone: _l("By phone"),
+    Mode.video: _l("By video call"),
+}
+URGENCY_LABELS = {Urgency.normal: _l("Normal"), Urgency.urgent: _l("Urgent")}
+DIRECTION_LABELS = {
+    Direction.from_italian: _l("From Italian into the family's language"),
+    Direction.to_italian: _l("From the family's language into Italian"),
+}
+DURATIONS = (30, 45, 60, 90, 120)
+SLOT_COUNT = 3
+#: Value of the pupil select that opens the inline "new pupil code" fields.
+NEW_CASE = "new"
+
+NO_NAMES = _l(
+    "Do not write names or sensitive information about the pupil or the family:"
+    " the pupil code is enough."
+)
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as select options."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def int_or_none(value):
+    """Coerce a select's value: "" (the "Choose..." option) is None."""
+    return int(value) if value not in ("", None) else None
+
+
+def _required():
+    return InputRequired(message=_l("This field is required."))
+
+
+def _participants(label):
+    return IntegerField(
+        label,
+        default=0,
+        validators=[
+            InputRequired(message=_l("Give a number (0 if nobody).")),
+            NumberRange(min=0, max=500, message=_l("Give a number between 0 and 500.")),
+        ],
+        render_kw={"min": 0, "max": 500, "inputmode": "numeric"},
+    )
+
+
+class AtLeastOneFile:
+    """A multiple file field with at least one file chosen (marked required in the page)."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        if not [f for f in (field.data or []) if f and getattr(f, "filename", "")]:
+            raise ValidationError(_l("Attach at least one document to translate."))
+
+
+class _RequestForm(FlaskForm):
+    """Fields every request type asks for."""
+
+    language = SelectField(
+        _l("Language"), coerce=int_or_none, validators=[_required()],
+        description=_l("For a variety (e.g. Moroccan Arabic), choose it rather than the language."),
+    )
+    # Pupil: one of the school's codes, or a new code filled in below.
+    pupil_case = SelectField(
+        _l("Pupil"), validators=[_required()],
+        description=_l("Pupils are known here only by the code your school gives them."),
+    )
+    case_code = StringField(
+        _l("New pupil code"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=20),
+            Regexp(r"^[A-Za-z0-9][A-Za-z0-9/._-]*$",
+                   message=_l("Use letters, digits, '-', '/', '.' or '_' only.")),
+        ],
+        description=_l("A code your school gives the pupil (e.g. 2026-017): never the name."),
+        render_kw={"autocomplete": "off", "maxlength": 20},
+    )
+    case_class = StringField(_l("Class"), filters=[strip], validators=[Optional(), Length(max=20)],
+                             render_kw={"maxlength": 20, "placeholder": "2B"})
+    case_cycle = SelectField(_l("School cycle"), validators=[Optional()])
+    case_arrival_year = IntegerField(
+        _l("Year of arrival in Italy"),
+        validators=[Optional(), NumberRange(min=1990, message=_l("Give a year from 1990 on."))],
+        render_kw={"inputmode": "numeric", "min": 1990},
+    )
+    case_home_language = SelectField(_l("Language spoken at home"), coerce=int, default=0,
+                                     validators=[Optional()])
+    urgency = RadioField(
+        _l("Urgency"), default=Urgency.normal.value,
+        choices=options((u.value, label) for u, label in URGENCY_LABELS.items()),
+        validators=[_required()],
+    )
+    notes = TextAreaField(_l("Notes for the coordinator and the mediator"), filters=[strip],
+                          validators=[Optional(), Length(max=2000)], description=NO_NAMES)
+
+    concerns_pupil = False
+
+    def validate_case_arrival_year(self, field):
+        if field.data is not None and field.data > utcnow().year:
+            raise ValidationError(_l("This year has not come yet."))
+
+    def use_pupil(self, concerns_pupil: bool) -> None:
+        """Drop the pupil fields when the request type is not about one pupil."""
+        self.concerns_pupil = concerns_pupil
+        if not concerns_pupil:
+            for name in ("pupil_case", "case_code", "case_class", "case_cycle",
+                         "case_arrival_year", "case_home_language"):
+                del self[name]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.concerns_pupil and self.pupil_case.data == NEW_CASE:
+            for field in (self.case_code, self.case_class, self.case_cycle):
+                if not field.data:
+                    field.errors = [*field.errors, _l("This field is required for a new pupil.")]
+                    valid = False
+        return valid
+
+
+class MeetingForm(_RequestForm):
+    """A meeting at a time (slot-based request types)."""
+
+    expected_pupils = _participants(_l("Pupils"))
+    expected_parents = _participants(_l("Parents or family members"))
+    expected_teachers = _participants(_l("Teachers"))
+    mode = RadioField(
+        _l("How the meeting takes place"), default=Mode.in_person.value,
+        choices=options((m.value, label) for m, label in MODE_LABELS.items()),
+        validators=[_required()],
+    )
+    site = SelectField(_l("Where (school site)"), coerce=int_or_none,
+                       description=_l("Required for a meeting in person."))
+    duration = SelectField(
+        _l("Duration"), coerce=int_or_none, validators=[_required()], validate_choice=False,
+        description=_l("The same for each of the times you propose."),
+    )
+    slot_1_date = DateField(_l("Day"), validators=[Optional()])
+    slot_1_time = TimeField(_l("Start time"), validators=[Optional()])
+    slot_2_date = DateField(_l("Day"), validators=[Optional()])
+    slot_2_time = TimeField(_l("Start time"), validators=[Optional()])
+    slot_3_date = DateField(_l("Day"), validators=[Optional()])
+    slot_3_time = TimeField(_l("Start time"), validators=[Optional()])
+
+    def validate_duration(self, field):
+        if field.data is not None and field.data < 15:
+            raise ValidationError(_l("A meeting lasts at least 15 minutes."))
+        if field.data not in [choice.value for choice in field.choices]:
+            raise ValidationError(_l("Choose one of the durations in the list."))
+
+    def slot_fields(self):
+        """[(position, date field, time field)] for the three proposed times."""
+        return [(i, self[f"slot_{i}_date"], self[f"slot_{i}_time"])
+                for i in range(1, SLOT_COUNT + 1)]
+
+    def filled_slots(self) -> list[tuple[int, date, time]]:
+        return [(i, d.data, t.data) for i, d, t in self.slot_fields() if d.data and t.data]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for position, day, at in self.slot_fields():
+            if day.errors or at.errors:
+                continue
+            if day.data and not at.data:
+                at.errors = [_l("Give the start time as well.")]
+                valid = False
+            elif at.data and not day.data:
+                day.errors = [_l("Give the day as well.")]
+                valid = False
+            elif position == 1 and not day.data and not at.data:
+                day.errors = [_l("Propose at least one time.")]
+                valid = False
+        if self.mode.data == Mode.in_person.value and not self.site.data and not self.site.errors:
+            self.site.errors = [_l("Choose where the meeting takes place.")]
+            valid = False
+        return valid
+
+
+class TranslationForm(_RequestForm):
+    """Documents to translate by a deadline (deadline-based request types)."""
+
+    deadline_date = DateField(_l("Needed by (day)"), validators=[_required()])
+    deadline_time = TimeField(_l("Needed by (time)"), default=time(12, 0),
+                              validators=[_required()])
+    direction = RadioField(
+        _l("Direction"), default=Direction.from_italian.value,
+        choices=options((d.value, label) for d, label in DIRECTION_LABELS.items()),
+        validators=[_required()],
+    )
+    page_count = IntegerField(
+        _l("Number of pages"), validators=[Optional(), NumberRange(min=1, max=500)],
+        render_kw={"min": 1, "max": 500, "inputmode": "numeric"},
+    )
+    documents = MultipleFileField(
+        _l("Documents to translate"),
+        validators=[AtLeastOneFile()],
+        description=_l("PDF, Word, OpenDocument, text or image files, at most 10 MB each."),
+        render_kw={"accept": ".pdf,.doc,.docx,.odt,.txt,.jpg,.jpeg,.png"},
+    )
+
+    def uploads(self):
+        return [f for f in (self.documents.data or []) if f and getattr(f, "filename", "")]
+
+
+class FilterForm(FlaskForm):
+    """Filters of the list of requests (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField(_l("Status"), validators=[Optional()])
+    type = SelectField(_l("Request type"), validators=[Optional()])
+    language = SelectField(_l("Language"), validators=[Optional()])
+    date_from = DateField(_l("Meeting or deadline from"), validators=[Optional()])
+    date_to = DateField(_l("Meeting or deadline until"), validators=[Optional()])
+    mine = BooleanField(_l("Only my requests"))
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why is the request rejected?"), filters=[strip],
+        validators=[InputRequired(message=_l("Say why the request is rejected.")),
+                    Length(max=1000)],
+        description=_l("The teacher who made the request will read this."),
+    )
+
+
+class CancelForm(FlaskForm):
+    reason = SelectField(
+        _l("Reason"),
+        choices=options([("", _l("Choose a reason")), *CANCELLATION_REASONS.items()]),
+        validators=[InputRequired(message=_l("Choose a reason."))],
+    )
+    note = TextAreaField(_l("Note (optional)"), filters=[strip],
+                         validators=[Optional(), Length(max=1000)], description=NO_NAMES)
