@@ -136,3 +136,32 @@ def test_one_request_offered_twice_at_once(app, booking):
     active = db.session.scalar(sa.select(sa.func.count()).select_from(Assignment).where(
         Assignment.request_id == ids[1], Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES)))
     assert active == 1
+
+
+def test_fifty_coordinators_clicking_offer_at_once(app, crowd):
+    """Through the offer page: one 302, 49 answers 409 with a message, no 500, no overlap."""
+    from .conftest import Auth
+
+    booking, request_ids = crowd
+    mediator_id = booking.mediator.id
+    clients = []
+    for _ in range(ATTEMPTS):
+        client = app.test_client()
+        Auth(client).login(booking.coordinator)
+        clients.append(client)
+
+    def attempt(i):
+        response = clients[i].post(
+            f"/coordination/requests/{request_ids[i]}/offer",
+            data={"slot": "1", "mediator_id": str(mediator_id)},
+            headers={"Accept-Language": "en"},
+        )
+        if response.status_code == 409:
+            assert "booked at an overlapping time" in response.text
+        return response.status_code
+
+    outcomes = Counter(run_together(app, attempt, ATTEMPTS))
+    assert outcomes == {302: 1, 409: ATTEMPTS - 1}, outcomes
+    db.session.expire_all()
+    assert overlapping_active_pairs(mediator_id) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1
