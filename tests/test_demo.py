@@ -69,5 +69,5 @@ def test_every_demo_role_sees_its_home_in_both_languages(app, runner):
         assert f'<html lang="{first}"' in response.text and markers[first] in response.text
         other = "en" if first == "it" else "it"
         client.post("/locale", data={"locale": other, "next": "/"})
-        response = client.get("/")
+        response = client.get("/", follow_redirects=True)
         assert f'<html lang="{other}"' in response.text and markers[other] in response.text

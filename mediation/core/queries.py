@@ -78,18 +78,6 @@ def upcoming_assignments(user: User, *states: AssignmentState):
     return db.session.scalars(stmt).all()
 
 
-def sessions_to_log(user: User) -> int:
-    """Accepted assignments whose meeting has started and has no log yet."""
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Assignment)
-        .where(visible(Assignment, user))
-        .where(Assignment.state == AssignmentState.accepted)
-        .where(Assignment.start_dt <= utcnow())
-        .where(~sa.exists().where(SessionLog.assignment_id == Assignment.id))
-    )
-
-
 def logs_awaiting_approval(user: User) -> int:
     return db.session.scalar(
         sa.select(sa.func.count())
@@ -115,14 +103,6 @@ def school_home(user: User) -> dict:
         "counts": state_counts(user),
         "upcoming": upcoming_assignments(user, AssignmentState.accepted),
         "recent": recent_requests(user),
-    }
-
-
-def mediator_home(user: User) -> dict:
-    return {
-        "offers": upcoming_assignments(user, AssignmentState.offered),
-        "upcoming": upcoming_assignments(user, AssignmentState.accepted),
-        "to_log": sessions_to_log(user),
     }
 
 

@@ -1,6 +1,14 @@
 """Home pages per role, school and Ambito pages, the language switcher."""
 
-from flask import Blueprint, current_app, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from ..auth.views import safe_next
@@ -19,7 +27,7 @@ def home():
     if user.role in (Role.teacher, Role.lead):
         return render_template("core/home_school.html", **queries.school_home(user))
     if user.role == Role.mediator:
-        return render_template("core/home_mediator.html", **queries.mediator_home(user))
+        return redirect(url_for("agenda.index"))
     if user.role == Role.coordinator:
         return render_template("core/home_coordinator.html", **queries.coordinator_home(user))
     return render_template("core/home_admin.html", **queries.admin_home(user))
