@@ -91,6 +91,8 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # SQLite can roll DDL back too: a failed migration leaves nothing half-done.
+            transactional_ddl=True,
             **conf_args
         )
 

@@ -42,6 +42,21 @@ class Direction(enum.StrEnum):
     to_italian = "to_italian"
 
 
+class RequestSeries(db.Model):
+    """The same meeting every week for a number of weeks: one request per week."""
+
+    __tablename__ = "request_series"
+    __table_args__ = (sa.CheckConstraint("weeks BETWEEN 2 AND 40", name="weeks_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    weeks: Mapped[int]
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    requests: Mapped[list["MediationRequest"]] = relationship(
+        back_populates="series", order_by="MediationRequest.series_position"
+    )
+
+
 class MediationRequest(db.Model):
     """A school's request for a mediator (or for a translation)."""
 
@@ -67,6 +82,9 @@ class MediationRequest(db.Model):
     pupil_case_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("pupil_cases.id"), index=True
     )
+    # A weekly series: each week is a request of its own (its own offer, log and state).
+    series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("request_series.id"), index=True)
+    series_position: Mapped[int | None]
     state: Mapped[RequestState] = mapped_column(
         enum_column(RequestState, "request_state"), index=True
     )
@@ -98,6 +116,7 @@ class MediationRequest(db.Model):
     type: Mapped["RequestType"] = relationship()  # noqa: F821
     language: Mapped["Language"] = relationship()  # noqa: F821
     pupil_case: Mapped["PupilCase | None"] = relationship()  # noqa: F821
+    series: Mapped[RequestSeries | None] = relationship(back_populates="requests")
     slots: Mapped[list["PreferredSlot"]] = relationship(
         back_populates="request", order_by="PreferredSlot.position",
         cascade="all, delete-orphan",

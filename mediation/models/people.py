@@ -86,6 +86,17 @@ mediator_ambiti = sa.Table(
 )
 
 
+class MediatorMunicipality(db.Model):
+    """A municipality a mediator is glad to travel to (beyond the Ambiti they serve)."""
+
+    __tablename__ = "mediator_municipalities"
+
+    mediator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediator_profiles.id"), primary_key=True
+    )
+    municipality: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+
+
 class MediatorProfile(db.Model):
     """What a coordinator needs to know to offer work to a mediator."""
 
@@ -109,6 +120,9 @@ class MediatorProfile(db.Model):
     )
     absences: Mapped[list["Absence"]] = relationship(
         back_populates="mediator", cascade="all, delete-orphan", order_by="Absence.start_dt"
+    )
+    municipalities: Mapped[list[MediatorMunicipality]] = relationship(
+        cascade="all, delete-orphan", order_by="MediatorMunicipality.municipality"
     )
 
 
