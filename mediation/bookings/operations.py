@@ -40,11 +40,10 @@ from ..models import (
     SessionLog,
     Urgency,
     User,
-    mediator_ambiti,
     utcnow,
 )
 from ..models.constraints import is_overlap_violation
-from . import notifications
+from . import matching, notifications
 from .rules import LATE_CANCELLATION, Calendar, deadline_problem, in_rome, slot_problem
 
 
@@ -328,18 +327,31 @@ def cancel_request(actor: User, request: MediationRequest, reason: str,
 # --- coordinators ----------------------------------------------------------
 
 
-def _check_mediator(request: MediationRequest, mediator: MediatorProfile) -> None:
-    serves = db.session.scalar(
-        sa.select(sa.func.count()).select_from(mediator_ambiti).where(
-            mediator_ambiti.c.mediator_id == mediator.id,
-            mediator_ambiti.c.ambito_id == request.school.ambito_id,
+def _check_mediator(actor: User, request: MediationRequest, mediator: MediatorProfile,
+                    start: datetime | None, end: datetime | None,
+                    ignore: Assignment | None = None) -> None:
+    """Apply the matching's hard filters to this mediator (a courtesy: the database
+    still guarantees that nothing overlaps).
+
+    :raise NotAllowed: the actor cannot see the mediator.
+    :raise SlotTaken: the mediator is already booked then.
+    :raise InvalidInput: another hard filter excludes the mediator.
+    """
+    standing = matching.check(request, actor, mediator, start, end, ignore=ignore)
+    _require(standing is not None, NotAllowed())
+    if standing.reason == "busy":
+        raise SlotTaken()
+    if standing.reason is not None:
+        raise InvalidInput(
+            _l("%(name)s cannot take it: %(reason)s.", name=mediator.user.display_name,
+               reason=matching.REASONS[standing.reason]),
+            field="mediator",
         )
-    )
-    _require(bool(serves) and mediator.user.active, NotAllowed())
 
 
 def _check_time(request: MediationRequest, mediator: MediatorProfile,
                 start: datetime | None, end: datetime | None) -> None:
+    """The time must be bookable at the school and belong to the request's project."""
     now = utcnow()
     if request.type.kind == RequestKind.deadline:
         return
@@ -354,8 +366,6 @@ def _check_time(request: MediationRequest, mediator: MediatorProfile,
     if project.id != request.project_id:
         raise InvalidInput(_l("This time falls in another project than the request's."),
                            field="start")
-    if any(a.start_dt < end and start < a.end_dt for a in mediator.absences):
-        raise InvalidInput(_l("The mediator is absent at that time."), field="start")
 
 
 def offer(actor: User, request: MediationRequest, mediator: MediatorProfile,
@@ -365,10 +375,10 @@ def offer(actor: User, request: MediationRequest, mediator: MediatorProfile,
     :raise SlotTaken: the mediator holds an overlapping offer or appointment.
     """
     _require(_coordinates(actor, request), NotAllowed())
-    _check_mediator(request, mediator)
     _lock(request)
     _require(request.state == RequestState.open)
     _check_time(request, mediator, start, end)
+    _check_mediator(actor, request, mediator, start, end)
     assignment = _new_assignment(actor, request, mediator, start, end)
     request.state = RequestState.offered
     _event(request, "assignment.offered", actor, assignment_id=assignment.id,
@@ -400,12 +410,12 @@ def reassign(actor: User, request: MediationRequest, mediator: MediatorProfile,
     _require(_coordinates(actor, request), NotAllowed())
     if not reason.strip():
         raise InvalidInput(_l("Say why the request is reassigned."), field="reason")
-    _check_mediator(request, mediator)
     _lock(request)
     _require(request.state in (RequestState.offered, RequestState.confirmed))
     old = active_assignment(request)
     _require(old is not None)
     _check_time(request, mediator, start, end)
+    _check_mediator(actor, request, mediator, start, end, ignore=old)
     old.state = AssignmentState.superseded
     old.end_reason = reason.strip()
     old.sequence += 1

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from ..bookings import candidates, operations
+from ..bookings import matching, operations
 from ..bookings.operations import InvalidInput, InvalidTransition, SlotTaken
 from ..bookings.queries import load_request
 from ..bookings.rules import in_rome, to_utc
@@ -181,9 +181,11 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None):
     user = _user()
     active = queries.active_assignment(req)
     is_translation = req.type.kind == RequestKind.deadline
-    found = None
+    found = best = None
     if is_translation or start is not None:
-        found = candidates.evaluate(req, user, start, end, ignore=active)
+        found = matching.rank(req, user, start, end, ignore=active)
+    if not is_translation and len(req.slots) > 1 and slot != OTHER:
+        best = matching.rank_slots(req, user, ignore=active)[1]
     return render_template(
         "coordination/offer.html",
         req=req,
@@ -195,6 +197,7 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None):
         reassigning=active is not None,
         is_translation=is_translation,
         candidates=found,
+        best=best,
         proposals=_proposals(req),
         conflict=conflict,
         level_label=lambda level: _("native") if level == LanguageLevel.native
