@@ -1,0 +1,339 @@
+"""Matching: each hard filter, each score factor, the best slot, and a property test."""
+
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from mediation.bookings import matching
+from mediation.bookings import operations as ops
+from mediation.bookings.rules import to_utc
+from mediation.extensions import db
+from mediation.models import (
+    Absence,
+    AssignmentState,
+    AvailabilityRange,
+    Cycle,
+    MediatorMunicipality,
+    Mode,
+    PreferredSlot,
+    PupilCase,
+    RequestState,
+    Role,
+    utcnow,
+)
+
+
+def monday_after(days=7):
+    day = datetime.now(UTC).date() + timedelta(days=days)
+    return day + timedelta(days=(7 - day.weekday()) % 7)
+
+
+class World:
+    """A school, a coordinator and an open request for Monday 10:00-11:00 in Arabic."""
+
+    def __init__(self, booking):
+        self.b = booking
+        self.f = booking.factory
+        self.day = monday_after()
+        self.start, self.end = to_utc(self.day, time(10)), to_utc(self.day, time(11))
+        self.request = self.new_request()
+
+    def new_request(self, school=None, **kw):
+        school = school or self.b.school
+        kw.setdefault("language", self.f.language("ar"))
+        kw.setdefault("site", school.sites[0])
+        if school == self.b.school:
+            kw.setdefault("requester", self.b.teacher)
+        req = self.f.request(school=school, project=self.b.project, type=self.b.meeting,
+                             state=RequestState.open, **kw)
+        self.f.add(PreferredSlot(request=req, position=1, start_dt=self.start, end_dt=self.end))
+        return req
+
+    def mediator(self, name, languages=("ar",), **kw):
+        return self.f.mediator(ambiti=[self.b.school.ambito], languages=languages,
+                               display_name=name, **kw)
+
+    def booked(self, mediator, start, end, school=None, state=AssignmentState.accepted, **kw):
+        req = self.new_request(school=school, **kw)
+        return self.f.assignment(request=req, mediator=mediator, start=start, end=end,
+                                 state=state)
+
+    def rank(self, start=None, end=None, user=None, request=None):
+        db.session.flush()
+        return {r.mediator.user.display_name: r for r in matching.rank(
+            request or self.request, user or self.b.coordinator, start or self.start,
+            end or self.end)}
+
+
+@pytest.fixture
+def world(booking):
+    return World(booking)
+
+
+class TestHardFilters:
+    def test_language_and_varieties(self, world):
+        """A variety asked for: the general language fits, a sibling variety does not."""
+        arabic = world.f.language("ar")
+        moroccan = world.f.language("ary", parent_id=arabic.id)
+        world.f.language("arz", parent_id=arabic.id)
+        world.request.language = moroccan
+        world.mediator("General", languages=("ar",))
+        world.mediator("Exact", languages=("ary",))
+        world.mediator("Egyptian", languages=("arz",))
+        world.mediator("Romanian", languages=("ro",))
+        ranked = world.rank()
+        assert ranked["Exact"].available and ranked["General"].available
+        assert ranked["Egyptian"].reason == "variety"
+        assert ranked["Romanian"].reason == "language"
+        assert ranked["Exact"].score > ranked["General"].score  # the exact variety wins
+
+    def test_covers_the_ambito_or_the_municipality(self, world):
+        """A mediator of another Ambito is excluded unless they cover the school's town."""
+        admin = world.f.user(Role.admin)
+        world.f.mediator(ambiti=[world.f.ambito()], display_name="Elsewhere")
+        town = world.f.mediator(ambiti=[world.f.ambito()], display_name="Town")
+        world.f.add(MediatorMunicipality(mediator_id=town.id,
+                                         municipality=world.b.school.municipality))
+        ranked = world.rank(user=admin)
+        assert ranked["Elsewhere"].reason == "ambito"
+        assert ranked["Town"].available
+        assert "Elsewhere" not in world.rank()  # a coordinator sees only their Ambito's
+
+    @pytest.mark.parametrize(("start", "end", "ok"), [
+        (time(8), time(17), True), (time(7, 45), time(8, 45), False),
+        (time(16, 30), time(17, 30), False), (time(16), time(17), True)])
+    def test_whole_slot_inside_the_weekly_availability(self, world, start, end, ok):
+        """Available 08:00-17:00: the whole slot must fit, edges included."""
+        world.mediator("Amal")
+        ranked = world.rank(to_utc(world.day, start), to_utc(world.day, end))
+        assert ranked["Amal"].available is ok
+        if not ok:
+            assert ranked["Amal"].reason == "unavailable"
+
+    def test_absence_crossing_midnight(self, world):
+        """An absence from 22:00 to 10:30 the next day blocks a 10:00 slot, not an 11:00 one."""
+        m = world.mediator("Amal")
+        world.f.add(Absence(mediator=m, start_dt=to_utc(world.day - timedelta(days=1), time(22)),
+                            end_dt=to_utc(world.day, time(10, 30))))
+        assert world.rank()["Amal"].reason == "absent"
+        later = world.rank(to_utc(world.day, time(10, 30)), to_utc(world.day, time(11, 30)))
+        assert later["Amal"].available
+
+    def test_overlap_and_back_to_back(self, world):
+        """An active overlapping assignment excludes; a declined one and back-to-back do not."""
+        busy, free = world.mediator("Busy"), world.mediator("Free")
+        world.booked(busy, world.start + timedelta(minutes=30), world.end + timedelta(hours=1))
+        world.booked(free, world.start, world.end, state=AssignmentState.declined)
+        world.booked(free, world.end, world.end + timedelta(hours=1))
+        ranked = world.rank()
+        assert ranked["Busy"].reason == "busy"
+        assert ranked["Free"].available
+
+    def test_travel_buffer(self, app, world):
+        """Ending at 9:45 at another school leaves no time to travel; the same site does."""
+        other_school = world.f.school(world.b.school.ambito)
+        far, near, phone = world.mediator("Far"), world.mediator("Near"), world.mediator("Phone")
+        nine, quarter_to = to_utc(world.day, time(9)), to_utc(world.day, time(9, 45))
+        world.booked(far, nine, quarter_to, school=other_school)
+        world.booked(near, nine, quarter_to)
+        world.booked(phone, nine, quarter_to, school=other_school, mode=Mode.phone)
+        ranked = world.rank()
+        assert ranked["Far"].reason == "travel"
+        assert ranked["Near"].available and ranked["Phone"].available
+        app.config["MATCHING_TRAVEL_BUFFER_MINUTES"] = 10
+        assert world.rank()["Far"].available
+
+    def test_weekly_cap(self, world):
+        """Hours already booked in the same week count against the cap; last week's do not."""
+        m = world.mediator("Capped")
+        m.weekly_hour_cap = Decimal("1.5")
+        world.booked(m, to_utc(world.day + timedelta(days=1), time(9)),
+                     to_utc(world.day + timedelta(days=1), time(10)))
+        world.booked(m, to_utc(world.day - timedelta(days=3), time(9)),
+                     to_utc(world.day - timedelta(days=3), time(12)))
+        ranked = world.rank()
+        assert ranked["Capped"].reason == "over_cap"
+        assert ranked["Capped"].week_hours == Decimal("1")
+
+    def test_only_the_first_reason_is_given(self, world):
+        """An absent mediator outside their hours is shown as outside availability first."""
+        m = world.mediator("Twice")
+        world.f.add(Absence(mediator=m, start_dt=world.start - timedelta(days=1),
+                            end_dt=world.end + timedelta(days=1)))
+        late = world.rank(to_utc(world.day, time(18)), to_utc(world.day, time(19)))["Twice"]
+        assert late.reasons[:2] == ["unavailable", "absent"]
+        assert len(late.reason_labels) == 1
+
+    @pytest.mark.parametrize("day", ["2027-03-29", "2026-10-26"])
+    def test_dst_weeks(self, world, day):
+        """08:00 stays 08:00 in the week daylight saving time starts or ends."""
+        world.mediator("Amal")
+        monday = datetime.fromisoformat(day).date()
+        ranked = world.rank(to_utc(monday, time(8)), to_utc(monday, time(9)))
+        assert ranked["Amal"].available
+        ranked = world.rank(to_utc(monday, time(7)), to_utc(monday, time(8)))
+        assert ranked["Amal"].reason == "unavailable"
+
+
+class TestScore:
+    def factor(self, ranked, code):
+        return next((f for f in ranked.factors if f.code == code), None)
+
+    def test_continuity_weighs_most(self, world):
+        """Worked with this pupil > worked at this school > never been there."""
+        case = world.f.add(PupilCase(school=world.b.school, code="P1", class_name="1A",
+                                     cycle=Cycle.primaria))
+        world.request.pupil_case = case
+        pupil, school = world.mediator("Pupil"), world.mediator("School")
+        world.mediator("New")
+        past = utcnow() - timedelta(days=60)
+        world.booked(pupil, past, past + timedelta(hours=1), pupil_case=case)
+        world.booked(school, past, past + timedelta(hours=1))
+        ranked = world.rank()
+        assert self.factor(ranked["Pupil"], "continuity").points == 40
+        assert self.factor(ranked["School"], "continuity").points == 20
+        assert self.factor(ranked["New"], "continuity") is None
+        order = [name for name in ranked if name in ("Pupil", "School", "New")]
+        assert order == ["Pupil", "School", "New"]
+
+    def test_fair_workload(self, world):
+        """Fewer hours booked this month against the contract score higher."""
+        busy, _idle = world.mediator("Busy"), world.mediator("Idle")
+        for days in (1, 2, 3):
+            when = to_utc(world.day + timedelta(days=days), time(9))
+            if when.month == world.start.month:
+                world.booked(busy, when, when + timedelta(hours=2))
+        ranked = world.rank()
+        assert self.factor(ranked["Idle"], "workload").points == 20
+        if ranked["Busy"].month_hours:
+            assert self.factor(ranked["Busy"], "workload").points < 20
+
+    def test_proximity_that_day(self, world):
+        """Already at this school that day beats already in town, which beats neither."""
+        here, town, away = world.mediator("Here"), world.mediator("Town"), world.mediator("Away")
+        same_town = world.f.school(world.b.school.ambito, municipality=world.b.school.municipality)
+        elsewhere = world.f.school(world.b.school.ambito, municipality="Codogno")
+        afternoon = to_utc(world.day, time(14)), to_utc(world.day, time(15))
+        world.booked(here, *afternoon)
+        world.booked(town, *afternoon, school=same_town)
+        world.booked(away, *afternoon, school=elsewhere)
+        ranked = world.rank()
+        assert self.factor(ranked["Here"], "proximity").points == 15
+        assert self.factor(ranked["Town"], "proximity").points == 8
+        assert self.factor(ranked["Away"], "proximity") is None
+
+    def test_least_recently_assigned(self, world):
+        """Someone who worked yesterday scores less than someone idle for a month."""
+        recent, _idle = world.mediator("Recent"), world.mediator("Idle")
+        yesterday = utcnow() - timedelta(days=1)
+        world.booked(recent, yesterday, yesterday + timedelta(hours=1))
+        ranked = world.rank()
+        assert self.factor(ranked["Idle"], "recency").points == 10
+        assert self.factor(ranked["Recent"], "recency").points < 1
+        assert "1 days ago" in self.factor(ranked["Recent"], "recency").detail or \
+            "1 day" in self.factor(ranked["Recent"], "recency").detail
+
+    def test_weights_come_from_configuration(self, app, world):
+        """MATCHING_WEIGHTS overrides a default weight."""
+        world.mediator("Amal")
+        app.config["MATCHING_WEIGHTS"] = {"recency": 0.0}
+        assert self.factor(world.rank()["Amal"], "recency").points == 0
+
+    def test_best_slot(self, world):
+        """With two slots, the one where the best candidate scores more is suggested."""
+        case = world.f.add(PupilCase(school=world.b.school, code="P2", class_name="1A",
+                                     cycle=Cycle.primaria))
+        world.request.pupil_case = case
+        known = world.mediator("Known")
+        world.mediator("Stranger")
+        past = utcnow() - timedelta(days=60)
+        world.booked(known, past, past + timedelta(hours=1), pupil_case=case)
+        # Known is busy at slot 1, free at slot 2.
+        world.booked(known, world.start, world.end)
+        tuesday = world.day + timedelta(days=1)
+        world.f.add(PreferredSlot(request=world.request, position=2,
+                                  start_dt=to_utc(tuesday, time(10)),
+                                  end_dt=to_utc(tuesday, time(11))))
+        db.session.flush()
+        db.session.expire(world.request, ["slots"])
+        rankings, best = matching.rank_slots(world.request, world.b.coordinator)
+        assert best.position == 2
+        assert best.best.mediator.user.display_name == "Known"
+        assert rankings[0].best.mediator.user.display_name == "Stranger"
+
+
+def test_ranking_costs_the_same_with_more_mediators(app, world, count_queries):
+    """rank() runs a fixed number of queries, with 3 or 30 mediators and their bookings."""
+    counts = []
+    for n in (3, 30):
+        for i in range(n):
+            m = world.mediator(f"M{n}-{i}")
+            start = to_utc(world.day, time(14))
+            world.booked(m, start, start + timedelta(hours=1))
+        db.session.commit()
+        db.session.expire_all()
+        with count_queries() as counter:
+            matching.rank(world.request, world.b.coordinator, world.start, world.end)
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    ranges=st.lists(st.tuples(st.integers(0, 4), st.integers(7, 15), st.integers(1, 5)),
+                    min_size=0, max_size=4),
+    busy=st.one_of(st.none(), st.tuples(st.integers(7, 17), st.sampled_from([30, 60, 90]),
+                                       st.booleans())),
+    absent=st.one_of(st.none(), st.tuples(st.integers(-30, 30), st.integers(1, 30))),
+    cap=st.sampled_from([Decimal("0.5"), Decimal("1"), Decimal("3"), Decimal("20")]),
+    weekday=st.integers(0, 4),
+    hour=st.integers(7, 18),
+    minutes=st.sampled_from([15, 30, 45, 60, 90, 120]),
+    whole_day=st.booleans(),
+)
+def test_ranked_available_means_bookable(booking, ranges, busy, absent, cap, weekday, hour,
+                                         minutes, whole_day):
+    """Property: ranked available ⇒ the offer goes through; ranked excluded ⇒ it is refused."""
+    f = booking.factory
+    mediator = booking.mediator
+    mediator.weekly_hour_cap = cap
+    mediator.availability.clear()
+    if whole_day:  # half of the cases: available all day on the slot's weekday
+        ranges = [*ranges, (weekday, 7, 13)]
+    for day, start_hour, length in ranges:
+        f.add(AvailabilityRange(mediator=mediator, weekday=day, start_time=time(start_hour),
+                                end_time=time(min(20, start_hour + length))))
+    day = monday_after(14) + timedelta(days=weekday)
+    start = to_utc(day, time(hour))
+    end = start + timedelta(minutes=minutes)
+    if busy is not None:
+        busy_start = to_utc(day, time(busy[0]))
+        other_school = f.school(booking.school.ambito) if busy[2] else booking.school
+        other = f.request(school=other_school, project=booking.project, type=booking.meeting,
+                          state=RequestState.confirmed, site=other_school.sites[0])
+        f.assignment(request=other, mediator=mediator, start=busy_start,
+                     end=busy_start + timedelta(minutes=busy[1]), state=AssignmentState.accepted)
+    if absent is not None:
+        absence_start = start + timedelta(minutes=absent[0] * 10)
+        f.add(Absence(mediator=mediator, start_dt=absence_start,
+                      end_dt=absence_start + timedelta(minutes=absent[1] * 10)))
+    request = f.request(school=booking.school, project=booking.project, type=booking.meeting,
+                        requester=booking.teacher, state=RequestState.open,
+                        site=booking.school.sites[0],
+                        language=mediator.languages[0].language)
+    db.session.flush()
+    db.session.expire(mediator)
+    standing = matching.check(request, booking.coordinator, mediator, start, end)
+    event(f"reason: {standing.reason}")
+    try:
+        if standing.available:
+            ops.offer(booking.coordinator, request, mediator, start, end)  # must not raise
+        else:
+            with pytest.raises((ops.InvalidInput, ops.SlotTaken)):
+                ops.offer(booking.coordinator, request, mediator, start, end)
+    finally:
+        db.session.rollback()
