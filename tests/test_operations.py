@@ -487,3 +487,69 @@ def test_recount_with_an_action_of_the_new_macro_action(booking):
         ops.approve_log(booking.coordinator, log, macro_two, macro_one.actions[0])
     ops.approve_log(booking.coordinator, log, macro_two, macro_two.actions[0])
     assert (log.macro_action.number, log.action.code) == (2, "2.1")
+
+
+class TestSeries:
+    def weekly(self, booking, weeks=4, day=None, hour=10):
+        data = booking.slot_input(day=day, hour=hour)
+        series = ops.submit_series(booking.teacher, data, weeks)
+        db.session.commit()
+        return series
+
+    def test_one_request_per_week_at_the_same_clock_time(self, booking):
+        """A series across the change to summer time stays at 10:00 in Rome every week."""
+        from datetime import date
+
+        from mediation.bookings.rules import in_rome
+
+        series = self.weekly(booking, weeks=3, day=date(2027, 3, 22))
+        starts = [r.slots[0].start_dt for r in series.requests]
+        assert [in_rome(s).strftime("%a %H:%M") for s in starts] == ["Mon 10:00"] * 3
+        assert [s.hour for s in starts] == [9, 8, 8]  # UTC moves with daylight saving
+        assert [r.series_position for r in series.requests] == [1, 2, 3]
+
+    def test_a_holiday_week_is_named(self, app, booking):
+        """A closure on the second week refuses the series, naming that week."""
+        day = school_day(14)
+        booking.factory.add(Closure(name="Vacanze", start_date=day + timedelta(days=7),
+                                    end_date=day + timedelta(days=7)))
+        with app.test_request_context(headers={"Accept-Language": "en"}), \
+                pytest.raises(ops.InvalidInput) as excinfo:
+            ops.submit_series(booking.teacher, booking.slot_input(day=day), 3)
+        assert str(excinfo.value.message).startswith("Week 2 (")
+        assert "closed" in str(excinfo.value.message)
+
+    def test_offer_the_whole_series(self, booking):
+        """Every week is offered to the mediator at once."""
+        series = self.weekly(booking)
+        assignments = ops.offer_series(booking.coordinator, series.requests[0], booking.mediator)
+        db.session.commit()
+        assert len(assignments) == 4
+        assert {r.state for r in series.requests} == {RequestState.offered}
+
+    def test_a_series_colliding_on_its_third_week(self, booking):
+        """A booking on week 3 makes the whole series fail, listing that date only."""
+        series = self.weekly(booking)
+        third = series.requests[2].slots[0]
+        other = booking.factory.request(school=booking.school, project=booking.project,
+                                        type=booking.meeting, state=RequestState.confirmed,
+                                        requester=booking.teacher)
+        booking.factory.assignment(request=other, mediator=booking.mediator,
+                                   start=third.start_dt, end=third.end_dt,
+                                   state=AssignmentState.accepted)
+        db.session.commit()
+        with pytest.raises(ops.SeriesConflict) as excinfo:
+            ops.offer_series(booking.coordinator, series.requests[0], booking.mediator)
+        db.session.rollback()
+        assert [when for when, _ in excinfo.value.conflicts] == [third.start_dt]
+        assert excinfo.value.conflicts[0][1] == "already booked then"
+        assert {r.state for r in series.requests} == {RequestState.open}
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1
+
+    def test_the_lead_approves_the_whole_series(self, booking):
+        """Approving one week approves every waiting week; only one mail asked for it."""
+        booking.school.requires_lead_approval = True
+        series = self.weekly(booking, weeks=3)
+        assert len(mails()) == 1
+        ops.approve_request(booking.lead, series.requests[1])
+        assert {r.state for r in series.requests} == {RequestState.open}

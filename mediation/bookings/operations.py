@@ -8,10 +8,11 @@ command) commits once it returns. Refusals are domain errors: ``NotAllowed``
 ``InvalidInput`` (a message for a form field).
 """
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +35,7 @@ from ..models import (
     PreferredSlot,
     PupilCase,
     RequestKind,
+    RequestSeries,
     RequestState,
     RequestType,
     Role,
@@ -44,7 +46,14 @@ from ..models import (
 )
 from ..models.constraints import is_overlap_violation
 from . import matching, notifications
-from .rules import LATE_CANCELLATION, Calendar, deadline_problem, in_rome, slot_problem
+from .rules import (
+    LATE_CANCELLATION,
+    Calendar,
+    deadline_problem,
+    in_rome,
+    slot_problem,
+    to_utc,
+)
 
 
 class InvalidTransition(DomainError):
@@ -64,6 +73,17 @@ class InvalidInput(DomainError):
     status_code = 400
 
 
+class SeriesConflict(DomainError):
+    """Some weeks of a series cannot be offered; ``conflicts`` lists them by date."""
+
+    status_code = 409
+    default_message = _l("The series cannot be offered: some weeks do not work.")
+
+    def __init__(self, conflicts: list[tuple[datetime, str]]):
+        super().__init__()
+        self.conflicts = conflicts
+
+
 #: Reason codes for cancelling a request, with their labels.
 CANCELLATION_REASONS = {
     "family_unavailable": _l("The family cannot come"),
@@ -74,6 +94,9 @@ CANCELLATION_REASONS = {
     "no_mediator": _l("No mediator available"),
     "other": _l("Other reason"),
 }
+
+#: The longest weekly series a school can ask for.
+MAX_SERIES_WEEKS = 12
 
 #: States from which a request can still be cancelled (anything before "logged").
 CANCELLABLE = (
@@ -180,7 +203,7 @@ def _flush_assignment() -> None:
 # --- teachers and leads ----------------------------------------------------
 
 
-def submit_request(actor: User, data: RequestInput) -> MediationRequest:
+def submit_request(actor: User, data: RequestInput, *, notify: bool = True) -> MediationRequest:
     """File a request for the actor's school.
 
     :raise InvalidInput: a slot or the deadline is not bookable (``field`` names it).
@@ -247,9 +270,43 @@ def submit_request(actor: User, data: RequestInput) -> MediationRequest:
     db.session.add(request)
     db.session.flush()
     _event(request, "request.submitted", actor, state=request.state.value)
-    if needs_approval:
+    if needs_approval and notify:
         notifications.approval_needed(request)
     return request
+
+
+def submit_series(actor: User, data: RequestInput, weeks: int) -> RequestSeries:
+    """File the same meeting every week for ``weeks`` weeks: one request per week.
+
+    The time stays the same on the clock in Rome across daylight saving changes.
+    Every week is checked like a single request; the first that fails names its date.
+    """
+    _require(data.type.kind == RequestKind.slot and len(data.slots) == 1, InvalidInput(
+        _l("A weekly series needs exactly one time."), field="slot_2"))
+    if not 2 <= weeks <= MAX_SERIES_WEEKS:
+        raise InvalidInput(_l("A series lasts from 2 to %(max)d weeks.", max=MAX_SERIES_WEEKS),
+                           field="weeks")
+    first = data.slots[0]
+    local_start, length = in_rome(first.start), first.end - first.start
+    series = RequestSeries(weeks=weeks)
+    db.session.add(series)
+    for week in range(weeks):
+        start = to_utc(local_start.date() + timedelta(weeks=week), local_start.time())
+        occurrence = replace(data, slots=[SlotInput(start, start + length)])
+        try:
+            request = submit_request(actor, occurrence, notify=week == 0)
+        except InvalidInput as error:
+            if week == 0:
+                raise
+            raise InvalidInput(
+                _l("Week %(number)d (%(date)s): %(problem)s", number=week + 1,
+                   date=format_date(start, "long"), problem=error.message),
+                field="slot_1",
+            ) from error
+        request.series = series
+        request.series_position = week + 1
+    db.session.flush()
+    return series
 
 
 def create_pupil_case(actor: User, **fields) -> PupilCase:
@@ -274,25 +331,35 @@ def create_pupil_case(actor: User, **fields) -> PupilCase:
     return case
 
 
+def _with_series(request: MediationRequest, state: RequestState) -> list[MediationRequest]:
+    """The request, and the other weeks of its series in the same state."""
+    if request.series_id is None:
+        return [request]
+    return [request, *(r for r in request.series.requests
+                       if r.id != request.id and r.state == state)]
+
+
 def approve_request(actor: User, request: MediationRequest) -> None:
-    """The school lead lets a request go to the coordinator."""
+    """The school lead lets a request (all the waiting weeks of a series) go to the coordinator."""
     _require(actor.role == Role.lead and actor.school_id == request.school_id, NotAllowed())
     _lock(request)
     _require(request.state == RequestState.awaiting_approval)
-    request.state = RequestState.open
-    _event(request, "request.approved", actor)
+    for each in _with_series(request, RequestState.awaiting_approval):
+        each.state = RequestState.open
+        _event(each, "request.approved", actor)
 
 
 def reject_request(actor: User, request: MediationRequest, reason: str) -> None:
-    """The school lead turns a request down, saying why."""
+    """The school lead turns a request (and the waiting weeks of its series) down."""
     _require(actor.role == Role.lead and actor.school_id == request.school_id, NotAllowed())
     if not reason.strip():
         raise InvalidInput(_l("Say why the request is rejected."), field="reason")
     _lock(request)
     _require(request.state == RequestState.awaiting_approval)
-    request.state = RequestState.rejected
-    request.rejection_reason = reason.strip()
-    _event(request, "request.rejected", actor)
+    for each in _with_series(request, RequestState.awaiting_approval):
+        each.state = RequestState.rejected
+        each.rejection_reason = reason.strip()
+        _event(each, "request.rejected", actor)
     notifications.request_rejected(request)
 
 
@@ -401,6 +468,38 @@ def _new_assignment(actor, request, mediator, start, end) -> Assignment:
     db.session.add(assignment)
     _flush_assignment()
     return assignment
+
+
+def offer_series(actor: User, request: MediationRequest,
+                 mediator: MediatorProfile) -> list[Assignment]:
+    """Offer every open week of ``request``'s series to one mediator, or none.
+
+    Each week is checked against the hard filters first, so that every
+    conflict is listed by date; the database still refuses any overlap.
+
+    :raise SeriesConflict: at least one week cannot be offered (nothing is written).
+    """
+    _require(request.series_id is not None, InvalidTransition())
+    weeks = [r for r in request.series.requests if r.state == RequestState.open]
+    _require(bool(weeks))
+    conflicts = []
+    for week in weeks:
+        _require(_coordinates(actor, week), NotAllowed())
+        slot = week.slots[0]
+        standing = matching.check(week, actor, mediator, slot.start_dt, slot.end_dt)
+        _require(standing is not None, NotAllowed())
+        if standing.reason is not None:
+            conflicts.append((slot.start_dt, str(matching.REASONS[standing.reason])))
+    if conflicts:
+        raise SeriesConflict(conflicts)
+    assignments = []
+    for week in weeks:
+        slot = week.slots[0]
+        try:
+            assignments.append(offer(actor, week, mediator, slot.start_dt, slot.end_dt))
+        except (SlotTaken, InvalidInput) as error:
+            raise SeriesConflict([(slot.start_dt, str(error.message))]) from error
+    return assignments
 
 
 def reassign(actor: User, request: MediationRequest, mediator: MediatorProfile,

@@ -9,6 +9,7 @@ from ..models import (
     AuditEvent,
     MediationRequest,
     MediatorProfile,
+    RequestSeries,
     SessionLog,
     User,
 )
@@ -26,6 +27,7 @@ def load_request(request_id: int, user: User) -> MediationRequest:
         joinedload(MediationRequest.pupil_case),
         joinedload(MediationRequest.project),
         selectinload(MediationRequest.slots),
+        selectinload(MediationRequest.series).selectinload(RequestSeries.requests),
         selectinload(MediationRequest.assignments).options(
             joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
             joinedload(Assignment.session_log).options(

@@ -177,7 +177,8 @@ LEVEL_LABELS = {
 }
 
 
-def _render_offer(req, form, slot, start, end, status=200, conflict=None):
+def _render_offer(req, form, slot, start, end, status=200, conflict=None,
+                  series_conflicts=None):
     user = _user()
     active = queries.active_assignment(req)
     is_translation = req.type.kind == RequestKind.deadline
@@ -200,6 +201,7 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None):
         best=best,
         proposals=_proposals(req),
         conflict=conflict,
+        series_conflicts=series_conflicts or [],
         level_label=lambda level: _("native") if level == LanguageLevel.native
         else LEVEL_LABELS[level],
         time_of=lambda moment: format_time(moment, "short"),
@@ -267,6 +269,38 @@ def offer(request_id: int):
 
 
 # --- unfilled, cancelled ---------------------------------------------------
+
+
+@bp.route("/requests/<int:request_id>/offer-series", methods=["POST"])
+@roles_required(*COORDINATORS)
+def offer_series(request_id: int):
+    """Offer every open week of a series to one mediator, or none of them."""
+    user = _user()
+    req = load_request(request_id, user)
+    mediator_id = request.form.get("mediator_id", type=int)
+    if mediator_id is None:
+        abort(404)
+    mediator = get_or_404(MediatorProfile, mediator_id, user)
+    try:
+        assignments = operations.offer_series(user, req, mediator)
+    except operations.SeriesConflict as error:
+        db.session.rollback()
+        req = load_request(request_id, user)
+        form = OfferForm(formdata=None)
+        slot, start, end = _chosen_time(req, form)
+        return _render_offer(req, form, slot, start, end, status=409,
+                             series_conflicts=error.conflicts,
+                             conflict=_("%(name)s cannot take every week of the series:",
+                                        name=mediator.user.display_name))
+    except InvalidTransition as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _detail(req)
+    name = mediator.user.display_name
+    db.session.commit()
+    flash(_("%(num)d weeks offered to %(name)s, who has been told.", num=len(assignments),
+            name=name), "success")
+    return _detail(req)
 
 
 @bp.route("/requests/<int:request_id>/unfilled", methods=["POST"])

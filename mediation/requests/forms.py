@@ -29,7 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..bookings.operations import CANCELLATION_REASONS
+from ..bookings.operations import CANCELLATION_REASONS, MAX_SERIES_WEEKS
 from ..models import Direction, Mode, Urgency, utcnow
 
 MODE_LABELS = {
@@ -176,6 +176,15 @@ class MeetingForm(_RequestForm):
         _l("Duration"), coerce=int_or_none, validators=[_required()], validate_choice=False,
         description=_l("The same for each of the times you propose."),
     )
+    weeks = SelectField(
+        _l("Repeat"), coerce=int, default=1,
+        choices=[SelectChoice(1, _l("Once"))] + [
+            SelectChoice(n, _l("Every week for %(num)d weeks", num=n))
+            for n in range(2, MAX_SERIES_WEEKS + 1)
+        ],
+        description=_l("For regular support, e.g. a newly arrived pupil: the same day and "
+                       "time each week, one request per week."),
+    )
     slot_1_date = DateField(_l("Day"), validators=[Optional()])
     slot_1_time = TimeField(_l("Start time"), validators=[Optional()])
     slot_2_date = DateField(_l("Day"), validators=[Optional()])
@@ -199,6 +208,10 @@ class MeetingForm(_RequestForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        if self.weeks.data and self.weeks.data > 1 and len(self.filled_slots()) > 1:
+            self.slot_2_date.errors = [*self.slot_2_date.errors, _l(
+                "A weekly series has one time only: leave the second and third choice empty.")]
+            valid = False
         for position, day, at in self.slot_fields():
             if day.errors or at.errors:
                 continue

@@ -292,7 +292,10 @@ def _submit(form, user: User, rtype: RequestType, cases: dict) -> MediationReque
         data.direction = Direction(form.direction.data)
         data.page_count = form.page_count.data
     try:
-        req = operations.submit_request(user, data)
+        if rtype.kind == RequestKind.slot and form.weeks.data > 1:
+            req = operations.submit_series(user, data, form.weeks.data).requests[0]
+        else:
+            req = operations.submit_request(user, data)
     except InvalidInput as error:
         # The operation numbers the slots it was given; the form may have skipped one.
         if error.field and error.field.startswith("slot_") and positions:
@@ -352,7 +355,10 @@ def new(type_code: str):
             _show_error(form, error)
         else:
             db.session.commit()
-            if req.state == RequestState.awaiting_approval:
+            if req.series is not None:
+                flash(_("Weekly series of %(num)d requests sent.", num=req.series.weeks),
+                      "success")
+            elif req.state == RequestState.awaiting_approval:
                 flash(_("Request sent to your school lead for approval."), "success")
             else:
                 flash(_("Request sent: the coordinator will look for a mediator."), "success")
