@@ -29,5 +29,11 @@ class DefaultConfig:
     # Absolute base for links in emails, e.g. https://mediazione.example.org
     EXTERNAL_URL = "http://127.0.0.1:5000"
 
+    # Matching (mediation/bookings/matching.py): minutes a mediator needs between two
+    # appointments at different places, and overrides of the score weights, e.g.
+    # {"continuity_case": 60, "recency": 5}.
+    MATCHING_TRAVEL_BUFFER_MINUTES = 30
+    MATCHING_WEIGHTS: dict = {}
+
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     PER_PAGE = 25
