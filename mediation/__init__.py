@@ -65,9 +65,10 @@ def configure_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .coordination.views import bp as coordination_bp
     from .core.views import bp as core_bp
+    from .mediators.views import bp as mediators_bp
     from .requests.views import bp as requests_bp
 
-    for blueprint in (core_bp, auth_bp, requests_bp, coordination_bp, agenda_bp):
+    for blueprint in (core_bp, auth_bp, requests_bp, coordination_bp, agenda_bp, mediators_bp):
         app.register_blueprint(blueprint)
 
 

@@ -78,9 +78,14 @@ def navigation() -> list[tuple[str, str]]:
         items.append((_l("My school"), url_for("core.school", school_id=user.school_id)))
     elif user.role == Role.mediator:
         items.append((_l("My agenda"), url_for("agenda.index")))
+        items.append((_l("My week"), url_for("mediators.week")))
+        items.append((_l("Availability"), url_for("mediators.availability")))
+        items.append((_l("Absences"), url_for("mediators.absences")))
     elif user.role in (Role.coordinator, Role.admin):
         items.append((_l("Requests"), url_for("coordination.queue")))
         items.append((_l("Session logs"), url_for("coordination.logs")))
+        items.append((_l("Mediators"), url_for("mediators.index")))
+        items.append((_l("Calendar"), url_for("mediators.calendar")))
         if user.role == Role.coordinator:
             items.append((_l("My Ambito"), url_for("core.ambito", ambito_id=user.ambito_id)))
     items.append((_l("My account"), url_for("auth.account")))

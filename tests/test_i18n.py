@@ -32,8 +32,8 @@ def test_catalog_is_not_stale(extracted, locale):
     catalog = message_keys(read_po(locale))
     missing = extracted - catalog
     obsolete = catalog - extracted
-    assert not missing, f"run `flask translate update`: {sorted(missing)[:10]}"
-    assert not obsolete, f"run `flask translate update`: {sorted(obsolete)[:10]}"
+    assert not missing, f"run `flask translate update`: {sorted(missing, key=str)[:10]}"
+    assert not obsolete, f"run `flask translate update`: {sorted(obsolete, key=str)[:10]}"
 
 
 @pytest.mark.parametrize("locale", translations.LOCALES)

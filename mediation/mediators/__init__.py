@@ -1,0 +1,1 @@
+"""Mediators' availability, absences and profiles; their week and the Ambito's calendar."""
