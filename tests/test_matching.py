@@ -233,8 +233,7 @@ class TestScore:
         ranked = world.rank()
         assert self.factor(ranked["Idle"], "recency").points == 10
         assert self.factor(ranked["Recent"], "recency").points < 1
-        assert "1 days ago" in self.factor(ranked["Recent"], "recency").detail or \
-            "1 day" in self.factor(ranked["Recent"], "recency").detail
+        assert self.factor(ranked["Recent"], "recency").detail == "ultimo incarico 1 giorno fa"
 
     def test_weights_come_from_configuration(self, app, world):
         """MATCHING_WEIGHTS overrides a default weight."""

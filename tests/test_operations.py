@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from mediation.bookings import matching
 from mediation.bookings import operations as ops
 from mediation.bookings.operations import LogInput, SlotInput
 from mediation.errors import NotAllowed
@@ -542,7 +543,7 @@ class TestSeries:
             ops.offer_series(booking.coordinator, series.requests[0], booking.mediator)
         db.session.rollback()
         assert [when for when, _ in excinfo.value.conflicts] == [third.start_dt]
-        assert excinfo.value.conflicts[0][1] == "already booked then"
+        assert excinfo.value.conflicts[0][1] == str(matching.REASONS["busy"])
         assert {r.state for r in series.requests} == {RequestState.open}
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1
 

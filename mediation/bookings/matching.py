@@ -24,7 +24,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import format_decimal
+from flask_babel import format_decimal, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -395,7 +395,8 @@ def _score(result: Ranked, request, w, worked_case, worked_school, neighbours, l
         days = max(0, (now - last).days)
         factors.append(Factor(
             "recency", round(w["recency"] * min(days, RECENCY_FULL_DAYS) / RECENCY_FULL_DAYS, 1),
-            str(_l("last assignment %(days)d days ago", days=days)),
+            str(lazy_ngettext("last assignment %(num)d day ago",
+                              "last assignment %(num)d days ago", days)),
         ))
     if result.exact_language:
         factors.append(Factor("language", w["exact_language"],
