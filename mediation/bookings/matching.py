@@ -23,10 +23,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
-from flask_babel import format_decimal, lazy_ngettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -63,6 +64,8 @@ LOOKBACK = timedelta(days=365)
 #: "Least recently assigned" earns full points after this many days without work.
 RECENCY_FULL_DAYS = 30
 WEEKS_PER_MONTH = Decimal(52) / Decimal(12)
+#: A meeting starts and ends on the same day, so it lasts less than this.
+MAX_MEETING = timedelta(days=1)
 
 #: Hard filters in the order they are checked; the first one that fails is shown.
 REASONS = {
@@ -179,13 +182,15 @@ def _pool(request: MediationRequest, user: User, only: MediatorProfile | None):
         sa.select(MediatorProfile)
         .join(MediatorProfile.user)
         .where(visible(MediatorProfile, user), User.active)
+        # joinedload, not selectinload: selectin loads in batches of 500, one more
+        # query per 500 mediators.
         .options(joinedload(MediatorProfile.user),
-                 selectinload(MediatorProfile.languages).joinedload(MediatorLanguage.language))
+                 joinedload(MediatorProfile.languages).joinedload(MediatorLanguage.language))
         .order_by(User.display_name)
     )
     if only is not None:
         stmt = stmt.where(MediatorProfile.id == only.id)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt).unique())
 
 
 def _language_fit(request_language: Language, spoken: list[tuple[int, int | None]]) -> str:
@@ -277,8 +282,12 @@ def rank(request: MediationRequest, user: User, start: datetime | None,
                    Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES),
                    Assignment.start_dt < max(day_end, end + buffer),
                    Assignment.end_dt > min(day_start, start - buffer),
+                   # A meeting lasts less than a day (rules.slot_problem): this lower
+                   # bound lets the index on (mediator, start) skip the past.
+                   Assignment.start_dt > min(day_start, start - buffer) - MAX_MEETING,
                    Assignment.id != ignore_id)
             .options(joinedload(Assignment.request).joinedload(MediationRequest.school))
+            .order_by(Assignment.start_dt)
         ):
             neighbours[a.mediator_id].append(a)
         week_hours = _hours_by_mediator(ids, *_week_bounds(start), ignore_id)
@@ -290,8 +299,9 @@ def rank(request: MediationRequest, user: User, start: datetime | None,
                   sa.func.max(sa.case((MediationRequest.pupil_case_id == request.pupil_case_id,
                                        1), else_=0)))
         .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-        .where(Assignment.mediator_id.in_(ids),
-               Assignment.state == AssignmentState.accepted,
+        # No filter on the mediators: the school's requests are few, and the index on
+        # assignments.request_id takes it from there.
+        .where(Assignment.state == AssignmentState.accepted,
                Assignment.request_id != request.id,
                sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt) < now,
                sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt) >= now - LOOKBACK,
@@ -299,21 +309,27 @@ def rank(request: MediationRequest, user: User, start: datetime | None,
         .group_by(Assignment.mediator_id)
     )
     for mediator_id, same_case in db.session.execute(history):
+        if mediator_id not in results:
+            continue
         worked_school.add(mediator_id)
         if same_case and request.pupil_case_id is not None:
             worked_case.add(mediator_id)
+    since = now - timedelta(days=RECENCY_FULL_DAYS)
+    # coalesce(start_dt, deadline_dt) would hide start_dt from its index: one branch each.
+    accepted = (Assignment.mediator_id.in_(ids), Assignment.state == AssignmentState.accepted)
+    when = sa.union_all(
+        sa.select(Assignment.mediator_id, Assignment.start_dt.label("at"))
+        .where(*accepted, Assignment.start_dt >= since, Assignment.start_dt < now),
+        sa.select(Assignment.mediator_id, Assignment.deadline_dt.label("at"))
+        .where(*accepted, Assignment.start_dt.is_(None), Assignment.deadline_dt >= since,
+               Assignment.deadline_dt < now),
+    ).subquery()
     last_assigned = dict(db.session.execute(
-        sa.select(Assignment.mediator_id,
-                  sa.func.max(sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt)))
-        .where(Assignment.mediator_id.in_(ids),
-               Assignment.state == AssignmentState.accepted,
-               sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt) < now,
-               sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt)
-               >= now - timedelta(days=RECENCY_FULL_DAYS))
-        .group_by(Assignment.mediator_id)
+        sa.select(when.c.mediator_id, sa.func.max(when.c.at)).group_by(when.c.mediator_id)
     ).all())
 
     slot_hours = Decimal((end - start).total_seconds()) / 3600 if is_meeting else Decimal(0)
+    texts = _Texts()
     for m in pool:
         result = results[m.id]
         result.week_hours = week_hours.get(m.id, Decimal(0))
@@ -350,57 +366,75 @@ def rank(request: MediationRequest, user: User, start: datetime | None,
             if result.week_hours + slot_hours > m.weekly_hour_cap:
                 result.reasons.append("over_cap")
         _score(result, request, w, worked_case, worked_school, neighbours[m.id],
-               last_assigned.get(m.id), now, is_meeting)
+               last_assigned.get(m.id), now, is_meeting, texts)
 
     ranked = sorted(results.values(), key=lambda r: (not r.available, -r.score,
                                                      r.mediator.user.display_name))
     return ranked
 
 
+class _Texts:
+    """The factors' sentences, translated once per ranking rather than once per mediator."""
+
+    def __init__(self):
+        self.locale = get_locale()
+        self.case = gettext("has already worked with this pupil")
+        self.school = gettext("has already worked at this school")
+        self.at_school = gettext("already at this school that day")
+        self.exact = gettext("speaks exactly the variety asked for")
+        self.no_recent = gettext("no assignment in the last 30 days")
+        self._numbers: dict = {}
+
+    def number(self, value) -> str:
+        if value not in self._numbers:
+            self._numbers[value] = babel_format_decimal(value, locale=self.locale)
+        return self._numbers[value]
+
+    def workload(self, hours, contract) -> str:
+        return gettext("%(hours)s of about %(contract)s contract hours booked this month",
+                       hours=self.number(hours), contract=self.number(contract))
+
+    def in_town(self, town) -> str:
+        return gettext("already in %(town)s that day", town=town)
+
+    def last(self, days) -> str:
+        return ngettext("last assignment %(num)d day ago", "last assignment %(num)d days ago",
+                        days)
+
+
 def _score(result: Ranked, request, w, worked_case, worked_school, neighbours, last, now,
-           is_meeting) -> None:
+           is_meeting, t: _Texts) -> None:
     m = result.mediator
     factors = result.factors
     if m.id in worked_case:
-        factors.append(Factor("continuity", w["continuity_case"],
-                              str(_l("has already worked with this pupil"))))
+        factors.append(Factor("continuity", w["continuity_case"], t.case))
     elif m.id in worked_school:
-        factors.append(Factor("continuity", w["continuity_school"],
-                              str(_l("has already worked at this school"))))
+        factors.append(Factor("continuity", w["continuity_school"], t.school))
     if is_meeting:
         contract = (m.weekly_hour_cap * WEEKS_PER_MONTH) or Decimal(1)
         ratio = min(Decimal(1), result.month_hours / contract)
-        factors.append(Factor(
-            "workload", round(w["workload"] * float(1 - ratio), 1),
-            str(_l("%(hours)s of about %(contract)s contract hours booked this month",
-                   hours=format_decimal(result.month_hours),
-                   contract=format_decimal(round(contract)))),
-        ))
-        same_school = [a for a in neighbours if a.request.school_id == request.school_id]
-        same_town = [a for a in neighbours
-                     if a.request.school.municipality == request.school.municipality]
-        if same_school:
-            factors.append(Factor("proximity", w["proximity_school"],
-                                  str(_l("already at this school that day"))))
-        elif same_town:
+        factors.append(Factor("workload", round(w["workload"] * float(1 - ratio), 1),
+                              t.workload(result.month_hours, round(contract))))
+        if any(a.request.school_id == request.school_id for a in neighbours):
+            factors.append(Factor("proximity", w["proximity_school"], t.at_school))
+        elif any(a.request.school.municipality == request.school.municipality
+                 for a in neighbours):
             factors.append(Factor("proximity", w["proximity_municipality"],
-                                  str(_l("already in %(town)s that day",
-                                         town=request.school.municipality))))
+                                  t.in_town(request.school.municipality)))
     if last is None:
-        factors.append(Factor("recency", w["recency"],
-                              str(_l("no assignment in the last 30 days"))))
+        factors.append(Factor("recency", w["recency"], t.no_recent))
     else:
+        if isinstance(last, str):  # SQLite returns MAX() over a UNION as stored text
+            last = datetime.fromisoformat(last)
         if last.tzinfo is None:
             last = last.replace(tzinfo=UTC)
         days = max(0, (now - last).days)
         factors.append(Factor(
             "recency", round(w["recency"] * min(days, RECENCY_FULL_DAYS) / RECENCY_FULL_DAYS, 1),
-            str(lazy_ngettext("last assignment %(num)d day ago",
-                              "last assignment %(num)d days ago", days)),
+            t.last(days),
         ))
     if result.exact_language:
-        factors.append(Factor("language", w["exact_language"],
-                              str(_l("speaks exactly the variety asked for"))))
+        factors.append(Factor("language", w["exact_language"], t.exact))
 
 
 def rank_slots(request: MediationRequest, user: User, *,

@@ -183,10 +183,12 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None,
     active = queries.active_assignment(req)
     is_translation = req.type.kind == RequestKind.deadline
     found = best = None
-    if is_translation or start is not None:
-        found = matching.rank(req, user, start, end, ignore=active)
     if not is_translation and len(req.slots) > 1 and slot != OTHER:
-        best = matching.rank_slots(req, user, ignore=active)[1]
+        # Rank every preferred slot once: the chosen one is shown, the best suggested.
+        rankings, best = matching.rank_slots(req, user, ignore=active)
+        found = next(r.ranked for r in rankings if str(r.position) == slot)
+    elif is_translation or start is not None:
+        found = matching.rank(req, user, start, end, ignore=active)
     return render_template(
         "coordination/offer.html",
         req=req,

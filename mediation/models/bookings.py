@@ -181,6 +181,10 @@ class Assignment(db.Model):
             sqlite_where=sa.text(_ACTIVE_SQL),
         ),
         sa.Index("ix_assignments_mediator_start", "mediator_id", "start_dt"),
+        # A request's assignments (the partial unique index above only holds active ones),
+        # and the assignments of a period whoever the mediator (matching, calendars).
+        sa.Index("ix_assignments_request_id", "request_id"),
+        sa.Index("ix_assignments_start_dt", "start_dt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
