@@ -196,13 +196,9 @@ def index():
     )
     awaiting = queries.awaiting_approval(user) if user.role == Role.lead else []
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-
-    def page_url(page: int) -> str:
-        return url_for("requests.index", page=page, **args)
-
     return render_template(
         "requests/index.html", form=form, pagination=pagination, awaiting=awaiting,
-        page_url=page_url, filtered=bool(args),
+        page_args=args, filtered=bool(args),
     )
 
 
