@@ -40,12 +40,7 @@ def _back(form) -> str:
 
 
 def _load(assignment_id: int, user) -> Assignment:
-    """One of the user's assignments, or a 404.
-
-    Loaded without eager joins on purpose: the operations lock the request with
-    ``refresh(..., with_for_update=True)``, which repeats the loader options, and
-    PostgreSQL refuses FOR UPDATE over outer joins. One page, a handful of lazy loads.
-    """
+    """One of the user's assignments, or a 404 (a page with a handful of lazy loads)."""
     return get_or_404(Assignment, assignment_id, user)
 
 
