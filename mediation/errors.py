@@ -66,6 +66,14 @@ def register_error_handlers(app: Flask) -> None:
     def too_large(error):
         return render_error(413, _l("File too large"), _l("The file you sent is too large."))
 
+    @app.errorhandler(OverflowError)
+    def date_out_of_range(error):
+        # A date like 0001-01-01 or 9999-12-31 typed in a form or a URL: date arithmetic
+        # overflows. Forms bound their years; this is the net under the rest.
+        db.session.rollback()
+        return render_error(400, _l("Date out of range"),
+                            _l("This date is too far in the past or in the future."))
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()

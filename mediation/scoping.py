@@ -18,6 +18,7 @@ from .models import (
     Ambito,
     Assignment,
     Document,
+    DocumentKind,
     MediationRequest,
     MediatorProfile,
     PupilCase,
@@ -122,9 +123,14 @@ def _session_logs(user: User):
 
 
 def _documents(user: User):
-    return Document.request_id.in_(
+    of_visible_requests = Document.request_id.in_(
         sa.select(MediationRequest.id).where(_requests(user)).scalar_subquery()
     )
+    if user.role == Role.mediator:
+        # The documents to translate, and their own work: not another mediator's.
+        return sa.and_(of_visible_requests, sa.or_(Document.kind == DocumentKind.source,
+                                                   Document.uploaded_by_id == user.id))
+    return of_visible_requests
 
 
 def _mediators(user: User):

@@ -295,3 +295,21 @@ class TestConsoleBackend:
         assert "Subject: Scegli una nuova password" in out
         message = db.session.scalar(sa.select(OutboxMessage))
         assert message.state.value == "sent"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "https://evil.example/",
+                                    "/\x00x"])
+def test_next_never_leaves_the_site(auth, teacher, target):
+    """Protocol-relative, backslash and absolute targets all land on the home page."""
+    db.session.commit()
+    response = auth.client.post("/login", query_string={"next": target},
+                                data={"email": teacher.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
+def test_language_switch_is_audited(client, auth, teacher):
+    """Changing the language from the header is recorded like any preference."""
+    auth.login(teacher)
+    client.post("/locale", data={"locale": "en", "next": "/"})
+    actions = db.session.scalars(sa.select(AuditEvent.action)).all()
+    assert "user.preferences_changed" in actions

@@ -40,3 +40,14 @@ def test_405_is_a_page(client):
     response = client.get("/logout")
     assert response.status_code == 405
     assert "Non consentito" in response.text
+
+
+def test_dates_out_of_range_are_a_400(client, factory):
+    """Year 9999 in a URL is a clear, translated 400, never a 500."""
+    from .conftest import Auth
+
+    mediator = factory.mediator()
+    Auth(client).login(mediator.user)
+    response = client.get("/agenda?week=9999-12-31")
+    assert response.status_code == 400
+    assert "troppo lontana" in response.text

@@ -185,3 +185,18 @@ def test_every_user_is_scoped(world):
             assert school_id and not ambito_id
         elif role == Role.coordinator:
             assert ambito_id and not school_id
+
+
+def test_mediator_does_not_see_another_mediators_work(client, world, factory):
+    """A mediator who had the request before sees the source, not the other's translation."""
+    from mediation.models import AssignmentState
+
+    world["asg_a1"].state = AssignmentState.declined
+    other = factory.mediator(ambiti=[world["amb_a"]])
+    delivered = factory.add(Document(
+        request=world["req_a1"], kind=DocumentKind.translation, storage_name="t-a1",
+        original_name="traduzione.pdf", content_type="application/pdf", size_bytes=1,
+        sha256="0" * 64, uploaded_by_id=other.user_id))
+    db.session.commit()
+    docs = ids(Document, world["med_a"].user)
+    assert world["doc_a1"].id in docs and delivered.id not in docs

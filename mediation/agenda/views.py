@@ -10,7 +10,7 @@ from ..auth.views import safe_next
 from ..bookings import operations
 from ..bookings.operations import InvalidInput, InvalidTransition, LogInput, SlotTaken
 from ..bookings.rules import in_rome, to_utc
-from ..documents import InvalidUpload, store_upload
+from ..documents import InvalidUpload, document_path, store_upload
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -42,6 +42,12 @@ def _back(form) -> str:
 def _load(assignment_id: int, user) -> Assignment:
     """One of the user's assignments, or a 404 (a page with a handful of lazy loads)."""
     return get_or_404(Assignment, assignment_id, user)
+
+
+def _forget_file(document) -> None:
+    """The document's row is about to roll back: remove its file too."""
+    if document is not None:
+        document_path(document).unlink(missing_ok=True)
 
 
 def _parse_week(value: str | None) -> date | None:
@@ -205,13 +211,14 @@ def log(assignment_id: int):
             form.document.errors = [*form.document.errors,
                                     _("Attach the translated document.")]
         else:
+            document = None
             try:
-                document = None
                 if upload:
                     document = store_upload(upload, assignment.request,
                                             DocumentKind.translation, user, field="document")
                 operations.log_session(user, assignment, _log_input(form, assignment, document))
             except (InvalidInput, InvalidUpload) as error:
+                _forget_file(document)
                 db.session.rollback()
                 field = getattr(form, error.field or "", None)
                 if field is None:
@@ -219,6 +226,7 @@ def log(assignment_id: int):
                 else:
                     field.errors = [*field.errors, error.message]
             except (InvalidTransition, SlotTaken) as error:
+                _forget_file(document)
                 db.session.rollback()
                 return render_template("agenda/log.html", form=None, blocked=error.message,
                                        **context), 409

@@ -22,9 +22,10 @@ bp = Blueprint("auth", __name__)
 
 def safe_next(target: str | None) -> str:
     """Only follow ``next`` to a path on this site."""
-    if target:
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
+        local = target.startswith("/") and not target.startswith("//")
+        if local and not parts.scheme and not parts.netloc:
             return target
     return url_for("core.home")
 

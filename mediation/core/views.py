@@ -11,6 +11,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from ..auth.operations import update_preferences
 from ..auth.views import safe_next
 from ..extensions import db
 from ..models import Ambito, Role, School
@@ -40,7 +41,8 @@ def set_locale():
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated and current_user.locale != locale:
-            current_user.locale = locale
+            user = current_user._get_current_object()
+            update_preferences(user, user.display_name, locale)
             db.session.commit()
     return redirect(safe_next(request.form.get("next")))
 

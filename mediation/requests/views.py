@@ -406,8 +406,12 @@ def _history(req: MediationRequest, user: User, own_assignments: set[int] | None
     rows = []
     for event in booking_queries.history(req):
         assignment_id = (event.data or {}).get("assignment_id")
-        if own_assignments is not None and assignment_id and assignment_id not in own_assignments:
-            continue  # a mediator does not read about the other mediators' offers
+        if own_assignments is not None and (
+            (assignment_id and assignment_id not in own_assignments)
+            or (event.actor is not None and event.actor.role == Role.mediator
+                and event.actor_id != user.id)
+        ):
+            continue  # a mediator does not read about the other mediators' work
         rows.append({
             "when": event.created_dt,
             "actor": event.actor.display_name if event.actor else pgettext("actor", "System"),
