@@ -81,3 +81,45 @@ def test_downgrade_empties_the_database(migrated):
     with db.engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
     assert tables == set()
+
+
+def test_upgrade_keeps_the_data_of_the_first_revision(tmp_path, empty_database_url):
+    """A database filled under the first migration upgrades to head with its requests."""
+    app = create_app(make_test_config(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_url))
+    with app.app_context():
+        count_database_test()
+        upgrade(revision="9a73f80ca19c")
+        now = "'2026-11-02 10:00:00'"
+        statements = [
+            "INSERT INTO ambiti (id, code, name, lead_agency) VALUES (1, 'LODI', 'Lodi', 'ASC')",
+            "INSERT INTO schools (id, ambito_id, code, name, municipality, requires_lead_approval)"
+            " VALUES (1, 1, 'LOIC81200X', 'IC Lodi III', 'Lodi', false)",
+            "INSERT INTO users (id, email, display_name, role, school_id, active,"
+            " session_version, created_dt)"
+            f" VALUES (1, 't@x.it', 'T', 'teacher', 1, true, 1, {now})",
+            "INSERT INTO languages (id, code, name_it, name_en)"
+            " VALUES (1, 'ar', 'Arabo', 'Arabic')",
+            "INSERT INTO request_types (id, code, name_it, name_en, kind, concerns_pupil,"
+            " default_macro_action_number, position, active)"
+            " VALUES (1, 'meeting', 'Colloquio', 'Meeting', 'slot', false, 1, 0, true)",
+            "INSERT INTO projects (id, code, title, fund, lead_partner, start_date, end_date)"
+            " VALUES (1, 'P', 'P', 'FAMI', 'RL', '2024-01-01', '2027-06-30')",
+            "INSERT INTO mediation_requests (id, project_id, school_id, requester_id, type_id,"
+            " language_id, state, mode, urgency, expected_pupils, expected_parents,"
+            " expected_teachers, duration_minutes, created_dt, updated_dt, cancelled_late)"
+            f" VALUES (1, 1, 1, 1, 1, 1, 'open', 'in_person', 'normal', 0, 1, 0, 60, {now},"
+            f" {now}, false)",
+            "INSERT INTO preferred_slots (id, request_id, position, start_dt, end_dt)"
+            f" VALUES (1, 1, 1, {now}, '2026-11-02 11:00:00')",
+        ]
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+        upgrade()
+        with db.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT state, series_id FROM mediation_requests WHERE id = 1").one()
+            slots = conn.exec_driver_sql("SELECT count(*) FROM preferred_slots").scalar()
+        assert tuple(row) == ("open", None) and slots == 1
+        db.session.remove()
+        db.engine.dispose()
