@@ -419,10 +419,8 @@ def approve_log(log_id: int):
     if form.macro_action_id.data is not None:
         macro_action = db.session.get(MacroAction, form.macro_action_id.data) or abort(404)
     if form.action_id.data is not None:
+        # The operation checks that the action belongs to the macro-action counted.
         action = db.session.get(Action, form.action_id.data) or abort(404)
-        if macro_action is not None and action.macro_action_id != macro_action.id:
-            message = _("This action belongs to another macro-action.")
-            return _render_logs(errors={log.id: message}, status=400)
     try:
         operations.approve_log(user, log, macro_action, action)
     except InvalidInput as error:
