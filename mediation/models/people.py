@@ -70,10 +70,6 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
-    @property
-    def is_lead(self) -> bool:
-        return self.role == Role.lead
-
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
 
