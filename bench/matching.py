@@ -110,6 +110,8 @@ def parse_args(argv=None):
                              "recreated) and left filled afterwards. Default: a fresh SQLite file "
                              "in a temporary directory, deleted at the end")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--profile", action="store_true",
+                        help="after timing, print the top of a cProfile of 10 rank calls")
     args = parser.parse_args(argv)
     sizes = SMALL if args.small else FULL
     for key, value in sizes.items():
@@ -404,6 +406,22 @@ def measure(request_id: int, repeat: int) -> dict:
         sa.event.remove(db.engine, "before_cursor_execute", counter)
 
 
+def profile(request_id: int) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    for _ in range(10):
+        db.session.expire_all()
+        request = db.session.get(MediationRequest, request_id)
+        user = db.session.get(User, 1)
+        slot = request.slots[0]
+        profiler.enable()
+        matching.rank(request, user, slot.start_dt, slot.end_dt)
+        profiler.disable()
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(35)
+
+
 def prepare_database(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -446,6 +464,8 @@ def main(argv=None) -> int:
                 f"{count} {name.replace('_', ' ')}" for name, count in built["counts"].items()))
             request_id = open_request(built["language_id"], today)
             results = measure(request_id, args.repeat)
+            if args.profile:
+                profile(request_id)
         rank, slots = results["rank"], results["rank_slots"]
         print(f"\nrank: {rank['ranked']} mediators ranked, {rank['available']} available; "
               f"rank_slots: {slots['slots']} slots, best is slot {slots['best']}\n")

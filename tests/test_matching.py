@@ -58,12 +58,15 @@ class World:
 
     def booked(self, mediator, start, end, school=None, state=AssignmentState.accepted, **kw):
         req = self.new_request(school=school, **kw)
+        # What the lifecycle does: an accepted assignment confirms its request.
+        req.state = {AssignmentState.accepted: RequestState.confirmed,
+                     AssignmentState.offered: RequestState.offered}.get(state, req.state)
         return self.f.assignment(request=req, mediator=mediator, start=start, end=end,
                                  state=state)
 
     def rank(self, start=None, end=None, user=None, request=None):
         db.session.flush()
-        return {r.mediator.user.display_name: r for r in matching.rank(
+        return {r.mediator.display_name: r for r in matching.rank(
             request or self.request, user or self.b.coordinator, start or self.start,
             end or self.end)}
 
@@ -260,8 +263,8 @@ class TestScore:
         db.session.expire(world.request, ["slots"])
         rankings, best = matching.rank_slots(world.request, world.b.coordinator)
         assert best.position == 2
-        assert best.best.mediator.user.display_name == "Known"
-        assert rankings[0].best.mediator.user.display_name == "Stranger"
+        assert best.best.mediator.display_name == "Known"
+        assert rankings[0].best.mediator.display_name == "Stranger"
 
 
 def test_ranking_costs_the_same_with_more_mediators(app, world, count_queries):

@@ -18,16 +18,17 @@ assigned, exact language variety.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 import sqlalchemy as sa
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
 from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -37,11 +38,14 @@ from ..models import (
     AssignmentState,
     AvailabilityRange,
     Language,
+    LanguageLevel,
     MediationRequest,
     MediatorLanguage,
     MediatorMunicipality,
     MediatorProfile,
     Mode,
+    RequestState,
+    School,
     User,
     mediator_ambiti,
     utcnow,
@@ -67,6 +71,9 @@ WEEKS_PER_MONTH = Decimal(52) / Decimal(12)
 #: A meeting starts and ends on the same day, so it lasts less than this.
 MAX_MEETING = timedelta(days=1)
 
+#: The states of a request whose assignment was accepted.
+WENT_AHEAD = (RequestState.confirmed, RequestState.logged, RequestState.closed)
+
 #: Hard filters in the order they are checked; the first one that fails is shown.
 REASONS = {
     "language": _l("does not speak the language"),
@@ -80,24 +87,66 @@ REASONS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
+class SpokenLanguage:
+    language_id: int
+    level: LanguageLevel
+    language: Language
+
+
+@dataclass(slots=True)
+class Candidate:
+    """What the ranking needs and shows of a mediator (plain values, not ORM objects:
+    building a thousand of those cost more than the rest of the ranking)."""
+
+    id: int
+    user_id: int
+    display_name: str
+    employer: str
+    weekly_hour_cap: Decimal
+    languages: list[SpokenLanguage] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Booked:
+    """An active assignment next to the slot being ranked."""
+
+    id: int
+    mediator_id: int
+    start_dt: datetime
+    end_dt: datetime
+    mode: Mode
+    school_id: int
+    site_id: int | None
+    municipality: str
+
+
+@dataclass(slots=True)
 class Factor:
+    """One part of a score; its sentence is written only when a page shows it."""
+
     code: str
     points: float
-    detail: str
+    _detail: Callable[[], str] | str
+
+    @property
+    def detail(self) -> str:
+        return self._detail if isinstance(self._detail, str) else self._detail()
 
 
 @dataclass
 class Ranked:
     """A mediator's standing for one slot."""
 
-    mediator: MediatorProfile
+    mediator: Candidate
     reasons: list[str] = field(default_factory=list)
     factors: list[Factor] = field(default_factory=list)
     week_hours: Decimal = Decimal(0)
     month_hours: Decimal = Decimal(0)
-    conflict: Assignment | None = None
+    conflict: Booked | None = None
     exact_language: bool = False
+    #: The sum of the factors' points (the excluded have neither).
+    score: float = 0.0
 
     @property
     def available(self) -> bool:
@@ -110,10 +159,6 @@ class Ranked:
     @property
     def reason_labels(self) -> list[str]:
         return [str(REASONS[code]) for code in self.reasons[:1]]
-
-    @property
-    def score(self) -> float:
-        return round(sum(f.points for f in self.factors), 1)
 
 
 @dataclass
@@ -142,20 +187,8 @@ def _hours_expr(start, end):
     """Hours between two datetime columns, in SQL, for either database."""
     if db.session.get_bind().dialect.name == "sqlite":
         return (sa.func.julianday(end) - sa.func.julianday(start)) * 24
-    return sa.func.extract("epoch", end - start) / 3600
-
-
-def _hours_by_mediator(ids, since: datetime, until: datetime, ignore_id: int) -> dict:
-    rows = db.session.execute(
-        sa.select(Assignment.mediator_id,
-                  sa.func.sum(_hours_expr(Assignment.start_dt, Assignment.end_dt)))
-        .where(Assignment.mediator_id.in_(ids),
-               Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES),
-               Assignment.start_dt >= since, Assignment.start_dt < until,
-               Assignment.id != ignore_id)
-        .group_by(Assignment.mediator_id)
-    ).all()
-    return {mid: Decimal(str(round(float(hours or 0), 2))) for mid, hours in rows}
+    # EXTRACT returns numeric, slow to add up; a double is exact enough for minutes.
+    return sa.cast(sa.func.extract("epoch", end - start), sa.Float) / 3600
 
 
 def _local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
@@ -177,200 +210,38 @@ def _month_bounds(moment: datetime) -> tuple[datetime, datetime]:
     return first, following
 
 
-def _pool(request: MediationRequest, user: User, only: MediatorProfile | None):
-    stmt = (
-        sa.select(MediatorProfile)
-        .join(MediatorProfile.user)
-        .where(visible(MediatorProfile, user), User.active)
-        # joinedload, not selectinload: selectin loads in batches of 500, one more
-        # query per 500 mediators.
-        .options(joinedload(MediatorProfile.user),
-                 joinedload(MediatorProfile.languages).joinedload(MediatorLanguage.language))
-        .order_by(User.display_name)
-    )
-    if only is not None:
-        stmt = stmt.where(MediatorProfile.id == only.id)
-    return list(db.session.scalars(stmt).unique())
+_FIT_ORDER = {"none": 0, "variety": 1, "family": 2, "exact": 3}
 
 
-def _language_fit(request_language: Language, spoken: list[tuple[int, int | None]]) -> str:
-    """'exact', 'family' (the general language, or a variety of a general request),
-    'variety' (a sibling variety only) or 'none'."""
+def _fit_of(request_language: Language, spoken: Language) -> str:
+    """How one spoken language fits the request's: 'exact', 'family' (the general
+    language, or a variety of a general request), 'variety' (a sibling variety) or
+    'none'."""
     wanted, parent = request_language.id, request_language.parent_id
+    if spoken.id == wanted:
+        return "exact"
+    if (parent is not None and spoken.id == parent) or (
+            parent is None and spoken.parent_id == wanted):
+        return "family"
+    if parent is not None and spoken.parent_id == parent:
+        return "variety"
+    return "none"
+
+
+def _language_fit(fits: dict[int, str], spoken: list[SpokenLanguage]) -> str:
+    """The best fit among the languages a mediator speaks (``fits`` by language id)."""
     best = "none"
-    for language_id, language_parent in spoken:
-        if language_id == wanted:
-            return "exact"
-        general = parent is not None and language_id == parent
-        variety_of_general = parent is None and language_parent == wanted
-        if general or variety_of_general:
-            best = "family"
-        elif parent is not None and language_parent == parent and best == "none":
-            best = "variety"
+    for s in spoken:
+        fit = fits[s.language_id]
+        if _FIT_ORDER[fit] > _FIT_ORDER[best]:
+            best = fit
     return best
 
 
-def _place(request: MediationRequest) -> tuple:
-    return (request.school_id, request.site_id)
-
-
-def _needs_travel(a: MediationRequest, b: MediationRequest) -> bool:
-    if a.mode != Mode.in_person or b.mode != Mode.in_person:
+def _needs_travel(a: Booked, request: MediationRequest) -> bool:
+    if a.mode != Mode.in_person or request.mode != Mode.in_person:
         return False
-    return _place(a) != _place(b)
-
-
-def rank(request: MediationRequest, user: User, start: datetime | None,
-         end: datetime | None, *, ignore: Assignment | None = None,
-         only: MediatorProfile | None = None, now: datetime | None = None) -> list[Ranked]:
-    """Every mediator the user can see, ranked for ``request`` at ``start``–``end``.
-
-    For a translation (no time range) only the language, coverage and absence on
-    the deadline count. ``ignore`` is an assignment that does not count (the one
-    a reassignment replaces); ``only`` restricts the ranking to one mediator.
-    """
-    now = now or utcnow()
-    w = weights()
-    pool = _pool(request, user, only)
-    if not pool:
-        return []
-    ids = [m.id for m in pool]
-    ignore_id = ignore.id if ignore is not None else -1
-    school = request.school
-    results = {m.id: Ranked(mediator=m) for m in pool}
-
-    spoken = {m.id: [(ml.language_id, ml.language.parent_id) for ml in m.languages]
-              for m in pool}
-    serving = set(db.session.scalars(
-        sa.select(mediator_ambiti.c.mediator_id).where(
-            mediator_ambiti.c.mediator_id.in_(ids),
-            mediator_ambiti.c.ambito_id == school.ambito_id)
-    ))
-    serving |= set(db.session.scalars(
-        sa.select(MediatorMunicipality.mediator_id).where(
-            MediatorMunicipality.mediator_id.in_(ids),
-            MediatorMunicipality.municipality == school.municipality)
-    ))
-
-    is_meeting = start is not None and end is not None
-    window_start = start if is_meeting else request.deadline_dt
-    window_end = end if is_meeting else request.deadline_dt
-    absences = defaultdict(list)
-    if window_start is not None:
-        for absence in db.session.scalars(
-            sa.select(Absence).where(Absence.mediator_id.in_(ids),
-                                     Absence.start_dt <= window_end,
-                                     Absence.end_dt > window_start)
-        ):
-            absences[absence.mediator_id].append(absence)
-
-    availability = defaultdict(list)
-    neighbours = defaultdict(list)
-    week_hours, month_hours = {}, {}
-    buffer = travel_buffer()
-    if is_meeting:
-        local_start, local_end = in_rome(start), in_rome(end)
-        for r in db.session.scalars(
-            sa.select(AvailabilityRange).where(AvailabilityRange.mediator_id.in_(ids),
-                                               AvailabilityRange.weekday == local_start.weekday())
-        ):
-            availability[r.mediator_id].append(r)
-        day_start, day_end = _local_day_bounds(start)
-        for a in db.session.scalars(
-            sa.select(Assignment)
-            .where(Assignment.mediator_id.in_(ids),
-                   Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES),
-                   Assignment.start_dt < max(day_end, end + buffer),
-                   Assignment.end_dt > min(day_start, start - buffer),
-                   # A meeting lasts less than a day (rules.slot_problem): this lower
-                   # bound lets the index on (mediator, start) skip the past.
-                   Assignment.start_dt > min(day_start, start - buffer) - MAX_MEETING,
-                   Assignment.id != ignore_id)
-            .options(joinedload(Assignment.request).joinedload(MediationRequest.school))
-            .order_by(Assignment.start_dt)
-        ):
-            neighbours[a.mediator_id].append(a)
-        week_hours = _hours_by_mediator(ids, *_week_bounds(start), ignore_id)
-        month_hours = _hours_by_mediator(ids, *_month_bounds(start), ignore_id)
-
-    worked_case, worked_school = set(), set()
-    history = (
-        sa.select(Assignment.mediator_id,
-                  sa.func.max(sa.case((MediationRequest.pupil_case_id == request.pupil_case_id,
-                                       1), else_=0)))
-        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-        # No filter on the mediators: the school's requests are few, and the index on
-        # assignments.request_id takes it from there.
-        .where(Assignment.state == AssignmentState.accepted,
-               Assignment.request_id != request.id,
-               sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt) < now,
-               sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt) >= now - LOOKBACK,
-               MediationRequest.school_id == school.id)
-        .group_by(Assignment.mediator_id)
-    )
-    for mediator_id, same_case in db.session.execute(history):
-        if mediator_id not in results:
-            continue
-        worked_school.add(mediator_id)
-        if same_case and request.pupil_case_id is not None:
-            worked_case.add(mediator_id)
-    since = now - timedelta(days=RECENCY_FULL_DAYS)
-    # coalesce(start_dt, deadline_dt) would hide start_dt from its index: one branch each.
-    accepted = (Assignment.mediator_id.in_(ids), Assignment.state == AssignmentState.accepted)
-    when = sa.union_all(
-        sa.select(Assignment.mediator_id, Assignment.start_dt.label("at"))
-        .where(*accepted, Assignment.start_dt >= since, Assignment.start_dt < now),
-        sa.select(Assignment.mediator_id, Assignment.deadline_dt.label("at"))
-        .where(*accepted, Assignment.start_dt.is_(None), Assignment.deadline_dt >= since,
-               Assignment.deadline_dt < now),
-    ).subquery()
-    last_assigned = dict(db.session.execute(
-        sa.select(when.c.mediator_id, sa.func.max(when.c.at)).group_by(when.c.mediator_id)
-    ).all())
-
-    slot_hours = Decimal((end - start).total_seconds()) / 3600 if is_meeting else Decimal(0)
-    texts = _Texts()
-    for m in pool:
-        result = results[m.id]
-        result.week_hours = week_hours.get(m.id, Decimal(0))
-        result.month_hours = month_hours.get(m.id, Decimal(0))
-        fit = _language_fit(request.language, spoken[m.id])
-        result.exact_language = fit == "exact"
-        if fit == "none":
-            result.reasons.append("language")
-        elif fit == "variety":
-            result.reasons.append("variety")
-        if m.id not in serving:
-            result.reasons.append("ambito")
-        if is_meeting and not any(
-            r.start_time <= local_start.time() and local_end.time() <= r.end_time
-            and local_start.date() == local_end.date()
-            for r in availability[m.id]
-        ):
-            result.reasons.append("unavailable")
-        if absences[m.id]:
-            result.reasons.append("absent")
-        if is_meeting:
-            for a in neighbours[m.id]:
-                if a.start_dt < end and start < a.end_dt:
-                    result.reasons.append("busy")
-                    result.conflict = a
-                    break
-            else:
-                for a in neighbours[m.id]:
-                    close = a.start_dt < end + buffer and start - buffer < a.end_dt
-                    if close and _needs_travel(a.request, request):
-                        result.reasons.append("travel")
-                        result.conflict = a
-                        break
-            if result.week_hours + slot_hours > m.weekly_hour_cap:
-                result.reasons.append("over_cap")
-        _score(result, request, w, worked_case, worked_school, neighbours[m.id],
-               last_assigned.get(m.id), now, is_meeting, texts)
-
-    ranked = sorted(results.values(), key=lambda r: (not r.available, -r.score,
-                                                     r.mediator.user.display_name))
-    return ranked
+    return (a.school_id, a.site_id) != (request.school_id, request.site_id)
 
 
 class _Texts:
@@ -383,12 +254,9 @@ class _Texts:
         self.at_school = gettext("already at this school that day")
         self.exact = gettext("speaks exactly the variety asked for")
         self.no_recent = gettext("no assignment in the last 30 days")
-        self._numbers: dict = {}
 
     def number(self, value) -> str:
-        if value not in self._numbers:
-            self._numbers[value] = babel_format_decimal(value, locale=self.locale)
-        return self._numbers[value]
+        return babel_format_decimal(value, locale=self.locale)
 
     def workload(self, hours, contract) -> str:
         return gettext("%(hours)s of about %(contract)s contract hours booked this month",
@@ -402,47 +270,361 @@ class _Texts:
                         days)
 
 
-def _score(result: Ranked, request, w, worked_case, worked_school, neighbours, last, now,
-           is_meeting, t: _Texts) -> None:
-    m = result.mediator
-    factors = result.factors
-    if m.id in worked_case:
-        factors.append(Factor("continuity", w["continuity_case"], t.case))
-    elif m.id in worked_school:
-        factors.append(Factor("continuity", w["continuity_school"], t.school))
-    if is_meeting:
-        contract = (m.weekly_hour_cap * WEEKS_PER_MONTH) or Decimal(1)
-        ratio = min(Decimal(1), result.month_hours / contract)
-        factors.append(Factor("workload", round(w["workload"] * float(1 - ratio), 1),
-                              t.workload(result.month_hours, round(contract))))
-        if any(a.request.school_id == request.school_id for a in neighbours):
-            factors.append(Factor("proximity", w["proximity_school"], t.at_school))
-        elif any(a.request.school.municipality == request.school.municipality
-                 for a in neighbours):
-            factors.append(Factor("proximity", w["proximity_municipality"],
-                                  t.in_town(request.school.municipality)))
-    if last is None:
-        factors.append(Factor("recency", w["recency"], t.no_recent))
-    else:
-        if isinstance(last, str):  # SQLite returns MAX() over a UNION as stored text
-            last = datetime.fromisoformat(last)
-        if last.tzinfo is None:
-            last = last.replace(tzinfo=UTC)
-        days = max(0, (now - last).days)
-        factors.append(Factor(
-            "recency", round(w["recency"] * min(days, RECENCY_FULL_DAYS) / RECENCY_FULL_DAYS, 1),
-            t.last(days),
+class _Pool:
+    """What does not depend on the time: who, what they speak, where they work, with
+    whom they have worked and when last. Loaded once for all the slots of a request."""
+
+    def __init__(self, request: MediationRequest, user: User, only: MediatorProfile | None,
+                 now: datetime):
+        self.request = request
+        self.now = now
+        self.weights = weights()
+        self.buffer = travel_buffer()
+        self.texts = _Texts()
+        # Rows, not objects: Core execution on the session's connection (and transaction).
+        self.conn = db.session.connection()
+        # Who may be ranked, as a subquery: a thousand ids as bound parameters in every
+        # query cost more to send than the queries cost to run.
+        members = (sa.select(MediatorProfile.id).join(MediatorProfile.user)
+                   .where(visible(MediatorProfile, user), User.active))
+        if only is not None:
+            members = members.where(MediatorProfile.id == only.id)
+        self.ids = members.scalar_subquery()
+        self.candidates = self._candidates(user, only)
+        if self.candidates:
+            self.worked_case, self.worked_school = self._history()
+            self.last_assigned = self._last_assigned()
+
+    def _candidates(self, user: User, only: MediatorProfile | None) -> list[Candidate]:
+        school = self.request.school
+        serves = sa.or_(
+            sa.exists().where(mediator_ambiti.c.mediator_id == MediatorProfile.id,
+                              mediator_ambiti.c.ambito_id == school.ambito_id),
+            sa.exists().where(MediatorMunicipality.mediator_id == MediatorProfile.id,
+                              MediatorMunicipality.municipality == school.municipality),
+        )
+        stmt = (
+            sa.select(MediatorProfile.id, MediatorProfile.user_id, User.display_name,
+                      MediatorProfile.employer, MediatorProfile.weekly_hour_cap, serves)
+            .join(MediatorProfile.user)
+            .where(visible(MediatorProfile, user), User.active)
+            .order_by(User.display_name, MediatorProfile.id)
+        )
+        if only is not None:
+            stmt = stmt.where(MediatorProfile.id == only.id)
+        candidates, self.serving = [], set()
+        for *row, serving in self.conn.execute(stmt).all():
+            candidates.append(Candidate(*row))
+            if serving:
+                self.serving.add(row[0])
+        if not candidates:
+            return candidates
+        by_id = {c.id: c for c in candidates}
+        # The language list is short: all of it, as objects, in one query.
+        languages = {language.id: language for language in db.session.scalars(
+            sa.select(Language))}
+        self.fits = {language_id: _fit_of(self.request.language, language)
+                     for language_id, language in languages.items()}
+        for mediator_id, language_id, level in self.conn.execute(
+            sa.select(MediatorLanguage.mediator_id, MediatorLanguage.language_id,
+                      MediatorLanguage.level)
+            .where(MediatorLanguage.mediator_id.in_(self.ids))
+        ).all():
+            by_id[mediator_id].languages.append(
+                SpokenLanguage(language_id, level, languages[language_id]))
+        return candidates
+
+    def _history(self) -> tuple[set, set]:
+        request, now = self.request, self.now
+        history = (
+            sa.select(Assignment.mediator_id,
+                      sa.func.max(sa.case((MediationRequest.pupil_case_id
+                                           == request.pupil_case_id, 1), else_=0)))
+            .join(MediationRequest, MediationRequest.id == Assignment.request_id)
+            # No filter on the mediators: the school's requests are few, and the index on
+            # assignments.request_id takes it from there.
+            .where(Assignment.state == AssignmentState.accepted,
+                   # Implied by an accepted assignment; said so that the index on
+                   # (school, state) finds the school's requests.
+                   MediationRequest.state.in_(WENT_AHEAD),
+                   Assignment.request_id != request.id,
+                   sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt) < now,
+                   sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt)
+                   >= now - LOOKBACK,
+                   MediationRequest.school_id == request.school_id)
+            .group_by(Assignment.mediator_id)
+        )
+        worked_case, worked_school = set(), set()
+        for mediator_id, same_case in self.conn.execute(history).all():
+            worked_school.add(mediator_id)
+            if same_case and request.pupil_case_id is not None:
+                worked_case.add(mediator_id)
+        return worked_case, worked_school
+
+    def _last_assigned(self) -> dict:
+        now = self.now
+        since = now - timedelta(days=RECENCY_FULL_DAYS)
+        # coalesce(start_dt, deadline_dt) would hide start_dt from its index: one branch each.
+        accepted = (Assignment.mediator_id.in_(self.ids),
+                    Assignment.state == AssignmentState.accepted)
+        when = sa.union_all(
+            sa.select(Assignment.mediator_id, Assignment.start_dt.label("at"))
+            .where(*accepted, Assignment.start_dt >= since, Assignment.start_dt < now),
+            sa.select(Assignment.mediator_id, Assignment.deadline_dt.label("at"))
+            .where(*accepted, Assignment.start_dt.is_(None), Assignment.deadline_dt >= since,
+                   Assignment.deadline_dt < now),
+        ).subquery()
+        result = {}
+        for mediator_id, last in self.conn.execute(
+            sa.select(when.c.mediator_id, sa.func.max(when.c.at)).group_by(when.c.mediator_id)
+        ).all():
+            if isinstance(last, str):  # SQLite returns MAX() over a UNION as stored text
+                last = datetime.fromisoformat(last)
+            if last.tzinfo is None:
+                last = last.replace(tzinfo=UTC)
+            result[mediator_id] = last
+        return result
+
+    # -- what depends on the time -------------------------------------------------------
+
+    def absences(self, start: datetime, end: datetime) -> set[int]:
+        return set(self.conn.scalars(
+            sa.select(Absence.mediator_id).where(Absence.mediator_id.in_(self.ids),
+                                                 Absence.start_dt <= end,
+                                                 Absence.end_dt > start)
         ))
-    if result.exact_language:
-        factors.append(Factor("language", w["exact_language"], t.exact))
+
+    def availability(self, weekdays: set[int]) -> dict:
+        ranges = defaultdict(list)
+        for mediator_id, weekday, start_time, end_time in self.conn.execute(
+            sa.select(AvailabilityRange.mediator_id, AvailabilityRange.weekday,
+                      AvailabilityRange.start_time, AvailabilityRange.end_time)
+            .where(AvailabilityRange.mediator_id.in_(self.ids),
+                   AvailabilityRange.weekday.in_(sorted(weekdays)))
+        ).all():
+            ranges[mediator_id, weekday].append((start_time, end_time))
+        return ranges
+
+    def neighbours(self, start: datetime, end: datetime, ignore_id: int) -> dict:
+        """Active assignments that day or within the travel buffer, by mediator."""
+        day_start, day_end = _local_day_bounds(start)
+        low, high = min(day_start, start - self.buffer), max(day_end, end + self.buffer)
+        found = defaultdict(list)
+        for row in self.conn.execute(
+            sa.select(Assignment.id, Assignment.mediator_id, Assignment.start_dt,
+                      Assignment.end_dt, MediationRequest.mode, MediationRequest.school_id,
+                      MediationRequest.site_id, School.municipality)
+            .join(MediationRequest, MediationRequest.id == Assignment.request_id)
+            .join(School, School.id == MediationRequest.school_id)
+            .where(Assignment.mediator_id.in_(self.ids),
+                   Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES),
+                   Assignment.start_dt < high,
+                   Assignment.end_dt > low,
+                   # A meeting lasts less than a day (rules.slot_problem): this lower
+                   # bound lets the index on (mediator, start) skip the past.
+                   Assignment.start_dt > low - MAX_MEETING,
+                   Assignment.id != ignore_id)
+            .order_by(Assignment.start_dt)
+        ).all():
+            found[row.mediator_id].append(Booked(*row))
+        return found
+
+    def hours(self, week: tuple[datetime, datetime], month: tuple[datetime, datetime],
+              ignore_id: int) -> tuple[dict, dict]:
+        """Hours booked in the slot's week and in its month, by mediator (one query)."""
+        hours = _hours_expr(Assignment.start_dt, Assignment.end_dt)
+
+        def within(bounds):
+            return sa.func.sum(sa.case(
+                (sa.and_(Assignment.start_dt >= bounds[0], Assignment.start_dt < bounds[1]),
+                 hours), else_=0))
+
+        rows = self.conn.execute(
+            sa.select(Assignment.mediator_id, within(week), within(month))
+            .where(Assignment.mediator_id.in_(self.ids),
+                   Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES),
+                   Assignment.start_dt >= min(week[0], month[0]),
+                   Assignment.start_dt < max(week[1], month[1]),
+                   Assignment.id != ignore_id)
+            .group_by(Assignment.mediator_id)
+        ).all()
+
+        def decimal(value):
+            return Decimal(str(round(float(value or 0), 2)))
+
+        return ({mid: decimal(w) for mid, w, _m in rows if w},
+                {mid: decimal(m) for mid, _w, m in rows if m})
 
 
-def rank_slots(request: MediationRequest, user: User, *,
-               ignore: Assignment | None = None) -> tuple[list[SlotRanking], SlotRanking | None]:
-    """A ranking for each preferred slot, and the slot whose best candidate scores most."""
-    rankings = [SlotRanking(s.position, s.start_dt, s.end_dt,
-                            rank(request, user, s.start_dt, s.end_dt, ignore=ignore))
-                for s in request.slots]
+@dataclass(slots=True)
+class _Standing:
+    """The part of a mediator's standing that does not depend on the time."""
+
+    reasons: list[str]
+    head: list[Factor]  # continuity
+    tail: list[Factor]  # recency, exact language
+    points: float
+    exact_language: bool
+    contract: Decimal  # about a month of their weekly hours
+
+
+def _standings(pool: _Pool) -> list[_Standing]:
+    w, t, now = pool.weights, pool.texts, pool.now
+    standings = []
+    for m in pool.candidates:
+        reasons = []
+        fit = _language_fit(pool.fits, m.languages)
+        if fit == "none":
+            reasons.append("language")
+        elif fit == "variety":
+            reasons.append("variety")
+        if m.id not in pool.serving:
+            reasons.append("ambito")
+        head, tail = [], []
+        if reasons:  # excluded whatever the time: no score
+            standings.append(_Standing(reasons, head, tail, 0.0, fit == "exact", Decimal(1)))
+            continue
+        if m.id in pool.worked_case:
+            head.append(Factor("continuity", w["continuity_case"], t.case))
+        elif m.id in pool.worked_school:
+            head.append(Factor("continuity", w["continuity_school"], t.school))
+        last = pool.last_assigned.get(m.id)
+        if last is None:
+            tail.append(Factor("recency", w["recency"], t.no_recent))
+        else:
+            days = max(0, (now - last).days)
+            tail.append(Factor(
+                "recency",
+                round(w["recency"] * min(days, RECENCY_FULL_DAYS) / RECENCY_FULL_DAYS, 1),
+                partial(t.last, days),
+            ))
+        if fit == "exact":
+            tail.append(Factor("language", w["exact_language"], t.exact))
+        standings.append(_Standing(
+            reasons, head, tail, sum(f.points for f in head) + sum(f.points for f in tail),
+            fit == "exact", (m.weekly_hour_cap * WEEKS_PER_MONTH) or Decimal(1),
+        ))
+    return standings
+
+
+def _rank(pool: _Pool, standings: list[_Standing], start: datetime | None,
+          end: datetime | None, ignore_id: int, *, availability: dict | None = None,
+          hours_cache: dict | None = None) -> list[Ranked]:
+    request, w, t, buffer = pool.request, pool.weights, pool.texts, pool.buffer
+    is_meeting = start is not None and end is not None
+    window_start = start if is_meeting else request.deadline_dt
+    window_end = end if is_meeting else request.deadline_dt
+    absent = pool.absences(window_start, window_end) if window_start is not None else set()
+    results = []
+    if not is_meeting:
+        for m, base in zip(pool.candidates, standings, strict=True):
+            reasons = base.reasons + ["absent"] if m.id in absent else list(base.reasons)
+            factors = [] if reasons else base.head + base.tail
+            results.append(Ranked(m, reasons, factors, exact_language=base.exact_language,
+                                  score=0.0 if reasons else round(base.points, 1)))
+        results.sort(key=lambda r: (bool(r.reasons), -r.score))  # as below
+        return results
+
+    local_start, local_end = in_rome(start), in_rome(end)
+    weekday = local_start.weekday()
+    same_day = local_start.date() == local_end.date()
+    start_time, end_time = local_start.time(), local_end.time()
+    if availability is None:
+        availability = pool.availability({weekday})
+    neighbours = pool.neighbours(start, end, ignore_id)
+    bounds = (_week_bounds(start), _month_bounds(start))
+    hours_cache = {} if hours_cache is None else hours_cache
+    if bounds not in hours_cache:
+        hours_cache[bounds] = pool.hours(*bounds, ignore_id)
+    week_hours, month_hours = hours_cache[bounds]
+    slot_hours = Decimal((end - start).total_seconds()) / 3600
+    school_id, municipality = request.school_id, request.school.municipality
+    zero, nothing = Decimal(0), []
+    for m, base in zip(pool.candidates, standings, strict=True):
+        reasons = list(base.reasons)
+        this_week = week_hours.get(m.id, zero)
+        this_month = month_hours.get(m.id, zero)
+        for r_start, r_end in availability.get((m.id, weekday), nothing):
+            if same_day and r_start <= start_time and end_time <= r_end:
+                break
+        else:
+            reasons.append("unavailable")
+        if m.id in absent:
+            reasons.append("absent")
+        booked = neighbours.get(m.id, nothing)
+        conflict = None
+        for a in booked:
+            if a.start_dt < end and start < a.end_dt:
+                reasons.append("busy")
+                conflict = a
+                break
+        else:
+            for a in booked:
+                close = a.start_dt < end + buffer and start - buffer < a.end_dt
+                if close and _needs_travel(a, request):
+                    reasons.append("travel")
+                    conflict = a
+                    break
+        if this_week + slot_hours > m.weekly_hour_cap:
+            reasons.append("over_cap")
+        if reasons:  # excluded: no score
+            results.append(Ranked(m, reasons, [], this_week, this_month, conflict,
+                                  base.exact_language))
+            continue
+
+        # The score: points now, sentences only when shown.
+        ratio = min(1.0, float(this_month / base.contract))
+        workload = Factor("workload", round(w["workload"] * (1 - ratio), 1),
+                          partial(t.workload, this_month, round(base.contract)))
+        factors = [*base.head, workload]
+        if not booked:
+            pass
+        elif any(a.school_id == school_id for a in booked):
+            factors.append(Factor("proximity", w["proximity_school"], t.at_school))
+        elif any(a.municipality == municipality for a in booked):
+            factors.append(Factor("proximity", w["proximity_municipality"],
+                                  partial(t.in_town, municipality)))
+        score = base.points + sum(f.points for f in factors[len(base.head):])
+        factors += base.tail
+        results.append(Ranked(m, reasons, factors, this_week, this_month, conflict,
+                              base.exact_language, round(score, 1)))
+    # Candidates come sorted by name and the sort is stable: the available best first,
+    # then the excluded by name (easier to find "why not Fatima?" in).
+    results.sort(key=lambda r: (bool(r.reasons), -r.score))
+    return results
+
+
+def rank(request: MediationRequest, user: User, start: datetime | None,
+         end: datetime | None, *, ignore: Assignment | None = None,
+         only: MediatorProfile | None = None, now: datetime | None = None) -> list[Ranked]:
+    """Every mediator the user can see, ranked for ``request`` at ``start``–``end``.
+
+    For a translation (no time range) only the language, coverage and absence on
+    the deadline count. ``ignore`` is an assignment that does not count (the one
+    a reassignment replaces); ``only`` restricts the ranking to one mediator.
+    """
+    pool = _Pool(request, user, only, now or utcnow())
+    if not pool.candidates:
+        return []
+    return _rank(pool, _standings(pool), start, end, ignore.id if ignore is not None else -1)
+
+
+def rank_slots(request: MediationRequest, user: User, *, ignore: Assignment | None = None,
+               now: datetime | None = None) -> tuple[list[SlotRanking], SlotRanking | None]:
+    """A ranking for each preferred slot, and the slot whose best candidate scores most.
+
+    What does not depend on the time is loaded once for all the slots."""
+    slots = list(request.slots)
+    pool = _Pool(request, user, None, now or utcnow())
+    ignore_id = ignore.id if ignore is not None else -1
+    rankings = [SlotRanking(s.position, s.start_dt, s.end_dt, []) for s in slots]
+    if pool.candidates:
+        standings = _standings(pool)
+        availability = pool.availability({in_rome(s.start_dt).weekday() for s in slots})
+        hours_cache: dict = {}
+        for ranking in rankings:
+            ranking.ranked = _rank(pool, standings, ranking.start, ranking.end, ignore_id,
+                                   availability=availability, hours_cache=hours_cache)
     best = None
     for ranking in rankings:
         if ranking.best is not None and (best is None or ranking.best.score > best.best.score):
