@@ -29,8 +29,12 @@ def _message_id() -> str:
     return f"<{uuid.uuid4().hex}@{domain or 'mediation.local'}>"
 
 
-def queue_email(template: str, user: User, **context) -> OutboxMessage:
-    """Render ``template`` for ``user`` in their language and add it to the outbox."""
+def queue_email(template: str, user: User, *, attachments: list[dict] | None = None,
+                **context) -> OutboxMessage:
+    """Render ``template`` for ``user`` in their language and add it to the outbox.
+
+    ``attachments``: ``[{"filename", "content_type", "data" (base64 text)}]``.
+    """
     locale = recipient_locale(user)
     context.setdefault("user", user)
     # Links in emails point at the public address, whoever triggered the mail
@@ -48,6 +52,7 @@ def queue_email(template: str, user: User, **context) -> OutboxMessage:
         subject=subject,
         body_text=body_text,
         body_html=body_html,
+        attachments=attachments or [],
     )
     db.session.add(message)
     g.outbox_dirty = True

@@ -207,6 +207,10 @@ class Assignment(db.Model):
     end_reason: Mapped[str | None] = mapped_column(sa.Text)
     # iCalendar SEQUENCE: bumped whenever the appointment changes.
     sequence: Mapped[int] = mapped_column(default=0)
+    # When the reminder the day before, and the request to log the session once it has
+    # ended, were queued: each is sent once.
+    reminder_sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    log_requested_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request: Mapped[MediationRequest] = relationship(back_populates="assignments")
     mediator: Mapped["MediatorProfile"] = relationship()  # noqa: F821

@@ -56,6 +56,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Part of the login cookie: bumping it ends every session of the user.
     session_version: Mapped[int] = mapped_column(default=1)
+    # The secret in the URL of the user's private iCalendar feed (None: no feed yet).
+    calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
