@@ -15,6 +15,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(translate)
+    from .reminders import reminders_cli
+
+    app.cli.add_command(reminders_cli)
 
 
 @click.command("seed")
