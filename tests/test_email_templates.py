@@ -1,0 +1,122 @@
+"""Every email renders in Italian and in English with no text left in the other language.
+
+The kinds of booking and reminder emails are read from the templates themselves, so
+a kind added later is checked without touching this test.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from babel.messages import pofile
+
+from mediation import PROJECT_ROOT
+from mediation.extensions import db
+from mediation.models import (
+    AssignmentState,
+    LogState,
+    Outcome,
+    RequestState,
+    SessionLog,
+)
+from mediation.outbox import queue_email
+
+EMAILS = PROJECT_ROOT / "templates" / "email"
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
+#: Shorter fragments ("When", "Pupil") could match by chance.
+MIN_FRAGMENT = 6
+
+
+def kinds(template: str) -> list[str]:
+    text = "".join(p.read_text() for p in EMAILS.glob("*.*")
+                   if p.name.startswith(template) or p.name == "_booking_text.html")
+    return sorted(set(re.findall(r"kind == '(\w+)'", text)))
+
+
+def readable(text: str) -> str:
+    """What a person reads: no links, no tags."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"https?://\S+", " ", text))
+
+
+def contains(text: str, fragment: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(fragment)}(?!\w)", text) is not None
+
+
+def fragments(text: str) -> list[str]:
+    return [f.strip() for f in PLACEHOLDER.split(text) if len(f.strip()) >= MIN_FRAGMENT]
+
+
+def catalog_pairs() -> list[tuple[str, str]]:
+    """(English, Italian) for every message whose translation differs."""
+    path = PROJECT_ROOT / "translations" / "it" / "LC_MESSAGES" / "messages.po"
+    with Path(path).open("rb") as f:
+        catalog = pofile.read_po(f, locale="it")
+    pairs = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for english, italian in zip(ids, strings, strict=False):
+            if english != italian:
+                pairs.append((english, italian))
+    return pairs
+
+
+@pytest.fixture
+def scene(booking):
+    """A request with an accepted assignment and a returned log; free text is neutral
+    (people write it in whatever language they use)."""
+    f = booking.factory
+    request = f.request(school=booking.school, requester=booking.teacher,
+                        project=booking.project, type=booking.meeting,
+                        language=booking.mediator.languages[0].language,
+                        state=RequestState.confirmed, rejection_reason="R-1",
+                        site=booking.school.sites[0])
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    assignment = f.assignment(request=request, mediator=booking.mediator, start=start,
+                              end=start + timedelta(hours=1), state=AssignmentState.accepted,
+                              offered_by=booking.coordinator, decline_reason="D-1",
+                              end_reason="E-1", proposed_start_dt=start + timedelta(days=1))
+    log = f.add(SessionLog(assignment=assignment, outcome=Outcome.held,
+                           macro_action_id=booking.project.macro_actions[0].id,
+                           actual_start_dt=start, actual_end_dt=start + timedelta(hours=1),
+                           state=LogState.returned, review_comment="C-1"))
+    db.session.commit()
+    return {"request": request, "assignment": assignment, "log": log,
+            "inviter": booking.coordinator, "token": "t0k3n"}
+
+
+def cases():
+    yield from (("booking", kind) for kind in kinds("booking"))
+    yield from (("reminder", kind) for kind in kinds("reminder"))
+    for name in sorted(p.stem for p in EMAILS.glob("*.txt")):
+        if name not in ("booking", "reminder"):
+            yield name, None
+
+
+@pytest.mark.parametrize(("template", "kind"), list(cases()))
+def test_email_is_wholly_in_the_recipients_language(app, booking, scene, template, kind):
+    pairs = catalog_pairs()
+    user = booking.teacher
+    rendered = {}
+    for locale in ("it", "en"):
+        user.locale = locale
+        context = dict(scene, kind=kind) if kind else dict(scene)
+        message = queue_email(template, user, **context)
+        rendered[locale] = readable("\n".join([message.subject, message.body_text,
+                                               message.body_html or ""]))
+        assert message.subject.strip(), "every email has a subject"
+    for english, italian in pairs:
+        for fragment in fragments(english):
+            # An English sentence in the Italian email is an untranslated string.
+            if fragment not in italian:
+                assert not contains(rendered["it"], fragment), (template, kind, fragment)
+        for fragment in fragments(italian):
+            if fragment not in english:
+                assert not contains(rendered["en"], fragment), (template, kind, fragment)
+    # Something of the catalog was actually used: the check above is not empty.
+    assert any(contains(rendered["it"], fragment)
+               for _en, it in pairs for fragment in fragments(it))
+    assert rendered["it"] != rendered["en"]
