@@ -416,8 +416,13 @@ def test_candidates_say_why_not(coordinator, world):
     assert "Why not: outside their weekly availability" in candidate_html(html, outside)
     assert "Why not: over their weekly hours" in candidate_html(html, capped)
     assert "Why not" not in candidate_html(html, free)
-    # Available first.
+    # Available first; the excluded, by name, behind a summary that counts them.
     assert html.index(f'id="candidate-{free.id}"') < html.index(f'id="candidate-{absent.id}"')
+    excluded = html[html.index('class="mt-3 app-excluded"'):]
+    assert "4 mediators cannot take it: why not?" in excluded
+    names = ["Absent Badr", "Afternoon Driss", "Busy Chaima", "Capped Fatima"]
+    assert sorted(names, key=excluded.index) == names
+    assert "Free Amal" not in excluded
     # Hard filters: only the available one can be chosen.
     for excluded in (busy, absent, outside, capped):
         assert f'name="mediator_id" value="{excluded.id}"' not in html
