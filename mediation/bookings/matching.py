@@ -183,12 +183,19 @@ def travel_buffer() -> timedelta:
     return timedelta(minutes=int(minutes))
 
 
-def _hours_expr(start, end):
-    """Hours between two datetime columns, in SQL, for either database."""
+def _duration_expr(start, end):
+    """The length of a time range in SQL: days as a float on SQLite, an interval on
+    PostgreSQL (adding intervals up is much cheaper there than converting each row)."""
     if db.session.get_bind().dialect.name == "sqlite":
-        return (sa.func.julianday(end) - sa.func.julianday(start)) * 24
-    # EXTRACT returns numeric, slow to add up; a double is exact enough for minutes.
-    return sa.cast(sa.func.extract("epoch", end - start), sa.Float) / 3600
+        return sa.func.julianday(end) - sa.func.julianday(start)
+    return end - start
+
+
+def _as_hours(value) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value) * 86400
+    return Decimal(str(round(seconds / 3600, 2)))
 
 
 def _local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
@@ -432,12 +439,12 @@ class _Pool:
     def hours(self, week: tuple[datetime, datetime], month: tuple[datetime, datetime],
               ignore_id: int) -> tuple[dict, dict]:
         """Hours booked in the slot's week and in its month, by mediator (one query)."""
-        hours = _hours_expr(Assignment.start_dt, Assignment.end_dt)
+        duration = _duration_expr(Assignment.start_dt, Assignment.end_dt)
 
         def within(bounds):
             return sa.func.sum(sa.case(
                 (sa.and_(Assignment.start_dt >= bounds[0], Assignment.start_dt < bounds[1]),
-                 hours), else_=0))
+                 duration)))
 
         rows = self.conn.execute(
             sa.select(Assignment.mediator_id, within(week), within(month))
@@ -448,12 +455,8 @@ class _Pool:
                    Assignment.id != ignore_id)
             .group_by(Assignment.mediator_id)
         ).all()
-
-        def decimal(value):
-            return Decimal(str(round(float(value or 0), 2)))
-
-        return ({mid: decimal(w) for mid, w, _m in rows if w},
-                {mid: decimal(m) for mid, _w, m in rows if m})
+        return ({mid: _as_hours(w) for mid, w, _m in rows if w},
+                {mid: _as_hours(m) for mid, _w, m in rows if m})
 
 
 @dataclass(slots=True)
