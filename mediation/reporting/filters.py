@@ -1,0 +1,158 @@
+"""The filters shared by the dashboard and the exports, and the session logs they select.
+
+A period is a range of Europe/Rome calendar days, both ends included. The user's scope
+comes first: a coordinator sees their Ambito, the admin the region; a filter can only
+narrow it, and an id outside it is refused (the caller answers 404).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from ..bookings.rules import ROME
+from ..extensions import db
+from ..models import (
+    Ambito,
+    Assignment,
+    Language,
+    LogState,
+    MacroAction,
+    MediationRequest,
+    RequestType,
+    Role,
+    School,
+    SessionLog,
+    User,
+)
+from ..scoping import visible
+
+
+class OutOfScope(Exception):
+    """A filter names an object the user may not see."""
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    start: date  # first day, included (Europe/Rome)
+    end: date  # last day, included (Europe/Rome)
+    ambito_id: int | None = None
+    school_id: int | None = None
+    macro_action_id: int | None = None
+    language_id: int | None = None
+    type_id: int | None = None
+
+    @property
+    def start_dt(self) -> datetime:
+        """The first instant of the period, aware (Europe/Rome)."""
+        return datetime.combine(self.start, time.min, tzinfo=ROME)
+
+    @property
+    def end_dt(self) -> datetime:
+        """The first instant after the period, aware (Europe/Rome)."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=ROME)
+
+
+def _id(args: Mapping, name: str) -> int | None:
+    value = args.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise OutOfScope(name) from None
+
+
+def _check(model, object_id: int | None, user: User) -> None:
+    if object_id is None:
+        return
+    if model in (School, Ambito):
+        found = db.session.scalar(
+            sa.select(model.id).where(model.id == object_id, visible(model, user)))
+    else:  # reference data, the same for everyone
+        found = db.session.get(model, object_id)
+    if found is None:
+        raise OutOfScope(model.__name__)
+
+
+def parse_filter(args: Mapping, user: User, default_start: date,
+                 default_end: date) -> tuple[ReportFilter, dict[str, str]]:
+    """A filter from query-string arguments (``start``, ``end`` as ISO dates, ``ambito``,
+    ``school``, ``macro_action``, ``language``, ``type``), and errors by field name.
+
+    Bad dates fall back to the defaults with an error message to show; ids the user
+    may not see raise :class:`OutOfScope`.
+    """
+    from flask_babel import gettext as _
+
+    errors = {}
+    dates = {}
+    for name, default in (("start", default_start), ("end", default_end)):
+        raw = args.get(name) or ""
+        try:
+            dates[name] = date.fromisoformat(raw) if raw else default
+        except ValueError:
+            dates[name] = default
+            errors[name] = _("Enter a date as YYYY-MM-DD.")
+        if not errors.get(name) and not 2000 <= dates[name].year <= 2100:
+            dates[name] = default
+            errors[name] = _("Enter a date between 2000 and 2100.")
+    if dates["end"] < dates["start"]:
+        errors["end"] = _("The end must not come before the start.")
+        dates["end"] = dates["start"]
+    ambito_id = _id(args, "ambito")
+    if user.role == Role.coordinator:
+        if ambito_id not in (None, user.ambito_id):
+            raise OutOfScope("ambito")
+        ambito_id = user.ambito_id
+    report = ReportFilter(
+        start=dates["start"], end=dates["end"], ambito_id=ambito_id,
+        school_id=_id(args, "school"), macro_action_id=_id(args, "macro_action"),
+        language_id=_id(args, "language"), type_id=_id(args, "type"),
+    )
+    _check(Ambito, report.ambito_id, user)
+    _check(School, report.school_id, user)
+    _check(MacroAction, report.macro_action_id, user)
+    _check(Language, report.language_id, user)
+    _check(RequestType, report.type_id, user)
+    return report, errors
+
+
+def session_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+    """Conditions on SessionLog ⋈ Assignment ⋈ MediationRequest ⋈ School (joined as in
+    :func:`sessions`) selecting the approved sessions of the filter in the user's scope."""
+    conditions = [
+        SessionLog.state == LogState.approved,
+        visible(School, user),
+        _when() >= report.start_dt,
+        _when() < report.end_dt,
+    ]
+    if report.ambito_id is not None:
+        conditions.append(School.ambito_id == report.ambito_id)
+    if report.school_id is not None:
+        conditions.append(School.id == report.school_id)
+    if report.macro_action_id is not None:
+        conditions.append(SessionLog.macro_action_id == report.macro_action_id)
+    if report.language_id is not None:
+        conditions.append(MediationRequest.language_id == report.language_id)
+    if report.type_id is not None:
+        conditions.append(MediationRequest.type_id == report.type_id)
+    return conditions
+
+
+def _when():
+    """When a session counts: when it started or, for a translation, its deadline."""
+    return sa.func.coalesce(SessionLog.actual_start_dt, Assignment.deadline_dt)
+
+
+def sessions(report: ReportFilter, user: User, *columns) -> sa.Select:
+    """``SELECT columns`` over the approved sessions of the filter, in the user's scope."""
+    return (
+        sa.select(*columns)
+        .select_from(SessionLog)
+        .join(Assignment, Assignment.id == SessionLog.assignment_id)
+        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
+        .join(School, School.id == MediationRequest.school_id)
+        .where(*session_conditions(report, user))
+    )
