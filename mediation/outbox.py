@@ -1,21 +1,45 @@
-"""Queueing emails in the outbox, in the transaction of the change that causes them.
+"""The email outbox: queueing in the transaction of the change, sending after commit.
 
 Each message is rendered at queueing time in the recipient's language from
 ``templates/email/<name>.txt`` (with a ``subject`` block) and
 ``templates/email/<name>.html``. Sending is done after commit: by the console
-backend in development (printed to standard output), by the outbox worker in
-production.
+backend in development (printed to standard output), by the outbox worker
+(``flask outbox run``, :func:`drain`) in production.
+
+The worker takes one due message at a time (:func:`claim_next`): on PostgreSQL
+with ``SELECT ... FOR UPDATE SKIP LOCKED``, so that several workers never wait
+for nor take the same row; everywhere with a conditional ``UPDATE`` that moves
+``next_attempt_dt`` forward by a lease and counts the attempt. The claim is
+committed before talking to the SMTP server, so no lock is held while sending;
+another worker sees the message again only if the lease runs out (the worker
+died). The Message-ID header is the row's ``message_id``: a resend after an
+ambiguous failure (the server took the mail but the answer was lost) is the same
+mail, which receiving servers and clients recognise.
 """
 
+import base64
+import contextlib
+import logging
+import smtplib
 import sys
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+import flask_mail
 import sqlalchemy as sa
 from flask import current_app, g, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
+from .audit import record
+from .errors import DomainError, NotAllowed
 from .extensions import db
-from .models import OutboxMessage, OutboxState, User, utcnow
+from .models import OutboxMessage, OutboxState, Role, User, utcnow
+from .scoping import visible
+
+logger = logging.getLogger(__name__)
 
 
 def recipient_locale(user: User | None) -> str:
@@ -100,3 +124,325 @@ def after_request_delivery(response):
     if g.get("outbox_dirty") and current_app.config["MAIL_BACKEND"] == "console":
         deliver_console()
     return response
+
+
+# --- the SMTP sender ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message taken by this worker: what is needed to send it, read before sending."""
+
+    id: int
+    message_id: str
+    template: str
+    recipient_email: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    attachments: list
+    created_dt: datetime
+    attempts: int  # including this one
+    lease_until: datetime  # the claim's token: the row's next_attempt_dt while it is ours
+
+
+@dataclass
+class Result:
+    """What happened to one claimed message."""
+
+    message: Claimed
+    state: OutboxState  # sent, pending (will be retried) or dead
+    error: str | None = None
+    next_attempt_dt: datetime | None = None
+
+
+def _setting(name: str):
+    return current_app.config[name]
+
+
+def lease_seconds() -> float:
+    """How long a claimed message stays invisible to other workers.
+
+    Every SMTP step (connecting, each command) may take up to ``MAIL_TIMEOUT``,
+    so the lease is at least ten times that.
+    """
+    return max(float(_setting("OUTBOX_LEASE_SECONDS")), 10 * float(_setting("MAIL_TIMEOUT")))
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: doubling from the base, capped."""
+    base = float(_setting("OUTBOX_BACKOFF_SECONDS"))
+    cap = float(_setting("OUTBOX_BACKOFF_MAX"))
+    return timedelta(seconds=min(cap, base * 2 ** min(max(attempts - 1, 0), 32)))
+
+
+def _due(cutoff: datetime):
+    return sa.and_(OutboxMessage.state == OutboxState.pending,
+                   OutboxMessage.next_attempt_dt <= cutoff)
+
+
+def claim_next(cutoff: datetime | None = None) -> Claimed | None:
+    """Take the oldest message due at ``cutoff`` (default: now) and commit the claim.
+
+    The claim counts the attempt and moves ``next_attempt_dt`` forward by the
+    lease, so that no other worker takes the message while it is being sent.
+    Returns None when nothing is due.
+    """
+    cutoff = cutoff or utcnow()
+    max_attempts = int(_setting("OUTBOX_MAX_ATTEMPTS"))
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    try:
+        while True:
+            now = utcnow()
+            candidate = (
+                sa.select(OutboxMessage.id).where(_due(cutoff))
+                .order_by(OutboxMessage.next_attempt_dt, OutboxMessage.id).limit(1)
+            )
+            if postgresql:
+                # Rows another worker is claiming right now are skipped, not waited for.
+                candidate = candidate.with_for_update(skip_locked=True)
+            message_id = db.session.scalar(candidate)
+            if message_id is None:
+                db.session.commit()
+                return None
+            lease_until = now + timedelta(seconds=lease_seconds())
+            # Safe without the row lock too (SQLite): only one UPDATE can match.
+            claimed = db.session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, _due(cutoff))
+                .values(next_attempt_dt=lease_until, attempts=OutboxMessage.attempts + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1
+            if not claimed:
+                db.session.commit()
+                continue
+            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+            if message.attempts > max_attempts:
+                # The previous, last allowed attempt never finished (the worker died).
+                message.state = OutboxState.dead
+                message.next_attempt_dt = now
+                message.last_error = "interrupted: the worker stopped during the last attempt"
+                logger.warning("dead %s to %s: %s", message.message_id,
+                               message.recipient_email, message.last_error)
+                db.session.commit()
+                continue
+            snapshot = Claimed(
+                id=message.id, message_id=message.message_id, template=message.template,
+                recipient_email=message.recipient_email, subject=message.subject,
+                body_text=message.body_text, body_html=message.body_html,
+                attachments=list(message.attachments or []), created_dt=message.created_dt,
+                attempts=message.attempts, lease_until=lease_until,
+            )
+            db.session.commit()
+            return snapshot
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+class _Connection(flask_mail.Connection):
+    """Flask-Mail's SMTP connection, with a timeout on connecting and on every reply."""
+
+    def __init__(self, mail, timeout: float):
+        super().__init__(mail)
+        self.timeout = timeout
+
+    def configure_host(self):
+        mail = self.mail
+        smtp_class = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
+        host = smtp_class(mail.server, mail.port, timeout=self.timeout)
+        try:
+            host.set_debuglevel(int(mail.debug))
+            if mail.use_tls:
+                host.starttls()
+            if mail.username and mail.password:
+                host.login(mail.username, mail.password)
+        except BaseException:
+            host.close()
+            raise
+        return host
+
+    def __exit__(self, exc_type, exc_value, tb):
+        if self.host is None:
+            return
+        if exc_type is None:
+            # The mail was accepted; a failed goodbye does not change that.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.host.quit()
+        self.host.close()
+
+
+def build_message(message: Claimed) -> flask_mail.Message:
+    """The MIME message: text and HTML alternatives, the attachments, the stable Message-ID."""
+    mail = flask_mail.Message(
+        subject=message.subject,
+        recipients=[message.recipient_email],
+        body=message.body_text,
+        html=message.body_html or None,
+        sender=_setting("MAIL_DEFAULT_SENDER"),
+        date=message.created_dt.timestamp(),
+        extra_headers={"Auto-Submitted": "auto-generated"},
+        attachments=[
+            flask_mail.Attachment(
+                filename=item.get("filename"),
+                content_type=item.get("content_type"),
+                data=base64.b64decode(item["data"]),
+            )
+            for item in message.attachments
+        ],
+    )
+    mail.msgId = message.message_id
+    return mail
+
+
+def deliver(message: Claimed) -> None:
+    """Hand one message to the SMTP server; raises on any failure."""
+    mail = build_message(message)
+    state = current_app.extensions["mail"]
+    with _Connection(state, float(_setting("MAIL_TIMEOUT"))) as connection:
+        connection.send(mail)
+
+
+def _describe(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}".strip()
+    return text[:2000]
+
+
+def send_one(message: Claimed) -> Result:
+    """Send a claimed message and record the outcome (sent, retry later, or dead)."""
+    try:
+        deliver(message)
+    except Exception as error:  # anything: the row records it and the worker goes on
+        return record_failure(message, _describe(error))
+    return record_sent(message)
+
+
+def record_sent(message: Claimed) -> Result:
+    try:
+        db.session.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id == message.id)
+            .values(state=OutboxState.sent, sent_dt=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return Result(message, OutboxState.sent)
+
+
+def record_failure(message: Claimed, error: str) -> Result:
+    """Count the failed attempt: retry after the backoff, or give up after the last one."""
+    now = utcnow()
+    if message.attempts >= int(_setting("OUTBOX_MAX_ATTEMPTS")):
+        state, next_attempt = OutboxState.dead, now
+    else:
+        state, next_attempt = OutboxState.pending, now + backoff(message.attempts)
+    try:
+        # Only while the claim is still ours: a requeue in the meantime wins.
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message.id,
+                   OutboxMessage.state == OutboxState.pending,
+                   OutboxMessage.next_attempt_dt == message.lease_until)
+            .values(state=state, next_attempt_dt=next_attempt, last_error=error)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return Result(message, state, error=error,
+                  next_attempt_dt=next_attempt if state == OutboxState.pending else None)
+
+
+def drain(should_stop: Callable[[], bool] | None = None,
+          on_result: Callable[[Result], None] | None = None) -> list[Result]:
+    """Send every message due now, one at a time, until none is left or ``should_stop()``.
+
+    Messages that fail are not tried again in the same pass, whatever the backoff.
+    """
+    cutoff = utcnow()
+    results = []
+    while not (should_stop and should_stop()):
+        message = claim_next(cutoff)
+        if message is None:
+            break
+        result = send_one(message)
+        _log(result)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def _log(result: Result) -> None:
+    message = result.message
+    if result.state == OutboxState.sent:
+        logger.info("sent %s to %s (%s)", message.message_id, message.recipient_email,
+                    message.template)
+    else:
+        logger.warning("%s %s to %s (attempt %d): %s",
+                       "failed" if result.state == OutboxState.pending else "dead",
+                       message.message_id, message.recipient_email, message.attempts,
+                       result.error)
+
+
+# --- the admin page's operations ---------------------------------------------
+
+
+class AlreadySent(DomainError):
+    status_code = 409
+    default_message = _l("This email has already been sent.")
+
+
+def visible_messages(user: User) -> sa.ColumnElement[bool]:
+    """The messages ``user`` may see: all for the admin, a coordinator's Ambito's people."""
+    if not user.is_authenticated:
+        return sa.false()
+    if user.role == Role.admin:
+        return sa.true()
+    if user.role == Role.coordinator:
+        return OutboxMessage.recipient_id.in_(
+            sa.select(User.id).where(visible(User, user)).scalar_subquery()
+        )
+    return sa.false()
+
+
+def _may_see(actor: User, message: OutboxMessage) -> bool:
+    return db.session.scalar(
+        sa.select(sa.literal(True)).select_from(OutboxMessage)
+        .where(OutboxMessage.id == message.id, visible_messages(actor))
+    ) is not None
+
+
+def requeue(actor: User, message: OutboxMessage) -> None:
+    """Send a pending or dead message again as soon as a worker polls, counting from zero."""
+    if not _may_see(actor, message):
+        raise NotAllowed()
+    if message.state == OutboxState.sent:
+        raise AlreadySent()
+    previous_state, attempts = message.state, message.attempts
+    message.state = OutboxState.pending
+    message.attempts = 0
+    message.next_attempt_dt = utcnow()
+    record("outbox.requeued", message, actor, previous_state=previous_state.value,
+           attempts=attempts)
+
+
+def requeue_dead(actor: User) -> int:
+    """Requeue every dead message the actor may see; returns how many."""
+    messages = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.dead, visible_messages(actor))
+        .order_by(OutboxMessage.id)
+    ).all()
+    now = utcnow()
+    for message in messages:
+        attempts = message.attempts
+        message.state = OutboxState.pending
+        message.attempts = 0
+        message.next_attempt_dt = now
+        record("outbox.requeued", message, actor, previous_state=OutboxState.dead.value,
+               attempts=attempts)
+    return len(messages)

@@ -1,0 +1,470 @@
+"""The outbox worker against a real SMTP server (aiosmtpd) running in the test.
+
+Runs on whichever database the suite runs on; the SKIP LOCKED test needs PostgreSQL.
+"""
+
+import base64
+import email
+import email.policy
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from mediation import PROJECT_ROOT, outbox
+from mediation.bookings import operations as ops
+from mediation.extensions import db
+from mediation.models import AuditEvent, OutboxMessage, OutboxState, Role, utcnow
+
+from .conftest import backend
+
+
+class Collector:
+    """An aiosmtpd handler that keeps every mail it is given."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.mails = []  # (rcpt_tos, parsed message)
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.original_content or envelope.content,
+                                          policy=email.policy.default)
+        with self.lock:
+            self.mails.append((list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted for delivery"
+
+    def message_ids(self) -> Counter:
+        with self.lock:
+            return Counter(str(m["Message-ID"]) for _, m in self.mails)
+
+    def by_recipient(self) -> dict:
+        with self.lock:
+            result = {}
+            for rcpt_tos, message in self.mails:
+                for rcpt in rcpt_tos:
+                    result.setdefault(rcpt, []).append(message)
+            return result
+
+
+class SmtpServer:
+    """An SMTP server on a fixed local port that a test can stop and start again."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.collector = Collector()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_port():
+    return free_port()
+
+
+@pytest.fixture
+def app_config(app_config, smtp_port):
+    app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_TIMEOUT=2,
+                      OUTBOX_MAX_ATTEMPTS=8, OUTBOX_BACKOFF_SECONDS=60,
+                      OUTBOX_BACKOFF_MAX=3600)
+    # Two workers at once, each with its own connection.
+    app_config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 10, "max_overflow": 0}
+    return app_config
+
+
+@pytest.fixture
+def smtp(smtp_port):
+    """The SMTP server, not started: a test starts it when it wants it up."""
+    server = SmtpServer(smtp_port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_up(smtp):
+    smtp.start()
+    return smtp
+
+
+def run_once(runner):
+    """``flask outbox run --once``, with nothing of this test's session left open."""
+    db.session.commit()
+    result = runner.invoke(args=["outbox", "run", "--once"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return result
+
+
+def rows() -> list[OutboxMessage]:
+    return list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def backoff_elapsed():
+    """Make every pending message due, as if its backoff had passed."""
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.state == OutboxState.pending)
+                       .values(next_attempt_dt=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+
+def confirm_assignment(booking):
+    """Offer the teacher's request to the mediator, who accepts: three mails."""
+    request = ops.submit_request(booking.teacher, booking.slot_input())
+    db.session.commit()
+    slot = request.slots[0]
+    assignment = ops.offer(booking.coordinator, request, booking.mediator, slot.start_dt,
+                           slot.end_dt)
+    db.session.commit()
+    ops.accept(booking.mediator.user, assignment)
+    db.session.commit()
+    return request
+
+
+def add_message(factory, n: int, **kw) -> OutboxMessage:
+    kw.setdefault("message_id", f"<test-{n}-{factory.n()}@mediazione.example.org>")
+    kw.setdefault("template", "booking")
+    kw.setdefault("recipient_email", f"someone{n}@example.org")
+    kw.setdefault("locale", "it")
+    kw.setdefault("subject", f"Messaggio {n}")
+    kw.setdefault("body_text", f"Testo {n}\n")
+    kw.setdefault("body_html", f"<p>Testo {n}</p>")
+    kw.setdefault("next_attempt_dt", utcnow() - timedelta(seconds=5))
+    return factory.add(OutboxMessage(**kw))
+
+
+# --- delivery ------------------------------------------------------------------
+
+
+def test_confirmed_assignment_delivers_the_expected_mails(booking, runner, smtp_up):
+    """Offer + accept: each queued mail arrives once at its recipient, in their language,
+    with the row's Message-ID; the mediator has the offer, the teacher and the lead the
+    confirmation; nobody else gets anything."""
+    booking.teacher.locale = "en"
+    booking.lead.locale = "it"
+    booking.mediator.user.locale = "it"
+    confirm_assignment(booking)
+    queued = {m.message_id: m for m in rows()}
+    people = {booking.teacher.email, booking.lead.email, booking.mediator.user.email}
+    assert {m.recipient_email for m in queued.values()} == people
+
+    result = run_once(runner)
+
+    assert smtp_up.collector.message_ids() == Counter({i: 1 for i in queued})
+    received = smtp_up.collector.by_recipient()
+    assert set(received) == people
+    expected_subject = {
+        booking.mediator.user.email: "Nuova proposta di mediazione: ",
+        booking.teacher.email: "Mediator confirmed: ",
+        booking.lead.email: "Mediatore confermato: ",
+    }
+    for address, mails in received.items():
+        # (A long subject is folded after "Subject:"; Python's parser keeps the space.)
+        subjects = [m["Subject"].strip() for m in mails]
+        assert any(s.startswith(expected_subject[address]) for s in subjects), subjects
+        for mail in mails:
+            row = queued[mail["Message-ID"]]
+            assert row.recipient_email == address and mail["To"] == address
+            assert mail["Subject"].strip() == row.subject
+            assert mail["Auto-Submitted"] == "auto-generated"
+            # Text and HTML alternatives of the same message.
+            assert any(p.get_content_type() == "multipart/alternative" for p in mail.walk())
+            text = mail.get_body(preferencelist=("plain",)).get_content()
+            assert text.replace("\r\n", "\n").strip() == row.body_text.strip()
+            html = mail.get_body(preferencelist=("html",))
+            assert html.get_content_type() == "text/html" and "</" in html.get_content()
+    for row in rows():
+        assert row.state == OutboxState.sent and row.sent_dt is not None
+        assert row.attempts == 1 and row.last_error is None
+    assert result.output.count(" sent <") == len(queued)
+
+
+def test_attachments_are_sent(factory, runner, smtp_up):
+    """The attachments of the row arrive byte for byte, beside the text and HTML parts."""
+    payload = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    row = add_message(factory, 1, attachments=[
+        {"filename": "invito.ics", "content_type": "text/calendar",
+         "data": base64.b64encode(payload).decode()},
+        {"filename": "nota.pdf", "content_type": "application/pdf",
+         "data": base64.b64encode(b"%PDF-1.4 \x00\xff").decode()},
+    ])
+    run_once(runner)
+    (mail,) = smtp_up.collector.by_recipient()[row.recipient_email]
+    attachments = {part.get_filename(): part for part in mail.iter_attachments()}
+    assert set(attachments) == {"invito.ics", "nota.pdf"}
+    assert attachments["invito.ics"].get_content_type() == "text/calendar"
+    assert attachments["invito.ics"].get_payload(decode=True) == payload
+    assert attachments["nota.pdf"].get_payload(decode=True) == b"%PDF-1.4 \x00\xff"
+    assert mail.get_body(preferencelist=("plain",)).get_content().strip() == "Testo 1"
+    assert "<p>Testo 1</p>" in mail.get_body(preferencelist=("html",)).get_content()
+
+
+def test_a_rolled_back_operation_queues_nothing(booking, runner, smtp_up):
+    """The offer's mail is written in the offer's transaction: a rollback takes it away."""
+    request = ops.submit_request(booking.teacher, booking.slot_input())
+    db.session.commit()
+    slot = request.slots[0]
+    ops.offer(booking.coordinator, request, booking.mediator, slot.start_dt, slot.end_dt)
+    db.session.flush()
+    assert len(rows()) == 1  # queued, inside the transaction
+    db.session.rollback()
+    assert rows() == []
+    run_once(runner)
+    assert smtp_up.collector.mails == []
+
+
+# --- failures and retries ----------------------------------------------------------
+
+
+def test_smtp_down_loses_nothing_and_everything_arrives_once(booking, runner, smtp):
+    """Server down: every message stays pending with its error and a growing wait;
+    once it is back, each arrives exactly once."""
+    confirm_assignment(booking)
+    queued = rows()
+    assert len(queued) >= 3
+
+    before = utcnow()
+    result = run_once(runner)
+    assert result.output.count(" failed <") == len(queued)
+    for row in rows():
+        assert row.state == OutboxState.pending
+        assert row.attempts == 1
+        assert "refused" in row.last_error.lower() or "errno" in row.last_error.lower()
+        assert before + timedelta(seconds=59) <= row.next_attempt_dt
+        assert row.next_attempt_dt <= utcnow() + timedelta(seconds=61)
+
+    run_once(runner)  # nothing is due yet: no attempt is spent
+    assert {row.attempts for row in rows()} == {1}
+
+    backoff_elapsed()
+    before = utcnow()
+    run_once(runner)
+    for row in rows():
+        assert (row.state, row.attempts) == (OutboxState.pending, 2)
+        # The wait doubles.
+        assert before + timedelta(seconds=119) <= row.next_attempt_dt
+        assert row.next_attempt_dt <= utcnow() + timedelta(seconds=121)
+
+    smtp.start()
+    backoff_elapsed()
+    run_once(runner)
+    run_once(runner)
+    backoff_elapsed()
+    run_once(runner)
+    assert smtp.collector.message_ids() == Counter({row.message_id: 1 for row in queued})
+    assert {(row.state, row.attempts) for row in rows()} == {(OutboxState.sent, 3)}
+
+
+def test_dead_after_the_last_attempt_then_requeued(app, factory, runner, smtp):
+    """After OUTBOX_MAX_ATTEMPTS failures the message is dead, and the worker leaves it;
+    a requeue (audited) gives it a fresh start and it is sent."""
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 3
+    admin = factory.user(Role.admin)
+    row = add_message(factory, 1)
+    for attempt in (1, 2, 3):
+        run_once(runner)
+        db.session.refresh(row)
+        assert row.attempts == attempt
+        assert row.state == (OutboxState.dead if attempt == 3 else OutboxState.pending)
+        backoff_elapsed()
+    assert row.last_error
+    assert row.state == OutboxState.dead
+
+    smtp.start()
+    row.next_attempt_dt = utcnow() - timedelta(hours=1)
+    run_once(runner)  # a dead message is not sent, even when "due"
+    assert smtp.collector.mails == []
+
+    outbox.requeue(admin, row)
+    db.session.commit()
+    assert (row.state, row.attempts) == (OutboxState.pending, 0)
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "outbox.requeued"))
+    assert (event.object_id, event.actor_id) == (row.id, admin.id)
+    assert event.data == {"previous_state": "dead", "attempts": 3}
+
+    run_once(runner)
+    assert smtp.collector.message_ids() == Counter({row.message_id: 1})
+    db.session.refresh(row)
+    assert row.state == OutboxState.sent
+
+
+def test_requeueing_a_sent_message_is_refused(factory):
+    admin = factory.user(Role.admin)
+    row = add_message(factory, 1, state=OutboxState.sent, sent_dt=utcnow())
+    with pytest.raises(outbox.AlreadySent):
+        outbox.requeue(admin, row)
+
+
+def test_backoff_doubles_up_to_the_cap(app):
+    app.config.update(OUTBOX_BACKOFF_SECONDS=60, OUTBOX_BACKOFF_MAX=3600)
+    waits = [outbox.backoff(n).total_seconds() for n in range(1, 10)]
+    assert waits == [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]
+
+
+class TestTimeout:
+    """A server that accepts the connection and never answers costs MAIL_TIMEOUT, not a hang."""
+
+    @pytest.fixture
+    def silent_listener(self):
+        with socket.create_server(("127.0.0.1", 0)) as server:  # listens, never accepts
+            yield server.getsockname()[1]
+
+    @pytest.fixture
+    def smtp_port(self, silent_listener):
+        return silent_listener
+
+    def test_timeout_is_honoured(self, app, factory, runner):
+        app.config["MAIL_TIMEOUT"] = 1
+        row = add_message(factory, 1)
+        started = time.monotonic()
+        run_once(runner)
+        elapsed = time.monotonic() - started
+        assert elapsed < 6, elapsed
+        db.session.refresh(row)
+        assert (row.state, row.attempts) == (OutboxState.pending, 1)
+        assert "timed out" in row.last_error
+
+
+# --- claiming ------------------------------------------------------------------------
+
+
+def test_a_claimed_message_is_hidden_until_its_lease_runs_out(app, factory):
+    """While one worker sends a message, another does not take it; if the first one dies,
+    the message is due again once the lease has passed (and the attempt was counted)."""
+    row = add_message(factory, 1)
+    db.session.commit()
+    claimed = outbox.claim_next()
+    assert claimed.id == row.id and claimed.attempts == 1
+    assert outbox.claim_next() is None
+    db.session.refresh(row)
+    assert row.next_attempt_dt >= utcnow() + timedelta(seconds=outbox.lease_seconds() - 5)
+    row.next_attempt_dt = utcnow() - timedelta(seconds=1)  # the lease ran out
+    db.session.commit()
+    again = outbox.claim_next()
+    assert again.id == row.id and again.attempts == 2
+
+
+def test_a_worker_dying_during_the_last_attempt_leaves_the_message_dead(app, factory):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 3
+    row = add_message(factory, 1, attempts=3)  # the third claim's lease ran out
+    db.session.commit()
+    assert outbox.claim_next() is None
+    db.session.refresh(row)
+    assert row.state == OutboxState.dead and "interrupted" in row.last_error
+
+
+def test_a_failure_does_not_undo_a_requeue_made_meanwhile(app, factory):
+    admin = factory.user(Role.admin)
+    row = add_message(factory, 1)
+    db.session.commit()
+    claimed = outbox.claim_next()
+    outbox.requeue(admin, db.session.get(OutboxMessage, row.id))
+    db.session.commit()
+    outbox.record_failure(claimed, "SMTPServerDisconnected: gone")
+    db.session.refresh(row)
+    assert (row.state, row.attempts, row.last_error) == (OutboxState.pending, 0, None)
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="SKIP LOCKED is PostgreSQL's")
+def test_a_row_being_claimed_is_skipped_not_waited_for(app, factory):
+    """On PostgreSQL a row locked by another worker's claim is skipped at once."""
+    first = add_message(factory, 1, next_attempt_dt=utcnow() - timedelta(minutes=2))
+    second = add_message(factory, 2, next_attempt_dt=utcnow() - timedelta(minutes=1))
+    db.session.commit()
+    with db.engine.connect() as other:
+        other.execute(sa.select(OutboxMessage.id).where(OutboxMessage.id == first.id)
+                      .with_for_update())
+        # Without SKIP LOCKED the claim would wait: fail fast instead of hanging.
+        db.session.execute(sa.text("SET LOCAL lock_timeout = '3s'"))
+        claimed = outbox.claim_next()
+        assert claimed.id == second.id
+        other.rollback()
+    assert outbox.claim_next().id == first.id
+
+
+def test_two_workers_never_send_the_same_message_twice(app, factory, smtp_up):
+    """Two workers drain 40 messages at the same time: each arrives exactly once."""
+    ids = [add_message(factory, n).message_id for n in range(40)]
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    outcomes = [None, None]
+
+    def worker(i):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                outcomes[i] = len(outbox.drain())
+            except Exception as error:  # reported below
+                outcomes[i] = f"error: {type(error).__name__}: {error}"
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(isinstance(o, int) for o in outcomes), outcomes
+    assert sum(outcomes) == 40, outcomes
+    assert smtp_up.collector.message_ids() == Counter({i: 1 for i in ids})
+    db.session.expire_all()
+    assert {row.state for row in rows()} == {OutboxState.sent}
+
+
+# --- the long-running worker -------------------------------------------------------
+
+
+def test_the_worker_polls_and_stops_on_sigterm(app, factory, smtp_up, smtp_port):
+    """`flask outbox run` sends what is queued while it runs and exits cleanly on SIGTERM."""
+    first = add_message(factory, 1)
+    db.session.commit()
+    env = dict(os.environ,
+               MEDIATION_SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+               MEDIATION_MAIL_SERVER="127.0.0.1", MEDIATION_MAIL_PORT=str(smtp_port),
+               MEDIATION_MAIL_BACKEND="outbox", MEDIATION_SECRET_KEY="test")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "mediation", "outbox", "run",
+         "--interval", "0.2"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        def wait_for(count):
+            deadline = time.monotonic() + 30
+            while len(smtp_up.collector.mails) < count and time.monotonic() < deadline:
+                assert worker.poll() is None, worker.communicate()
+                time.sleep(0.05)
+            assert len(smtp_up.collector.mails) == count
+
+        wait_for(1)
+        second = add_message(factory, 2, next_attempt_dt=utcnow())
+        db.session.commit()
+        wait_for(2)
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=20)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 0, err
+    assert f"sent {first.message_id}" in out and f"sent {second.message_id}" in out
+    assert "SIGTERM" in err and "outbox worker stopped" in out
+    assert smtp_up.collector.message_ids() == Counter({first.message_id: 1,
+                                                       second.message_id: 1})
