@@ -274,13 +274,15 @@ class TestOffer:
 
 class TestMediatorAnswers:
     def test_accept_confirms_and_tells_the_school(self, booking):
-        """Accepting confirms the request; the requester and the lead are mailed."""
+        """Accepting confirms the request; the requester, the lead and the mediator (for
+        their calendar) are mailed."""
         assignment = offered(booking)
         ops.accept(booking.mediator.user, assignment)
         assert assignment.state == AssignmentState.accepted
         assert assignment.request.state == RequestState.confirmed
         assert {m.recipient_email for m in mails()[1:]} == {booking.teacher.email,
-                                                             booking.lead.email}
+                                                             booking.lead.email,
+                                                             booking.mediator.user.email}
 
     def test_another_mediator_cannot_accept(self, booking):
         """A mediator acting on someone else's assignment gets a 404."""

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import DomainError
 from ..extensions import db
+from ..feeds.views import feed_links
 from . import operations, tokens
 from .forms import (
     ChangePasswordForm,
@@ -166,4 +167,5 @@ def account():
                 "success",
             )
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", preferences=preferences, password=password)
+    return render_template("auth/account.html", preferences=preferences, password=password,
+                           calendar_feed=feed_links(current_user))

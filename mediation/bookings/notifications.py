@@ -2,22 +2,38 @@
 
 All use ``templates/email/booking.{txt,html}``, which words each ``kind`` of
 message and links to the page where the recipient acts.
+
+Confirmations carry an iCalendar invitation (METHOD:REQUEST) and cancellations
+and withdrawals its cancellation (METHOD:CANCEL), for the same UID
+(``mediation.calendars``); a translation, having no time range, carries none.
 """
 
 import sqlalchemy as sa
 
+from .. import calendars
 from ..extensions import db
 from ..models import Assignment, MediationRequest, Role, SessionLog, User
 from ..outbox import queue_email
 
 
-def _send(kind: str, users, request: MediationRequest, **context) -> None:
+def _send(kind: str, users, request: MediationRequest, *, calendar: str | None = None,
+          **context) -> None:
+    """Queue ``kind`` for each active user once; ``calendar`` ("REQUEST" or "CANCEL")
+    attaches the invitation of ``context["assignment"]`` when it has a time."""
     seen = set()
     for user in users:
         if user is None or not user.active or user.id in seen:
             continue
         seen.add(user.id)
-        queue_email("booking", user, kind=kind, request=request, **context)
+        invite = (calendars.attachment(context.get("assignment"), calendar, user)
+                  if calendar else None)
+        queue_email("booking", user, attachments=[invite] if invite else None, kind=kind,
+                    request=request, calendar_method=calendar if invite else None, **context)
+
+
+def _was_confirmed(assignment: Assignment) -> bool:
+    """The mediator had accepted it: the school and the mediator hold its invitation."""
+    return assignment.responded_dt is not None and assignment.decline_reason is None
 
 
 def _leads(request: MediationRequest) -> list[User]:
@@ -40,8 +56,12 @@ def offered(assignment: Assignment) -> None:
 
 
 def confirmed(assignment: Assignment) -> None:
+    """The school is told who is coming, the mediator gets their confirmation too."""
     request = assignment.request
-    _send("confirmed", [request.requester, *_leads(request)], request, assignment=assignment)
+    _send("confirmed", [request.requester, *_leads(request)], request, assignment=assignment,
+          calendar=calendars.REQUEST)
+    _send("accepted", [assignment.mediator.user], request, assignment=assignment,
+          calendar=calendars.REQUEST)
 
 
 def declined(assignment: Assignment) -> None:
@@ -49,15 +69,32 @@ def declined(assignment: Assignment) -> None:
 
 
 def superseded(assignment: Assignment) -> None:
-    _send("superseded", [assignment.mediator.user], assignment.request, assignment=assignment)
+    """The old mediator's appointment is withdrawn; if it had been confirmed, the school's
+    copy of it is withdrawn too (the new mediator's acceptance sends a new one)."""
+    request = assignment.request
+    if _was_confirmed(assignment):
+        _send("reassigned", [request.requester, *_leads(request)], request,
+              assignment=assignment, calendar=calendars.CANCEL)
+    _send("superseded", [assignment.mediator.user], request, assignment=assignment,
+          calendar=calendars.CANCEL)
 
 
 def request_cancelled(request: MediationRequest, assignment: Assignment | None,
                       actor: User) -> None:
-    recipients = [assignment.mediator.user] if assignment is not None else []
-    recipients.append(request.requester)
-    _send("cancelled", [u for u in recipients if u.id != actor.id], request,
-          assignment=assignment)
+    """Everyone affected: the requester, the school's leads and the mediator.
+
+    The mediator's mail cancels the appointment in their calendar; the school's too
+    once it had been confirmed (they hold its invitation), and then the person who
+    cancelled is told as well, so that the attached cancellation removes it.
+    """
+    held = assignment is not None and _was_confirmed(assignment)
+    school = [u for u in (request.requester, *_leads(request))
+              if (held and calendars.has_event(assignment)) or u.id != actor.id]
+    _send("cancelled", school, request, assignment=assignment,
+          calendar=calendars.CANCEL if held else None)
+    if assignment is not None and assignment.mediator.user_id != actor.id:
+        _send("cancelled", [assignment.mediator.user], request, assignment=assignment,
+              calendar=calendars.CANCEL)
 
 
 def unfilled(request: MediationRequest) -> None:
