@@ -343,6 +343,10 @@ def new(type_code: str):
         form = TranslationForm()
     form.use_pupil(rtype.concerns_pupil)
     cases = _fill_choices(form, user, rtype, _locale())
+    chosen_case = request.args.get("pupil_case", type=int)
+    if not form.is_submitted() and rtype.concerns_pupil and chosen_case in cases:
+        # "Book the next step" from a pupil's case page.
+        form.pupil_case.data = str(chosen_case)
     if form.validate_on_submit():
         try:
             req = _submit(form, user, rtype, cases)
@@ -566,3 +570,27 @@ def document(request_id: int, document_id: int):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- the invitation letter for the family (mediation/requests/letter.py) -----
+
+
+@bp.route("/<int:request_id>/letter")
+@login_required
+def letter(request_id: int):
+    """The meeting's invitation, Italian beside the family's language, ready to print."""
+    from . import letter as letters
+
+    user = _user()
+    req = booking_queries.load_request(request_id, user)
+    page = letters.build(req, user, request.args.get("lang"))
+    return render_template("requests/letter.html", req=req, letter=page,
+                           **letters.interface(page, _locale()))
+
+
+@bp.app_template_global("letter_link")
+def letter_link(req: MediationRequest) -> str:
+    """For the request page: "ready", "waiting" (shown disabled) or "" (no link)."""
+    from . import letter as letters
+
+    return letters.link_state(req, _user())
