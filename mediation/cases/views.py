@@ -1,0 +1,289 @@
+"""Pupil cases and the dropout-prevention list.
+
+Who sees what: the case pages show the country of origin and the risk indicators, so
+only leads (their school), coordinators (their Ambito) and the admin open them; a
+teacher or a mediator gets a 404, like for a case outside the user's scope. Scoping
+lets teachers and mediators load a case (to file or serve a request about it): that
+rule is for the request pages, which show the code and class only.
+"""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..bookings.operations import InvalidInput
+from ..errors import Conflict
+from ..extensions import db
+from ..models import (
+    ItalianLevel,
+    Outcome,
+    PupilCase,
+    PupilStatus,
+    Role,
+    SchoolYear,
+    User,
+    utcnow,
+)
+from ..requests import queries as request_queries
+from ..requests.forms import options
+from ..scoping import roles_required
+from ..templating import cycle_label
+from . import operations, queries
+from .forms import (
+    STATUS_BADGES,
+    STATUS_LABELS,
+    AtRiskFilterForm,
+    CaseFilterForm,
+    IndicatorsForm,
+    StatusForm,
+)
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+#: Who opens the case pages (and so reads the country and the risk indicators).
+CASE_READERS = (Role.lead, Role.coordinator, Role.admin)
+AT_RISK_READERS = (Role.coordinator, Role.admin)
+
+OUTCOME_LABELS = {
+    Outcome.held: _l("Held"),
+    Outcome.family_absent: _l("The family did not come"),
+    Outcome.cancelled_late: _l("Cancelled at the last minute"),
+}
+INDICATOR_LABELS = {
+    "high_absences": _l("Many absences"),
+    "repeated_year": _l("Has repeated a year"),
+    "late_enrolment": _l("Enrolled late (in a class below their age)"),
+}
+
+
+@bp.context_processor
+def labels():
+    return {"STATUS_LABELS": STATUS_LABELS, "STATUS_BADGES": STATUS_BADGES,
+            "OUTCOME_LABELS": OUTCOME_LABELS, "INDICATOR_LABELS": INDICATOR_LABELS}
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def country_name(code: str | None) -> str:
+    """An ISO 3166 code as the country's name in the interface language."""
+    if not code:
+        return ""
+    return get_locale().territories.get(code.upper(), code)
+
+
+# --- the lead's list ------------------------------------------------------------
+
+
+@bp.route("")
+@roles_required(Role.lead)
+def index():
+    """The school's pupil cases, by class, with their status this school year."""
+    user = _user()
+    year = queries.current_school_year(utcnow())
+    form = CaseFilterForm(formdata=request.args)
+    form.class_name.choices = options(
+        [("", _("All classes"))] + [(name, name) for name in queries.class_names(user)]
+    )
+    form.status.choices = options(
+        [("", _("All statuses")), (queries.NO_STATUS, _("No status yet"))]
+        + [(s.value, label) for s, label in STATUS_LABELS.items()]
+    )
+    form.validate()
+    filters = queries.CaseFilters(
+        class_name=None if form.class_name.errors else form.class_name.data or None,
+        status=None if form.status.errors else form.status.data or None,
+    )
+    pagination = db.paginate(
+        queries.school_cases(user, year, filters),
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    statuses = queries.statuses_in(year, pagination.items)
+    rows = [(case, statuses.get(case.id), queries.is_high_risk(case, statuses.get(case.id)))
+            for case in pagination.items]
+    return render_template(
+        "cases/index.html", form=form, pagination=pagination, rows=rows, year=year,
+        page_args=args, filtered=bool(args),
+    )
+
+
+# --- a case ---------------------------------------------------------------------
+
+
+def _indicators_form(case: PupilCase, submitted: bool = False) -> IndicatorsForm:
+    if submitted:
+        return IndicatorsForm(prefix="indicators")
+    data = {"high_absences": case.high_absences, "repeated_year": case.repeated_year,
+            "late_enrolment": case.late_enrolment,
+            "italian_level": case.italian_level.value if case.italian_level else ""}
+    return IndicatorsForm(formdata=None, prefix="indicators", data=data)
+
+
+def _status_form(years: list[SchoolYear], current: SchoolYear | None,
+                 submitted: bool = False) -> StatusForm:
+    if submitted:
+        form = StatusForm(prefix="status")
+    else:
+        form = StatusForm(formdata=None, prefix="status",
+                          data={"school_year": current.id if current else None})
+    form.school_year.choices = options(
+        [("", _("Choose a school year"))] + [(year.id, year.label) for year in years]
+    )
+    return form
+
+
+def _render_case(case: PupilCase, user: User, status: int = 200, indicators_form=None,
+                 status_form=None):
+    now = utcnow()
+    year = queries.current_school_year(now)
+    current_status = next(
+        (row.status for row in case.statuses if year is not None and row.school_year_id == year.id),
+        None,
+    )
+    statuses = sorted(case.statuses, key=lambda row: row.school_year.start_date, reverse=True)
+    can_edit = user.role == Role.lead and user.school_id == case.school_id
+    context = {
+        "case": case,
+        "country": country_name(case.country_of_origin),
+        "indicator_count": queries.risk_indicator_count(case),
+        "high_risk": queries.is_high_risk(case, current_status),
+        "low_italian": case.italian_level in queries.LOW_ITALIAN_LEVELS,
+        "last_grade": queries.is_last_grade(case),
+        "year": year,
+        "current_status": current_status,
+        "statuses": statuses,
+        "timeline": queries.timeline(case, user),
+        "can_edit": can_edit,
+        "weeks": current_app.config["CASES_AT_RISK_WEEKS"],
+    }
+    if can_edit:
+        years = queries.started_school_years(now)
+        context["indicators_form"] = indicators_form or _indicators_form(case)
+        context["status_form"] = status_form or _status_form(years, year)
+        context["next_types"] = [t for t in request_queries.active_types() if t.concerns_pupil]
+    else:
+        context["leads"] = queries.school_leads(case, user)
+    return render_template("cases/detail.html", **context), status
+
+
+@bp.route("/<int:case_id>")
+@roles_required(*CASE_READERS)
+def detail(case_id: int):
+    user = _user()
+    case = queries.load_case(case_id, user)
+    return _render_case(case, user)
+
+
+def _back(case_id: int):
+    return redirect(url_for("cases.detail", case_id=case_id))
+
+
+def _show_error(form, error) -> None:
+    field = form._fields.get(error.field or "")
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+@bp.route("/<int:case_id>/indicators", methods=["POST"])
+@roles_required(Role.lead)
+def update_indicators(case_id: int):
+    user = _user()
+    case = queries.load_case(case_id, user)
+    form = _indicators_form(case, submitted=True)
+    if form.validate_on_submit():
+        try:
+            changes = operations.update_indicators(
+                user, case,
+                high_absences=form.high_absences.data,
+                repeated_year=form.repeated_year.data,
+                late_enrolment=form.late_enrolment.data,
+                italian_level=ItalianLevel(form.italian_level.data)
+                if form.italian_level.data else None,
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            case = queries.load_case(case_id, user)
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Risk indicators saved.") if changes else _("Nothing to change."),
+                  "success" if changes else "info")
+            return _back(case_id)
+    return _render_case(case, user, 400, indicators_form=form)
+
+
+@bp.route("/<int:case_id>/status", methods=["POST"])
+@roles_required(Role.lead)
+def set_status(case_id: int):
+    user = _user()
+    case = queries.load_case(case_id, user)
+    now = utcnow()
+    years = queries.started_school_years(now)
+    form = _status_form(years, None, submitted=True)
+    if form.validate_on_submit():
+        year = next(y for y in years if y.id == form.school_year.data)
+        try:
+            operations.set_status(user, case, year, PupilStatus(form.status.data))
+        except (InvalidInput, Conflict) as error:
+            db.session.rollback()
+            case = queries.load_case(case_id, user)
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Status for %(year)s saved.", year=year.label), "success")
+            return _back(case_id)
+    return _render_case(case, user, 400, status_form=form)
+
+
+# --- the cases at risk ------------------------------------------------------------
+
+
+def _reasons(row: queries.AtRiskRow, weeks: int) -> list[str]:
+    """Why a case is on the list, in words."""
+    reasons = []
+    if row.no_recent_session:
+        if row.last_session is None:
+            reasons.append(_("High risk, and no session yet"))
+        else:
+            reasons.append(ngettext("High risk, and no session in the last %(num)d week",
+                                    "High risk, and no session in the last %(num)d weeks",
+                                    weeks))
+    if row.follow_up_pending:
+        reasons.append(_("The last session asked for a follow-up, not booked yet"))
+    if row.transition_without_orientation:
+        reasons.append(_("Last year of the cycle (%(cycle)s), and no orientation this"
+                         " school year", cycle=cycle_label(row.cycle)))
+    return reasons
+
+
+@bp.route("/at-risk")
+@roles_required(*AT_RISK_READERS)
+def at_risk():
+    """The cases of the Ambito that need a next step, and why."""
+    user = _user()
+    weeks = current_app.config["CASES_AT_RISK_WEEKS"]
+    form = AtRiskFilterForm(formdata=request.args)
+    schools = queries.schools(user)
+    form.school.choices = options(
+        [("", _("All schools"))] + [(str(school.id), school.name) for school in schools]
+    )
+    form.validate()
+    school_id = int(form.school.data) if form.school.data and not form.school.errors else None
+    rows = queries.at_risk(user, utcnow(), weeks, school_id=school_id)
+    return render_template(
+        "cases/at_risk.html", form=form, weeks=weeks,
+        rows=[(row, _reasons(row, weeks)) for row in rows],
+        show_ambito=user.role == Role.admin, filtered=school_id is not None,
+    )
