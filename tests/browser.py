@@ -67,8 +67,39 @@ def browser():
 
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
+        checked = CspCheckedBrowser(instance)
+        yield checked
         instance.close()
+        # Every page the test opened ran under the Content-Security-Policy without a
+        # violation (an inline script or style would show up here).
+        assert checked.violations == [], "\n".join(checked.violations)
+
+
+class CspCheckedBrowser:
+    """The Playwright browser, whose pages report Content-Security-Policy violations."""
+
+    def __init__(self, browser):
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def _watch(self, page):
+        def on_console(message):
+            if "Content Security Policy" in message.text:
+                self.violations.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+        return page
+
+    def new_page(self, *args, **kwargs):
+        return self._watch(self._browser.new_page(*args, **kwargs))
+
+    def new_context(self, *args, **kwargs):
+        context = self._browser.new_context(*args, **kwargs)
+        context.on("page", self._watch)
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
 
 
 class Screenshots:
