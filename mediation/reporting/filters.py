@@ -119,21 +119,30 @@ def parse_filter(args: Mapping, user: User, default_start: date,
     return report, errors
 
 
-def session_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+def session_conditions(report: ReportFilter, user: User, *,
+                       period: bool = True) -> list[sa.ColumnElement[bool]]:
     """Conditions on SessionLog ⋈ Assignment ⋈ MediationRequest ⋈ School (joined as in
-    :func:`sessions`) selecting the approved sessions of the filter in the user's scope."""
-    conditions = [
-        SessionLog.state == LogState.approved,
-        visible(School, user),
-        _when() >= report.start_dt,
-        _when() < report.end_dt,
-    ]
+    :func:`sessions`) selecting the approved sessions of the filter in the user's scope.
+
+    ``period=False`` leaves the period out (every date), keeping the other filters.
+    """
+    conditions = [SessionLog.state == LogState.approved]
+    if period:
+        conditions += [_when() >= report.start_dt, _when() < report.end_dt]
+    if report.macro_action_id is not None:
+        conditions.append(SessionLog.macro_action_id == report.macro_action_id)
+    return conditions + request_filter_conditions(report, user)
+
+
+def request_filter_conditions(report: ReportFilter,
+                              user: User) -> list[sa.ColumnElement[bool]]:
+    """The scope and the filters that concern a request (Ambito, school, language, type),
+    on MediationRequest ⋈ School: no period, no macro-action."""
+    conditions = [visible(School, user)]
     if report.ambito_id is not None:
         conditions.append(School.ambito_id == report.ambito_id)
     if report.school_id is not None:
         conditions.append(School.id == report.school_id)
-    if report.macro_action_id is not None:
-        conditions.append(SessionLog.macro_action_id == report.macro_action_id)
     if report.language_id is not None:
         conditions.append(MediationRequest.language_id == report.language_id)
     if report.type_id is not None:
@@ -141,9 +150,47 @@ def session_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElemen
     return conditions
 
 
+def request_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+    """The requests filed in the period (``created_dt``, Europe/Rome days) in the user's
+    scope, filtered by Ambito, school, language and type, on MediationRequest ⋈ School.
+    A request counts against no macro-action until it is logged: that filter is ignored."""
+    return [
+        MediationRequest.created_dt >= report.start_dt,
+        MediationRequest.created_dt < report.end_dt,
+        *request_filter_conditions(report, user),
+    ]
+
+
 def _when():
     """When a session counts: when it started or, for a translation, its deadline."""
     return sa.func.coalesce(SessionLog.actual_start_dt, Assignment.deadline_dt)
+
+
+#: The SQL expression of when a session counts (on SessionLog ⋈ Assignment).
+session_when = _when
+
+
+def default_period(today: date | None = None) -> tuple[date, date]:
+    """The period shown when none is asked for: the current month and the eleven before
+    it, up to today (Europe/Rome)."""
+    today = today or datetime.now(ROME).date()
+    month = today.year * 12 + today.month - 1 - 11
+    return date(month // 12, month % 12 + 1, 1), today
+
+
+def month_starts(report: ReportFilter) -> list[date]:
+    """The first day of every calendar month the period touches, in order."""
+    months = []
+    year, month = report.start.year, report.start.month
+    while date(year, month, 1) <= report.end:
+        months.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def rome_midnight(day: date) -> datetime:
+    """The first instant of a Europe/Rome calendar day, aware."""
+    return datetime.combine(day, time.min, tzinfo=ROME)
 
 
 def sessions(report: ReportFilter, user: User, *columns) -> sa.Select:

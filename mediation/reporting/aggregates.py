@@ -1,0 +1,624 @@
+"""The dashboard's figures: one function per figure, each computed in SQL with GROUP BY.
+
+Every function takes ``(report: ReportFilter, user)`` (the budget and the end-date warning
+also take an optional ``today``) and returns plain dicts and lists of dicts: numbers as
+``int`` or ``Decimal`` (hours rounded to 0.01, money to cents), dates as ``date``. No
+function loads session rows into Python; the number of queries never depends on the
+number of sessions.
+
+Definitions (also on the page, "How figures are computed"):
+
+- A **session** is an approved session log; it counts on the day it started or, for a
+  translation, on its deadline (Europe/Rome days, both ends of the period included).
+- **Hours** = actual end − actual start of each session (a translation has no hours).
+- **Cost** = hours × the mediator's hourly cost (the cost on their profile today).
+- **Unique beneficiaries** = distinct pupil cases of the sessions + parents counted once per
+  family, a family being the pupil case when the request names one, otherwise the request;
+  a family's parents are the most parents met at any one of its sessions.
+- **Contacts** = the sum over sessions of the participants met (pupils + parents + teachers):
+  a family met three times is three contacts but one beneficiary.
+- **Schools reached** = distinct schools with a session; **teachers reached** = distinct
+  school staff who filed the requests of those sessions.
+- **Documents translated** = sessions of translation requests (with their pages and words).
+- **Requests** are those filed in the period (their state today); time to first offer =
+  first offer to a mediator − filing; share unfilled = unfilled ÷ requests filed. The
+  macro-action filter does not apply to requests nor to utilisation (a request counts
+  against a macro-action only once logged).
+- **Utilisation** = hours of the mediator's accepted appointments in the period through
+  requests in the filter ÷ (weekly hour cap × days of the period ÷ 7).
+- **Hours against plan**: the Ambito's planned hours per macro-action (projects running in
+  the period) against the hours of approved sessions, in the period and over all dates.
+- **Budget**: per project running in the period, the sum of its budget lines; cost in the
+  period (in the filter and scope); spent to date, remaining and the date the money runs out
+  are for the whole project, every Ambito (the budget is shared): remaining ÷ the average
+  daily cost of the last 90 days (today included).
+- **End-date warning**: a project running today whose effective end (extensions included) is
+  within 60 days, or any project with active bookings (offered or accepted) after its end.
+"""
+
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+
+from ..bookings.rules import ROME
+from ..extensions import db
+from ..models import (
+    Ambito,
+    Assignment,
+    AssignmentState,
+    BudgetLine,
+    LogState,
+    MacroAction,
+    MediationRequest,
+    MediatorProfile,
+    PlannedHours,
+    Project,
+    ProjectExtension,
+    RequestKind,
+    RequestState,
+    RequestType,
+    School,
+    SessionLog,
+    User,
+    mediator_ambiti,
+)
+from ..models.types import UTCDateTime
+from ..scoping import visible
+from .filters import (
+    ReportFilter,
+    month_starts,
+    request_conditions,
+    request_filter_conditions,
+    rome_midnight,
+    session_conditions,
+    session_when,
+    sessions,
+)
+
+#: Days before a project's end from which the dashboard warns.
+END_WARNING_DAYS = 60
+#: The days whose spending gives the current pace of the budget.
+PACE_DAYS = 90
+
+CENT = Decimal("0.01")
+_ZERO = Decimal(0)
+
+
+# --- SQL helpers --------------------------------------------------------------
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def seconds_between(start, end) -> sa.ColumnElement:
+    """Whole seconds from ``start`` to ``end`` (UTC datetime columns), in SQL.
+
+    SQLite stores naive UTC text: unix seconds from ``strftime('%s')`` are exact integers.
+    PostgreSQL: the epoch of the interval.
+    """
+    if _dialect() == "sqlite":
+        return (sa.cast(sa.func.strftime("%s", end), sa.Integer)
+                - sa.cast(sa.func.strftime("%s", start), sa.Integer))
+    return sa.extract("epoch", end - start)
+
+
+def _session_seconds():
+    return seconds_between(SessionLog.actual_start_dt, SessionLog.actual_end_dt)
+
+
+def _session_cost_seconds():
+    """Seconds × hourly cost (÷ 3600 gives euros), per session."""
+    return _session_seconds() * MediatorProfile.hourly_cost
+
+
+def _sum(expr):
+    return sa.func.coalesce(sa.func.sum(expr), 0)
+
+
+def _decimal(value) -> Decimal:
+    if value is None:
+        return _ZERO
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def hours(seconds) -> Decimal:
+    """Seconds (a SQL sum) as hours, rounded to 0.01."""
+    return (_decimal(seconds) / 3600).quantize(CENT, ROUND_HALF_UP)
+
+
+def euros(cost_seconds) -> Decimal:
+    """A SQL sum of seconds × hourly cost as euros, rounded to the cent."""
+    return (_decimal(cost_seconds) / 3600).quantize(CENT, ROUND_HALF_UP)
+
+
+def _ratio(part, whole) -> Decimal | None:
+    """part ÷ whole, to four places (a share: 0.1234 is 12.34 %); None when whole is 0."""
+    whole = _decimal(whole)
+    if not whole:
+        return None
+    return (_decimal(part) / whole).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+def _with_mediator(select: sa.Select) -> sa.Select:
+    return select.join(MediatorProfile, MediatorProfile.id == Assignment.mediator_id)
+
+
+def _utc(moment: datetime):
+    """An aware datetime as a SQL literal of the UTC column type."""
+    return sa.literal(moment, UTCDateTime())
+
+
+def _effective_end():
+    """A project's end date with its extensions, as a SQL expression on Project."""
+    extended = (sa.select(sa.func.max(ProjectExtension.new_end_date))
+                .where(ProjectExtension.project_id == Project.id)
+                .correlate(Project).scalar_subquery())
+    return sa.case((extended > Project.end_date, extended), else_=Project.end_date)
+
+
+def _projects_in_period(report: ReportFilter):
+    """Ids of the projects whose period (extensions included) meets the report's; with a
+    macro-action filter, that macro-action's project only."""
+    query = sa.select(Project.id).where(Project.start_date <= report.end,
+                                        _effective_end() >= report.start)
+    if report.macro_action_id is not None:
+        query = query.where(Project.id == sa.select(MacroAction.project_id).where(
+            MacroAction.id == report.macro_action_id).scalar_subquery())
+    return query
+
+
+def _today(today: date | None) -> date:
+    return today or datetime.now(ROME).date()
+
+
+# --- sessions -----------------------------------------------------------------
+
+
+def totals(report: ReportFilter, user: User) -> dict:
+    """Sessions, hours and cost of the approved sessions of the filter."""
+    row = db.session.execute(_with_mediator(sessions(
+        report, user,
+        sa.func.count(SessionLog.id),
+        _sum(_session_seconds()),
+        _sum(_session_cost_seconds()),
+    ))).one()
+    return {"sessions": row[0], "hours": hours(row[1]), "cost": euros(row[2])}
+
+
+def hours_by_macro_action(report: ReportFilter, user: User) -> list[dict]:
+    """Sessions, hours and cost per macro-action, in the order of the plan."""
+    rows = db.session.execute(
+        _with_mediator(sessions(
+            report, user,
+            MacroAction.id, Project.code, MacroAction.number,
+            MacroAction.title_it, MacroAction.title_en,
+            sa.func.count(SessionLog.id),
+            _sum(_session_seconds()),
+            _sum(_session_cost_seconds()),
+        ))
+        .join(MacroAction, MacroAction.id == SessionLog.macro_action_id)
+        .join(Project, Project.id == MacroAction.project_id)
+        .group_by(MacroAction.id, Project.code, MacroAction.number, MacroAction.title_it,
+                  MacroAction.title_en, Project.start_date)
+        .order_by(Project.start_date, Project.code, MacroAction.number)
+    ).all()
+    return [
+        {"macro_action_id": r[0], "project_code": r[1], "number": r[2], "title_it": r[3],
+         "title_en": r[4], "sessions": r[5], "hours": hours(r[6]), "cost": euros(r[7])}
+        for r in rows
+    ]
+
+
+def _month_index(months: list[date]):
+    """The index in ``months`` of the Europe/Rome month a session counts in: a CASE over
+    the months' first instants (computed here, so daylight saving time is right)."""
+    when = session_when()
+    branches = [(when < _utc(rome_midnight(first)), index)
+                for index, first in enumerate(months[1:])]
+    if not branches:
+        return sa.literal(0)
+    return sa.case(*branches, else_=len(months) - 1)
+
+
+def hours_by_month(report: ReportFilter, user: User) -> list[dict]:
+    """Every month the period touches (Europe/Rome), with its sessions and hours, in all
+    and per macro-action (``hours_by_macro_action``: macro-action id → hours)."""
+    months = month_starts(report)
+    inner = sessions(
+        report, user,
+        _month_index(months).label("month"),
+        SessionLog.macro_action_id.label("macro_action_id"),
+        _session_seconds().label("seconds"),
+    ).cte("month_sessions")
+    by_macro_action = (
+        sa.select(inner.c.month, inner.c.macro_action_id, sa.func.count(),
+                  _sum(inner.c.seconds))
+        .group_by(inner.c.month, inner.c.macro_action_id)
+    )
+    # The month's totals, from the same subquery (macro-action NULL marks them).
+    by_month = (
+        sa.select(inner.c.month, sa.null(), sa.func.count(), _sum(inner.c.seconds))
+        .group_by(inner.c.month)
+    )
+    rows = db.session.execute(sa.union_all(by_macro_action, by_month)).all()
+    result = [{"month": first, "sessions": 0, "hours": hours(0), "hours_by_macro_action": {}}
+              for first in months]
+    for index, macro_action_id, count, seconds in rows:
+        month = result[index]
+        if macro_action_id is None:
+            month["sessions"], month["hours"] = count, hours(seconds)
+        else:
+            month["hours_by_macro_action"][macro_action_id] = hours(seconds)
+    return result
+
+
+def sessions_by_type(report: ReportFilter, user: User) -> list[dict]:
+    """Sessions and hours per request type."""
+    rows = db.session.execute(
+        sessions(report, user, RequestType.id, RequestType.code, RequestType.name_it,
+                 RequestType.name_en, sa.func.count(SessionLog.id), _sum(_session_seconds()))
+        .join(RequestType, RequestType.id == MediationRequest.type_id)
+        .group_by(RequestType.id, RequestType.code, RequestType.name_it, RequestType.name_en,
+                  RequestType.position)
+        .order_by(RequestType.position, RequestType.code)
+    ).all()
+    return [{"type_id": r[0], "code": r[1], "name_it": r[2], "name_en": r[3],
+             "sessions": r[4], "hours": hours(r[5])} for r in rows]
+
+
+def beneficiaries(report: ReportFilter, user: User) -> dict:
+    """Unique beneficiaries kept apart from contacts.
+
+    ``pupils``: distinct pupil cases; ``parents``: per family (the pupil case, or the
+    request when it names none) the most parents met at one session, added up;
+    ``beneficiaries`` = pupils + parents. ``contacts`` = Σ over sessions of pupils, parents
+    and teachers met (also given apart: ``pupil_contacts``...).
+    """
+    request_without_case = sa.case((MediationRequest.pupil_case_id.is_(None),
+                                    MediationRequest.id))
+    family = sessions(
+        report, user,
+        MediationRequest.pupil_case_id.label("pupil_case_id"),
+        request_without_case.label("request_id"),
+        sa.func.max(SessionLog.parents_met).label("parents"),
+        sa.func.sum(SessionLog.pupils_met).label("pupil_contacts"),
+        sa.func.sum(SessionLog.parents_met).label("parent_contacts"),
+        sa.func.sum(SessionLog.teachers_met).label("teacher_contacts"),
+    ).group_by(MediationRequest.pupil_case_id, request_without_case).subquery()
+    pupils = sa.func.count(family.c.pupil_case_id)
+    parents = _sum(family.c.parents)
+    contacts = [_sum(family.c.pupil_contacts), _sum(family.c.parent_contacts),
+                _sum(family.c.teacher_contacts)]
+    row = db.session.execute(sa.select(
+        pupils, parents, pupils + parents, *contacts, contacts[0] + contacts[1] + contacts[2],
+    )).one()
+    names = ("pupils", "parents", "beneficiaries", "pupil_contacts", "parent_contacts",
+             "teacher_contacts", "contacts")
+    return {name: int(value) for name, value in zip(names, row, strict=True)}
+
+
+def reach(report: ReportFilter, user: User) -> dict:
+    """Distinct schools with a session, and distinct school staff who filed their
+    requests (``teachers``); ``teachers_met``: Σ teachers met (contacts)."""
+    row = db.session.execute(sessions(
+        report, user,
+        sa.func.count(sa.distinct(School.id)),
+        sa.func.count(sa.distinct(MediationRequest.requester_id)),
+        _sum(SessionLog.teachers_met),
+    )).one()
+    return {"schools": row[0], "teachers": row[1], "teachers_met": int(row[2])}
+
+
+def documents_translated(report: ReportFilter, user: User) -> dict:
+    """Approved translations: how many, and their pages and words."""
+    row = db.session.execute(
+        sessions(report, user, sa.func.count(SessionLog.id), _sum(SessionLog.pages),
+                 _sum(SessionLog.words))
+        .join(RequestType, RequestType.id == MediationRequest.type_id)
+        .where(RequestType.kind == RequestKind.deadline)
+    ).one()
+    return {"documents": row[0], "pages": int(row[1]), "words": int(row[2])}
+
+
+# --- requests and mediators ---------------------------------------------------
+
+
+def requests_by_state(report: ReportFilter, user: User) -> dict:
+    """Requests filed in the period by state (every state, zeros included), the time to
+    the first offer (median and average, hours, over the requests offered at least once)
+    and the share unfilled (unfilled ÷ requests filed)."""
+    state_rows = db.session.execute(
+        sa.select(MediationRequest.state, sa.func.count(),
+                  sa.func.sum(sa.func.count()).over())
+        .select_from(MediationRequest)
+        .join(School, School.id == MediationRequest.school_id)
+        .where(*request_conditions(report, user))
+        .group_by(MediationRequest.state)
+    ).all()
+    counts = {state: count for state, count, _total in state_rows}
+    total = int(state_rows[0][2]) if state_rows else 0
+    first = (
+        sa.select(seconds_between(MediationRequest.created_dt,
+                                  sa.func.min(Assignment.offered_dt)).label("delay"))
+        .select_from(MediationRequest)
+        .join(School, School.id == MediationRequest.school_id)
+        .join(Assignment, Assignment.request_id == MediationRequest.id)
+        .where(*request_conditions(report, user))
+        .group_by(MediationRequest.id, MediationRequest.created_dt)
+        .subquery()
+    )
+    ranked = sa.select(
+        first.c.delay,
+        sa.func.row_number().over(order_by=first.c.delay).label("rank"),
+        sa.func.count().over().label("n"),
+    ).subquery()
+    middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == (ranked.c.n + 2) // 2)
+    offered, average, median = db.session.execute(sa.select(
+        sa.func.count(),
+        sa.func.avg(ranked.c.delay),
+        sa.func.avg(sa.case((middle, ranked.c.delay))),
+    )).one()
+    unfilled = counts.get(RequestState.unfilled, 0)
+    return {
+        "by_state": [{"state": state, "count": counts.get(state, 0)} for state in RequestState],
+        "total": total,
+        "unfilled": unfilled,
+        "unfilled_share": _ratio(unfilled, total),
+        "offered": offered,
+        "first_offer_median_hours": hours(median) if offered else None,
+        "first_offer_average_hours": hours(average) if offered else None,
+    }
+
+
+def utilisation(report: ReportFilter, user: User) -> list[dict]:
+    """Per mediator: hours of accepted appointments in the period through requests in the
+    filter, against their capacity (weekly hour cap × days of the period ÷ 7).
+
+    Lists the mediators of the scope (serving the Ambito filtered, if any) and any other
+    mediator with hours booked in it.
+    """
+    booked = (
+        sa.select(Assignment.mediator_id.label("mediator_id"),
+                  _sum(seconds_between(Assignment.start_dt, Assignment.end_dt)).label("seconds"))
+        .select_from(Assignment)
+        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
+        .join(School, School.id == MediationRequest.school_id)
+        .where(Assignment.state == AssignmentState.accepted,
+               Assignment.start_dt >= report.start_dt, Assignment.start_dt < report.end_dt,
+               *request_filter_conditions(report, user))
+        .group_by(Assignment.mediator_id)
+        .subquery()
+    )
+    listed = sa.and_(visible(MediatorProfile, user), User.active)
+    ambito_id = report.ambito_id
+    if report.school_id is not None:
+        ambito_id = sa.select(School.ambito_id).where(
+            School.id == report.school_id).scalar_subquery()
+    if ambito_id is not None:
+        listed = sa.and_(listed, MediatorProfile.id.in_(
+            sa.select(mediator_ambiti.c.mediator_id)
+            .where(mediator_ambiti.c.ambito_id == ambito_id)))
+    rows = db.session.execute(
+        sa.select(MediatorProfile.id, User.display_name, MediatorProfile.weekly_hour_cap,
+                  booked.c.seconds)
+        .join(User, User.id == MediatorProfile.user_id)
+        .outerjoin(booked, booked.c.mediator_id == MediatorProfile.id)
+        .where(sa.or_(listed, booked.c.seconds > 0))
+        .order_by(User.display_name, MediatorProfile.id)
+    ).all()
+    days = (report.end - report.start).days + 1
+    result = []
+    for mediator_id, name, cap, seconds in rows:
+        capacity = (_decimal(cap) * days / 7).quantize(CENT, ROUND_HALF_UP)
+        booked_hours = hours(seconds)
+        result.append({"mediator_id": mediator_id, "name": name, "weekly_hour_cap": cap,
+                       "booked_hours": booked_hours, "capacity_hours": capacity,
+                       "utilisation": _ratio(booked_hours, capacity)})
+    return result
+
+
+# --- the plan and the budget --------------------------------------------------
+
+
+def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
+    """Per Ambito and macro-action (of the projects running in the period): planned hours
+    (None when none are planned), hours of approved sessions in the period
+    (``used_hours``) and over all dates (``used_total_hours``), and the share used so far
+    (used_total ÷ planned). Other filters apply to the hours used; planned hours are the
+    Ambito's whole plan."""
+    macro_actions = sa.select(MacroAction.id).where(
+        MacroAction.project_id.in_(_projects_in_period(report)))
+    in_period = sa.and_(session_when() >= report.start_dt, session_when() < report.end_dt)
+    used = (
+        sa.select(School.ambito_id.label("ambito_id"),
+                  SessionLog.macro_action_id.label("macro_action_id"),
+                  _sum(sa.case((in_period, _session_seconds()), else_=0)).label("in_period"),
+                  _sum(_session_seconds()).label("total"))
+        .select_from(SessionLog)
+        .join(Assignment, Assignment.id == SessionLog.assignment_id)
+        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
+        .join(School, School.id == MediationRequest.school_id)
+        .where(*session_conditions(report, user, period=False),
+               SessionLog.macro_action_id.in_(macro_actions))
+        .group_by(School.ambito_id, SessionLog.macro_action_id)
+        .subquery()
+    )
+    planned_conditions = [visible(Ambito, user), PlannedHours.macro_action_id.in_(macro_actions)]
+    if report.ambito_id is not None:
+        planned_conditions.append(PlannedHours.ambito_id == report.ambito_id)
+    if report.school_id is not None:
+        planned_conditions.append(PlannedHours.ambito_id == sa.select(School.ambito_id).where(
+            School.id == report.school_id).scalar_subquery())
+    if report.macro_action_id is not None:
+        planned_conditions.append(PlannedHours.macro_action_id == report.macro_action_id)
+    planned = (
+        sa.select(PlannedHours.ambito_id, PlannedHours.macro_action_id, PlannedHours.hours)
+        .join(Ambito, Ambito.id == PlannedHours.ambito_id)
+        .where(*planned_conditions)
+        .subquery()
+    )
+    keys = sa.union(
+        sa.select(planned.c.ambito_id, planned.c.macro_action_id),
+        sa.select(used.c.ambito_id, used.c.macro_action_id),
+    ).subquery()
+    rows = db.session.execute(
+        sa.select(keys.c.ambito_id, Ambito.name, Project.code, keys.c.macro_action_id,
+                  MacroAction.number, MacroAction.title_it, MacroAction.title_en,
+                  planned.c.hours, used.c.in_period, used.c.total)
+        .select_from(keys)
+        .join(Ambito, Ambito.id == keys.c.ambito_id)
+        .join(MacroAction, MacroAction.id == keys.c.macro_action_id)
+        .join(Project, Project.id == MacroAction.project_id)
+        .outerjoin(planned, sa.and_(planned.c.ambito_id == keys.c.ambito_id,
+                                    planned.c.macro_action_id == keys.c.macro_action_id))
+        .outerjoin(used, sa.and_(used.c.ambito_id == keys.c.ambito_id,
+                                 used.c.macro_action_id == keys.c.macro_action_id))
+        .order_by(Ambito.name, Project.start_date, Project.code, MacroAction.number)
+    ).all()
+    result = []
+    for (ambito_id, ambito_name, project_code, macro_action_id, number, title_it, title_en,
+         planned_hours, in_period_seconds, total_seconds) in rows:
+        planned_value = None if planned_hours is None else _decimal(planned_hours)
+        used_total = hours(total_seconds)
+        result.append({
+            "ambito_id": ambito_id, "ambito_name": ambito_name, "project_code": project_code,
+            "macro_action_id": macro_action_id, "number": number, "title_it": title_it,
+            "title_en": title_en, "planned_hours": planned_value,
+            "used_hours": hours(in_period_seconds), "used_total_hours": used_total,
+            "share_used": _ratio(used_total, planned_value) if planned_value else None,
+        })
+    return result
+
+
+def budget(report: ReportFilter, user: User, today: date | None = None) -> list[dict]:
+    """Per project running in the period: its budget lines and their sum; the cost of the
+    period's sessions in the filter and scope (``cost_in_period``); for the whole project
+    (every Ambito: the budget is shared) the cost to date, what remains, the average daily
+    cost of the last 90 days (today included) and the day the money runs out at that pace
+    (None when nothing was spent in those days or nothing remains)."""
+    today = _today(today)
+    tomorrow = rome_midnight(today + timedelta(days=1))
+    pace_start = rome_midnight(today - timedelta(days=PACE_DAYS - 1))
+    projects_query = _projects_in_period(report)
+    budget_total = (sa.select(_sum(BudgetLine.amount))
+                    .where(BudgetLine.project_id == Project.id)
+                    .correlate(Project).scalar_subquery())
+    projects = db.session.execute(
+        sa.select(Project.id, Project.code, Project.title, Project.start_date,
+                  _effective_end(), budget_total)
+        .where(Project.id.in_(projects_query))
+        .order_by(Project.start_date, Project.code)
+    ).all()
+    lines = db.session.execute(
+        sa.select(BudgetLine.project_id, BudgetLine.label, BudgetLine.amount)
+        .where(BudgetLine.project_id.in_(projects_query))
+        .order_by(BudgetLine.project_id, BudgetLine.position, BudgetLine.id)
+    ).all()
+    when = session_when()
+    cost = _session_cost_seconds()
+    costs = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            sa.select(
+                MediationRequest.project_id,
+                _sum(sa.case((sa.and_(*session_conditions(report, user)), cost), else_=0)),
+                _sum(sa.case((when < _utc(tomorrow), cost), else_=0)),
+                _sum(sa.case((sa.and_(when >= _utc(pace_start), when < _utc(tomorrow)), cost),
+                             else_=0)),
+            )
+            .select_from(SessionLog)
+            .join(Assignment, Assignment.id == SessionLog.assignment_id)
+            .join(MediationRequest, MediationRequest.id == Assignment.request_id)
+            .join(School, School.id == MediationRequest.school_id)
+            .join(MediatorProfile, MediatorProfile.id == Assignment.mediator_id)
+            .where(SessionLog.state == LogState.approved,
+                   MediationRequest.project_id.in_(projects_query))
+            .group_by(MediationRequest.project_id)
+        ).all()
+    }
+    result = []
+    for project_id, code, title, start_date, end_date, total in projects:
+        in_period, to_date, pace = costs.get(project_id, (0, 0, 0))
+        amount = _decimal(total).quantize(CENT)
+        spent = euros(to_date)
+        remaining = amount - spent
+        daily = (euros(pace) / PACE_DAYS).quantize(CENT, ROUND_HALF_UP)
+        runs_out = None
+        if remaining > 0 and daily > 0:
+            runs_out = today + timedelta(days=int(remaining / daily))
+        result.append({
+            "project_id": project_id, "code": code, "title": title,
+            "start_date": start_date, "end_date": _as_date(end_date),
+            "budget": amount,
+            "lines": [{"label": label, "amount": _decimal(value).quantize(CENT)}
+                      for pid, label, value in lines if pid == project_id],
+            "cost_in_period": euros(in_period), "spent_to_date": spent,
+            "remaining": remaining, "share_spent": _ratio(spent, amount),
+            "daily_cost": daily, "runs_out_on": runs_out, "exhausted": remaining <= 0,
+            "runs_out_before_end": runs_out is not None and runs_out <= _as_date(end_date),
+        })
+    return result
+
+
+def _as_date(value) -> date:
+    """A date from SQL (SQLite gives a CASE over dates back as text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def end_warnings(report: ReportFilter, user: User, today: date | None = None) -> list[dict]:
+    """Projects needing attention: one running today whose effective end is within 60 days,
+    or one with active bookings (offered or accepted, in the scope and the Ambito/school/
+    language/type filter) after its end. ``bookings_after``: how many."""
+    today = _today(today)
+    projects = db.session.execute(
+        sa.select(Project.id, Project.code, Project.title, Project.start_date, _effective_end())
+        .order_by(Project.start_date, Project.code)
+    ).all()
+    if not projects:
+        return []
+    ends = {pid: _as_date(end) for pid, _code, _title, _start, end in projects}
+    after_end = sa.case(
+        {pid: _utc(rome_midnight(end + timedelta(days=1))) for pid, end in ends.items()},
+        value=MediationRequest.project_id,
+    )
+    when = sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt)
+    bookings_after = dict(db.session.execute(
+        sa.select(MediationRequest.project_id, sa.func.count(Assignment.id))
+        .select_from(Assignment)
+        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
+        .join(School, School.id == MediationRequest.school_id)
+        .where(Assignment.state.in_((AssignmentState.offered, AssignmentState.accepted)),
+               when >= after_end, *request_filter_conditions(report, user))
+        .group_by(MediationRequest.project_id)
+    ).all())
+    warnings = []
+    for project_id, code, title, start_date, _end in projects:
+        end = ends[project_id]
+        days_left = (end - today).days
+        ending = start_date <= today and 0 <= days_left <= END_WARNING_DAYS
+        after = bookings_after.get(project_id, 0)
+        if ending or after:
+            warnings.append({"project_id": project_id, "code": code, "title": title,
+                             "end_date": end, "days_left": days_left,
+                             "bookings_after": after})
+    return warnings
+
+
+def dashboard(report: ReportFilter, user: User, today: date | None = None) -> dict:
+    """Every figure of the dashboard, by name (a constant number of queries)."""
+    return {
+        "totals": totals(report, user),
+        "hours_by_macro_action": hours_by_macro_action(report, user),
+        "hours_by_month": hours_by_month(report, user),
+        "sessions_by_type": sessions_by_type(report, user),
+        "beneficiaries": beneficiaries(report, user),
+        "reach": reach(report, user),
+        "documents_translated": documents_translated(report, user),
+        "requests_by_state": requests_by_state(report, user),
+        "utilisation": utilisation(report, user),
+        "hours_vs_planned": hours_vs_planned(report, user),
+        "budget": budget(report, user, today),
+        "end_warnings": end_warnings(report, user, today),
+    }

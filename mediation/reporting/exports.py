@@ -1,0 +1,599 @@
+"""Funder-reporting exports: the sessions of a period, the pseudonymous beneficiaries and
+the quarterly monitoring summary, as CSV (streamed) or XLSX (openpyxl, write-only).
+
+Every export reads the approved sessions selected by :func:`filters.sessions` (the
+dashboard's filter, in the user's scope). Row exports stream from the database
+(``yield_per``: a server-side cursor on PostgreSQL) and are written as they come;
+aggregates are computed by the database (``GROUP BY``), never by loading rows.
+
+A pupil appears only by the pseudonymous code the school gave them: never the country
+of origin, the risk indicators, nor any free text (the session summary, notes, comments).
+
+Headers, labels and file names are Italian unless the caller asks for English; the CSV
+follows what Excel expects in that language: Italian uses ``;`` between fields and a
+decimal comma, English ``,`` and a decimal point. Both start with a UTF-8 byte-order mark
+(Excel needs it to read accents) and write dates as ``YYYY-MM-DD`` and times as ``HH:MM``
+(Europe/Rome).
+"""
+
+import csv
+import enum
+import io
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..bookings.rules import ROME
+from ..extensions import db
+from ..models import (
+    Action,
+    Ambito,
+    Assignment,
+    Cycle,
+    Language,
+    MacroAction,
+    MediationRequest,
+    MediatorProfile,
+    Mode,
+    Outcome,
+    Project,
+    PupilCase,
+    RequestKind,
+    RequestType,
+    School,
+    SessionLog,
+    User,
+)
+from ..models.cases import pupil_case_languages
+from .filters import ReportFilter, session_when, sessions
+
+KINDS = ("sessions", "beneficiaries", "summary")
+FORMATS = ("csv", "xlsx")
+LOCALES = ("it", "en")
+DEFAULT_LOCALE = "it"
+#: Rows fetched from the database at a time while streaming.
+BATCH = 2_000
+#: Data rows per XLSX sheet: Excel stops at 1,048,576 rows, the header included.
+SHEET_ROWS = 1_048_575
+
+MODE_LABELS = {
+    Mode.in_person: _l("In person"),
+    Mode.phone: _l("By phone"),
+    Mode.video: _l("By video call"),
+}
+OUTCOME_LABELS = {
+    Outcome.held: _l("Held"),
+    Outcome.family_absent: _l("The family did not come"),
+    Outcome.cancelled_late: _l("Cancelled at the last minute"),
+}
+CYCLE_LABELS = {
+    Cycle.infanzia: _l("Pre-school"),
+    Cycle.primaria: _l("Primary school"),
+    Cycle.secondaria_1: _l("Lower secondary school"),
+    Cycle.secondaria_2: _l("Upper secondary school"),
+}
+
+
+class Kind(enum.StrEnum):
+    """How a column's values are written."""
+
+    integer = "integer"
+    hours = "hours"  # a float, two decimals shown
+    date = "date"
+    time = "time"
+    text = "text"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: Kind
+    width: int = 12
+
+
+@dataclass
+class Table:
+    """One export: its localised title, columns and file name, and its rows (lazy)."""
+
+    kind: str
+    locale: str
+    title: str
+    filename: str  # without the extension
+    columns: list[Column]
+    rows: Iterable[tuple]
+    #: (label, value) pairs describing the filter, for the XLSX's second sheet.
+    filter_rows: list[tuple[str, object]]
+
+
+# -- SQL helpers
+
+
+def _sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def _seconds_sum(start, end):
+    """The total length of the sessions' time ranges, in seconds, computed by the database
+    (translations, without a time range, add nothing)."""
+    if _sqlite():
+        def epoch(column):
+            return sa.cast(sa.func.strftime("%s", column), sa.Integer)
+        return sa.func.coalesce(sa.func.sum(epoch(end) - epoch(start)), 0)
+    return sa.func.coalesce(sa.extract("epoch", sa.func.sum(end - start)), 0)
+
+
+def _hours(seconds) -> float:
+    return float(seconds or 0) / 3600
+
+
+def _stream(statement: sa.Select) -> Iterator[sa.Row]:
+    """The rows of ``statement``, fetched :data:`BATCH` at a time (a server-side cursor on
+    PostgreSQL), never all at once."""
+    result = db.session.execute(statement.execution_options(yield_per=BATCH))
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def _rome_date(moment: datetime | None) -> date | None:
+    return moment.astimezone(ROME).date() if moment is not None else None
+
+
+def _rome_time(moment: datetime | None) -> time | None:
+    return moment.astimezone(ROME).time().replace(second=0, microsecond=0) \
+        if moment is not None else None
+
+
+# -- quarters
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    number: int  # 1-4
+    first: date
+    last: date
+
+
+def quarters(start: date, end: date) -> list[Quarter]:
+    """The calendar quarters (Europe/Rome) that meet the period, in order."""
+    found = []
+    year, number = start.year, (start.month - 1) // 3 + 1
+    while True:
+        first = date(year, 3 * number - 2, 1)
+        if first > end:
+            return found
+        following = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+        found.append(Quarter(year, number, first, following - timedelta(days=1)))
+        year, number = (year + 1, 1) if number == 4 else (year, number + 1)
+
+
+def _quarter_index(when, periods: list[Quarter]):
+    """SQL: the position in ``periods`` of the quarter a session counts in (its Rome
+    calendar quarter), by comparing its UTC instant with each quarter's first instant."""
+    if len(periods) == 1:
+        return sa.literal(0)
+    bounds = [datetime.combine(q.last + timedelta(days=1), time.min, tzinfo=ROME)
+              for q in periods[:-1]]
+    return sa.case(*((when < bound, i) for i, bound in enumerate(bounds)),
+                   else_=len(periods) - 1)
+
+
+# -- the three exports
+
+
+def _name(model, locale: str):
+    return getattr(model, "name_it" if locale == "it" else "name_en")
+
+
+def _title(model, locale: str):
+    return getattr(model, "title_it" if locale == "it" else "title_en")
+
+
+def _session_columns() -> list[Column]:
+    return [
+        Column(_("Session no."), Kind.integer, 10),
+        Column(_("Date"), Kind.date, 11),
+        Column(_("Start time"), Kind.time, 8),
+        Column(_("End time"), Kind.time, 8),
+        Column(_("Hours"), Kind.hours, 7),
+        Column(_("Project"), Kind.text, 14),
+        Column(_("Ambito"), Kind.text, 22),
+        Column(_("School code"), Kind.text, 12),
+        Column(_("School"), Kind.text, 34),
+        Column(_("Municipality"), Kind.text, 18),
+        Column(_("Request type"), Kind.text, 28),
+        Column(_("Language"), Kind.text, 16),
+        Column(_("Mode"), Kind.text, 14),
+        Column(_("Macro-action"), Kind.integer, 8),
+        Column(_("Action"), Kind.text, 8),
+        Column(_("Outcome"), Kind.text, 18),
+        Column(_("Pupils met"), Kind.integer, 8),
+        Column(_("Parents met"), Kind.integer, 8),
+        Column(_("Teachers met"), Kind.integer, 8),
+        Column(_("Pupil code"), Kind.text, 12),
+        Column(_("Mediator"), Kind.text, 24),
+        Column(_("Pages"), Kind.integer, 7),
+        Column(_("Words"), Kind.integer, 8),
+    ]
+
+
+def _lookup(*columns) -> dict:
+    """A small reference table as a dict: first column → the others (one query)."""
+    rows = db.session.execute(sa.select(*columns)).all()
+    return {row[0]: (row[1:] if len(row) > 2 else row[1]) for row in rows}
+
+
+def _session_rows(report: ReportFilter, user: User, locale: str,
+                  modes: dict, outcomes: dict) -> Iterator[tuple]:
+    # Names of reference data come from small dicts, not joins: SQLite would otherwise
+    # start from the product of the small tables and probe the sessions for each row.
+    ambiti = _lookup(Ambito.id, Ambito.name)
+    projects = _lookup(Project.id, Project.code)
+    types = _lookup(RequestType.id, _name(RequestType, locale), RequestType.kind)
+    languages = _lookup(Language.id, _name(Language, locale))
+    macro_actions = _lookup(MacroAction.id, MacroAction.number)
+    actions = _lookup(Action.id, Action.code)
+    mediators = dict(db.session.execute(
+        sa.select(MediatorProfile.id, User.display_name)
+        .join(User, User.id == MediatorProfile.user_id)).all())
+    statement = (
+        sessions(
+            report, user,
+            SessionLog.id, SessionLog.actual_start_dt, SessionLog.actual_end_dt,
+            Assignment.deadline_dt, MediationRequest.project_id, School.ambito_id,
+            School.code, School.name, School.municipality, MediationRequest.type_id,
+            MediationRequest.language_id, MediationRequest.mode, SessionLog.macro_action_id,
+            SessionLog.action_id, SessionLog.outcome, SessionLog.pupils_met,
+            SessionLog.parents_met, SessionLog.teachers_met, PupilCase.code,
+            Assignment.mediator_id, SessionLog.pages, SessionLog.words,
+        )
+        .outerjoin(PupilCase, PupilCase.id == MediationRequest.pupil_case_id)
+        .order_by(session_when(), SessionLog.id)
+    )
+    for (log_id, start, end, deadline, project_id, ambito_id, school_code, school,
+         municipality, type_id, language_id, mode, macro_id, action_id, outcome, pupils,
+         parents, teachers, pupil_code, mediator_id, pages, words) in _stream(statement):
+        timed = start is not None
+        type_name, type_kind = types[type_id]
+        yield (
+            log_id, _rome_date(start if timed else deadline), _rome_time(start),
+            _rome_time(end), (end - start).total_seconds() / 3600 if timed else None,
+            projects[project_id], ambiti[ambito_id], school_code, school, municipality,
+            type_name, languages[language_id],
+            modes[mode] if type_kind == RequestKind.slot else None, macro_actions[macro_id],
+            actions.get(action_id), outcomes[outcome], pupils, parents, teachers, pupil_code,
+            mediators[mediator_id], pages, words,
+        )
+
+
+def _beneficiary_columns() -> list[Column]:
+    return [
+        Column(_("Pupil code"), Kind.text, 12),
+        Column(_("School code"), Kind.text, 12),
+        Column(_("School"), Kind.text, 34),
+        Column(_("Class"), Kind.text, 8),
+        Column(_("School cycle"), Kind.text, 22),
+        Column(_("Year of arrival in Italy"), Kind.integer, 10),
+        Column(_("Languages spoken at home"), Kind.text, 24),
+        Column(_("Number of sessions"), Kind.integer, 10),
+        Column(_("Hours"), Kind.hours, 7),
+        Column(_("First session"), Kind.date, 11),
+        Column(_("Last session"), Kind.date, 11),
+    ]
+
+
+def _beneficiary_rows(report: ReportFilter, user: User, locale: str,
+                      cycles: dict) -> Iterator[tuple]:
+    when = session_when()
+    language = _name(Language, locale)
+    home_languages = (
+        sa.select(sa.func.aggregate_strings(language, "|"))
+        .select_from(pupil_case_languages)
+        .join(Language, Language.id == pupil_case_languages.c.language_id)
+        .where(pupil_case_languages.c.pupil_case_id == PupilCase.id)
+        .correlate(PupilCase)
+        .scalar_subquery()
+    )
+    statement = (
+        sessions(
+            report, user,
+            PupilCase.code, School.code, School.name, PupilCase.class_name, PupilCase.cycle,
+            PupilCase.arrival_year, home_languages, sa.func.count(SessionLog.id),
+            _seconds_sum(SessionLog.actual_start_dt, SessionLog.actual_end_dt),
+            sa.func.min(when), sa.func.max(when),
+        )
+        .join(PupilCase, PupilCase.id == MediationRequest.pupil_case_id)
+        .group_by(PupilCase.id, PupilCase.code, School.code, School.name,
+                  PupilCase.class_name, PupilCase.cycle, PupilCase.arrival_year)
+        .order_by(School.code, PupilCase.code)
+    )
+    for (code, school_code, school, class_name, cycle, arrival, languages, count, seconds,
+         first, last) in _stream(statement):
+        yield (
+            code, school_code, school, class_name, cycles[cycle], arrival,
+            ", ".join(sorted(languages.split("|"))) if languages else None, count,
+            _hours(seconds), _rome_date(first), _rome_date(last),
+        )
+
+
+def _summary_columns() -> list[Column]:
+    return [
+        Column(_("Year"), Kind.integer, 7),
+        Column(_("Quarter"), Kind.integer, 9),
+        Column(_("Project"), Kind.text, 14),
+        Column(_("Macro-action"), Kind.integer, 8),
+        Column(_("Action"), Kind.text, 8),
+        Column(_("Description"), Kind.text, 44),
+        Column(_("Number of sessions"), Kind.integer, 10),
+        Column(_("Hours"), Kind.hours, 9),
+        Column(_("Pupils met"), Kind.integer, 8),
+        Column(_("Parents met"), Kind.integer, 8),
+        Column(_("Teachers met"), Kind.integer, 8),
+        Column(_("Participants"), Kind.integer, 10),
+        Column(_("Pupils (distinct codes)"), Kind.integer, 10),
+        Column(_("Translated pages"), Kind.integer, 10),
+    ]
+
+
+def _summary_rows(report: ReportFilter, user: User, locale: str,
+                  quarter_total: str, period_total: str) -> Iterator[tuple]:
+    periods = quarters(report.start, report.end)
+    base = sessions(
+        report, user,
+        _quarter_index(session_when(), periods).label("quarter"),
+        SessionLog.id.label("log_id"), SessionLog.macro_action_id, SessionLog.action_id,
+        SessionLog.actual_start_dt.label("start"), SessionLog.actual_end_dt.label("end"),
+        SessionLog.pupils_met, SessionLog.parents_met, SessionLog.teachers_met,
+        SessionLog.pages, MediationRequest.pupil_case_id,
+    ).subquery("approved")
+    c = base.c
+    measures = (
+        sa.func.count(c.log_id),
+        _seconds_sum(c.start, c.end),
+        sa.func.coalesce(sa.func.sum(c.pupils_met), 0),
+        sa.func.coalesce(sa.func.sum(c.parents_met), 0),
+        sa.func.coalesce(sa.func.sum(c.teachers_met), 0),
+        sa.func.coalesce(sa.func.sum(c.pupils_met + c.parents_met + c.teachers_met), 0),
+        sa.func.count(sa.distinct(c.pupil_case_id)),
+        sa.func.coalesce(sa.func.sum(c.pages), 0),
+    )
+
+    def values(row) -> tuple:
+        count, seconds, pupils, parents, teachers, participants, cases, pages = row
+        return (count, _hours(seconds), pupils, parents, teachers, participants, cases, pages)
+
+    macro_title, action_title = _title(MacroAction, locale), _title(Action, locale)
+    detail = db.session.execute(
+        sa.select(c.quarter, Project.code, MacroAction.number, macro_title, Action.code,
+                  action_title, *measures)
+        .select_from(base)
+        .join(MacroAction, MacroAction.id == c.macro_action_id)
+        .join(Project, Project.id == MacroAction.project_id)
+        .outerjoin(Action, Action.id == c.action_id)
+        .group_by(c.quarter, MacroAction.id, Project.code, MacroAction.number, macro_title,
+                  Action.id, Action.code, action_title)
+        .order_by(c.quarter, Project.code, MacroAction.number, sa.nulls_first(Action.code))
+    ).all()
+    by_quarter = {row[0]: values(row[1:]) for row in db.session.execute(
+        sa.select(c.quarter, *measures).group_by(c.quarter))}
+    total = values(db.session.execute(sa.select(*measures)).one())
+    zero = (0, 0.0, 0, 0, 0, 0, 0, 0)
+    for index, quarter in enumerate(periods):
+        for row in detail:
+            if row[0] == index:
+                _q, project, number, title, code, description, *rest = row
+                yield (quarter.year, quarter.number, project, number, code,
+                       description or title, *values(rest))
+        yield (quarter.year, quarter.number, None, None, None, quarter_total,
+               *by_quarter.get(index, zero))
+    yield (None, None, None, None, None, period_total, *total)
+
+
+# -- building a table
+
+
+def _filter_rows(report: ReportFilter, locale: str) -> list[tuple[str, object]]:
+    def named(model, object_id, label, everything):
+        if object_id is None:
+            return label, everything
+        obj = db.session.get(model, object_id)
+        if isinstance(obj, MacroAction):
+            return label, f"{obj.number} – {obj.title(locale)}"
+        if isinstance(obj, Language | RequestType):
+            return label, obj.name(locale)
+        return label, obj.name
+
+    return [
+        (_("From"), report.start),
+        (_("To"), report.end),
+        named(Ambito, report.ambito_id, _("Ambito"), _("All Ambiti")),
+        named(School, report.school_id, _("School"), _("All schools")),
+        named(MacroAction, report.macro_action_id, _("Macro-action"), _("All macro-actions")),
+        named(Language, report.language_id, _("Language"), _("All languages")),
+        named(RequestType, report.type_id, _("Request type"), _("All request types")),
+        (_("Exported on"), datetime.now(UTC).astimezone(ROME).replace(tzinfo=None,
+                                                                       microsecond=0)),
+    ]
+
+
+def table(kind: str, report: ReportFilter, user: User, locale: str = DEFAULT_LOCALE) -> Table:
+    """The export ``kind`` of the approved sessions of ``report`` in ``user``'s scope, with
+    headers and labels in ``locale``. Its rows are read from the database when iterated."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    period = {"start": report.start.isoformat(), "end": report.end.isoformat()}
+    with force_locale(locale):
+        filter_rows = _filter_rows(report, locale)
+        if kind == "sessions":
+            modes = {key: str(label) for key, label in MODE_LABELS.items()}
+            outcomes = {key: str(label) for key, label in OUTCOME_LABELS.items()}
+            return Table(
+                kind, locale, _("Sessions of the period"),
+                _("sessions_%(start)s_%(end)s", **period), _session_columns(),
+                _session_rows(report, user, locale, modes, outcomes), filter_rows)
+        if kind == "beneficiaries":
+            cycles = {key: str(label) for key, label in CYCLE_LABELS.items()}
+            return Table(
+                kind, locale, _("Beneficiaries"),
+                _("beneficiaries_%(start)s_%(end)s", **period), _beneficiary_columns(),
+                _beneficiary_rows(report, user, locale, cycles), filter_rows)
+        return Table(
+            kind, locale, _("Quarterly monitoring summary"),
+            _("monitoring_%(start)s_%(end)s", **period), _summary_columns(),
+            _summary_rows(report, user, locale, _("Total for the quarter"),
+                          _("Total for the period")),
+            filter_rows)
+
+
+# -- writers
+
+
+def _csv_formatters(locale: str) -> dict[Kind, Callable]:
+    def hours(value):
+        if value is None:
+            return ""
+        text = f"{value:.2f}"
+        return text.replace(".", ",") if locale == "it" else text
+
+    def plain(value):
+        return "" if value is None else value
+
+    return {
+        Kind.integer: plain,
+        Kind.text: plain,
+        Kind.hours: hours,
+        Kind.date: lambda value: value.isoformat() if value is not None else "",
+        Kind.time: lambda value: value.strftime("%H:%M") if value is not None else "",
+    }
+
+
+def csv_delimiter(locale: str) -> str:
+    return ";" if locale == "it" else ","
+
+
+def csv_chunks(export: Table, chunk_size: int = 64 * 1024) -> Iterator[str]:
+    """The CSV text of ``export`` in pieces of about ``chunk_size`` characters, starting with
+    a byte-order mark; rows are formatted as they arrive from the database."""
+    formatters = _csv_formatters(export.locale)
+    formats = [formatters[column.kind] for column in export.columns]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=csv_delimiter(export.locale), lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow([column.header for column in export.columns])
+    for row in export.rows:
+        writer.writerow([fmt(value) for fmt, value in zip(formats, row, strict=True)])
+        if buffer.tell() >= chunk_size:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+NUMBER_FORMATS = {
+    "it": {Kind.date: "DD/MM/YYYY", Kind.time: "HH:MM", Kind.hours: "0.00",
+           "datetime": "DD/MM/YYYY HH:MM"},
+    "en": {Kind.date: "YYYY-MM-DD", Kind.time: "HH:MM", Kind.hours: "0.00",
+           "datetime": "YYYY-MM-DD HH:MM"},
+}
+
+
+def write_xlsx(export: Table, target) -> int:
+    """Write ``export`` as an XLSX workbook to ``target`` (a path or a binary file): the
+    table on the first sheet (more sheets past Excel's row limit), numbers as numbers,
+    dates and times as Excel dates and times, then a sheet describing the filter.
+    Returns the number of data rows."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    formats = NUMBER_FORMATS[export.locale]
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def new_sheet(number: int):
+        title = export.title[:31] if number == 1 else f"{export.title[:26]} ({number})"
+        sheet = workbook.create_sheet(title)
+        for i, column in enumerate(export.columns, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = max(
+                column.width, min(len(column.header) + 2, 40))
+        sheet.freeze_panes = "A2"
+        header = []
+        for column in export.columns:
+            cell = WriteOnlyCell(sheet, value=column.header)
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        return sheet
+
+    # A formatted cell only where a format is needed: plain values are much cheaper.
+    styled = [formats.get(column.kind) for column in export.columns]
+    rows = 0
+    sheets = 1
+    sheet = new_sheet(sheets)
+    for row in export.rows:
+        if rows and rows % SHEET_ROWS == 0:
+            sheets += 1
+            sheet = new_sheet(sheets)
+        values = []
+        for number_format, value in zip(styled, row, strict=True):
+            if number_format is None or value is None:
+                values.append(value)
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = number_format
+                values.append(cell)
+        sheet.append(values)
+        rows += 1
+
+    info = workbook.create_sheet(_filters_title(export.locale))
+    info.column_dimensions["A"].width = 22
+    info.column_dimensions["B"].width = 40
+    for label, value in export.filter_rows:
+        if isinstance(value, datetime):
+            cell = WriteOnlyCell(info, value=value)
+            cell.number_format = formats["datetime"]
+            value = cell
+        elif isinstance(value, date):
+            cell = WriteOnlyCell(info, value=value)
+            cell.number_format = formats[Kind.date]
+            value = cell
+        info.append([label, value])
+    workbook.save(target)
+    return rows
+
+
+def _filters_title(locale: str) -> str:
+    with force_locale(locale):
+        return _("Filters")
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_file(export: Table):
+    """The XLSX workbook of ``export`` in a temporary file (deleted when closed), rewound."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115  (closed by the response that sends it)
+    try:
+        write_xlsx(export, handle)
+    except BaseException:
+        handle.close()
+        raise
+    handle.seek(0)
+    return handle
+
+
+def file_chunks(handle, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
+    """The content of an open binary file in pieces; the file is closed at the end."""
+    with handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk

@@ -1,0 +1,205 @@
+"""The dashboard for funder reporting (coordinators: their Ambito; the admin: the region).
+
+The exports (CSV/XLSX) live in ``exports.py``; this module draws the page.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template, request
+from flask_babel import format_date, format_percent, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Ambito, Language, MacroAction, Project, RequestType, Role, School
+from ..scoping import roles_required, visible
+from ..templating import request_state_label
+from . import aggregates
+from .filters import OutOfScope, default_period, parse_filter
+
+bp = Blueprint("reporting", __name__, url_prefix="/reporting")
+
+REPORTERS = (Role.coordinator, Role.admin)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _options(user, locale: str) -> dict:
+    """The choices of the filter form, limited to the user's scope."""
+    ambiti = db.session.execute(
+        sa.select(Ambito.id, Ambito.name).where(visible(Ambito, user)).order_by(Ambito.name)
+    ).all()
+    schools = db.session.execute(
+        sa.select(School.id, School.name, School.ambito_id)
+        .where(visible(School, user)).order_by(School.name, School.id)
+    ).all()
+    macro_actions = db.session.execute(
+        sa.select(MacroAction.id, MacroAction.number, MacroAction.title_it, MacroAction.title_en,
+                  Project.code)
+        .join(Project, Project.id == MacroAction.project_id)
+        .order_by(Project.start_date.desc(), Project.code, MacroAction.number)
+    ).all()
+    name = Language.name_it if locale == "it" else Language.name_en
+    languages = db.session.execute(sa.select(Language.id, name).order_by(name)).all()
+    type_name = RequestType.name_it if locale == "it" else RequestType.name_en
+    types = db.session.execute(
+        sa.select(RequestType.id, type_name).order_by(RequestType.position, RequestType.code)
+    ).all()
+    return {
+        "ambiti": [(a.id, a.name) for a in ambiti],
+        "schools": [(s.id, s.name) for s in schools],
+        "macro_actions": [
+            (m.id, f"{m.code} · {m.number}. {m.title_it if locale == 'it' else m.title_en}")
+            for m in macro_actions
+        ],
+        "languages": [(lang_id, label) for lang_id, label in languages],
+        "types": [(type_id, label) for type_id, label in types],
+    }
+
+
+def _number(value) -> float:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _title(row: dict, locale: str) -> str:
+    return row["title_it"] if locale == "it" else row["title_en"]
+
+
+def _macro_label(row: dict, locale: str) -> str:
+    return f"{row['project_code']} · {row['number']}. {_title(row, locale)}"
+
+
+def _month_label(first: date) -> str:
+    return format_date(first, "LLL yyyy")
+
+
+def _chart_data(figures: dict, locale: str) -> dict:
+    """What dashboard.js draws: one entry per canvas, the same numbers as the tables."""
+    macro = figures["hours_by_macro_action"]
+    months = figures["hours_by_month"]
+    requests = figures["requests_by_state"]
+    people = figures["beneficiaries"]
+    planned = figures["hours_vs_planned"]
+    return {
+        "chart-months": {
+            "type": "bar", "stacked": True, "unit": "hours", "axis": _("Hours"),
+            "labels": [_month_label(m["month"]) for m in months],
+            "datasets": [
+                {"label": f"{row['project_code']} · {row['number']}",
+                 "data": [_number(m["hours_by_macro_action"].get(row["macro_action_id"], 0))
+                          for m in months]}
+                for row in macro
+            ],
+        },
+        "chart-macro-actions": {
+            "type": "bar", "horizontal": True, "unit": "hours", "axis": _("Hours"),
+            "labels": [f"{row['project_code']} · {row['number']}" for row in macro],
+            "datasets": [{"label": _("Hours"), "data": [_number(r["hours"]) for r in macro]}],
+        },
+        "chart-types": {
+            "type": "bar", "horizontal": True, "unit": "count",
+            "axis": _("Approved sessions"),
+            "labels": [row["name_it" if locale == "it" else "name_en"]
+                       for row in figures["sessions_by_type"]],
+            "datasets": [{"label": _("Approved sessions"),
+                          "data": [row["sessions"] for row in figures["sessions_by_type"]]}],
+        },
+        "chart-beneficiaries": {
+            "type": "bar", "unit": "count", "axis": _("People"),
+            "labels": [_("Pupils"), _("Parents")],
+            "datasets": [
+                {"label": _("Unique beneficiaries"),
+                 "data": [people["pupils"], people["parents"]]},
+                {"label": _("Contacts"),
+                 "data": [people["pupil_contacts"], people["parent_contacts"]]},
+            ],
+        },
+        "chart-requests": {
+            "type": "bar", "unit": "count", "axis": _("Requests"),
+            "labels": [request_state_label(row["state"]) for row in requests["by_state"]],
+            "datasets": [{"label": _("Requests"),
+                          "data": [row["count"] for row in requests["by_state"]]}],
+        },
+        "chart-utilisation": {
+            "type": "bar", "horizontal": True, "unit": "percent",
+            "axis": _("Utilisation"),
+            "labels": [row["name"] for row in figures["utilisation"]],
+            "datasets": [{"label": _("Utilisation"),
+                          "data": [_number(row["utilisation"] or 0)
+                                   for row in figures["utilisation"]]}],
+        },
+        "chart-planned": {
+            "type": "bar", "horizontal": True, "unit": "hours", "axis": _("Hours"),
+            "labels": [f"{row['ambito_name']} · {row['project_code']} · {row['number']}"
+                       for row in planned],
+            "datasets": [
+                {"label": _("Planned hours"),
+                 "data": [_number(row["planned_hours"] or 0) for row in planned]},
+                {"label": _("Hours used (all dates)"),
+                 "data": [_number(row["used_total_hours"]) for row in planned]},
+            ],
+        },
+    }
+
+
+def _percent(value) -> str:
+    return "–" if value is None else format_percent(value, "#,##0.0%")
+
+
+@bp.get("/")
+@roles_required(*REPORTERS)
+def dashboard():
+    """The figures of the filter, with charts and the same numbers in tables."""
+    user = _user()
+    locale = str(get_locale())
+    default_start, default_end = default_period()
+    try:
+        report, errors = parse_filter(request.args, user, default_start, default_end)
+    except OutOfScope:
+        abort(404)
+    figures = aggregates.dashboard(report, user)
+    options = _options(user, locale)
+    chosen = {
+        "ambito": dict(options["ambiti"]).get(report.ambito_id),
+        "school": dict(options["schools"]).get(report.school_id),
+        "macro_action": dict(options["macro_actions"]).get(report.macro_action_id),
+        "language": dict(options["languages"]).get(report.language_id),
+        "type": dict(options["types"]).get(report.type_id),
+    }
+    return render_template(
+        "reporting/dashboard.html",
+        report=report,
+        errors=errors,
+        args=request.args,
+        options=options,
+        chosen=chosen,
+        figures=figures,
+        chart_data=_chart_data(figures, locale),
+        is_coordinator=user.role == Role.coordinator,
+        macro_label=lambda row: _macro_label(row, locale),
+        title_of=lambda row: _title(row, locale),
+        month_label=_month_label,
+        percent=_percent,
+        state_label=request_state_label,
+        end_warning_days=aggregates.END_WARNING_DAYS,
+        pace_days=aggregates.PACE_DAYS,
+    )
+
+
+# --- Exports (CSV and XLSX) -----------------------------------------------------------
+# Added by the exports work (queries and writers in exports.py, the response in
+# downloads.py); the dashboard owns the rest of this module.
+
+from .downloads import export_response  # noqa: E402
+
+
+@bp.get("/export/<kind>.<fmt>")
+@roles_required(*REPORTERS)
+def export(kind: str, fmt: str):
+    """An export of the dashboard's filter (the same query string; ``lang=en`` for English
+    headers): ``kind`` sessions, beneficiaries or summary, ``fmt`` csv or xlsx."""
+    return export_response(kind, fmt, _user())

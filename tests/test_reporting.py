@@ -1,0 +1,579 @@
+"""The dashboard's figures, against numbers computed by hand on tests/reporting_data.py.
+
+The docstring of that module has the table of sessions every expected value comes from.
+"""
+
+import json
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from mediation.extensions import db
+from mediation.models import (
+    Assignment,
+    AssignmentState,
+    LogState,
+    MediationRequest,
+    Outcome,
+    RequestState,
+    Role,
+    SessionLog,
+)
+from mediation.reporting import aggregates
+from mediation.reporting.filters import (
+    OutOfScope,
+    ReportFilter,
+    default_period,
+    month_starts,
+    parse_filter,
+)
+
+from . import reporting_data
+from .reporting_data import Q1, TODAY, rome
+
+D = Decimal
+
+
+@pytest.fixture
+def data(factory):
+    return reporting_data.build(factory)
+
+
+def q1(**kw) -> ReportFilter:
+    return ReportFilter(start=Q1[0], end=Q1[1], **kw)
+
+
+def period(start: date, end: date, **kw) -> ReportFilter:
+    return ReportFilter(start=start, end=end, **kw)
+
+
+# --- totals, hours, months, types --------------------------------------------
+
+
+def test_totals_count_approved_sessions_of_the_ambito_only(app, data):
+    # S1..S6: 1 + 0.5 + 1 + 1 + 0 + 0.75 h; cost med1 (30 €/h) 1.5 h, med2 (20 €/h) 2.75 h.
+    assert aggregates.totals(q1(), data.coordinator) == {
+        "sessions": 6, "hours": D("4.25"), "cost": D("100.00")}
+    # The admin also sees S8 (Beta, 2 h with med3 at 25 €/h).
+    assert aggregates.totals(q1(), data.admin) == {
+        "sessions": 7, "hours": D("6.25"), "cost": D("150.00")}
+    assert aggregates.totals(q1(), data.coordinator_beta) == {
+        "sessions": 1, "hours": D("2.00"), "cost": D("50.00")}
+
+
+def test_submitted_and_returned_logs_do_not_count(app, data):
+    # S9 (submitted) and S10 (returned) are on 12 and 13 February.
+    february = period(date(2025, 2, 1), date(2025, 2, 28))
+    assert aggregates.totals(february, data.coordinator)["sessions"] == 1  # S3 only
+    data.logs["S9"].state = LogState.approved
+    db.session.commit()
+    assert aggregates.totals(february, data.coordinator) == {
+        "sessions": 2, "hours": D("2.00"), "cost": D("50.00")}
+
+
+def test_hours_by_macro_action(app, data):
+    assert aggregates.hours_by_macro_action(q1(), data.coordinator) == [
+        {"macro_action_id": data.m1.id, "project_code": "P", "number": 1,
+         "title_it": "Macro 1", "title_en": "Macro 1 en",
+         "sessions": 4, "hours": D("3.25"), "cost": D("80.00")},
+        {"macro_action_id": data.m2.id, "project_code": "P", "number": 2,
+         "title_it": "Macro 2", "title_en": "Macro 2 en",
+         "sessions": 2, "hours": D("1.00"), "cost": D("20.00")},
+    ]
+
+
+def test_hours_by_month_in_rome_time(app, data):
+    months = aggregates.hours_by_month(q1(), data.coordinator)
+    assert [m["month"] for m in months] == [date(2025, 1, 1), date(2025, 2, 1),
+                                            date(2025, 3, 1)]
+    # S2 starts at 23:15 on 31 January (22:15 UTC): January. S3 at 00:15 on 1 February
+    # (23:15 UTC on 31 January): February.
+    assert [(m["sessions"], m["hours"]) for m in months] == [
+        (2, D("1.50")), (1, D("1.00")), (3, D("1.75"))]
+    assert months[2]["hours_by_macro_action"] == {data.m1.id: D("0.75"),
+                                                  data.m2.id: D("1.00")}
+    assert months[0]["hours_by_macro_action"] == {data.m1.id: D("1.50")}
+
+
+def test_months_across_the_change_to_summer_time(app, data):
+    # S6 at 23:00 on 31 March (21:00 UTC) is in March; S7 at 00:30 on 1 April is 22:30 UTC
+    # on 31 March: April in Rome (a fixed +1 h offset would put it in March).
+    months = aggregates.hours_by_month(period(date(2025, 3, 1), date(2025, 4, 30)),
+                                       data.coordinator)
+    assert [(m["month"], m["sessions"], m["hours"]) for m in months] == [
+        (date(2025, 3, 1), 3, D("1.75")), (date(2025, 4, 1), 1, D("1.00"))]
+
+
+def test_a_month_without_sessions_is_listed_with_zeros(app, data):
+    months = aggregates.hours_by_month(period(date(2025, 5, 15), date(2025, 7, 2)),
+                                       data.admin)
+    assert [(m["month"], m["sessions"], m["hours"], m["hours_by_macro_action"])
+            for m in months] == [(date(2025, 5, 1), 0, D("0.00"), {}),
+                                 (date(2025, 6, 1), 0, D("0.00"), {}),
+                                 (date(2025, 7, 1), 0, D("0.00"), {})]
+
+
+def test_sessions_by_type(app, data):
+    assert [(r["code"], r["sessions"], r["hours"])
+            for r in aggregates.sessions_by_type(q1(), data.coordinator)] == [
+        ("family_meeting", 5, D("4.25")), ("translation", 1, D("0.00"))]
+
+
+# --- period boundaries (Europe/Rome days, both ends included) ----------------
+
+
+@pytest.mark.parametrize(("start", "end", "sessions", "hours"), [
+    # The last day of the period is included (S6 at 23:00), the next day is not (S7).
+    (date(2025, 3, 31), date(2025, 3, 31), 1, D("0.75")),
+    (date(2025, 4, 1), date(2025, 4, 1), 1, D("1.00")),
+    # S11 at 23:00 on 31 December is 22:00 UTC: not on 1 January.
+    (date(2025, 1, 1), date(2025, 1, 1), 0, D("0.00")),
+    (date(2024, 12, 31), date(2024, 12, 31), 1, D("0.50")),
+    # The day clocks go forward: 01:30 → 03:30 on the clock is one hour.
+    (date(2025, 3, 30), date(2025, 3, 30), 1, D("1.00")),
+    # Either side of midnight at the end of January.
+    (date(2025, 1, 31), date(2025, 1, 31), 1, D("0.50")),
+    (date(2025, 2, 1), date(2025, 2, 1), 1, D("1.00")),
+])
+def test_period_boundaries(app, data, start, end, sessions, hours):
+    totals = aggregates.totals(period(start, end), data.coordinator)
+    assert (totals["sessions"], totals["hours"]) == (sessions, hours)
+
+
+def test_a_translation_counts_on_its_deadline(app, data):
+    on_deadline = aggregates.documents_translated(
+        period(date(2025, 3, 10), date(2025, 3, 10)), data.coordinator)
+    assert on_deadline == {"documents": 1, "pages": 3, "words": 900}
+    assert aggregates.documents_translated(
+        period(date(2025, 3, 11), date(2025, 3, 31)), data.coordinator)["documents"] == 0
+
+
+# --- people ------------------------------------------------------------------
+
+
+def test_unique_beneficiaries_are_kept_apart_from_contacts(app, data):
+    # Pupils: cases C1 (met twice: S1, S2) and C2 → 2, though 2 pupil contacts by chance.
+    # Parents once per family: C1 max(2, 1) = 2, C2 2, S4's request 5, S5's 0, S6's 1 → 10.
+    # Contacts: parents 2+1+2+5+0+1 = 11, pupils 1+1 = 2, teachers 1+1+2 = 4.
+    assert aggregates.beneficiaries(q1(), data.coordinator) == {
+        "pupils": 2, "parents": 10, "beneficiaries": 12,
+        "pupil_contacts": 2, "parent_contacts": 11, "teacher_contacts": 4, "contacts": 17,
+    }
+
+
+def test_a_family_met_again_adds_contacts_not_beneficiaries(app, data, factory):
+    # A third meeting about C1, with 3 parents and the pupil: 4 more contacts; C1's family
+    # now counts 3 parents (the most met at one session) instead of 2, and no new pupil.
+    s1 = data.logs["S1"].assignment
+    request = factory.add(MediationRequest(
+        project=data.project, school=data.a1, requester=data.teacher, type=data.meeting,
+        language=data.arabic, pupil_case=s1.request.pupil_case, state=RequestState.closed,
+        duration_minutes=60, created_dt=rome(date(2025, 2, 1), 9)))
+    start = rome(date(2025, 2, 20), 10)
+    assignment = factory.add(Assignment(request=request, mediator=data.med1,
+                                        state=AssignmentState.accepted, start_dt=start,
+                                        end_dt=start + timedelta(hours=1)))
+    factory.add(SessionLog(assignment=assignment, actual_start_dt=start,
+                           actual_end_dt=start + timedelta(hours=1), pupils_met=1,
+                           parents_met=3, outcome=Outcome.held, macro_action=data.m1,
+                           state=LogState.approved))
+    db.session.commit()
+    people = aggregates.beneficiaries(q1(), data.coordinator)
+    assert (people["pupils"], people["parents"], people["beneficiaries"]) == (2, 11, 13)
+    assert (people["pupil_contacts"], people["parent_contacts"], people["contacts"]) == (
+        3, 14, 21)
+
+
+def test_beneficiaries_of_the_region(app, data):
+    # + S8: case C3, 3 parents, 1 pupil, 1 teacher.
+    assert aggregates.beneficiaries(q1(), data.admin) == {
+        "pupils": 3, "parents": 13, "beneficiaries": 16,
+        "pupil_contacts": 3, "parent_contacts": 14, "teacher_contacts": 5, "contacts": 22,
+    }
+
+
+def test_schools_and_teachers_reached(app, data):
+    # Schools A1, A2; requesters t1 (S1, S2, S5), t1b (S6), t2 (S3, S4).
+    assert aggregates.reach(q1(), data.coordinator) == {
+        "schools": 2, "teachers": 3, "teachers_met": 4}
+    assert aggregates.reach(q1(), data.admin) == {"schools": 3, "teachers": 4,
+                                                  "teachers_met": 5}
+
+
+def test_documents_translated(app, data):
+    assert aggregates.documents_translated(q1(), data.coordinator) == {
+        "documents": 1, "pages": 3, "words": 900}
+    assert aggregates.documents_translated(q1(), data.coordinator_beta) == {
+        "documents": 0, "pages": 0, "words": 0}
+
+
+# --- requests, mediators -----------------------------------------------------
+
+
+def test_requests_by_state_and_time_to_first_offer(app, data):
+    figures = aggregates.requests_by_state(q1(), data.coordinator)
+    # Filed in Q1 in Alpha: the requests of S1..S7 (closed), R12 (open), R13 and R14
+    # (unfilled; R14 at 23:30 on 31 March). Not R15 (00:10 on 1 April) nor Beta's.
+    counts = {row["state"]: row["count"] for row in figures["by_state"]}
+    assert counts == {state: 0 for state in RequestState} | {
+        RequestState.closed: 7, RequestState.open: 1, RequestState.unfilled: 2}
+    assert [row["state"] for row in figures["by_state"]] == list(RequestState)
+    # First offers (hours): 6, 24, 2, 48, 1, 4 (S6: med1's declined offer came first),
+    # 10, R14 1 → sorted 1 1 2 4 6 10 24 48: median (4 + 6) / 2 = 5, average 96 / 8 = 12.
+    assert {k: v for k, v in figures.items() if k != "by_state"} == {
+        "total": 10, "unfilled": 2, "unfilled_share": D("0.2000"), "offered": 8,
+        "first_offer_median_hours": D("5.00"), "first_offer_average_hours": D("12.00"),
+    }
+
+
+def test_median_of_an_odd_number_of_requests(app, data):
+    # Without R14 (filed on 31 March): 1 2 4 6 10 24 48 → median 6, average 95 / 7.
+    figures = aggregates.requests_by_state(period(date(2025, 1, 1), date(2025, 3, 30)),
+                                           data.coordinator)
+    assert figures["offered"] == 7
+    assert figures["first_offer_median_hours"] == D("6.00")
+    assert figures["first_offer_average_hours"] == D("13.57")
+    assert figures["unfilled_share"] == D("0.1111")  # R13 out of 9
+
+
+def test_requests_without_any_offer(app, data):
+    figures = aggregates.requests_by_state(period(date(2025, 2, 5), date(2025, 2, 6)),
+                                           data.coordinator)
+    assert figures["total"] == 2 and figures["offered"] == 0
+    assert figures["first_offer_median_hours"] is None
+    assert figures["first_offer_average_hours"] is None
+    empty = aggregates.requests_by_state(period(date(2030, 1, 1), date(2030, 1, 2)),
+                                         data.coordinator)
+    assert (empty["total"], empty["unfilled_share"]) == (0, None)
+
+
+def test_utilisation(app, data):
+    # Q1 is 90 days: capacity = weekly cap × 90 / 7. Accepted appointments in Q1 through
+    # Alpha's requests: med1 S1 1 + S2 0.5 + S9 1 (logged, not approved: still booked);
+    # med2 S3 1 + S4 1 + S6 0.75 + S10 1. Declined offers and S5 (no time) do not count.
+    assert aggregates.utilisation(q1(), data.coordinator) == [
+        {"mediator_id": data.med1.id, "name": "Amina Uno", "weekly_hour_cap": D("20"),
+         "booked_hours": D("2.50"), "capacity_hours": D("257.14"),
+         "utilisation": D("0.0097")},
+        {"mediator_id": data.med2.id, "name": "Besa Due", "weekly_hour_cap": D("10"),
+         "booked_hours": D("3.75"), "capacity_hours": D("128.57"),
+         "utilisation": D("0.0292")},
+    ]
+    by_name = {row["name"]: row for row in aggregates.utilisation(q1(), data.admin)}
+    assert sorted(by_name) == ["Amina Uno", "Besa Due", "Chen Tre"]
+    assert (by_name["Chen Tre"]["booked_hours"], by_name["Chen Tre"]["utilisation"]) == (
+        D("2.00"), D("0.0078"))
+    beta = aggregates.utilisation(q1(ambito_id=data.beta.id), data.admin)
+    # Beta's mediators (med2 serves both); med2 has no appointment in Beta.
+    assert [(r["name"], r["booked_hours"]) for r in beta] == [("Besa Due", D("0.00")),
+                                                              ("Chen Tre", D("2.00"))]
+
+
+# --- plan, budget, end of the project ----------------------------------------
+
+
+def test_hours_against_plan(app, data):
+    rows = aggregates.hours_vs_planned(q1(), data.coordinator)
+    assert [(r["ambito_name"], r["number"], r["planned_hours"], r["used_hours"],
+             r["used_total_hours"], r["share_used"]) for r in rows] == [
+        # M1: in Q1 S1 + S2 + S3 + S6 = 3.25; over all dates + S7 = 4.25.
+        ("Ambito Alpha", 1, D("10"), D("3.25"), D("4.25"), D("0.4250")),
+        ("Ambito Alpha", 2, D("5"), D("1.00"), D("1.00"), D("0.2000")),
+        # M3 has no plan: S11 (December) counts against it.
+        ("Ambito Alpha", 3, None, D("0.00"), D("0.50"), None),
+    ]
+    admin_rows = aggregates.hours_vs_planned(q1(), data.admin)
+    assert [(r["ambito_name"], r["number"], r["planned_hours"], r["used_total_hours"])
+            for r in admin_rows][3:] == [("Ambito Beta", 1, D("8"), D("2.00"))]
+    assert len(admin_rows) == 4
+
+
+def test_hours_against_plan_leave_out_projects_not_running(app, data):
+    assert aggregates.hours_vs_planned(period(date(2019, 1, 1), date(2019, 12, 31)),
+                                       data.admin) == []
+
+
+def test_budget(app, data):
+    [project] = aggregates.budget(q1(), data.coordinator, today=TODAY)
+    # Spent to date, whole project: S1 30 + S2 15 + S3 20 + S4 20 + S6 15 + S7 30 + S8 50
+    # + S11 15 = 195. Last 90 days (11 January – 10 April): 195 − S11 = 180 → 2 €/day.
+    # 405 € remaining ÷ 2 = 202 days → 29 October 2025, before the end (31 December).
+    assert project == {
+        "project_id": data.project.id, "code": "P", "title": "Progetto P",
+        "start_date": date(2024, 1, 1), "end_date": date(2025, 12, 31),
+        "budget": D("600.00"),
+        "lines": [{"label": "Iniziale", "amount": D("500.00")},
+                  {"label": "Aggiuntivo", "amount": D("100.00")}],
+        "cost_in_period": D("100.00"), "spent_to_date": D("195.00"),
+        "remaining": D("405.00"), "share_spent": D("0.3250"), "daily_cost": D("2.00"),
+        "runs_out_on": date(2025, 10, 29), "exhausted": False, "runs_out_before_end": True,
+    }
+    assert TODAY + timedelta(days=202) == date(2025, 10, 29)
+    [regional] = aggregates.budget(q1(), data.admin, today=TODAY)
+    assert regional["cost_in_period"] == D("150.00")
+    assert regional["spent_to_date"] == D("195.00")
+
+
+def test_budget_without_recent_spending_has_no_date(app, data):
+    [project] = aggregates.budget(q1(), data.admin, today=date(2025, 12, 1))
+    assert project["daily_cost"] == D("0.00") and project["runs_out_on"] is None
+    assert project["remaining"] == D("405.00")
+
+
+def test_budget_spent(app, data):
+    data.med3.hourly_cost = D("250")  # S8: 2 h × 250 = 500 → 645 € spent of 600
+    db.session.commit()
+    [project] = aggregates.budget(q1(), data.admin, today=TODAY)
+    assert project["spent_to_date"] == D("645.00")
+    assert project["exhausted"] is True and project["runs_out_on"] is None
+
+
+def test_budget_lists_only_projects_running_in_the_period(app, data):
+    assert [p["code"] for p in aggregates.budget(
+        period(date(2020, 1, 1), date(2024, 1, 1)), data.admin, today=TODAY)] == ["P0", "P"]
+    assert aggregates.budget(period(date(2021, 1, 1), date(2023, 12, 31)), data.admin,
+                             today=TODAY) == []
+
+
+def test_end_warning_for_bookings_after_the_end(app, data):
+    # R17 (Alpha) and R18 (Beta) are booked on 10 January 2026; P ends on 31 December 2025.
+    assert aggregates.end_warnings(q1(), data.coordinator, today=TODAY) == [
+        {"project_id": data.project.id, "code": "P", "title": "Progetto P",
+         "end_date": date(2025, 12, 31), "days_left": 265, "bookings_after": 1}]
+    assert aggregates.end_warnings(q1(), data.admin, today=TODAY)[0]["bookings_after"] == 2
+    # A2 has no booking after the end, and the end is far: no warning.
+    assert aggregates.end_warnings(q1(school_id=data.a2.id), data.coordinator,
+                                   today=TODAY) == []
+
+
+def test_end_warning_within_sixty_days(app, data):
+    data.requests["R17"].assignments[0].state = AssignmentState.cancelled
+    db.session.commit()
+    assert aggregates.end_warnings(q1(), data.coordinator, today=TODAY) == []
+    [warning] = aggregates.end_warnings(q1(), data.coordinator, today=date(2025, 11, 1))
+    assert (warning["code"], warning["days_left"], warning["bookings_after"]) == ("P", 60, 0)
+    assert aggregates.end_warnings(q1(), data.coordinator, today=date(2025, 10, 31)) == []
+
+
+# --- filters and scope -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("field", "expected"), [
+    ("macro_action_id", (2, D("1.00"))),  # M2: S4, S5
+    ("language_id", (2, D("2.00"))),  # Albanian: S3, S4
+    ("type_id", (1, D("0.00"))),  # translation: S5
+    ("school_id", (2, D("2.00"))),  # A2: S3, S4
+])
+def test_filters_narrow_the_figures(app, data, field, expected):
+    value = {"macro_action_id": data.m2.id, "language_id": data.albanian.id,
+             "type_id": data.translation.id, "school_id": data.a2.id}[field]
+    totals = aggregates.totals(q1(**{field: value}), data.coordinator)
+    assert (totals["sessions"], totals["hours"]) == expected
+
+
+def test_the_admin_filters_an_ambito(app, data):
+    assert aggregates.totals(q1(ambito_id=data.beta.id), data.admin) == {
+        "sessions": 1, "hours": D("2.00"), "cost": D("50.00")}
+
+
+def test_parse_filter_keeps_the_coordinator_in_their_ambito(app, data):
+    args = {"start": "2025-01-01", "end": "2025-03-31"}
+    report, errors = parse_filter(args, data.coordinator, *Q1)
+    assert (report.ambito_id, errors) == (data.alpha.id, {})
+    for bad in ({"ambito": str(data.beta.id)}, {"school": str(data.b1.id)},
+                {"macro_action": "9999"}, {"language": "x"}):
+        with pytest.raises(OutOfScope):
+            parse_filter(args | bad, data.coordinator, *Q1)
+    report, _ = parse_filter(args | {"school": str(data.b1.id)}, data.admin, *Q1)
+    assert report.school_id == data.b1.id and report.ambito_id is None
+
+
+def test_parse_filter_reports_bad_dates(app, data):
+    report, errors = parse_filter({"start": "31/01/2025", "end": "2024-01-01"},
+                                  data.admin, *Q1)
+    assert set(errors) == {"start", "end"}
+    assert report.start == Q1[0] and report.end == Q1[0]
+
+
+def test_default_period_and_months():
+    assert default_period(date(2025, 4, 10)) == (date(2024, 5, 1), date(2025, 4, 10))
+    assert default_period(date(2025, 12, 31)) == (date(2025, 1, 1), date(2025, 12, 31))
+    assert month_starts(period(date(2024, 11, 30), date(2025, 2, 1))) == [
+        date(2024, 11, 1), date(2024, 12, 1), date(2025, 1, 1), date(2025, 2, 1)]
+
+
+def test_every_figure_is_empty_for_a_coordinator_of_another_region(app, data, factory):
+    stranger = factory.user(Role.coordinator)
+    db.session.commit()
+    figures = aggregates.dashboard(q1(), stranger, today=TODAY)
+    assert figures["totals"] == {"sessions": 0, "hours": D("0.00"), "cost": D("0.00")}
+    assert figures["beneficiaries"]["beneficiaries"] == 0
+    assert figures["requests_by_state"]["total"] == 0
+    assert figures["utilisation"] == [] and figures["hours_vs_planned"] == []
+    assert figures["end_warnings"] == []
+    assert figures["budget"][0]["cost_in_period"] == D("0.00")
+
+
+# --- the page ----------------------------------------------------------------
+
+
+def totals_on(page: str) -> dict[str, str]:
+    return dict(re.findall(r'data-total="([\w-]+)" data-value="([^"]*)"', page))
+
+
+def test_page_shows_the_figures_of_the_filter(app, data, client, auth):
+    auth.login(data.coordinator)
+    response = client.get("/reporting/?start=2025-01-01&end=2025-03-31")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    totals = totals_on(page)
+    assert {k: totals[k] for k in ("hours", "sessions", "beneficiaries", "contacts",
+                                   "schools", "teachers", "documents", "cost", "requests")} == {
+        "hours": "4.25", "sessions": "6", "beneficiaries": "12", "contacts": "17",
+        "schools": "2", "teachers": "3", "documents": "1", "cost": "100.00", "requests": "10"}
+    # Localised numbers (Italian by default) and the definitions.
+    assert "4,25" in page and "100,00" in page
+    assert 'id="how-title"' in page
+    assert "{# exports #}" not in page  # a template comment, not output
+    # Other Ambiti's schools are not offered in the filter.
+    assert "IC Beta Uno" not in page and "IC Alpha Due" in page
+    assert "Ambito Beta" not in page
+
+
+def test_page_filter_changes_the_totals(app, data, client, auth):
+    auth.login(data.coordinator)
+    page = client.get(f"/reporting/?start=2025-01-01&end=2025-03-31&macro_action={data.m2.id}")
+    totals = totals_on(page.get_data(as_text=True))
+    assert (totals["hours"], totals["sessions"]) == ("1.00", "2")
+
+
+def test_page_chart_data_matches_the_tables(app, data, client, auth):
+    auth.login(data.admin)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    island = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>',
+                       page, re.S)
+    charts = json.loads(island.group(1))
+    assert set(charts) == {"chart-months", "chart-macro-actions", "chart-types",
+                           "chart-beneficiaries", "chart-requests", "chart-utilisation",
+                           "chart-planned"}
+    for chart_id in charts:
+        assert f'<canvas id="{chart_id}" role="img"' in page
+    months = charts["chart-months"]
+    assert len(months["labels"]) == 3
+    # Stacked by macro-action: M1 1.5 / 3.0 (S8) / 0.75, M2 0 / 0 / 1.
+    assert [d["data"] for d in months["datasets"]] == [[1.5, 3.0, 0.75], [0, 0, 1.0]]
+    assert charts["chart-beneficiaries"]["datasets"][0]["data"] == [3, 13]
+    assert charts["chart-beneficiaries"]["datasets"][1]["data"] == [3, 14]
+    assert re.search(r'<tr data-month="2025-02">.*?data-value="3.00"', page, re.S)
+    # No inline executable script: only the JSON island and script files.
+    scripts = re.findall(r"<script([^>]*)>", page)
+    assert all('type="application/json"' in s or "src=" in s for s in scripts)
+    assert "js/dashboard.js" in page and "chart.js-4.6.1/chart.umd.min.js" in page
+
+
+def test_page_tables_are_accessible(app, data, client, auth):
+    auth.login(data.coordinator)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    tables = re.findall(r"<table.*?</table>", page, re.S)
+    assert len(tables) >= 8
+    for table in tables:
+        assert "<caption" in table
+        assert 'scope="col"' in table
+    assert "css/dashboard.css" in page
+
+
+def test_page_in_english(app, data, client, auth):
+    data.coordinator.locale = "en"
+    auth.login(data.coordinator)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    assert "4.25" in page and "How figures are computed" in page
+    assert "Meeting" in page and "Macro 1 en" in page
+
+
+def test_page_shows_date_errors_next_to_the_fields(app, data, client, auth):
+    auth.login(data.coordinator)
+    response = client.get("/reporting/?start=2025-13-01&end=2025-03-31")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'id="filter-start-error"' in page
+    assert 'aria-describedby="filter-start-error filter-start-help"' in page
+    assert 'value="2025-13-01"' in page
+
+
+def test_page_shows_the_end_warning(app, data, client, auth):
+    auth.login(data.coordinator)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    assert 'data-warning="project-end" data-project="P"' in page
+
+
+@pytest.mark.parametrize("role", [Role.teacher, Role.lead, Role.mediator])
+def test_page_is_for_coordinators_and_the_admin_only(app, data, client, auth, factory, role):
+    user = (factory.mediator(ambiti=[data.alpha]).user if role == Role.mediator
+            else factory.user(role, school=data.a1))
+    auth.login(user)
+    assert client.get("/reporting/").status_code == 404
+
+
+def test_page_needs_a_login(app, data, client):
+    response = client.get("/reporting/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("arg", ["ambito", "school"])
+def test_coordinator_cannot_filter_another_ambito(app, data, client, auth, arg):
+    auth.login(data.coordinator)
+    other = data.beta.id if arg == "ambito" else data.b1.id
+    assert client.get(f"/reporting/?{arg}={other}").status_code == 404
+    assert client.get(f"/reporting/?{arg}=nonsense").status_code == 404
+
+
+def test_admin_filters_any_ambito(app, data, client, auth):
+    auth.login(data.admin)
+    page = client.get(f"/reporting/?start=2025-01-01&end=2025-03-31&ambito={data.beta.id}")
+    assert page.status_code == 200
+    assert totals_on(page.get_data(as_text=True))["hours"] == "2.00"
+
+
+def test_navigation_has_the_dashboard(app, data, client, auth):
+    auth.login(data.coordinator)
+    page = client.get("/reporting/").get_data(as_text=True)
+    assert 'href="/reporting/" aria-current="page"' in page
+
+
+def _more_sessions(factory, data, count):
+    for number in range(count):
+        start = rome(date(2025, 2, 3) + timedelta(days=number), 9)
+        request = factory.add(MediationRequest(
+            project=data.project, school=data.a2, requester=data.teacher, type=data.meeting,
+            language=data.arabic, state=RequestState.closed, duration_minutes=60,
+            created_dt=start - timedelta(days=3)))
+        mediator = factory.mediator(ambiti=[data.alpha])
+        assignment = factory.add(Assignment(request=request, mediator=mediator,
+                                            state=AssignmentState.accepted, start_dt=start,
+                                            end_dt=start + timedelta(hours=1),
+                                            offered_dt=start - timedelta(days=2)))
+        factory.add(SessionLog(assignment=assignment, actual_start_dt=start,
+                               actual_end_dt=start + timedelta(hours=1), parents_met=1,
+                               outcome=Outcome.held, macro_action=data.m1,
+                               state=LogState.approved))
+    db.session.commit()
+
+
+def test_query_count_does_not_grow_with_the_sessions(app, data, client, auth, factory,
+                                                     count_queries):
+    auth.login(data.coordinator)
+    url = "/reporting/?start=2025-01-01&end=2025-03-31"
+    client.get(url)
+    db.session.commit()  # each measured request starts afresh, as in production
+    with count_queries() as small:
+        page = client.get(url).get_data(as_text=True)
+    assert totals_on(page)["sessions"] == "6"
+    _more_sessions(factory, data, 12)
+    db.session.commit()
+    with count_queries() as large:
+        page = client.get(url).get_data(as_text=True)
+    assert totals_on(page)["sessions"] == "18"
+    assert large.count == small.count
+    assert small.count <= 25
