@@ -42,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_templates(app)
     configure_errors(app)
     configure_cli(app)
+    from .security import configure_security
+
+    configure_security(app)
     return app
 
 
@@ -63,12 +66,17 @@ def configure_extensions(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from .agenda.views import bp as agenda_bp
     from .auth.views import bp as auth_bp
+    from .cases.views import bp as cases_bp
     from .coordination.views import bp as coordination_bp
     from .core.views import bp as core_bp
+    from .feeds.views import bp as feeds_bp
     from .mediators.views import bp as mediators_bp
+    from .outbox_admin.views import bp as outbox_bp
+    from .reporting.views import bp as reporting_bp
     from .requests.views import bp as requests_bp
 
-    for blueprint in (core_bp, auth_bp, requests_bp, coordination_bp, agenda_bp, mediators_bp):
+    for blueprint in (core_bp, auth_bp, requests_bp, coordination_bp, agenda_bp, mediators_bp,
+                      feeds_bp, outbox_bp, cases_bp, reporting_bp):
         app.register_blueprint(blueprint)
 
 

@@ -18,14 +18,45 @@ class DefaultConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # None: Secure cookies and HSTS exactly when EXTERNAL_URL is https (mediation/security.py).
+    SESSION_COOKIE_SECURE = None
+    REMEMBER_COOKIE_SECURE = None
+    SECURITY_HSTS = None
 
     # Lifetime of emailed links, in seconds.
     PASSWORD_RESET_MAX_AGE = 2 * 60 * 60
     INVITATION_MAX_AGE = 7 * 24 * 60 * 60
 
-    # "console" prints queued emails in development; "smtp" is for the outbox worker.
+    # "console" prints queued emails after each request in development; any other value
+    # (e.g. "smtp") leaves them in the outbox for the worker, `flask outbox run`.
     MAIL_BACKEND = "console"
     MAIL_DEFAULT_SENDER = "Lab'Impact mediazione <noreply@mediazione.example.org>"
+    # The SMTP server the outbox worker sends through (read by Flask-Mail).
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting, usually with port 587
+    MAIL_USE_SSL = False  # TLS from the first byte, usually with port 465
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None  # set it in instance/config.py or MEDIATION_MAIL_PASSWORD, not here
+    # Seconds the worker waits for the SMTP server: to connect, and for each answer.
+    MAIL_TIMEOUT = 30
+    # Flask-Mail would silently drop every mail when TESTING is on; the worker really sends.
+    MAIL_SUPPRESS_SEND = False
+    # Outbox worker: after a failed attempt a message waits OUTBOX_BACKOFF_SECONDS, doubled
+    # after each further failure up to OUTBOX_BACKOFF_MAX; after OUTBOX_MAX_ATTEMPTS failed
+    # attempts it is "dead" until someone requeues it from the outbox page.
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_BACKOFF_SECONDS = 60
+    OUTBOX_BACKOFF_MAX = 3600
+    # Seconds a message being sent stays hidden from other workers (at least 10 x MAIL_TIMEOUT
+    # is used); if the worker dies meanwhile, another one sends it once this has passed.
+    OUTBOX_LEASE_SECONDS = 600
+    # Default seconds between two polls of `flask outbox run` (its --interval).
+    OUTBOX_POLL_SECONDS = 10
+    # `flask reminders send`: the reminder goes this many hours before the start; the request
+    # to log a session is not sent for sessions that ended longer ago than this (days).
+    REMINDER_LEAD_HOURS = 24
+    LOG_REQUEST_MAX_AGE_DAYS = 14
     # Absolute base for links in emails, e.g. https://mediazione.example.org
     EXTERNAL_URL = "http://127.0.0.1:5000"
 
@@ -34,6 +65,10 @@ class DefaultConfig:
     # {"continuity_case": 60, "recency": 5}.
     MATCHING_TRAVEL_BUFFER_MINUTES = 30
     MATCHING_WEIGHTS: dict = {}
+
+    # Pupil cases (mediation/cases): a high-risk case with no session for this many weeks
+    # is on the coordinator's list of cases at risk.
+    CASES_AT_RISK_WEEKS = 6
 
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     PER_PAGE = 25

@@ -76,6 +76,8 @@ def navigation() -> list[tuple[str, str]]:
         items.append((_l("Requests"), url_for("requests.index")))
         items.append((_l("New request"), url_for("requests.choose_type")))
         items.append((_l("My school"), url_for("core.school", school_id=user.school_id)))
+        if user.role == Role.lead:
+            items.append((_l("Pupils"), url_for("cases.index")))
     elif user.role == Role.mediator:
         items.append((_l("My agenda"), url_for("agenda.index")))
         items.append((_l("My week"), url_for("mediators.week")))
@@ -86,8 +88,11 @@ def navigation() -> list[tuple[str, str]]:
         items.append((_l("Session logs"), url_for("coordination.logs")))
         items.append((_l("Mediators"), url_for("mediators.index")))
         items.append((_l("Calendar"), url_for("mediators.calendar")))
+        items.append((_l("Dashboard"), url_for("reporting.dashboard")))
+        items.append((_l("Pupils at risk"), url_for("cases.at_risk")))
         if user.role == Role.coordinator:
             items.append((_l("My Ambito"), url_for("core.ambito", ambito_id=user.ambito_id)))
+        items.append((_l("Email outbox"), url_for("outbox_admin.index")))
     items.append((_l("My account"), url_for("auth.account")))
     return items
 

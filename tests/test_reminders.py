@@ -10,8 +10,8 @@ from mediation import reminders
 from mediation.extensions import db
 from mediation.models import (
     AssignmentState,
-    Outcome,
     OutboxMessage,
+    Outcome,
     RequestState,
     Role,
     SessionLog,
