@@ -70,6 +70,11 @@ class MediationRequest(db.Model):
             "duration_minutes IS NULL OR duration_minutes >= 15", name="duration_min"
         ),
         sa.Index("ix_mediation_requests_school_state", "school_id", "state"),
+        # Reporting: the requests of an Ambito's schools with every column the dashboard
+        # and the exports join or group on, so that PostgreSQL reads them from the index
+        # alone (an index-only scan) instead of visiting ~2,000 table pages per school.
+        sa.Index("ix_mediation_requests_school_covering", "school_id", "id", "type_id",
+                 "language_id", "pupil_case_id", "requester_id", "project_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,7 +188,11 @@ class Assignment(db.Model):
         sa.Index("ix_assignments_mediator_start", "mediator_id", "start_dt"),
         # A request's assignments (the partial unique index above only holds active ones),
         # and the assignments of a period whoever the mediator (matching, calendars).
-        sa.Index("ix_assignments_request_id", "request_id"),
+        # The request's index also holds what reporting reads on the way from a request
+        # to its session log (the assignment's id, mediator and deadline): an index-only
+        # step instead of a visit to the table for every session.
+        sa.Index("ix_assignments_request_covering", "request_id", "id", "mediator_id",
+                 "deadline_dt"),
         sa.Index("ix_assignments_start_dt", "start_dt"),
     )
 

@@ -457,6 +457,19 @@ def table(kind: str, report: ReportFilter, user: User, locale: str = DEFAULT_LOC
 # -- writers
 
 
+#: What makes a spreadsheet read a cell as a formula ("CSV injection"): a text value that
+#: starts with one of these is written with a leading apostrophe in a CSV, and as text
+#: (never a formula) in a workbook.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _csv_formatters(locale: str) -> dict[Kind, Callable]:
     def hours(value):
         if value is None:
@@ -469,7 +482,7 @@ def _csv_formatters(locale: str) -> dict[Kind, Callable]:
 
     return {
         Kind.integer: plain,
-        Kind.text: plain,
+        Kind.text: _csv_text,
         Kind.hours: hours,
         Kind.date: lambda value: value.isoformat() if value is not None else "",
         Kind.time: lambda value: value.strftime("%H:%M") if value is not None else "",
@@ -537,6 +550,7 @@ def write_xlsx(export: Table, target) -> int:
 
     # A formatted cell only where a format is needed: plain values are much cheaper.
     styled = [formats.get(column.kind) for column in export.columns]
+    texts = [column.kind == Kind.text for column in export.columns]
     rows = 0
     sheets = 1
     sheet = new_sheet(sheets)
@@ -545,8 +559,12 @@ def write_xlsx(export: Table, target) -> int:
             sheets += 1
             sheet = new_sheet(sheets)
         values = []
-        for number_format, value in zip(styled, row, strict=True):
-            if number_format is None or value is None:
+        for number_format, text, value in zip(styled, texts, row, strict=True):
+            if text and value is not None and str(value).startswith("="):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # openpyxl would store it as a formula
+                values.append(cell)
+            elif number_format is None or value is None:
                 values.append(value)
             else:
                 cell = WriteOnlyCell(sheet, value=value)
