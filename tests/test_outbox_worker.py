@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+import icalendar
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
@@ -23,7 +24,7 @@ from aiosmtpd.controller import Controller
 from mediation import PROJECT_ROOT, outbox
 from mediation.bookings import operations as ops
 from mediation.extensions import db
-from mediation.models import AuditEvent, OutboxMessage, OutboxState, Role, utcnow
+from mediation.models import Assignment, AuditEvent, OutboxMessage, OutboxState, Role, utcnow
 
 from .conftest import backend
 
@@ -193,6 +194,18 @@ def test_confirmed_assignment_delivers_the_expected_mails(booking, runner, smtp_
             assert text.replace("\r\n", "\n").strip() == row.body_text.strip()
             html = mail.get_body(preferencelist=("html",))
             assert html.get_content_type() == "text/html" and "</" in html.get_content()
+    # The confirmation reaches the teacher, the lead and the mediator with an invitation
+    # their calendar can read: METHOD:REQUEST, one event at the assignment's time.
+    assignment = db.session.scalars(sa.select(Assignment)).one()
+    for address in people:
+        invitations = [part for mail in received[address] for part in mail.walk()
+                       if part.get_content_type() == "text/calendar"]
+        assert len(invitations) == 1, address
+        calendar = icalendar.Calendar.from_ical(invitations[0].get_payload(decode=True))
+        assert calendar["METHOD"] == "REQUEST"
+        [event] = calendar.walk("VEVENT")
+        assert event.decoded("DTSTART") == assignment.start_dt
+        assert str(event["UID"]).startswith(f"assignment-{assignment.id}@")
     for row in rows():
         assert row.state == OutboxState.sent and row.sent_dt is not None
         assert row.attempts == 1 and row.last_error is None
