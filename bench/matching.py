@@ -22,9 +22,9 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from common import ROME, QueryCounter, insert, reset_sequences, rome, weekdays
 
 from mediation import create_app
 from mediation.bookings import matching
@@ -51,11 +51,9 @@ from mediation.models import (
     mediator_ambiti,
 )
 
-ROME = ZoneInfo("Europe/Rome")
 FULL = {"mediators": 1000, "schools": 300, "assignments": 200_000, "repeat": 50}
 SMALL = {"mediators": 50, "schools": 20, "assignments": 5_000, "repeat": 10}
 WARM_UP = 3
-BATCH = 5_000
 
 # (code, Italian, English, parent code, weight among mediators)
 LANGUAGES = [
@@ -125,23 +123,10 @@ def parse_args(argv=None):
     return args
 
 
-def insert(table, rows: list[dict]) -> None:
-    """Bulk insert: one executemany per batch."""
-    for i in range(0, len(rows), BATCH):
-        db.session.execute(sa.insert(table), rows[i:i + BATCH])
 
 
-def rome(day: date, at: clock) -> datetime:
-    return datetime.combine(day, at, tzinfo=ROME).astimezone(UTC)
 
 
-def weekdays(first: date, last: date) -> list[date]:
-    days, day = [], first
-    while day <= last:
-        if day.weekday() < 5:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
 
 
 def build(args, today: date) -> dict:
@@ -320,16 +305,11 @@ def build(args, today: date) -> dict:
     return {"counts": counts, "language_id": codes["ar"]}
 
 
-def reset_sequences() -> None:
-    """PostgreSQL: rows were inserted with explicit ids; move each id sequence past them."""
+def reset_and_analyze() -> None:
+    """PostgreSQL: move the id sequences past the inserted ids, then ANALYZE (what
+    autovacuum does shortly after a bulk load in production)."""
+    reset_sequences()
     with db.engine.begin() as conn:
-        for table in db.metadata.sorted_tables:
-            if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement:
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
-                )
-        # What autovacuum does shortly after a bulk load in production.
         conn.exec_driver_sql("ANALYZE")
 
 
@@ -354,12 +334,6 @@ def open_request(language_id: int, today: date) -> int:
     return request.id
 
 
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *args, **kwargs):
-        self.count += 1
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -459,7 +433,7 @@ def main(argv=None) -> int:
             today = datetime.now(ROME).date()
             built = build(args, today)
             if backend == "postgresql":
-                reset_sequences()
+                reset_and_analyze()
             build_seconds = time.perf_counter() - began
             print(f"built in {build_seconds:.1f} s: " + ", ".join(
                 f"{count} {name.replace('_', ' ')}" for name, count in built["counts"].items()))

@@ -34,9 +34,9 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from common import BATCH, ROME, QueryCounter, insert, reset_sequences, rome, weekdays
 from werkzeug.security import generate_password_hash
 
 from mediation import create_app
@@ -68,11 +68,9 @@ from mediation.reporting import aggregates, exports
 from mediation.reporting.filters import ReportFilter
 from mediation.seed import LANGUAGES, MACRO_ACTIONS, REQUEST_TYPES
 
-ROME = ZoneInfo("Europe/Rome")
 FULL = {"sessions": 1_000_000, "ambiti": 35, "years": 4, "repeat": 5}
 SMALL = {"sessions": 20_000, "ambiti": 35, "years": 4, "repeat": 3}
 WARM_UP = 1
-BATCH = 5_000
 PASSWORD = "bench"
 CASES_PER_SCHOOL = 40
 #: Six 90-minute cells a day from 08:00: a mediator's sessions take distinct cells, so
@@ -145,23 +143,10 @@ def parse_args(argv=None):
     return args
 
 
-def insert(table, rows: list[dict]) -> None:
-    """Bulk insert: one executemany per batch."""
-    for i in range(0, len(rows), BATCH):
-        db.session.execute(sa.insert(table), rows[i:i + BATCH])
 
 
-def rome(day: date, at: clock) -> datetime:
-    return datetime.combine(day, at, tzinfo=ROME).astimezone(UTC)
 
 
-def weekdays(first: date, last: date) -> list[date]:
-    days, day = [], first
-    while day <= last:
-        if day.weekday() < 5:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
 
 
 # -- building the data
@@ -467,15 +452,6 @@ def build_sessions(rnd: random.Random, args, ref: dict, first: date, today: date
     return counts
 
 
-def reset_sequences() -> None:
-    """PostgreSQL: rows were inserted with explicit ids; move each id sequence past them."""
-    with db.engine.begin() as conn:
-        for table in db.metadata.sorted_tables:
-            if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement:
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
-                )
 
 
 def vacuum_analyze() -> None:
@@ -563,12 +539,6 @@ def periods(today: date) -> dict[str, tuple[date, date]]:
     }
 
 
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *args, **kwargs):
-        self.count += 1
 
 
 def timed(function, repeat: int, counter: QueryCounter) -> dict:

@@ -1,0 +1,52 @@
+"""Helpers shared by the benchmarks: bulk inserts, Rome times, sequences, query counting."""
+
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from mediation.extensions import db
+
+ROME = ZoneInfo("Europe/Rome")
+BATCH = 5_000
+
+
+def insert(table, rows: list[dict]) -> None:
+    """Bulk insert: one executemany per batch."""
+    for i in range(0, len(rows), BATCH):
+        db.session.execute(sa.insert(table), rows[i:i + BATCH])
+
+
+def rome(day: date, at: clock) -> datetime:
+    return datetime.combine(day, at, tzinfo=ROME).astimezone(UTC)
+
+
+def weekdays(first: date, last: date) -> list[date]:
+    days, day = [], first
+    while day <= last:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def reset_sequences() -> None:
+    """PostgreSQL: rows were inserted with explicit ids; move each id sequence past them."""
+    with db.engine.begin() as conn:
+        for table in db.metadata.sorted_tables:
+            if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement:
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
+                )
+
+
+class QueryCounter:
+    """Counts SQL statements (listen to the engine's before_cursor_execute)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *args, **kwargs):
+        self.count += 1
