@@ -408,9 +408,14 @@ def test_candidates_say_why_not(coordinator, world):
         availability.start_time = time(14)
     capped = world.mediator(display_name="Capped Fatima")
     capped.weekly_hour_cap = Decimal("0.5")
+    romanian = world.mediator(display_name="Romanian Gabi", languages=("ro",))
     db.session.commit()
     html = coordinator.get(f"/coordination/requests/{req.id}/offer", headers=EN).get_data(True)
     assert "Available" in candidate_html(html, free)
+    # The week's hours are read for whoever speaks the language, and only for them.
+    assert "1 of 20 hours booked that week" in candidate_html(html, busy)
+    assert "Why not: does not speak the language" in candidate_html(html, romanian)
+    assert "hours booked that week" not in candidate_html(html, romanian)
     assert "Why not: absent" in candidate_html(html, absent)
     assert "Why not: already booked then" in candidate_html(html, busy)
     assert "Why not: outside their weekly availability" in candidate_html(html, outside)
@@ -419,8 +424,8 @@ def test_candidates_say_why_not(coordinator, world):
     # Available first; the excluded, by name, behind a summary that counts them.
     assert html.index(f'id="candidate-{free.id}"') < html.index(f'id="candidate-{absent.id}"')
     excluded = html[html.index('class="mt-3 app-excluded"'):]
-    assert "4 mediators cannot take it: why not?" in excluded
-    names = ["Absent Badr", "Afternoon Driss", "Busy Chaima", "Capped Fatima"]
+    assert "5 mediators cannot take it: why not?" in excluded
+    names = ["Absent Badr", "Afternoon Driss", "Busy Chaima", "Capped Fatima", "Romanian Gabi"]
     assert sorted(names, key=excluded.index) == names
     assert "Free Amal" not in excluded
     # Hard filters: only the available one can be chosen.

@@ -170,6 +170,20 @@ class TestHardFilters:
         assert late.reasons[:2] == ["unavailable", "absent"]
         assert len(late.reason_labels) == 1
 
+    def test_language_and_coverage_come_before_the_time(self, world):
+        """Who fails language or coverage is excluded for that, and their time is not read."""
+        romanian = world.mediator("Romanian", languages=("ro",))
+        world.f.add(Absence(mediator=romanian, start_dt=world.start - timedelta(days=1),
+                            end_dt=world.end + timedelta(days=1)))
+        world.booked(romanian, world.start, world.end, language=world.f.language("ro"))
+        speaks = world.mediator("Speaks")
+        world.booked(speaks, world.start, world.end)
+        ranked = world.rank()
+        assert ranked["Romanian"].reasons == ["language"]
+        assert ranked["Romanian"].week_hours is None and ranked["Romanian"].conflict is None
+        assert ranked["Speaks"].reasons == ["busy"]
+        assert ranked["Speaks"].week_hours == Decimal("1")
+
     @pytest.mark.parametrize("day", ["2027-03-29", "2026-10-26"])
     def test_dst_weeks(self, world, day):
         """08:00 stays 08:00 in the week daylight saving time starts or ends."""

@@ -17,6 +17,7 @@ the school, fair workload this month, proximity that day, least recently
 assigned, exact language variety.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
 from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql
 
 from ..extensions import db
 from ..models import (
@@ -134,15 +136,16 @@ class Factor:
         return self._detail if isinstance(self._detail, str) else self._detail()
 
 
-@dataclass
+@dataclass(slots=True)
 class Ranked:
     """A mediator's standing for one slot."""
 
     mediator: Candidate
     reasons: list[str] = field(default_factory=list)
     factors: list[Factor] = field(default_factory=list)
-    week_hours: Decimal = Decimal(0)
-    month_hours: Decimal = Decimal(0)
+    #: None when the mediator is excluded whatever the time (their hours are not read).
+    week_hours: Decimal | None = Decimal(0)
+    month_hours: Decimal | None = Decimal(0)
     conflict: Booked | None = None
     exact_language: bool = False
     #: The sum of the factors' points (the excluded have neither).
@@ -298,9 +301,45 @@ class _Pool:
             members = members.where(MediatorProfile.id == only.id)
         self.ids = members.scalar_subquery()
         self.candidates = self._candidates(user, only)
-        if self.candidates:
+        # Language and coverage do not depend on the time: who fails them is excluded
+        # for every slot, and nothing that depends on the time is read for them.
+        self.static_reasons: dict[int, list[str]] = {}
+        self.exact: set[int] = set()
+        eligible = []
+        for m in self.candidates:
+            reasons = []
+            fit = _language_fit(self.fits, m.languages)
+            if fit == "none":
+                reasons.append("language")
+            elif fit == "variety":
+                reasons.append("variety")
+            elif fit == "exact":
+                self.exact.add(m.id)
+            if m.id not in self.serving:
+                reasons.append("ambito")
+            self.static_reasons[m.id] = reasons
+            if not reasons:
+                eligible.append(m.id)
+        self.eligible = eligible
+        self.worked_case, self.worked_school, self.last_assigned = set(), set(), {}
+        if eligible:
             self.worked_case, self.worked_school = self._history()
             self.last_assigned = self._last_assigned()
+
+    def _among(self, column):
+        """``column`` is one of the eligible mediators, with their ids as ONE bound value
+        (an array on PostgreSQL, a JSON list on SQLite): hundreds of bound parameters
+        cost more to send than the queries cost to run."""
+        if self.conn.dialect.name == "postgresql":
+            # Written once as an array literal: the driver would otherwise inspect every
+            # element of the list on every query.
+            ids = sa.cast(sa.bindparam("eligible", "{" + ",".join(map(str, self.eligible)) + "}",
+                                       type_=sa.String), postgresql.ARRAY(sa.Integer))
+            return column == sa.any_(ids)
+        values = sa.func.json_each(
+            sa.bindparam("eligible", json.dumps(self.eligible), type_=sa.String)
+        ).table_valued("value")
+        return column.in_(sa.select(values.c.value))
 
     def _candidates(self, user: User, only: MediatorProfile | None) -> list[Candidate]:
         school = self.request.school
@@ -372,7 +411,7 @@ class _Pool:
         now = self.now
         since = now - timedelta(days=RECENCY_FULL_DAYS)
         # coalesce(start_dt, deadline_dt) would hide start_dt from its index: one branch each.
-        accepted = (Assignment.mediator_id.in_(self.ids),
+        accepted = (self._among(Assignment.mediator_id),
                     Assignment.state == AssignmentState.accepted)
         when = sa.union_all(
             sa.select(Assignment.mediator_id, Assignment.start_dt.label("at"))
@@ -395,18 +434,22 @@ class _Pool:
     # -- what depends on the time -------------------------------------------------------
 
     def absences(self, start: datetime, end: datetime) -> set[int]:
+        if not self.eligible:
+            return set()
         return set(self.conn.scalars(
-            sa.select(Absence.mediator_id).where(Absence.mediator_id.in_(self.ids),
+            sa.select(Absence.mediator_id).where(self._among(Absence.mediator_id),
                                                  Absence.start_dt <= end,
                                                  Absence.end_dt > start)
         ))
 
     def availability(self, weekdays: set[int]) -> dict:
         ranges = defaultdict(list)
+        if not self.eligible:
+            return ranges
         for mediator_id, weekday, start_time, end_time in self.conn.execute(
             sa.select(AvailabilityRange.mediator_id, AvailabilityRange.weekday,
                       AvailabilityRange.start_time, AvailabilityRange.end_time)
-            .where(AvailabilityRange.mediator_id.in_(self.ids),
+            .where(self._among(AvailabilityRange.mediator_id),
                    AvailabilityRange.weekday.in_(sorted(weekdays)))
         ).all():
             ranges[mediator_id, weekday].append((start_time, end_time))
@@ -417,13 +460,15 @@ class _Pool:
         day_start, day_end = _local_day_bounds(start)
         low, high = min(day_start, start - self.buffer), max(day_end, end + self.buffer)
         found = defaultdict(list)
+        if not self.eligible:
+            return found
         for row in self.conn.execute(
             sa.select(Assignment.id, Assignment.mediator_id, Assignment.start_dt,
                       Assignment.end_dt, MediationRequest.mode, MediationRequest.school_id,
                       MediationRequest.site_id, School.municipality)
             .join(MediationRequest, MediationRequest.id == Assignment.request_id)
             .join(School, School.id == MediationRequest.school_id)
-            .where(Assignment.mediator_id.in_(self.ids),
+            .where(self._among(Assignment.mediator_id),
                    Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES),
                    Assignment.start_dt < high,
                    Assignment.end_dt > low,
@@ -439,6 +484,8 @@ class _Pool:
     def hours(self, week: tuple[datetime, datetime], month: tuple[datetime, datetime],
               ignore_id: int) -> tuple[dict, dict]:
         """Hours booked in the slot's week and in its month, by mediator (one query)."""
+        if not self.eligible:
+            return {}, {}
         duration = _duration_expr(Assignment.start_dt, Assignment.end_dt)
 
         def within(bounds):
@@ -448,7 +495,7 @@ class _Pool:
 
         rows = self.conn.execute(
             sa.select(Assignment.mediator_id, within(week), within(month))
-            .where(Assignment.mediator_id.in_(self.ids),
+            .where(self._among(Assignment.mediator_id),
                    Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES),
                    Assignment.start_dt >= min(week[0], month[0]),
                    Assignment.start_dt < max(week[1], month[1]),
@@ -475,17 +522,11 @@ def _standings(pool: _Pool) -> list[_Standing]:
     w, t, now = pool.weights, pool.texts, pool.now
     standings = []
     for m in pool.candidates:
-        reasons = []
-        fit = _language_fit(pool.fits, m.languages)
-        if fit == "none":
-            reasons.append("language")
-        elif fit == "variety":
-            reasons.append("variety")
-        if m.id not in pool.serving:
-            reasons.append("ambito")
+        reasons = pool.static_reasons[m.id]
+        exact = m.id in pool.exact
         head, tail = [], []
         if reasons:  # excluded whatever the time: no score
-            standings.append(_Standing(reasons, head, tail, 0.0, fit == "exact", Decimal(1)))
+            standings.append(_Standing(reasons, head, tail, 0.0, exact, Decimal(1)))
             continue
         if m.id in pool.worked_case:
             head.append(Factor("continuity", w["continuity_case"], t.case))
@@ -501,11 +542,11 @@ def _standings(pool: _Pool) -> list[_Standing]:
                 round(w["recency"] * min(days, RECENCY_FULL_DAYS) / RECENCY_FULL_DAYS, 1),
                 partial(t.last, days),
             ))
-        if fit == "exact":
+        if exact:
             tail.append(Factor("language", w["exact_language"], t.exact))
         standings.append(_Standing(
             reasons, head, tail, sum(f.points for f in head) + sum(f.points for f in tail),
-            fit == "exact", (m.weekly_hour_cap * WEEKS_PER_MONTH) or Decimal(1),
+            exact, (m.weekly_hour_cap * WEEKS_PER_MONTH) or Decimal(1),
         ))
     return standings
 
@@ -521,10 +562,12 @@ def _rank(pool: _Pool, standings: list[_Standing], start: datetime | None,
     results = []
     if not is_meeting:
         for m, base in zip(pool.candidates, standings, strict=True):
-            reasons = base.reasons + ["absent"] if m.id in absent else list(base.reasons)
-            factors = [] if reasons else base.head + base.tail
-            results.append(Ranked(m, reasons, factors, exact_language=base.exact_language,
-                                  score=0.0 if reasons else round(base.points, 1)))
+            if base.reasons or m.id in absent:
+                results.append(Ranked(m, base.reasons or ["absent"], [], None, None, None,
+                                      base.exact_language))
+            else:
+                results.append(Ranked(m, [], base.head + base.tail, None, None, None,
+                                      base.exact_language, round(base.points, 1)))
         results.sort(key=lambda r: (bool(r.reasons), -r.score))  # as below
         return results
 
@@ -544,7 +587,10 @@ def _rank(pool: _Pool, standings: list[_Standing], start: datetime | None,
     school_id, municipality = request.school_id, request.school.municipality
     zero, nothing = Decimal(0), []
     for m, base in zip(pool.candidates, standings, strict=True):
-        reasons = list(base.reasons)
+        if base.reasons:  # language or coverage: nothing that depends on the time was read
+            results.append(Ranked(m, base.reasons, [], None, None, None, base.exact_language))
+            continue
+        reasons = []
         this_week = week_hours.get(m.id, zero)
         this_month = month_hours.get(m.id, zero)
         for r_start, r_end in availability.get((m.id, weekday), nothing):
