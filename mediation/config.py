@@ -7,7 +7,9 @@ class DefaultConfig:
     # Overridden in every real deployment (instance/config.py or MEDIATION_SECRET_KEY).
     SECRET_KEY = "dev-only-change-me"
     SQLALCHEMY_DATABASE_URI = None  # None means SQLite in the instance folder.
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Connections are tested before use, so that the application recovers by itself when the
+    # database server restarts (the request running at that moment gets a 503).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"

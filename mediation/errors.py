@@ -1,10 +1,11 @@
 """Domain errors raised by operations, and the HTTP error pages."""
 
-from flask import Flask, render_template
+import sqlalchemy as sa
+from flask import Flask, current_app, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
-from .extensions import db
+from .extensions import db, login_manager
 
 
 class DomainError(Exception):
@@ -78,6 +79,25 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(error: DomainError):
         db.session.rollback()
         return render_error(error.status_code, _l("Not possible"), error.message)
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    def database_unavailable(error):
+        # The database went away (restarted, network cut): this request fails cleanly and
+        # the pool, which pings connections before use, gives the next one a fresh one.
+        current_app.logger.warning("database unavailable: %s", error)
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:
+            db.session.remove()
+        # The page is shown as to a visitor: loading the user would need the database.
+        g._login_user = login_manager.anonymous_user()
+        response = render_error(
+            503,
+            _l("Service temporarily unavailable"),
+            _l("The service could not reach its database. Please try again in a minute."),
+        )
+        return response[0], 503, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def server_error(error):
