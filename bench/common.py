@@ -42,6 +42,15 @@ def reset_sequences() -> None:
                 )
 
 
+def empty_database(url: str) -> None:
+    """PostgreSQL: drop everything in the public schema (the benchmarks' --database)."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
 class QueryCounter:
     """Counts SQL statements (listen to the engine's before_cursor_execute)."""
 

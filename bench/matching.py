@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from common import ROME, QueryCounter, insert, reset_sequences, rome, weekdays
+from common import ROME, QueryCounter, empty_database, insert, reset_sequences, rome, weekdays
 
 from mediation import create_app
 from mediation.bookings import matching
@@ -399,20 +399,12 @@ def profile(request_id: int) -> None:
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(35)
 
 
-def prepare_database(url: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     tmp = None
     if args.database:
         url = args.database
-        prepare_database(url)
+        empty_database(url)
     else:
         tmp = tempfile.TemporaryDirectory(prefix="mediation-bench-")
         url = f"sqlite:///{Path(tmp.name) / 'bench.sqlite'}"
