@@ -211,10 +211,36 @@ def test_coordinator_changes_profile(world):
     assert event.data["municipalities"] == ["Codogno", "Lodi"]
 
 
-def test_mediator_may_not_change_own_profile(world):
-    """A mediator edits availability and absences, not cap, languages or Ambiti."""
+def test_mediator_may_not_change_own_cap_or_ambiti(world):
+    """The cap and the Ambiti are the coordinator's: a mediator cannot set_profile."""
     with pytest.raises(NotAllowed):
         operations.set_profile(world.mediator.user, world.mediator, **profile_args(world))
+
+
+def test_mediator_states_own_languages_and_towns(world):
+    """A mediator changes their languages and towns, audited; the cap stays as it was."""
+    fr = world.factory.language("fr")
+    operations.set_own_profile(world.mediator.user, world.mediator,
+                               [(fr.id, "c1")], ["Lodi", "lodi", "Codogno"])
+    db.session.commit()
+    assert {(ml.language.code, ml.level) for ml in world.mediator.languages} == {
+        ("fr", LanguageLevel.c1)}
+    assert sorted(m.municipality for m in world.mediator.municipalities) == ["Codogno", "Lodi"]
+    assert world.mediator.weekly_hour_cap == Decimal(20)
+    (event,) = events("mediator.profile_changed")
+    assert event.actor_id == world.mediator.user.id
+    assert event.data == {"languages": [[fr.id, "c1"]], "municipalities": ["Codogno", "Lodi"]}
+    with pytest.raises(InvalidInput) as error:
+        operations.set_own_profile(world.mediator.user, world.mediator, [], [])
+    assert error.value.field == "languages"
+
+
+def test_only_the_mediator_states_their_own_languages(world):
+    """Another mediator, and even the coordinator, cannot use the mediator's own form."""
+    other = world.factory.mediator(ambiti=[world.ambito])
+    for actor in (other.user, world.coordinator):
+        with pytest.raises(NotAllowed):
+            operations.set_own_profile(actor, world.mediator, [(1, "c1")], [])
 
 
 def test_coordinator_touches_only_own_ambito(world):
@@ -262,12 +288,17 @@ def test_mediator_edits_own_availability(app, world):
     html = page.get_data(as_text=True)
     assert html.index("Monday") < html.index('name="d0_1_from"') < html.index("Tuesday")
     assert html.index("Saturday") < html.index('name="d5_1_from"')
-    assert 'name="weekly_hour_cap"' not in page.get_data(as_text=True)
+    assert 'name="weekly_hour_cap"' not in html and 'name="ambiti"' not in html
+    assert 'name="languages-0-language"' in html and 'name="municipalities"' in html
+    fr = world.factory.language("fr")
+    db.session.commit()
     response = client.post("/mediators/me/availability", data={
         "d0_1_from": "08:00", "d0_1_to": "12:00", "d0_2_from": "14:00", "d0_2_to": "16:00",
         "d4_1_from": "09:30", "d4_1_to": "13:00",
-        # a mediator cannot sneak in a cap change
-        "weekly_hour_cap": "59",
+        "languages-0-language": str(fr.id), "languages-0-level": "b2",
+        "municipalities": "Codogno",
+        # a mediator cannot sneak in a cap or an Ambito change
+        "weekly_hour_cap": "59", "ambiti": [str(world.other_ambito.id)],
     })
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/mediators/me/week")
@@ -275,20 +306,27 @@ def test_mediator_edits_own_availability(app, world):
     assert [(r.weekday, r.start_time, r.end_time) for r in world.mediator.availability] == [
         (0, time(8), time(12)), (0, time(14), time(16)), (4, time(9, 30), time(13))]
     assert world.mediator.weekly_hour_cap == Decimal(20)
+    assert [a.id for a in world.mediator.ambiti] == [world.ambito.id]
+    assert [(ml.language_id, ml.level.value) for ml in world.mediator.languages] == [
+        (fr.id, "b2")]
+    assert [m.municipality for m in world.mediator.municipalities] == ["Codogno"]
 
 
 def test_invalid_availability_is_shown_on_its_day(app, world):
     """Overlapping ranges come back with 400, the message on the day and the typed times."""
     client = login(app, world.mediator.user)
+    language = {"languages-0-language": str(world.mediator.languages[0].language_id),
+                "languages-0-level": "native"}
     response = client.post("/mediators/me/availability", headers=EN, data={
         "d2_1_from": "08:00", "d2_1_to": "12:00", "d2_2_from": "11:00", "d2_2_to": "13:00",
-        "d3_1_from": "09:00",
+        "d3_1_from": "09:00", **language,
     })
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Give both times, or neither." in html
     response = client.post("/mediators/me/availability", headers=EN, data={
         "d2_1_from": "08:00", "d2_1_to": "12:00", "d2_2_from": "11:00", "d2_2_to": "13:00",
+        **language,
     })
     html = response.get_data(as_text=True)
     assert response.status_code == 400

@@ -107,19 +107,10 @@ class LanguageRowForm(Form):
     )
 
 
-class ProfileForm(AvailabilityForm):
-    """Availability plus what only coordinators and the admin change."""
+class OwnProfileForm(AvailabilityForm):
+    """Availability plus what a mediator states of themself: languages and towns."""
 
-    weekly_hour_cap = DecimalField(
-        _l("Weekly hour cap"), places=2,
-        validators=[InputRequired(), NumberRange(min=1, max=60)],
-        description=_l("The most hours of meetings a week the mediator can be offered."),
-    )
     languages = FieldList(FormField(LanguageRowForm), label=_l("Languages"))
-    ambiti = SelectMultipleField(
-        _l("Ambiti served"), coerce=int,
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-    )
     municipalities = TextAreaField(
         _l("Other municipalities they travel to"),
         validators=[Optional(), Length(max=5000)],
@@ -145,6 +136,20 @@ class ProfileForm(AvailabilityForm):
                 entry.form.level.errors = [*entry.form.level.errors, _l("Choose a level.")]
                 valid = False
         return valid
+
+
+class ProfileForm(OwnProfileForm):
+    """The whole profile, for coordinators and the admin: plus the cap and the Ambiti."""
+
+    weekly_hour_cap = DecimalField(
+        _l("Weekly hour cap"), places=2,
+        validators=[InputRequired(), NumberRange(min=1, max=60)],
+        description=_l("The most hours of meetings a week the mediator can be offered."),
+    )
+    ambiti = SelectMultipleField(
+        _l("Ambiti served"), coerce=int,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+    )
 
 
 class AbsenceForm(FlaskForm):

@@ -6,10 +6,12 @@ view commits once it returns.
 
 Who may do what:
 
-* the mediator themself: their weekly availability and their absences;
+* the mediator themself: their weekly availability, their absences, the
+  languages they speak and the municipalities they travel to;
 * a coordinator of an Ambito the mediator serves, and the admin: all of that,
-  plus the profile (weekly hour cap, languages, Ambiti served, municipalities).
-  A coordinator adds or removes only their own Ambito; the admin any.
+  plus the weekly hour cap and the Ambiti served (what the cooperative's
+  contract says). A coordinator adds or removes only their own Ambito; the
+  admin any.
 
 Anyone else gets ``NotAllowed`` (a 404).
 """
@@ -226,21 +228,7 @@ def set_profile(
             field="weekly_hour_cap",
         )
 
-    wanted_languages: dict[int, LanguageLevel] = {}
-    for language_id, level in languages:
-        if language_id in wanted_languages:
-            raise InvalidInput(_l("Each language may be listed once."), field="languages")
-        try:
-            wanted_languages[language_id] = LanguageLevel(level)
-        except ValueError:
-            raise InvalidInput(_l("Choose a level."), field="languages") from None
-    if not wanted_languages:
-        raise InvalidInput(_l("Give at least one language."), field="languages")
-    known = set(db.session.scalars(
-        sa.select(Language.id).where(Language.id.in_(list(wanted_languages)))
-    ))
-    if known != set(wanted_languages):
-        raise InvalidInput(_l("Choose a language from the list."), field="languages")
+    wanted_languages = _checked_languages(languages)
 
     wanted_ambiti = set(ambito_ids)
     current_ambiti = {a.id for a in mediator.ambiti}
@@ -257,6 +245,63 @@ def set_profile(
     if len(ambiti) != len(wanted_ambiti):
         raise InvalidInput(_l("Choose an Ambito from the list."), field="ambiti")
 
+    names = _checked_municipalities(municipalities)
+
+    mediator.weekly_hour_cap = cap
+    mediator.ambiti = ambiti
+    _apply(mediator, wanted_languages, names)
+    record(
+        "mediator.profile_changed", mediator, actor,
+        weekly_hour_cap=str(cap),
+        languages=sorted([ml.language_id, ml.level.value] for ml in mediator.languages),
+        ambito_ids=sorted(a.id for a in ambiti),
+        municipalities=sorted(m.municipality for m in mediator.municipalities),
+    )
+
+
+def set_own_profile(
+    actor: User,
+    mediator: MediatorProfile,
+    languages: Sequence[tuple[int, LanguageLevel | str]],
+    municipalities: Iterable[str],
+) -> None:
+    """The mediator's own part of the profile: the languages they speak (with their
+    level) and the municipalities they travel to. The cap and the Ambiti stay with
+    the coordinator.
+
+    :raise InvalidInput: ``languages`` or ``municipalities``.
+    """
+    _require(actor.role == Role.mediator and mediator.user_id == actor.id)
+    wanted_languages = _checked_languages(languages)
+    names = _checked_municipalities(municipalities)
+    _apply(mediator, wanted_languages, names)
+    record(
+        "mediator.profile_changed", mediator, actor,
+        languages=sorted([ml.language_id, ml.level.value] for ml in mediator.languages),
+        municipalities=sorted(m.municipality for m in mediator.municipalities),
+    )
+
+
+def _checked_languages(
+    languages: Sequence[tuple[int, LanguageLevel | str]],
+) -> dict[int, LanguageLevel]:
+    wanted: dict[int, LanguageLevel] = {}
+    for language_id, level in languages:
+        if language_id in wanted:
+            raise InvalidInput(_l("Each language may be listed once."), field="languages")
+        try:
+            wanted[language_id] = LanguageLevel(level)
+        except ValueError:
+            raise InvalidInput(_l("Choose a level."), field="languages") from None
+    if not wanted:
+        raise InvalidInput(_l("Give at least one language."), field="languages")
+    known = set(db.session.scalars(sa.select(Language.id).where(Language.id.in_(list(wanted)))))
+    if known != set(wanted):
+        raise InvalidInput(_l("Choose a language from the list."), field="languages")
+    return wanted
+
+
+def _checked_municipalities(municipalities: Iterable[str]) -> list[str]:
     names = clean_municipalities(municipalities)
     if len(names) > MAX_MUNICIPALITIES:
         raise InvalidInput(_l("At most %(count)d municipalities.", count=MAX_MUNICIPALITIES),
@@ -267,17 +312,21 @@ def set_profile(
                count=MUNICIPALITY_MAX),
             field="municipalities",
         )
+    return names
 
-    mediator.weekly_hour_cap = cap
-    # Update rows in place: their primary keys are (mediator, language / municipality).
+
+def _apply(mediator: MediatorProfile, languages: dict[int, LanguageLevel],
+           names: list[str]) -> None:
+    """Set the languages and municipalities, updating rows in place: their primary keys
+    are (mediator, language / municipality)."""
+    languages = dict(languages)
     for row in list(mediator.languages):
-        if row.language_id in wanted_languages:
-            row.level = wanted_languages.pop(row.language_id)
+        if row.language_id in languages:
+            row.level = languages.pop(row.language_id)
         else:
             mediator.languages.remove(row)
-    for language_id, level in wanted_languages.items():
+    for language_id, level in languages.items():
         mediator.languages.append(MediatorLanguage(language_id=language_id, level=level))
-    mediator.ambiti = ambiti
     by_key = {name.casefold(): name for name in names}
     for row in list(mediator.municipalities):
         if row.municipality.casefold() in by_key:
@@ -288,10 +337,3 @@ def set_profile(
     for name in by_key.values():
         mediator.municipalities.append(MediatorMunicipality(municipality=name))
     db.session.flush()
-    record(
-        "mediator.profile_changed", mediator, actor,
-        weekly_hour_cap=str(cap),
-        languages=sorted([ml.language_id, ml.level.value] for ml in mediator.languages),
-        ambito_ids=sorted(a.id for a in ambiti),
-        municipalities=sorted(m.municipality for m in mediator.municipalities),
-    )

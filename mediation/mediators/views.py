@@ -38,8 +38,8 @@ from .forms import (
     ROWS_PER_DAY,
     SPARE_LANGUAGE_ROWS,
     AbsenceForm,
-    AvailabilityForm,
     ConfirmForm,
+    OwnProfileForm,
     ProfileForm,
     range_field,
 )
@@ -202,22 +202,26 @@ def week(mediator_id: int | None):
 # --- availability and profile -------------------------------------------------
 
 
-def _profile_form(mediator: MediatorProfile, user) -> ProfileForm:
-    form = ProfileForm()
+def _profile_form(mediator: MediatorProfile, user, manages: bool) -> OwnProfileForm:
+    """The whole profile for who manages the mediator; languages and towns for themself."""
+    form = ProfileForm() if manages else OwnProfileForm()
     languages = db.session.scalars(sa.select(Language).order_by(Language.name_en)).all()
     locale = str(get_locale())
     choices = [SelectChoice("", _("Choose a language"))] + [
         SelectChoice(str(lang.id), lang.name(locale))
         for lang in sorted(languages, key=lambda lang: lang.name(locale).lower())
     ]
-    if user.role == Role.admin:
-        ambiti = db.session.scalars(sa.select(Ambito).order_by(Ambito.name)).all()
-    else:
-        ambiti = db.session.scalars(sa.select(Ambito).where(Ambito.id == user.ambito_id)).all()
-    form.ambiti.choices = [SelectChoice(a.id, a.name) for a in ambiti]
+    if manages:
+        if user.role == Role.admin:
+            ambiti = db.session.scalars(sa.select(Ambito).order_by(Ambito.name)).all()
+        else:
+            ambiti = db.session.scalars(
+                sa.select(Ambito).where(Ambito.id == user.ambito_id)).all()
+        form.ambiti.choices = [SelectChoice(a.id, a.name) for a in ambiti]
     if request.method == "GET":
-        form.weekly_hour_cap.data = mediator.weekly_hour_cap
-        form.ambiti.data = [a.id for a in mediator.ambiti if a.id in {x.id for x in ambiti}]
+        if manages:
+            form.weekly_hour_cap.data = mediator.weekly_hour_cap
+            form.ambiti.data = [a.id for a in mediator.ambiti if a.id in {x.id for x in ambiti}]
         form.municipalities.data = "\n".join(m.municipality for m in mediator.municipalities)
         while len(form.languages):
             form.languages.pop_entry()
@@ -257,7 +261,7 @@ def _put_error(form, error: InvalidInput, errors: dict[str, list]) -> None:
 @bp.route("/<int:mediator_id>/availability", methods=["GET", "POST"])
 @roles_required(*EVERYONE)
 def availability(mediator_id: int | None):
-    """The weekly pattern; for coordinators and the admin, the profile too."""
+    """The weekly pattern and the profile (all of it for coordinators and the admin)."""
     _self_or(mediator_id)
     user = _user()
     mediator = queries.load_mediator(
@@ -271,7 +275,7 @@ def availability(mediator_id: int | None):
     manages = operations.manages(user, mediator)
     if not (own or manages):
         abort(404)
-    form = _profile_form(mediator, user) if manages else AvailabilityForm()
+    form = _profile_form(mediator, user, manages)
     if request.method == "GET":
         form.fill(mediator.availability)
     errors: dict[str, list] = {}
@@ -283,13 +287,16 @@ def availability(mediator_id: int | None):
                     user, mediator, form.weekly_hour_cap.data, form.language_rows(),
                     ambito_ids, form.municipality_names(),
                 )
+            else:
+                operations.set_own_profile(user, mediator, form.language_rows(),
+                                           form.municipality_names())
             operations.set_availability(user, mediator, form.ranges())
         except InvalidInput as error:
             db.session.rollback()
             _put_error(form, error, errors)
         else:
             db.session.commit()
-            flash(_("The availability has been saved.") if not manages
+            flash(_("Your availability and profile have been saved.") if not manages
                   else _("The mediator's availability and profile have been saved."), "success")
             if manages and not operations.manages(user, mediator):
                 # A coordinator who removed their own Ambito no longer sees the mediator.
