@@ -51,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def configure_extensions(app: Flask) -> None:
     from . import database
     from .auth.session import configure_login
-    from .extensions import babel, csrf, db, mail, migrate
+    from .extensions import babel, csrf, db, limiter, mail, migrate
     from .i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -60,6 +60,7 @@ def configure_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     mail.init_app(app)
+    limiter.init_app(app)
     configure_login(app)
 
 

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Role, User, utcnow
 from ..outbox import queue_email
 from . import tokens
+from .session import end_all_sessions_of
 
 # Checked against when the email is unknown, so that a login takes as long
 # whether or not the account exists.
@@ -49,9 +50,10 @@ def authenticate(email: str, password: str) -> User:
 
 
 def set_password(user: User, password: str, actor: User | None, action: str) -> None:
-    """Set a new password and end every other session of the user."""
+    """Set a new password and end every session of the user (on every device)."""
     user.password_hash = generate_password_hash(password)
-    user.session_version += 1
+    user.session_version += 1  # also voids every emailed link (mediation/auth/tokens.py)
+    end_all_sessions_of(user)
     record(action, user, actor)
 
 
@@ -62,8 +64,9 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def end_all_sessions(user: User) -> None:
-    """Log the user out everywhere: every cookie carrying the old version stops working."""
+    """Log the user out everywhere: every session row goes, so every cookie stops working."""
     user.session_version += 1
+    end_all_sessions_of(user)
     record("auth.logout_everywhere", user, user)
 
 
