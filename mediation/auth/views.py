@@ -159,10 +159,10 @@ def _token_error(error: tokens.InvalidToken):
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     try:
-        tokens.load_token(token, tokens.RESET)
+        account = tokens.load_token(token, tokens.RESET)
     except tokens.InvalidToken as error:
         return _token_error(error)
-    form = NewPasswordForm()
+    form = NewPasswordForm(account=account)
     if form.validate_on_submit():
         try:
             user = operations.reset_password(token, form.password.data)
@@ -181,7 +181,7 @@ def accept_invitation(token: str):
         user = tokens.load_token(token, tokens.INVITATION)
     except tokens.InvalidToken as error:
         return _token_error(error)
-    form = NewPasswordForm()
+    form = NewPasswordForm(account=user)
     if form.validate_on_submit():
         try:
             user = operations.accept_invitation(token, form.password.data)
@@ -199,7 +199,7 @@ def accept_invitation(token: str):
 @login_required
 def account():
     preferences = PreferencesForm(prefix="pref", obj=current_user)
-    password = ChangePasswordForm(prefix="pw")
+    password = ChangePasswordForm(prefix="pw", account=current_user)
     action = request.form.get("action")
     if action == "preferences" and preferences.validate_on_submit():
         operations.update_preferences(
