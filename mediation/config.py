@@ -79,6 +79,11 @@ class DefaultConfig:
     # is on the coordinator's list of cases at risk.
     CASES_AT_RISK_WEEKS = 6
 
+    # Number of reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For and
+    # X-Forwarded-Proto are then trusted, so that login limits and the audit trail see the
+    # visitor's address rather than the proxy's. 0: the headers are ignored.
+    TRUSTED_PROXIES = 0
+
     # Login throttling (Flask-Limiter). Use Redis in production, e.g.
     # redis://127.0.0.1:6379/0, so that every gunicorn worker and app server shares the counts;
     # memory:// counts per process. Failed logins per account count only failures.

@@ -233,3 +233,16 @@ class TestCookieFlags:
             assert "HttpOnly" in header
             assert "SameSite=Lax" in header
             assert ("Secure" in header) == external_url.startswith("https://")
+
+
+def test_a_new_login_removes_the_users_expired_sessions(app, factory, teacher):
+    """Sessions left to expire (never used again) are deleted at the user's next login."""
+    with freeze_time(START) as clock:
+        for _ in range(2):
+            Auth(app.test_client()).login(teacher)  # two browsers, then abandoned
+        Auth(app.test_client()).login(teacher, remember=True)
+        clock.tick(timedelta(hours=13))
+        Auth(app.test_client()).login(teacher)
+        remaining = sessions_of(teacher)
+        assert len(remaining) == 2  # the remembered one and the new one
+        assert {s.remember for s in remaining} == {True, False}

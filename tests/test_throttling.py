@@ -175,3 +175,24 @@ def test_limits_are_shared_through_redis(redis_prefix, app, app_config, client, 
     worker.test_client_class = Client
     response = login(worker.test_client(), email, PASSWORD)
     assert response.status_code == 429
+
+
+@pytest.fixture
+def behind_a_proxy(app_config):
+    app_config["TRUSTED_PROXIES"] = 1
+
+
+def test_behind_a_proxy_each_visitor_has_their_own_limit(behind_a_proxy, app, client, teacher):
+    """With TRUSTED_PROXIES the per-address limit applies to X-Forwarded-For, not the proxy."""
+    app.config["RATELIMIT_LOGIN_PER_IP"] = "2 per minute"
+
+    def attempt(address, password="wrong"):
+        return client.post("/login", data={"email": f"x{address}@example.org",
+                                           "password": password},
+                           headers={"X-Forwarded-For": address})
+
+    assert attempt("192.0.2.1").status_code == 200
+    assert attempt("192.0.2.1").status_code == 200
+    assert attempt("192.0.2.1").status_code == 429
+    assert attempt("198.51.100.7").status_code == 200  # another visitor, same proxy
+    assert events("auth.throttled")[0].ip_address == "192.0.2.1"

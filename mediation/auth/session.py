@@ -48,6 +48,21 @@ def _user_agent_summary() -> str | None:
     return agent[:200] or None
 
 
+def _purge_ended(user: User, now) -> None:
+    """Delete the user's sessions that have expired (rows are otherwise removed on use)."""
+    config = current_app.config
+    idle = now - timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    remember_idle = now - timedelta(days=config["SESSION_REMEMBER_IDLE_DAYS"])
+    db.session.execute(sa.delete(UserSession).where(
+        UserSession.user_id == user.id,
+        sa.or_(
+            UserSession.expires_dt <= now,
+            sa.and_(UserSession.remember.is_(False), UserSession.last_seen_dt <= idle),
+            sa.and_(UserSession.remember.is_(True), UserSession.last_seen_dt <= remember_idle),
+        ),
+    ))
+
+
 def start_session(user: User, remember: bool = False) -> str:
     """Add a new session row for ``user`` and return its token (kept in the cookie only)."""
     config = current_app.config
@@ -56,6 +71,7 @@ def start_session(user: User, remember: bool = False) -> str:
                 else timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]))
     if not isinstance(lifetime, timedelta):
         lifetime = timedelta(seconds=int(lifetime))
+    _purge_ended(user, now)
     token = secrets.token_urlsafe(32)
     db.session.add(UserSession(
         user_id=user.id, token_hash=_hash(token), created_dt=now, last_seen_dt=now,
