@@ -174,6 +174,9 @@ def test_limits_are_shared_through_redis(redis_prefix, app, app_config, client, 
     worker = create_app(app_config)
     worker.test_client_class = Client
     response = login(worker.test_client(), email, PASSWORD)
+    with worker.app_context():
+        db.session.remove()
+        db.engine.dispose()  # close the other app's connections now, not at garbage collection
     assert response.status_code == 429
 
 
