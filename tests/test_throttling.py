@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from mediation import create_app
+from mediation.config import DefaultConfig
 from mediation.extensions import db
 from mediation.models import AuditEvent, OutboxMessage, Role
 
@@ -16,6 +17,13 @@ from .conftest import PASSWORD, Client
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
 THROTTLED_IT = "Troppi tentativi."
+
+
+@pytest.fixture(autouse=True)
+def production_limits(app_config):
+    """The default limits of mediation/config.py (tests/conftest.py raises the per-address one)."""
+    app_config["RATELIMIT_LOGIN_PER_IP"] = DefaultConfig.RATELIMIT_LOGIN_PER_IP
+    assert app_config["RATELIMIT_LOGIN_PER_IP"] == "10 per minute"
 
 
 @pytest.fixture
@@ -199,3 +207,17 @@ def test_behind_a_proxy_each_visitor_has_their_own_limit(behind_a_proxy, app, cl
     assert attempt("192.0.2.1").status_code == 429
     assert attempt("198.51.100.7").status_code == 200  # another visitor, same proxy
     assert events("auth.throttled")[0].ip_address == "192.0.2.1"
+
+
+def test_per_email_limits_hold_across_addresses(client, teacher):
+    """The per-account and per-email limits count attempts from every address together."""
+    for i in range(5):
+        client.post("/login", data={"email": teacher.email, "password": "wrong"},
+                    environ_base={"REMOTE_ADDR": f"203.0.113.{i}"})
+        client.post("/password/forgot", data={"email": teacher.email},
+                    environ_base={"REMOTE_ADDR": f"203.0.113.{i}"})
+    fresh = {"REMOTE_ADDR": "203.0.113.99"}
+    assert client.post("/login", data={"email": teacher.email, "password": PASSWORD},
+                       environ_base=fresh).status_code == 429
+    assert client.post("/password/forgot", data={"email": teacher.email},
+                       environ_base=fresh).status_code == 429
