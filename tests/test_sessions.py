@@ -246,3 +246,32 @@ def test_a_new_login_removes_the_users_expired_sessions(app, factory, teacher):
         remaining = sessions_of(teacher)
         assert len(remaining) == 2  # the remembered one and the new one
         assert {s.remember for s in remaining} == {True, False}
+
+
+FIREFOX_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101"
+                   " Firefox/133.0")
+CHROME_ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like"
+                  " Gecko) Chrome/131.0 Mobile Safari/537.36")
+
+
+def test_account_page_lists_the_users_own_sessions(app, factory, teacher):
+    """*Il mio account* lists the user's devices, marks this one, and no one else's."""
+    laptop = app.test_client()
+    laptop.post("/login", data={"email": teacher.email, "password": PASSWORD},
+                headers={"User-Agent": FIREFOX_WINDOWS})
+    phone = app.test_client()
+    phone.post("/login", data={"email": teacher.email, "password": PASSWORD},
+               headers={"User-Agent": CHROME_ANDROID},
+               environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    stranger = factory.user(Role.teacher)
+    db.session.commit()
+    Auth(app.test_client()).login(stranger)
+
+    page = laptop.get("/account", headers={"User-Agent": FIREFOX_WINDOWS}).text
+    assert "Dove hai effettuato l&#39;accesso" in page or "Dove hai effettuato l'accesso" in page
+    assert "Firefox, Windows" in page and "Chrome, Android" in page
+    assert "198.51.100.23" in page
+    assert page.count("questo dispositivo") == 1
+    row = page[page.index("Firefox, Windows"):page.index("</tr>", page.index("Firefox"))]
+    assert "questo dispositivo" in row
+    assert page.count("<tr>") == 3  # the header and the user's two sessions

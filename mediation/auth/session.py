@@ -63,6 +63,28 @@ def _purge_ended(user: User, now) -> None:
     ))
 
 
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
+            ("Linux", "Linux"))
+
+
+def describe_agent(agent: str | None) -> str:
+    """A short description of a User-Agent header, such as "Firefox, Windows"."""
+    agent = agent or ""
+    browser = next((name for token, name in _BROWSERS if token in agent), None)
+    system = next((name for token, name in _SYSTEMS if token in agent), None)
+    described = ", ".join(part for part in (browser, system) if part)
+    return described or agent[:40]
+
+
+def is_current(record: UserSession, user: User) -> bool:
+    """Whether ``record`` is the session ``user`` was loaded with in this request."""
+    token = getattr(user, "session_token", None)
+    return bool(token) and record.token_hash == _hash(token)
+
+
 def start_session(user: User, remember: bool = False) -> str:
     """Add a new session row for ``user`` and return its token (kept in the cookie only)."""
     config = current_app.config

@@ -22,7 +22,7 @@ from ..audit import record
 from ..errors import DomainError
 from ..extensions import db, limiter
 from ..feeds.views import feed_links
-from . import operations, tokens
+from . import operations, queries, tokens
 from .forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -30,7 +30,7 @@ from .forms import (
     NewPasswordForm,
     PreferencesForm,
 )
-from .session import end_current_session, log_in
+from .session import describe_agent, end_current_session, is_current, log_in
 
 bp = Blueprint("auth", __name__)
 
@@ -222,5 +222,9 @@ def account():
                 "success",
             )
             return redirect(url_for("auth.account"))
+    user = current_user._get_current_object()
+    sessions = [(record, describe_agent(record.user_agent), is_current(record, user))
+                for record in queries.open_sessions(user)]
     return render_template("auth/account.html", preferences=preferences, password=password,
+                           sessions=sessions,
                            calendar_feed=feed_links(current_user))
