@@ -37,6 +37,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
     configure_extensions(app)
     configure_blueprints(app)
     configure_templates(app)
@@ -51,7 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def configure_extensions(app: Flask) -> None:
     from . import database
     from .auth.session import configure_login
-    from .extensions import babel, csrf, db, mail, migrate
+    from .extensions import babel, csrf, db, limiter, mail, migrate
     from .i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -60,6 +66,7 @@ def configure_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     mail.init_app(app)
+    limiter.init_app(app)
     configure_login(app)
 
 

@@ -15,6 +15,15 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
     LANGUAGES = ("it", "en")
 
+    # Server-side sessions (mediation/auth/session.py): a session ends after this many minutes
+    # without a request, and at the latest this many hours after logging in. A session started
+    # with "remember me" lasts REMEMBER_COOKIE_DURATION instead, and ends after
+    # SESSION_REMEMBER_IDLE_DAYS without a request. "Last seen" is written at most once every
+    # SESSION_TOUCH_SECONDS.
+    SESSION_IDLE_MINUTES = 60
+    SESSION_ABSOLUTE_HOURS = 12
+    SESSION_REMEMBER_IDLE_DAYS = 7
+    SESSION_TOUCH_SECONDS = 60
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
@@ -72,5 +81,26 @@ class DefaultConfig:
     # is on the coordinator's list of cases at risk.
     CASES_AT_RISK_WEEKS = 6
 
+    # Number of reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For and
+    # X-Forwarded-Proto are then trusted, so that login limits and the audit trail see the
+    # visitor's address rather than the proxy's. 0: the headers are ignored.
+    TRUSTED_PROXIES = 0
+
+    # Login throttling (Flask-Limiter). Use Redis in production, e.g.
+    # redis://127.0.0.1:6379/0, so that every gunicorn worker and app server shares the counts;
+    # memory:// counts per process. Failed logins per account count only failures.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN_PER_IP = "10 per minute"
+    RATELIMIT_LOGIN_PER_ACCOUNT = "5 per 15 minutes"
+    RATELIMIT_PASSWORD_RESET = "5 per 15 minutes"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Passwords (mediation/auth/passwords.py): at least this many characters, not one of the
+    # common passwords shipped in mediation/auth/common-passwords.txt.gz, not the email or name.
+    PASSWORD_MIN_LENGTH = 12
+
+    # Uploads (mediation/documents.py): the largest file accepted, and the largest request
+    # (a form with all its files); a larger request gets a translated 413 page.
+    UPLOAD_MAX_FILE_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     PER_PAGE = 25

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, render_template
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -65,7 +66,20 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        return render_error(413, _l("File too large"), _l("The file you sent is too large."))
+        # The body was not read, so the form cannot be shown again from here; the
+        # browser's Back button usually keeps what was typed.
+        db.session.rollback()
+        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+        return render_error(
+            413,
+            _l("Files too large"),
+            _l(
+                "What you sent is larger than %(size)s MB in all, so it was not saved."
+                " Go back to the form with your browser's Back button (what you typed is"
+                " usually still there) and attach smaller or fewer files.",
+                size=format_decimal(round(limit / (1024 * 1024), 1)),
+            ),
+        )
 
     @app.errorhandler(OverflowError)
     def date_out_of_range(error):

@@ -2,6 +2,8 @@
 
 import sqlalchemy as sa
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -29,3 +31,6 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 mail = Mail()
+# Storage and limits come from the configuration (RATELIMIT_*, see mediation/config.py);
+# only the routes that are decorated are limited.
+limiter = Limiter(key_func=get_remote_address)

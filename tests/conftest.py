@@ -96,6 +96,9 @@ def make_test_config(tmp_path, **overrides) -> dict:
         "MAIL_BACKEND": "outbox",  # keep mails in the outbox table, print nothing
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "SERVER_NAME": "localhost",
+        # Every test client logs in from 127.0.0.1, and some tests log in dozens of users;
+        # tests/test_throttling.py puts the production limit back.
+        "RATELIMIT_LOGIN_PER_IP": "1000 per minute",
     }
     config.update(overrides)
     return config

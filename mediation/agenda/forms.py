@@ -101,5 +101,6 @@ class TranslationLogForm(_LogForm):
     words = IntegerField(_l("Words"), validators=[Optional(), NumberRange(min=1, max=1_000_000)])
     document = FileField(
         _l("Translated document"),
-        description=_l("PDF, Word, OpenDocument, text or image file, at most 10 MB."),
+        description=_l("PDF, Word (.docx), Excel (.xlsx), OpenDocument, text or image file,"
+                        " at most 10 MB."),
     )

@@ -3,9 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-MIN_PASSWORD_LENGTH = 10
+from .passwords import min_length, password_problem
 
 
 def strip(value: str | None) -> str | None:
@@ -23,11 +23,9 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-        description=_l("At least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
-    )
+    """A new password, checked against the policy (mediation/auth/passwords.py)."""
+
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[
@@ -35,6 +33,21 @@ class NewPasswordForm(FlaskForm):
             EqualTo("password", message=_l("The two passwords do not match.")),
         ],
     )
+
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: The user whose password this is: it may not contain their email or name.
+        self.account = account
+        self.password.description = _l(
+            "At least %(count)d characters; not a common password, nor your email or name.",
+            count=min_length(),
+        )
+
+    def validate_password(self, field):
+        problem = password_problem(field.data or "", getattr(self.account, "email", None),
+                                   getattr(self.account, "display_name", None))
+        if problem is not None:
+            raise ValidationError(str(problem))
 
 
 class ChangePasswordForm(NewPasswordForm):

@@ -10,6 +10,8 @@ from ..extensions import db
 from ..models import Role, User, utcnow
 from ..outbox import queue_email
 from . import tokens
+from .passwords import password_problem
+from .session import end_all_sessions_of
 
 # Checked against when the email is unknown, so that a login takes as long
 # whether or not the account exists.
@@ -19,6 +21,17 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 class InvalidCredentials(DomainError):
     status_code = 400
     default_message = _l("Email or password is not correct.")
+
+
+class WeakPassword(DomainError):
+    status_code = 400
+
+
+def check_password_policy(password: str, email: str | None, name: str | None) -> None:
+    """:raise WeakPassword: the password breaks the policy (mediation/auth/passwords.py)."""
+    problem = password_problem(password, email, name)
+    if problem is not None:
+        raise WeakPassword(problem, field="password")
 
 
 def normalise_email(email: str) -> str:
@@ -49,9 +62,14 @@ def authenticate(email: str, password: str) -> User:
 
 
 def set_password(user: User, password: str, actor: User | None, action: str) -> None:
-    """Set a new password and end every other session of the user."""
+    """Set a new password and end every session of the user (on every device).
+
+    :raise WeakPassword: the password breaks the policy.
+    """
+    check_password_policy(password, user.email, user.display_name)
     user.password_hash = generate_password_hash(password)
-    user.session_version += 1
+    user.session_version += 1  # also voids every emailed link (mediation/auth/tokens.py)
+    end_all_sessions_of(user)
     record(action, user, actor)
 
 
@@ -62,8 +80,9 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def end_all_sessions(user: User) -> None:
-    """Log the user out everywhere: every cookie carrying the old version stops working."""
+    """Log the user out everywhere: every session row goes, so every cookie stops working."""
     user.session_version += 1
+    end_all_sessions_of(user)
     record("auth.logout_everywhere", user, user)
 
 
@@ -101,6 +120,8 @@ def create_user(
 ) -> User:
     """Create an account; without a password, email an invitation to choose one."""
     email = normalise_email(email)
+    if password:
+        check_password_policy(password, email, display_name)
     if find_user_by_email(email) is not None:
         raise DomainError(_l("An account with this email already exists."), field="email")
     user = User(

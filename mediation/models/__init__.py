@@ -44,6 +44,7 @@ from .project import (
     ProjectExtension,
     SchoolYear,
 )
+from .sessions import UserSession
 from .types import UTCDateTime, utcnow
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "ProjectExtension", "PupilCase", "PupilCaseStatus", "PupilStatus", "RequestKind",
     "RequestSeries",
     "RequestState", "RequestType", "Role", "SCHOOL_ROLES", "School", "SchoolCycle",
-    "SchoolYear", "SessionLog", "Site", "Urgency", "User", "UTCDateTime", "mediator_ambiti",
+    "SchoolYear", "SessionLog", "Site", "Urgency", "User", "UserSession", "UTCDateTime",
+    "mediator_ambiti",
     "utcnow",
 ]

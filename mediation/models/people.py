@@ -69,8 +69,12 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    #: The token of the server-side session this object was loaded for or logged in with
+    #: (mediation/auth/session.py); not a column.
+    session_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_token or ''}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

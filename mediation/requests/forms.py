@@ -248,8 +248,9 @@ class TranslationForm(_RequestForm):
     documents = MultipleFileField(
         _l("Documents to translate"),
         validators=[AtLeastOneFile()],
-        description=_l("PDF, Word, OpenDocument, text or image files, at most 10 MB each."),
-        render_kw={"accept": ".pdf,.doc,.docx,.odt,.txt,.jpg,.jpeg,.png"},
+        description=_l("PDF, Word (.docx), Excel (.xlsx), OpenDocument, text or image files,"
+                        " at most 10 MB each."),
+        render_kw={"accept": ".pdf,.docx,.xlsx,.odt,.txt,.jpg,.jpeg,.png"},
     )
 
     def uploads(self):

@@ -569,6 +569,8 @@ def document(request_id: int, document_id: int):
                          mimetype=doc.content_type, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    # Opened in the browser anyway, a file could not run script nor reach this site.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 
