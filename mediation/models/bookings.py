@@ -113,6 +113,8 @@ class MediationRequest(db.Model):
     cancellation_reason: Mapped[str | None] = mapped_column(sa.String(40))
     cancellation_note: Mapped[str | None] = mapped_column(sa.Text)
     cancelled_late: Mapped[bool] = mapped_column(default=False)
+    # When ``flask privacy purge`` blanked its free text (and its pupil case, documents).
+    anonymised_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     project: Mapped["Project"] = relationship()  # noqa: F821
     school: Mapped["School"] = relationship()  # noqa: F821
@@ -298,12 +300,14 @@ class Document(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_requests.id"), index=True)
     kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, "document_kind"))
-    storage_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(sa.String(255))
-    content_type: Mapped[str] = mapped_column(sa.String(100))
+    # None once the retention purge has deleted the file (``purged_dt`` says when).
+    storage_name: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    original_name: Mapped[str | None] = mapped_column(sa.String(255))
+    content_type: Mapped[str | None] = mapped_column(sa.String(100))
     size_bytes: Mapped[int]
-    sha256: Mapped[str] = mapped_column(sa.String(64))
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    purged_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request: Mapped[MediationRequest] = relationship()

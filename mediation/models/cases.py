@@ -59,6 +59,8 @@ class PupilCase(db.Model):
     )
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # When ``flask privacy purge`` replaced the code and cleared the restricted fields.
+    anonymised_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     school: Mapped["School"] = relationship()  # noqa: F821
     home_languages: Mapped[list["Language"]] = relationship(  # noqa: F821

@@ -560,7 +560,7 @@ def document(request_id: int, document_id: int):
     user = _user()
     req = booking_queries.load_request(request_id, user)
     doc = queries.document(req, document_id, user)
-    if doc is None:
+    if doc is None or doc.storage_name is None:  # None: deleted by the retention purge
         abort(404)
     path = document_path(doc)
     if not path.is_file():
