@@ -27,7 +27,7 @@ from ..models import (
     utcnow,
 )
 from ..requests import queries as request_queries
-from ..requests.forms import options
+from ..requests.forms import chosen, options
 from ..scoping import roles_required
 from ..templating import cycle_label
 from . import operations, queries
@@ -98,8 +98,8 @@ def index():
     )
     form.validate()
     filters = queries.CaseFilters(
-        class_name=None if form.class_name.errors else form.class_name.data or None,
-        status=None if form.status.errors else form.status.data or None,
+        class_name=chosen(form.class_name),
+        status=chosen(form.status),
     )
     pagination = db.paginate(
         queries.school_cases(user, year, filters),
@@ -280,7 +280,9 @@ def at_risk():
         [("", _("All schools"))] + [(str(school.id), school.name) for school in schools]
     )
     form.validate()
-    school_id = int(form.school.data) if form.school.data and not form.school.errors else None
+    # Only a listed school: Optional() lets "  " through without an error.
+    listed = {str(school.id) for school in schools}
+    school_id = int(form.school.data) if form.school.data in listed else None
     rows = queries.at_risk(user, utcnow(), weeks, school_id=school_id)
     return render_template(
         "cases/at_risk.html", form=form, weeks=weeks,

@@ -77,7 +77,12 @@ def _queue_filters(form: QueueFilterForm) -> queries.QueueFilters:
     form.validate()
 
     def value(field):
-        return None if field.errors else field.data
+        if field.errors:
+            return None
+        # Optional() lets a blank value ("  ") through unchecked: it means no filter.
+        if isinstance(field.data, str) and not field.data.strip():
+            return None
+        return field.data
 
     status = value(form.status) or RequestState.open.value
     urgency = value(form.urgency)

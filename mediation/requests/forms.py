@@ -62,6 +62,18 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def chosen(field) -> str | None:
+    """A filter select's value when it is one of its options, else None (no filter).
+
+    ``Optional()`` stops the validation of a blank value ("  ") without an error, so a
+    value that passed validation is not necessarily one of the choices.
+    """
+    if field.errors or not isinstance(field.data, str) or not field.data.strip():
+        return None
+    values = {str(choice[0]) for choice in field.iter_choices()}
+    return field.data if field.data in values else None
+
+
 def int_or_none(value):
     """Coerce a select's value: "" (the "Choose..." option) is None."""
     return int(value) if value not in ("", None) else None

@@ -66,6 +66,7 @@ from .forms import (
     MeetingForm,
     RejectForm,
     TranslationForm,
+    chosen,
     options,
 )
 
@@ -179,11 +180,9 @@ def index():
     )
     form.validate()
     filters = queries.Filters(
-        state=RequestState(form.state.data) if form.state.data and not form.state.errors
-        else None,
-        type_id=int(form.type.data) if form.type.data and not form.type.errors else None,
-        language_id=int(form.language.data) if form.language.data and not form.language.errors
-        else None,
+        state=RequestState(chosen(form.state)) if chosen(form.state) else None,
+        type_id=int(chosen(form.type)) if chosen(form.type) else None,
+        language_id=int(chosen(form.language)) if chosen(form.language) else None,
         date_from=None if form.date_from.errors else form.date_from.data,
         date_to=None if form.date_to.errors else form.date_to.data,
         mine=bool(form.mine.data),
