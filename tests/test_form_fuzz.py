@@ -200,3 +200,29 @@ def test_blank_filters_are_no_filter(app, factory, who, url):
     client = app.test_client()
     login_with_token(client, world.user(who))
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(("who", "method", "url", "data", "status"), [
+    ("teacher_A1", "GET", "/requests/9223372036854775808", None, 404),
+    ("teacher_A1", "GET", "/requests?page=100000000000000000000", None, 404),
+    ("lead_A1", "GET", "/cases?page=-3", None, 404),
+    ("coord_A", "GET", "/reporting/?school=9223372036854775808", None, 404),
+    ("coord_A", "GET", "/reporting/?school=-9223372036854775809", None, 404),
+    ("coord_A", "POST", "/coordination/logs/{log}/approve",
+     {"macro_action_id": "9223372036854775808"}, 400),
+    ("coord_A", "POST", "/coordination/logs/approve", {"log_ids": "9223372036854775808"}, 302),
+    ("coord_A", "POST", "/coordination/requests/{req}/offer-series",
+     {"mediator_id": "9223372036854775808"}, 404),
+])
+def test_numbers_beyond_the_columns(app, factory, who, method, url, data, status):
+    """Ids and pages larger than a column holds (found by the fuzzing on PostgreSQL: a 500)
+    name nothing: a 404, or the form again with its error."""
+    world = build_world(factory)
+    client = app.test_client()
+    token = login_with_token(client, world.user(who))
+    url = url.format(log=world["log_A1"].id, req=world["req_A1"].id)
+    if method == "POST":
+        response = client.post(url, data={"csrf_token": token, **data})
+    else:
+        response = client.get(url)
+    assert response.status_code == status

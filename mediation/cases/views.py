@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..bookings.operations import InvalidInput
+from ..bounds import page_arg
 from ..errors import Conflict
 from ..extensions import db
 from ..models import (
@@ -103,7 +104,7 @@ def index():
     )
     pagination = db.paginate(
         queries.school_cases(user, year, filters),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )

@@ -134,7 +134,8 @@ class _RequestForm(FlaskForm):
     case_cycle = SelectField(_l("School cycle"), validators=[Optional()])
     case_arrival_year = IntegerField(
         _l("Year of arrival in Italy"),
-        validators=[Optional(), NumberRange(min=1990, message=_l("Give a year from 1990 on."))],
+        validators=[Optional(), NumberRange(min=1990, max=2100,
+                                            message=_l("Give a year from 1990 on."))],
         render_kw={"inputmode": "numeric", "min": 1990},
     )
     case_home_language = SelectField(_l("Language spoken at home"), coerce=int, default=0,

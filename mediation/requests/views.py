@@ -31,6 +31,7 @@ from ..bookings.operations import (
     SlotTaken,
 )
 from ..bookings.rules import LATE_CANCELLATION, to_utc
+from ..bounds import page_arg
 from ..documents import InvalidUpload, document_path, store_upload
 from ..extensions import db
 from ..models import (
@@ -189,7 +190,7 @@ def index():
     )
     pagination = db.paginate(
         queries.school_requests(user, filters),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )
