@@ -37,9 +37,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
 
-    from .bounds import IdConverter
+    from .bounds import IdConverter, refuse_null_characters
 
     app.url_map.converters["int"] = IdConverter  # before any rule is added
+    app.before_request(refuse_null_characters)
     configure_extensions(app)
     configure_blueprints(app)
     configure_templates(app)

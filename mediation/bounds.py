@@ -1,4 +1,4 @@
-"""Numbers from URLs and forms kept within what the database columns hold.
+"""Input from URLs and forms kept within what the database columns hold.
 
 PostgreSQL refuses to compare an ``integer`` column with 2**63 (an error, so a 500), where
 SQLite simply finds nothing. An id or a page number out of range names nothing: a 404.
@@ -6,6 +6,8 @@ SQLite simply finds nothing. An id or a page number out of range names nothing: 
 
 from flask import abort, request
 from werkzeug.routing import IntegerConverter
+
+from .errors import NullCharacter
 
 #: The largest id a column holds (PostgreSQL ``integer``).
 MAX_ID = 2**31 - 1
@@ -31,3 +33,17 @@ def page_arg() -> int:
     if not 1 <= page <= MAX_PAGE:
         abort(404)
     return page
+
+
+def refuse_null_characters() -> None:
+    """Before every request: a NUL in the URL, the query or the form is refused (400).
+
+    PostgreSQL refuses to store or compare text holding one (an error, so a 500).
+    """
+    values = [v for v in (request.view_args or {}).values() if isinstance(v, str)]
+    values += [v for _key, vs in request.args.lists() for v in vs]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        values += [v for _key, vs in request.form.lists() for v in vs]
+        values += [f.filename or "" for _key, fs in request.files.lists() for f in fs]
+    if any("\x00" in value for value in values):
+        raise NullCharacter()

@@ -226,3 +226,23 @@ def test_numbers_beyond_the_columns(app, factory, who, method, url, data, status
     else:
         response = client.get(url)
     assert response.status_code == status
+
+
+@pytest.mark.parametrize(("method", "url", "data"), [
+    ("POST", "/mediators/me/absences", {"start_date": "2027-01-04", "end_date": "2027-01-05",
+                                        "reason": "ferie\x00"}),
+    ("POST", "/account", {"display_name": "a\x00b", "locale": "it"}),
+    ("GET", "/requests/new/family\x00meeting", None),
+    ("GET", "/agenda?x=\x00", None),
+])
+def test_a_null_character_is_refused(app, factory, method, url, data):
+    """A NUL (which PostgreSQL cannot store: a 500 there) gets a translated 400 page."""
+    world = build_world(factory)
+    client = app.test_client()
+    token = login_with_token(client, world.user("med_A1"))
+    if method == "POST":
+        response = client.post(url, data={"csrf_token": token, **data})
+    else:
+        response = client.get(url)
+    assert response.status_code == 400
+    assert "carattere" in response.text
