@@ -36,12 +36,13 @@ def page_arg() -> int:
 
 
 def refuse_null_characters() -> None:
-    """Before every request: a NUL in the URL, the query or the form is refused (400).
+    """Before every request: a NUL in the URL's path or in a form is refused (400).
 
-    PostgreSQL refuses to store or compare text holding one (an error, so a 500).
+    PostgreSQL refuses to store or compare text holding one (an error, so a 500). The query
+    string is left to the views: its filters keep only listed options or parsed values, and
+    ``next`` is checked by ``safe_next``.
     """
     values = [v for v in (request.view_args or {}).values() if isinstance(v, str)]
-    values += [v for _key, vs in request.args.lists() for v in vs]
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         values += [v for _key, vs in request.form.lists() for v in vs]
         values += [f.filename or "" for _key, fs in request.files.lists() for f in fs]
