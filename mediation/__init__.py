@@ -43,6 +43,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
+    from .bounds import IdConverter, refuse_null_characters
+
+    app.url_map.converters["int"] = IdConverter  # before any rule is added
+    app.before_request(refuse_null_characters)
     configure_extensions(app)
     configure_blueprints(app)
     configure_templates(app)
@@ -79,11 +83,12 @@ def configure_blueprints(app: Flask) -> None:
     from .feeds.views import bp as feeds_bp
     from .mediators.views import bp as mediators_bp
     from .outbox_admin.views import bp as outbox_bp
+    from .privacy.views import bp as privacy_bp
     from .reporting.views import bp as reporting_bp
     from .requests.views import bp as requests_bp
 
     for blueprint in (core_bp, auth_bp, requests_bp, coordination_bp, agenda_bp, mediators_bp,
-                      feeds_bp, outbox_bp, cases_bp, reporting_bp):
+                      feeds_bp, outbox_bp, cases_bp, reporting_bp, privacy_bp):
         app.register_blueprint(blueprint)
 
 

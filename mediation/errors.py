@@ -31,6 +31,14 @@ class Conflict(DomainError):
     default_message = _l("Someone changed this in the meantime. Please reload and try again.")
 
 
+class NullCharacter(DomainError):
+    """A NUL character in a form or a URL: nobody types one, and PostgreSQL cannot store it."""
+
+    status_code = 400
+    default_message = _l("The form contains a character that cannot be saved (a null"
+                         " character). Remove it and try again.")
+
+
 def register_error_handlers(app: Flask) -> None:
     def render_error(code: int, title, message):
         return render_template("errors/error.html", code=code, title=title, message=message), code

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user, login_required
 
+from .bounds import valid_id
 from .extensions import db
 from .models import (
     Ambito,
@@ -190,6 +191,8 @@ def scoped(model: type, user: User) -> sa.Select:
 
 def get_or_404(model: type, object_id: int, user: User):
     """Load one object the user may see, or abort with 404."""
+    if not valid_id(object_id):
+        abort(404)
     obj = db.session.scalar(scoped(model, user).where(model.id == object_id))
     if obj is None:
         abort(404)

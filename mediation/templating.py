@@ -93,6 +93,8 @@ def navigation() -> list[tuple[str, str]]:
         if user.role == Role.coordinator:
             items.append((_l("My Ambito"), url_for("core.ambito", ambito_id=user.ambito_id)))
         items.append((_l("Email outbox"), url_for("outbox_admin.index")))
+        if user.role == Role.admin:
+            items.append((_l("Record of processing"), url_for("privacy.record")))
     items.append((_l("My account"), url_for("auth.account")))
     return items
 

@@ -108,8 +108,8 @@ class Client(FlaskClient):
     """A test client whose requests do not see another request's logged-in user.
 
     Requests in a test share the test's app context, where Flask-Login caches
-    the current user and Flask-Babel the locale; in production every request
-    has its own.
+    the current user, Flask-WTF the CSRF token and Flask-Babel the locale; in
+    production every request has its own.
     """
 
     def open(self, *args, **kwargs):
@@ -122,6 +122,7 @@ class Client(FlaskClient):
     @staticmethod
     def _forget():
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)
         flask_babel.refresh()
 
 

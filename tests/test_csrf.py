@@ -15,14 +15,19 @@ def app_config(tmp_path):
     return make_test_config(tmp_path, WTF_CSRF_ENABLED=True)
 
 
+#: Methods that change state; every route taking one of them is checked.
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
 def post_routes(app):
     for rule in app.url_map.iter_rules():
-        if "POST" in rule.methods and not rule.endpoint.startswith("static"):
+        if rule.methods & UNSAFE and not rule.endpoint.startswith("static"):
             yield rule
 
 
 def test_every_post_route_needs_the_token(app, factory):
-    """Logged in as the admin, a POST without a token gets the 400 'form expired' page."""
+    """Logged in as the admin, a POST (PUT, PATCH, DELETE) without a valid token gets the
+    400 'form expired' page, on every such route of the URL map."""
     admin = factory.user(Role.admin)
     client = app.test_client()
     # Log in with a token, as a browser would.
@@ -35,6 +40,8 @@ def test_every_post_route_needs_the_token(app, factory):
     assert len(routes) >= 15
     for rule in routes:
         url = re.sub(r"<(?:\w+:)?(\w+)>", "1", rule.rule)
-        response = client.post(url, data={"csrf_token": "forged"})
-        assert response.status_code == 400, (rule.endpoint, response.status_code)
-        assert "Il modulo è scaduto" in response.text, rule.endpoint
+        for method in sorted(rule.methods & UNSAFE):
+            for data in ({"csrf_token": "forged"}, {}):  # a wrong token, and none at all
+                response = client.open(url, method=method, data=data)
+                assert response.status_code == 400, (rule.endpoint, method, response.status_code)
+                assert "Il modulo è scaduto" in response.text, rule.endpoint

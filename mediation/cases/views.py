@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..bookings.operations import InvalidInput
+from ..bounds import page_arg
 from ..errors import Conflict
 from ..extensions import db
 from ..models import (
@@ -27,7 +28,7 @@ from ..models import (
     utcnow,
 )
 from ..requests import queries as request_queries
-from ..requests.forms import options
+from ..requests.forms import chosen, options
 from ..scoping import roles_required
 from ..templating import cycle_label
 from . import operations, queries
@@ -98,12 +99,12 @@ def index():
     )
     form.validate()
     filters = queries.CaseFilters(
-        class_name=None if form.class_name.errors else form.class_name.data or None,
-        status=None if form.status.errors else form.status.data or None,
+        class_name=chosen(form.class_name),
+        status=chosen(form.status),
     )
     pagination = db.paginate(
         queries.school_cases(user, year, filters),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )
@@ -280,7 +281,9 @@ def at_risk():
         [("", _("All schools"))] + [(str(school.id), school.name) for school in schools]
     )
     form.validate()
-    school_id = int(form.school.data) if form.school.data and not form.school.errors else None
+    # Only a listed school: Optional() lets "  " through without an error.
+    listed = {str(school.id) for school in schools}
+    school_id = int(form.school.data) if form.school.data in listed else None
     rows = queries.at_risk(user, utcnow(), weeks, school_id=school_id)
     return render_template(
         "cases/at_risk.html", form=form, weeks=weeks,

@@ -11,9 +11,10 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..bookings.operations import CANCELLATION_REASONS
+from ..bounds import MAX_ID
 from ..models import RequestState, Urgency
 
 #: The queue's "all states" choice.
@@ -65,7 +66,7 @@ class OfferForm(FlaskForm):
     date = DateField(_l("Date"), validators=[Optional()])
     start = TimeField(_l("Start"), validators=[Optional()])
     end = TimeField(_l("End"), validators=[Optional()])
-    mediator_id = IntegerField(validators=[DataRequired()])
+    mediator_id = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
     reason = TextAreaField(
         _l("Why it is reassigned"),
         validators=[Optional(), Length(max=1000)],
@@ -90,8 +91,8 @@ class CancelForm(FlaskForm):
 class ReviewLogForm(FlaskForm):
     """Approve a session log, possibly counting it against another macro-action or action."""
 
-    macro_action_id = IntegerField(validators=[Optional()])
-    action_id = IntegerField(validators=[Optional()])
+    macro_action_id = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+    action_id = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
 
 class ReturnLogForm(FlaskForm):

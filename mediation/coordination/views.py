@@ -21,6 +21,7 @@ from ..bookings import matching, operations
 from ..bookings.operations import InvalidInput, InvalidTransition, SlotTaken
 from ..bookings.queries import load_request
 from ..bookings.rules import in_rome, to_utc
+from ..bounds import page_arg, valid_id
 from ..extensions import db
 from ..models import (
     Action,
@@ -77,7 +78,12 @@ def _queue_filters(form: QueueFilterForm) -> queries.QueueFilters:
     form.validate()
 
     def value(field):
-        return None if field.errors else field.data
+        if field.errors:
+            return None
+        # Optional() lets a blank value ("  ") through unchecked: it means no filter.
+        if isinstance(field.data, str) and not field.data.strip():
+            return None
+        return field.data
 
     status = value(form.status) or RequestState.open.value
     urgency = value(form.urgency)
@@ -113,7 +119,7 @@ def queue():
         SelectChoice(str(t.id), t.name(locale)) for t in choices["types"]
     ]
     filters = _queue_filters(form)
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     pagination = queries.queue(user, filters, page, current_app.config["PER_PAGE"])
     now = utcnow()
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -280,7 +286,7 @@ def offer_series(request_id: int):
     user = _user()
     req = load_request(request_id, user)
     mediator_id = request.form.get("mediator_id", type=int)
-    if mediator_id is None:
+    if not valid_id(mediator_id):
         abort(404)
     mediator = get_or_404(MediatorProfile, mediator_id, user)
     try:
@@ -359,7 +365,7 @@ def cancel(request_id: int):
 
 def _render_logs(errors=None, comments=None, status=200):
     user = _user()
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     pagination = queries.logs_to_approve(user, page, current_app.config["PER_PAGE"])
     macros = queries.macro_actions_of(
         log.assignment.request.project_id for log in pagination.items
@@ -386,7 +392,7 @@ def logs():
 def approve_logs():
     """Approve several session logs at once, as they count by default."""
     user = _user()
-    ids = set(request.form.getlist("log_ids", type=int))
+    ids = {i for i in request.form.getlist("log_ids", type=int) if valid_id(i)}
     if not ids:
         flash(_("Choose the session logs to approve."), "warning")
         return redirect(url_for("coordination.logs"))

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .privacy import AUDIT, EMAIL, NOT_PERSONAL, personal
 from .types import UTCDateTime, enum_column, utcnow
 
 
@@ -20,14 +21,18 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_events"
     __table_args__ = (sa.Index("ix_audit_events_object", "object_type", "object_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    action: Mapped[str] = mapped_column(sa.String(60))
-    object_type: Mapped[str] = mapped_column(sa.String(40))
-    object_id: Mapped[int | None]
-    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
-    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    created_dt: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, index=True, info=NOT_PERSONAL,
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True, info=personal(AUDIT),
+    )
+    action: Mapped[str] = mapped_column(sa.String(60), info=NOT_PERSONAL)
+    object_type: Mapped[str] = mapped_column(sa.String(40), info=NOT_PERSONAL)
+    object_id: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45), info=personal(AUDIT))
+    data: Mapped[dict] = mapped_column(sa.JSON, default=dict, info=personal(AUDIT))
 
     actor: Mapped["User | None"] = relationship()  # noqa: F821
 
@@ -44,23 +49,28 @@ class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (sa.Index("ix_outbox_messages_due", "state", "next_attempt_dt"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info=NOT_PERSONAL)
     # Stable across retries, so a resend after an ambiguous failure is the same mail.
-    message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    template: Mapped[str] = mapped_column(sa.String(100))
-    recipient_email: Mapped[str] = mapped_column(sa.String(254))
-    recipient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    locale: Mapped[str] = mapped_column(sa.String(10))
-    subject: Mapped[str] = mapped_column(sa.String(300))
-    body_text: Mapped[str] = mapped_column(sa.Text)
-    body_html: Mapped[str | None] = mapped_column(sa.Text)
-    # [{"filename", "content_type", "data" (base64)}]
-    attachments: Mapped[list] = mapped_column(sa.JSON, default=list)
-    state: Mapped[OutboxState] = mapped_column(
-        enum_column(OutboxState, "outbox_state"), default=OutboxState.pending
+    message_id: Mapped[str] = mapped_column(sa.String(200), unique=True, info=NOT_PERSONAL)
+    template: Mapped[str] = mapped_column(sa.String(100), info=NOT_PERSONAL)
+    recipient_email: Mapped[str] = mapped_column(sa.String(254), info=personal(EMAIL))
+    recipient_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), info=personal(EMAIL),
     )
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locale: Mapped[str] = mapped_column(sa.String(10), info=NOT_PERSONAL)
+    subject: Mapped[str] = mapped_column(sa.String(300), info=personal(EMAIL))
+    body_text: Mapped[str] = mapped_column(sa.Text, info=personal(EMAIL))
+    body_html: Mapped[str | None] = mapped_column(sa.Text, info=personal(EMAIL))
+    # [{"filename", "content_type", "data" (base64)}]
+    attachments: Mapped[list] = mapped_column(sa.JSON, default=list, info=personal(EMAIL))
+    state: Mapped[OutboxState] = mapped_column(
+        enum_column(OutboxState, "outbox_state"), default=OutboxState.pending,
+        info=NOT_PERSONAL,
+    )
+    attempts: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
+    next_attempt_dt: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, info=NOT_PERSONAL,
+    )
+    last_error: Mapped[str | None] = mapped_column(sa.Text, info=NOT_PERSONAL)
+    sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .privacy import BOOKING, DOCUMENT, FREE_TEXT, NOT_PERSONAL, PUPIL, personal
 from .types import UTCDateTime, enum_column, utcnow
 
 
@@ -48,9 +49,9 @@ class RequestSeries(db.Model):
     __tablename__ = "request_series"
     __table_args__ = (sa.CheckConstraint("weeks BETWEEN 2 AND 40", name="weeks_valid"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    weeks: Mapped[int]
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    weeks: Mapped[int] = mapped_column(info=NOT_PERSONAL)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info=NOT_PERSONAL)
 
     requests: Mapped[list["MediationRequest"]] = relationship(
         back_populates="series", order_by="MediationRequest.series_position"
@@ -77,42 +78,63 @@ class MediationRequest(db.Model):
                  "language_id", "pupil_case_id", "requester_id", "project_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), index=True)
-    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"))
-    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"))
-    requester_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    type_id: Mapped[int] = mapped_column(sa.ForeignKey("request_types.id"))
-    language_id: Mapped[int] = mapped_column(sa.ForeignKey("languages.id"), index=True)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id"), index=True, info=NOT_PERSONAL,
+    )
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"), info=NOT_PERSONAL)
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), info=NOT_PERSONAL)
+    requester_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id"), index=True, info=personal(BOOKING),
+    )
+    type_id: Mapped[int] = mapped_column(sa.ForeignKey("request_types.id"), info=NOT_PERSONAL)
+    language_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("languages.id"), index=True, info=NOT_PERSONAL,
+    )
     pupil_case_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("pupil_cases.id"), index=True
+        sa.ForeignKey("pupil_cases.id"), index=True,
+        info=personal(PUPIL),
     )
     # A weekly series: each week is a request of its own (its own offer, log and state).
-    series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("request_series.id"), index=True)
-    series_position: Mapped[int | None]
+    series_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("request_series.id"), index=True, info=NOT_PERSONAL,
+    )
+    series_position: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
     state: Mapped[RequestState] = mapped_column(
-        enum_column(RequestState, "request_state"), index=True
+        enum_column(RequestState, "request_state"), index=True,
+        info=NOT_PERSONAL,
     )
-    mode: Mapped[Mode] = mapped_column(enum_column(Mode, "mode"), default=Mode.in_person)
+    mode: Mapped[Mode] = mapped_column(
+        enum_column(Mode, "mode"), default=Mode.in_person, info=NOT_PERSONAL,
+    )
     urgency: Mapped[Urgency] = mapped_column(
-        enum_column(Urgency, "urgency"), default=Urgency.normal
+        enum_column(Urgency, "urgency"), default=Urgency.normal,
+        info=NOT_PERSONAL,
     )
-    expected_pupils: Mapped[int] = mapped_column(default=0)
-    expected_parents: Mapped[int] = mapped_column(default=0)
-    expected_teachers: Mapped[int] = mapped_column(default=0)
+    expected_pupils: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
+    expected_parents: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
+    expected_teachers: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
     # A meeting has a duration and preferred slots; a translation a deadline.
-    duration_minutes: Mapped[int | None]
-    deadline_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    direction: Mapped[Direction | None] = mapped_column(enum_column(Direction, "direction"))
-    page_count: Mapped[int | None]
-    notes: Mapped[str | None] = mapped_column(sa.Text)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    duration_minutes: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
+    deadline_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    direction: Mapped[Direction | None] = mapped_column(
+        enum_column(Direction, "direction"), info=NOT_PERSONAL,
+    )
+    page_count: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
+    notes: Mapped[str | None] = mapped_column(sa.Text, info=personal(FREE_TEXT))
+    created_dt: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, index=True, info=NOT_PERSONAL,
+    )
+    updated_dt: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, info=NOT_PERSONAL,
+    )
     # Why it ended when it did not end well.
-    rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
-    cancellation_reason: Mapped[str | None] = mapped_column(sa.String(40))
-    cancellation_note: Mapped[str | None] = mapped_column(sa.Text)
-    cancelled_late: Mapped[bool] = mapped_column(default=False)
+    rejection_reason: Mapped[str | None] = mapped_column(sa.Text, info=personal(FREE_TEXT))
+    cancellation_reason: Mapped[str | None] = mapped_column(sa.String(40), info=NOT_PERSONAL)
+    cancellation_note: Mapped[str | None] = mapped_column(sa.Text, info=personal(FREE_TEXT))
+    cancelled_late: Mapped[bool] = mapped_column(default=False, info=NOT_PERSONAL)
+    # When ``flask privacy purge`` blanked its free text (and its pupil case, documents).
+    anonymised_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
 
     project: Mapped["Project"] = relationship()  # noqa: F821
     school: Mapped["School"] = relationship()  # noqa: F821
@@ -141,11 +163,13 @@ class PreferredSlot(db.Model):
         sa.CheckConstraint("start_dt < end_dt", name="range_positive"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_requests.id"))
-    position: Mapped[int]
-    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
-    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_requests.id"), info=NOT_PERSONAL,
+    )
+    position: Mapped[int] = mapped_column(info=NOT_PERSONAL)
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
 
     request: Mapped[MediationRequest] = relationship(back_populates="slots")
 
@@ -196,30 +220,37 @@ class Assignment(db.Model):
         sa.Index("ix_assignments_start_dt", "start_dt"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_requests.id"))
-    mediator_id: Mapped[int] = mapped_column(sa.ForeignKey("mediator_profiles.id"))
-    state: Mapped[AssignmentState] = mapped_column(
-        enum_column(AssignmentState, "assignment_state")
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_requests.id"), info=NOT_PERSONAL,
     )
-    start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deadline_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    offered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    offered_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    responded_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    mediator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediator_profiles.id"), info=personal(BOOKING),
+    )
+    state: Mapped[AssignmentState] = mapped_column(
+        enum_column(AssignmentState, "assignment_state"),
+        info=NOT_PERSONAL,
+    )
+    start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    deadline_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    offered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), info=personal(BOOKING),
+    )
+    offered_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info=NOT_PERSONAL)
+    responded_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text, info=personal(FREE_TEXT))
     # A time the mediator proposes instead of the offered one.
-    proposed_start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    proposed_note: Mapped[str | None] = mapped_column(sa.Text)
+    proposed_start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    proposed_note: Mapped[str | None] = mapped_column(sa.Text, info=personal(FREE_TEXT))
     # Why it was cancelled or superseded.
-    end_reason: Mapped[str | None] = mapped_column(sa.Text)
+    end_reason: Mapped[str | None] = mapped_column(sa.Text, info=personal(FREE_TEXT))
     # iCalendar SEQUENCE: bumped whenever the appointment changes.
-    sequence: Mapped[int] = mapped_column(default=0)
+    sequence: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
     # When the reminder the day before, and the request to log the session once it has
     # ended, were queued: each is sent once.
-    reminder_sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    log_requested_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    log_requested_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
 
     request: Mapped[MediationRequest] = relationship(back_populates="assignments")
     mediator: Mapped["MediatorProfile"] = relationship()  # noqa: F821
@@ -254,29 +285,38 @@ class SessionLog(db.Model):
         sa.Index("ix_session_logs_start", "actual_start_dt"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id"), unique=True)
-    actual_start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    actual_end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    pupils_met: Mapped[int] = mapped_column(default=0)
-    parents_met: Mapped[int] = mapped_column(default=0)
-    teachers_met: Mapped[int] = mapped_column(default=0)
-    outcome: Mapped[Outcome] = mapped_column(enum_column(Outcome, "outcome"))
-    summary: Mapped[str | None] = mapped_column(sa.String(1000))
-    follow_up_needed: Mapped[bool] = mapped_column(default=False)
-    macro_action_id: Mapped[int] = mapped_column(sa.ForeignKey("macro_actions.id"), index=True)
-    action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("actions.id"))
-    # Translations: how much was translated and the delivered file.
-    pages: Mapped[int | None]
-    words: Mapped[int | None]
-    delivered_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
-    state: Mapped[LogState] = mapped_column(
-        enum_column(LogState, "log_state"), default=LogState.submitted
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assignments.id"), unique=True, info=NOT_PERSONAL,
     )
-    review_comment: Mapped[str | None] = mapped_column(sa.Text)
-    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    approved_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actual_start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    actual_end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    pupils_met: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
+    parents_met: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
+    teachers_met: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
+    outcome: Mapped[Outcome] = mapped_column(enum_column(Outcome, "outcome"), info=NOT_PERSONAL)
+    summary: Mapped[str | None] = mapped_column(sa.String(1000), info=personal(FREE_TEXT))
+    follow_up_needed: Mapped[bool] = mapped_column(default=False, info=NOT_PERSONAL)
+    macro_action_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("macro_actions.id"), index=True, info=NOT_PERSONAL,
+    )
+    action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("actions.id"), info=NOT_PERSONAL)
+    # Translations: how much was translated and the delivered file.
+    pages: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
+    words: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
+    delivered_document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("documents.id"), info=NOT_PERSONAL,
+    )
+    state: Mapped[LogState] = mapped_column(
+        enum_column(LogState, "log_state"), default=LogState.submitted,
+        info=NOT_PERSONAL,
+    )
+    review_comment: Mapped[str | None] = mapped_column(sa.Text, info=personal(FREE_TEXT))
+    approved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), info=personal(BOOKING),
+    )
+    approved_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info=NOT_PERSONAL)
 
     assignment: Mapped[Assignment] = relationship(back_populates="session_log")
     approved_by: Mapped["User | None"] = relationship()  # noqa: F821
@@ -295,15 +335,25 @@ class Document(db.Model):
 
     __tablename__ = "documents"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_requests.id"), index=True)
-    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, "document_kind"))
-    storage_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(sa.String(255))
-    content_type: Mapped[str] = mapped_column(sa.String(100))
-    size_bytes: Mapped[int]
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_requests.id"), index=True, info=NOT_PERSONAL,
+    )
+    kind: Mapped[DocumentKind] = mapped_column(
+        enum_column(DocumentKind, "document_kind"), info=NOT_PERSONAL,
+    )
+    # None once the retention purge has deleted the file (``purged_dt`` says when).
+    storage_name: Mapped[str | None] = mapped_column(
+        sa.String(64), unique=True, info=personal(DOCUMENT),
+    )
+    original_name: Mapped[str | None] = mapped_column(sa.String(255), info=personal(DOCUMENT))
+    content_type: Mapped[str | None] = mapped_column(sa.String(100), info=NOT_PERSONAL)
+    size_bytes: Mapped[int] = mapped_column(info=NOT_PERSONAL)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64), info=NOT_PERSONAL)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), info=personal(BOOKING),
+    )
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info=NOT_PERSONAL)
+    purged_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
 
     request: Mapped[MediationRequest] = relationship()

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .privacy import NOT_PERSONAL
 from .types import enum_column
 
 
@@ -23,10 +24,10 @@ class Ambito(db.Model):
 
     __tablename__ = "ambiti"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(120))
-    lead_agency: Mapped[str] = mapped_column(sa.String(200))
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True, info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(sa.String(120), info=NOT_PERSONAL)
+    lead_agency: Mapped[str] = mapped_column(sa.String(200), info=NOT_PERSONAL)
 
     schools: Mapped[list["School"]] = relationship(back_populates="ambito")
 
@@ -39,12 +40,14 @@ class School(db.Model):
 
     __tablename__ = "schools"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ambito_id: Mapped[int] = mapped_column(sa.ForeignKey("ambiti.id"), index=True)
-    code: Mapped[str] = mapped_column(sa.String(10), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
-    municipality: Mapped[str] = mapped_column(sa.String(100))
-    requires_lead_approval: Mapped[bool] = mapped_column(default=False)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    ambito_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ambiti.id"), index=True, info=NOT_PERSONAL,
+    )
+    code: Mapped[str] = mapped_column(sa.String(10), unique=True, info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(sa.String(200), info=NOT_PERSONAL)
+    municipality: Mapped[str] = mapped_column(sa.String(100), info=NOT_PERSONAL)
+    requires_lead_approval: Mapped[bool] = mapped_column(default=False, info=NOT_PERSONAL)
 
     ambito: Mapped[Ambito] = relationship(back_populates="schools")
     sites: Mapped[list["Site"]] = relationship(
@@ -65,8 +68,12 @@ class SchoolCycle(db.Model):
 
     __tablename__ = "school_cycles"
 
-    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"), primary_key=True)
-    cycle: Mapped[Cycle] = mapped_column(enum_column(Cycle, "cycle"), primary_key=True)
+    school_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("schools.id"), primary_key=True, info=NOT_PERSONAL,
+    )
+    cycle: Mapped[Cycle] = mapped_column(
+        enum_column(Cycle, "cycle"), primary_key=True, info=NOT_PERSONAL,
+    )
 
 
 class Site(db.Model):
@@ -74,11 +81,13 @@ class Site(db.Model):
 
     __tablename__ = "sites"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"), index=True)
-    code: Mapped[str | None] = mapped_column(sa.String(10))
-    name: Mapped[str] = mapped_column(sa.String(200))
-    address: Mapped[str] = mapped_column(sa.String(200))
-    municipality: Mapped[str] = mapped_column(sa.String(100))
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    school_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("schools.id"), index=True, info=NOT_PERSONAL,
+    )
+    code: Mapped[str | None] = mapped_column(sa.String(10), info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(sa.String(200), info=NOT_PERSONAL)
+    address: Mapped[str] = mapped_column(sa.String(200), info=NOT_PERSONAL)
+    municipality: Mapped[str] = mapped_column(sa.String(100), info=NOT_PERSONAL)
 
     school: Mapped[School] = relationship(back_populates="sites")

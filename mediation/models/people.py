@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .privacy import ACCOUNT, AUDIT, NOT_PERSONAL, STAFF, personal
 from .types import UTCDateTime, enum_column, utcnow
 
 
@@ -45,21 +46,27 @@ class User(UserMixin, db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    display_name: Mapped[str] = mapped_column(sa.String(120))
-    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
-    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
-    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"), index=True)
-    ambito_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ambiti.id"), index=True)
-    locale: Mapped[str | None] = mapped_column(sa.String(10))
-    active: Mapped[bool] = mapped_column(default=True)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True, info=personal(ACCOUNT))
+    display_name: Mapped[str] = mapped_column(sa.String(120), info=personal(ACCOUNT))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255), info=personal(ACCOUNT))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), info=NOT_PERSONAL)
+    school_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("schools.id"), index=True, info=NOT_PERSONAL,
+    )
+    ambito_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("ambiti.id"), index=True, info=NOT_PERSONAL,
+    )
+    locale: Mapped[str | None] = mapped_column(sa.String(10), info=personal(ACCOUNT))
+    active: Mapped[bool] = mapped_column(default=True, info=NOT_PERSONAL)
     # Part of the login cookie: bumping it ends every session of the user.
-    session_version: Mapped[int] = mapped_column(default=1)
+    session_version: Mapped[int] = mapped_column(default=1, info=NOT_PERSONAL)
     # The secret in the URL of the user's private iCalendar feed (None: no feed yet).
-    calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    calendar_token: Mapped[str | None] = mapped_column(
+        sa.String(64), unique=True, index=True, info=personal(ACCOUNT),
+    )
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info=NOT_PERSONAL)
+    last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=personal(AUDIT))
 
     school: Mapped["School | None"] = relationship()  # noqa: F821
     ambito: Mapped["Ambito | None"] = relationship()  # noqa: F821
@@ -83,8 +90,10 @@ class User(UserMixin, db.Model):
 mediator_ambiti = sa.Table(
     "mediator_ambiti",
     db.metadata,
-    sa.Column("mediator_id", sa.ForeignKey("mediator_profiles.id"), primary_key=True),
-    sa.Column("ambito_id", sa.ForeignKey("ambiti.id"), primary_key=True),
+    sa.Column(
+        "mediator_id", sa.ForeignKey("mediator_profiles.id"), primary_key=True, info=NOT_PERSONAL,
+    ),
+    sa.Column("ambito_id", sa.ForeignKey("ambiti.id"), primary_key=True, info=NOT_PERSONAL),
 )
 
 
@@ -94,9 +103,12 @@ class MediatorMunicipality(db.Model):
     __tablename__ = "mediator_municipalities"
 
     mediator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("mediator_profiles.id"), primary_key=True
+        sa.ForeignKey("mediator_profiles.id"), primary_key=True,
+        info=NOT_PERSONAL,
     )
-    municipality: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    municipality: Mapped[str] = mapped_column(
+        sa.String(100), primary_key=True, info=personal(STAFF),
+    )
 
 
 class MediatorProfile(db.Model):
@@ -104,11 +116,17 @@ class MediatorProfile(db.Model):
 
     __tablename__ = "mediator_profiles"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True)
-    employer: Mapped[str] = mapped_column(sa.String(200))
-    weekly_hour_cap: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal(20))
-    hourly_cost: Mapped[Decimal] = mapped_column(sa.Numeric(8, 2), default=Decimal(25))
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id"), unique=True, info=personal(STAFF),
+    )
+    employer: Mapped[str] = mapped_column(sa.String(200), info=personal(STAFF))
+    weekly_hour_cap: Mapped[Decimal] = mapped_column(
+        sa.Numeric(5, 2), default=Decimal(20), info=personal(STAFF),
+    )
+    hourly_cost: Mapped[Decimal] = mapped_column(
+        sa.Numeric(8, 2), default=Decimal(25), info=personal(STAFF),
+    )
 
     user: Mapped[User] = relationship(back_populates="mediator_profile")
     languages: Mapped[list["MediatorLanguage"]] = relationship(
@@ -143,10 +161,15 @@ class MediatorLanguage(db.Model):
     __tablename__ = "mediator_languages"
 
     mediator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("mediator_profiles.id"), primary_key=True
+        sa.ForeignKey("mediator_profiles.id"), primary_key=True,
+        info=NOT_PERSONAL,
     )
-    language_id: Mapped[int] = mapped_column(sa.ForeignKey("languages.id"), primary_key=True)
-    level: Mapped[LanguageLevel] = mapped_column(enum_column(LanguageLevel, "language_level"))
+    language_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("languages.id"), primary_key=True, info=NOT_PERSONAL,
+    )
+    level: Mapped[LanguageLevel] = mapped_column(
+        enum_column(LanguageLevel, "language_level"), info=personal(STAFF),
+    )
 
     mediator: Mapped[MediatorProfile] = relationship(back_populates="languages")
     language: Mapped["Language"] = relationship()  # noqa: F821
@@ -165,13 +188,14 @@ class AvailabilityRange(db.Model):
         sa.CheckConstraint("start_time < end_time", name="range_positive"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
     mediator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("mediator_profiles.id"), index=True
+        sa.ForeignKey("mediator_profiles.id"), index=True,
+        info=NOT_PERSONAL,
     )
-    weekday: Mapped[int]  # 0 = Monday, as datetime.weekday()
-    start_time: Mapped[time]
-    end_time: Mapped[time]
+    weekday: Mapped[int] = mapped_column(info=personal(STAFF))  # 0 = Monday, as datetime.weekday()
+    start_time: Mapped[time] = mapped_column(info=personal(STAFF))
+    end_time: Mapped[time] = mapped_column(info=personal(STAFF))
 
     mediator: Mapped[MediatorProfile] = relationship(back_populates="availability")
 
@@ -182,12 +206,13 @@ class Absence(db.Model):
     __tablename__ = "absences"
     __table_args__ = (sa.CheckConstraint("start_dt < end_dt", name="range_positive"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
     mediator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("mediator_profiles.id"), index=True
+        sa.ForeignKey("mediator_profiles.id"), index=True,
+        info=NOT_PERSONAL,
     )
-    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
-    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
-    reason: Mapped[str | None] = mapped_column(sa.String(200))
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime, info=personal(STAFF))
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime, info=personal(STAFF))
+    reason: Mapped[str | None] = mapped_column(sa.String(200), info=personal(STAFF))
 
     mediator: Mapped[MediatorProfile] = relationship(back_populates="absences")

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .privacy import NOT_PERSONAL
 
 
 class Project(db.Model):
@@ -15,14 +16,14 @@ class Project(db.Model):
     __tablename__ = "projects"
     __table_args__ = (sa.CheckConstraint("start_date <= end_date", name="period_positive"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    title: Mapped[str] = mapped_column(sa.String(200))
-    fund: Mapped[str] = mapped_column(sa.String(200))
-    lead_partner: Mapped[str] = mapped_column(sa.String(200))
-    start_date: Mapped[date]
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True, info=NOT_PERSONAL)
+    title: Mapped[str] = mapped_column(sa.String(200), info=NOT_PERSONAL)
+    fund: Mapped[str] = mapped_column(sa.String(200), info=NOT_PERSONAL)
+    lead_partner: Mapped[str] = mapped_column(sa.String(200), info=NOT_PERSONAL)
+    start_date: Mapped[date] = mapped_column(info=NOT_PERSONAL)
     # The end date first granted; extensions move the effective end.
-    end_date: Mapped[date]
+    end_date: Mapped[date] = mapped_column(info=NOT_PERSONAL)
 
     extensions: Mapped[list["ProjectExtension"]] = relationship(
         back_populates="project", order_by="ProjectExtension.new_end_date",
@@ -52,10 +53,12 @@ class ProjectExtension(db.Model):
 
     __tablename__ = "project_extensions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), index=True)
-    new_end_date: Mapped[date]
-    note: Mapped[str | None] = mapped_column(sa.String(200))
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id"), index=True, info=NOT_PERSONAL,
+    )
+    new_end_date: Mapped[date] = mapped_column(info=NOT_PERSONAL)
+    note: Mapped[str | None] = mapped_column(sa.String(200), info=NOT_PERSONAL)
 
     project: Mapped[Project] = relationship(back_populates="extensions")
 
@@ -65,11 +68,13 @@ class BudgetLine(db.Model):
 
     __tablename__ = "budget_lines"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), index=True)
-    label: Mapped[str] = mapped_column(sa.String(200))
-    amount: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
-    position: Mapped[int] = mapped_column(default=0)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id"), index=True, info=NOT_PERSONAL,
+    )
+    label: Mapped[str] = mapped_column(sa.String(200), info=NOT_PERSONAL)
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), info=NOT_PERSONAL)
+    position: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
 
     project: Mapped[Project] = relationship(back_populates="budget_lines")
 
@@ -80,11 +85,11 @@ class MacroAction(db.Model):
     __tablename__ = "macro_actions"
     __table_args__ = (sa.UniqueConstraint("project_id", "number"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"))
-    number: Mapped[int]
-    title_it: Mapped[str] = mapped_column(sa.String(300))
-    title_en: Mapped[str] = mapped_column(sa.String(300))
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), info=NOT_PERSONAL)
+    number: Mapped[int] = mapped_column(info=NOT_PERSONAL)
+    title_it: Mapped[str] = mapped_column(sa.String(300), info=NOT_PERSONAL)
+    title_en: Mapped[str] = mapped_column(sa.String(300), info=NOT_PERSONAL)
 
     project: Mapped[Project] = relationship(back_populates="macro_actions")
     actions: Mapped[list["Action"]] = relationship(
@@ -101,11 +106,13 @@ class Action(db.Model):
     __tablename__ = "actions"
     __table_args__ = (sa.UniqueConstraint("macro_action_id", "code"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    macro_action_id: Mapped[int] = mapped_column(sa.ForeignKey("macro_actions.id"))
-    code: Mapped[str] = mapped_column(sa.String(20))
-    title_it: Mapped[str] = mapped_column(sa.String(300))
-    title_en: Mapped[str] = mapped_column(sa.String(300))
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    macro_action_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("macro_actions.id"), info=NOT_PERSONAL,
+    )
+    code: Mapped[str] = mapped_column(sa.String(20), info=NOT_PERSONAL)
+    title_it: Mapped[str] = mapped_column(sa.String(300), info=NOT_PERSONAL)
+    title_en: Mapped[str] = mapped_column(sa.String(300), info=NOT_PERSONAL)
 
     macro_action: Mapped[MacroAction] = relationship(back_populates="actions")
 
@@ -122,10 +129,12 @@ class PlannedHours(db.Model):
         sa.CheckConstraint("hours >= 0", name="hours_not_negative"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ambito_id: Mapped[int] = mapped_column(sa.ForeignKey("ambiti.id"))
-    macro_action_id: Mapped[int] = mapped_column(sa.ForeignKey("macro_actions.id"), index=True)
-    hours: Mapped[Decimal] = mapped_column(sa.Numeric(8, 1))
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    ambito_id: Mapped[int] = mapped_column(sa.ForeignKey("ambiti.id"), info=NOT_PERSONAL)
+    macro_action_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("macro_actions.id"), index=True, info=NOT_PERSONAL,
+    )
+    hours: Mapped[Decimal] = mapped_column(sa.Numeric(8, 1), info=NOT_PERSONAL)
 
     ambito: Mapped["Ambito"] = relationship()  # noqa: F821
     macro_action: Mapped[MacroAction] = relationship()
@@ -137,10 +146,10 @@ class SchoolYear(db.Model):
     __tablename__ = "school_years"
     __table_args__ = (sa.CheckConstraint("start_date < end_date", name="period_positive"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    label: Mapped[str] = mapped_column(sa.String(9), unique=True)  # "2026/2027"
-    start_date: Mapped[date]
-    end_date: Mapped[date]
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    label: Mapped[str] = mapped_column(sa.String(9), unique=True, info=NOT_PERSONAL)  # "2026/2027"
+    start_date: Mapped[date] = mapped_column(info=NOT_PERSONAL)
+    end_date: Mapped[date] = mapped_column(info=NOT_PERSONAL)
 
 
 class Closure(db.Model):
@@ -149,10 +158,12 @@ class Closure(db.Model):
     __tablename__ = "closures"
     __table_args__ = (sa.CheckConstraint("start_date <= end_date", name="period_positive"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(120))
-    start_date: Mapped[date] = mapped_column(index=True)
-    end_date: Mapped[date]
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    school_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("schools.id"), index=True, info=NOT_PERSONAL,
+    )
+    name: Mapped[str] = mapped_column(sa.String(120), info=NOT_PERSONAL)
+    start_date: Mapped[date] = mapped_column(index=True, info=NOT_PERSONAL)
+    end_date: Mapped[date] = mapped_column(info=NOT_PERSONAL)
 
     school: Mapped["School | None"] = relationship()  # noqa: F821

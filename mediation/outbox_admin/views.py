@@ -7,6 +7,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import outbox
+from ..bounds import page_arg
 from ..extensions import db
 from ..models import OutboxState, Role
 from ..scoping import roles_required
@@ -41,7 +42,7 @@ def index():
     """Pending and dead emails of the user's scope, with their attempts and last error."""
     user = _user()
     state = _state(request.args.get("state"))
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     pagination = queries.listing(user, state, page, current_app.config["PER_PAGE"])
     counts = queries.counts(user)
     return render_template(

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ..bookings.rules import ROME
+from ..bounds import valid_id
 from ..extensions import db
 from ..models import (
     Ambito,
@@ -59,9 +60,12 @@ def _id(args: Mapping, name: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise OutOfScope(name) from None
+    if not valid_id(number):  # no such row; PostgreSQL would refuse to compare it
+        raise OutOfScope(name)
+    return number
 
 
 def _check(model, object_id: int | None, user: User) -> None:

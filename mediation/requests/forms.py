@@ -62,6 +62,18 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def chosen(field) -> str | None:
+    """A filter select's value when it is one of its options, else None (no filter).
+
+    ``Optional()`` stops the validation of a blank value ("  ") without an error, so a
+    value that passed validation is not necessarily one of the choices.
+    """
+    if field.errors or not isinstance(field.data, str) or not field.data.strip():
+        return None
+    values = {str(choice[0]) for choice in field.iter_choices()}
+    return field.data if field.data in values else None
+
+
 def int_or_none(value):
     """Coerce a select's value: "" (the "Choose..." option) is None."""
     return int(value) if value not in ("", None) else None
@@ -122,7 +134,8 @@ class _RequestForm(FlaskForm):
     case_cycle = SelectField(_l("School cycle"), validators=[Optional()])
     case_arrival_year = IntegerField(
         _l("Year of arrival in Italy"),
-        validators=[Optional(), NumberRange(min=1990, message=_l("Give a year from 1990 on."))],
+        validators=[Optional(), NumberRange(min=1990, max=2100,
+                                            message=_l("Give a year from 1990 on."))],
         render_kw={"inputmode": "numeric", "min": 1990},
     )
     case_home_language = SelectField(_l("Language spoken at home"), coerce=int, default=0,

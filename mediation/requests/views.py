@@ -31,6 +31,7 @@ from ..bookings.operations import (
     SlotTaken,
 )
 from ..bookings.rules import LATE_CANCELLATION, to_utc
+from ..bounds import page_arg
 from ..documents import InvalidUpload, document_path, store_upload
 from ..extensions import db
 from ..models import (
@@ -66,6 +67,7 @@ from .forms import (
     MeetingForm,
     RejectForm,
     TranslationForm,
+    chosen,
     options,
 )
 
@@ -179,18 +181,16 @@ def index():
     )
     form.validate()
     filters = queries.Filters(
-        state=RequestState(form.state.data) if form.state.data and not form.state.errors
-        else None,
-        type_id=int(form.type.data) if form.type.data and not form.type.errors else None,
-        language_id=int(form.language.data) if form.language.data and not form.language.errors
-        else None,
+        state=RequestState(chosen(form.state)) if chosen(form.state) else None,
+        type_id=int(chosen(form.type)) if chosen(form.type) else None,
+        language_id=int(chosen(form.language)) if chosen(form.language) else None,
         date_from=None if form.date_from.errors else form.date_from.data,
         date_to=None if form.date_to.errors else form.date_to.data,
         mine=bool(form.mine.data),
     )
     pagination = db.paginate(
         queries.school_requests(user, filters),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )
@@ -560,7 +560,7 @@ def document(request_id: int, document_id: int):
     user = _user()
     req = booking_queries.load_request(request_id, user)
     doc = queries.document(req, document_id, user)
-    if doc is None:
+    if doc is None or doc.storage_name is None:  # None: deleted by the retention purge
         abort(404)
     path = document_path(doc)
     if not path.is_file():

@@ -1,0 +1,1 @@
+"""Personal data: the retention purge and the record of processing."""
