@@ -22,6 +22,7 @@ from mediation.models import (
     OutboxState,
     PupilCase,
     SessionLog,
+    UserSession,
 )
 from mediation.reporting import aggregates
 from mediation.reporting.filters import ReportFilter
@@ -233,3 +234,17 @@ def test_older_than_purges_relative_to_today(app, runner, data):
     assert result.exit_code == 0, result.output
     # Every ended request of the dataset (9 closed, 2 unfilled, 1 cancelled) ended in 2025.
     assert "requests 12" in result.output
+
+
+def test_purge_deletes_expired_logins(app, runner, factory):
+    """Logins that expired before the date go, with their address and browser; others stay."""
+    user = factory.user()
+    for token, expires in (("a" * 64, rome(date(2025, 3, 1), 12)),
+                           ("b" * 64, rome(date(2025, 5, 1), 12))):
+        db.session.add(UserSession(user=user, token_hash=token, expires_dt=expires,
+                                   ip_address="192.0.2.1", user_agent="Firefox"))
+    db.session.commit()
+    assert purge(runner, "--before", BEFORE).exit_code == 0
+    assert db.session.scalars(sa.select(UserSession.token_hash)).all() == ["b" * 64]
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "privacy.purged"))
+    assert event.data["sessions"] == 1

@@ -70,13 +70,19 @@ AUDIT = Processing(
     "audit", _l("Knowing who did what, for security and accountability"),
     _l("Legal obligation of security and accountability (GDPR art. 5(2) and 32)"),
     _l("The admin"), _l("Kept with the audit trail"))
+LOGIN = Processing(
+    "login", _l("Keeping people signed in, and showing them where they are signed in"),
+    _l("Legal obligation of security (GDPR art. 32)"),
+    _l("The person (their own open sessions); the admin"),
+    _l("Until logout or expiry (idle and absolute limits); expired ones are deleted at "
+       "the next login and by the retention purge"))
 EMAIL = Processing(
     "email", _l("Sending emails about bookings"), _PUBLIC_TASK,
     _l("The recipient; the admin and the coordinator of their Ambito (emails not sent)"),
     _l("Sent emails are deleted by the retention purge"))
 
-PROCESSINGS = (ACCOUNT, STAFF, PUPIL, PUPIL_RESTRICTED, BOOKING, FREE_TEXT, DOCUMENT, AUDIT,
-               EMAIL)
+PROCESSINGS = (ACCOUNT, LOGIN, STAFF, PUPIL, PUPIL_RESTRICTED, BOOKING, FREE_TEXT, DOCUMENT,
+               AUDIT, EMAIL)
 
 #: ``info`` of a column that holds no personal data.
 NOT_PERSONAL = {"personal": False}

@@ -31,6 +31,7 @@ from ..models import (
     RequestState,
     SessionLog,
     User,
+    UserSession,
     utcnow,
 )
 from ..models.cases import pupil_case_languages
@@ -53,13 +54,14 @@ class PurgeResult:
     documents: int = 0
     absences: int = 0
     emails: int = 0
+    sessions: int = 0
     files: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {"requests": self.requests, "pupil_cases": self.pupil_cases,
                 "assignments": self.assignments, "session_logs": self.session_logs,
                 "documents": self.documents, "absences": self.absences,
-                "emails": self.emails}
+                "emails": self.emails, "sessions": self.sessions}
 
 
 def _ended_before(before: datetime) -> sa.ColumnElement[bool]:
@@ -136,6 +138,8 @@ def purge(before: datetime, actor: User | None = None) -> PurgeResult:
     result.emails = _execute(
         sa.delete(OutboxMessage).where(OutboxMessage.state == OutboxState.sent,
                                        OutboxMessage.created_dt < before))
+    # Logins that expired before the date (their address and browser with them).
+    result.sessions = _execute(sa.delete(UserSession).where(UserSession.expires_dt < before))
 
     # Last: the requests themselves (the statements above find them by this marker).
     # ``updated_dt`` is kept: it is when the request ended, which retention is counted from.
