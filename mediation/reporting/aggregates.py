@@ -67,13 +67,13 @@ from ..models.types import UTCDateTime
 from ..scoping import visible
 from .filters import (
     ReportFilter,
+    counted_sessions,
     month_starts,
     request_conditions,
     request_filter_conditions,
     rome_midnight,
     session_conditions,
     session_when,
-    sessions,
 )
 
 #: Days before a project's end from which the dashboard warns.
@@ -142,7 +142,7 @@ def _ratio(part, whole) -> Decimal | None:
 
 
 def _with_mediator(select: sa.Select) -> sa.Select:
-    return select.join(MediatorProfile, MediatorProfile.id == Assignment.mediator_id)
+    return select.join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
 
 
 def _utc(moment: datetime):
@@ -178,7 +178,7 @@ def _today(today: date | None) -> date:
 
 def totals(report: ReportFilter, user: User) -> dict:
     """Sessions, hours and cost of the approved sessions of the filter."""
-    row = db.session.execute(_with_mediator(sessions(
+    row = db.session.execute(_with_mediator(counted_sessions(
         report, user,
         sa.func.count(SessionLog.id),
         _sum(_session_seconds()),
@@ -190,7 +190,7 @@ def totals(report: ReportFilter, user: User) -> dict:
 def hours_by_macro_action(report: ReportFilter, user: User) -> list[dict]:
     """Sessions, hours and cost per macro-action, in the order of the plan."""
     rows = db.session.execute(
-        _with_mediator(sessions(
+        _with_mediator(counted_sessions(
             report, user,
             MacroAction.id, Project.code, MacroAction.number,
             MacroAction.title_it, MacroAction.title_en,
@@ -226,7 +226,7 @@ def hours_by_month(report: ReportFilter, user: User) -> list[dict]:
     """Every month the period touches (Europe/Rome), with its sessions and hours, in all
     and per macro-action (``hours_by_macro_action``: macro-action id → hours)."""
     months = month_starts(report)
-    inner = sessions(
+    inner = counted_sessions(
         report, user,
         _month_index(months).label("month"),
         SessionLog.macro_action_id.label("macro_action_id"),
@@ -257,9 +257,10 @@ def hours_by_month(report: ReportFilter, user: User) -> list[dict]:
 def sessions_by_type(report: ReportFilter, user: User) -> list[dict]:
     """Sessions and hours per request type."""
     rows = db.session.execute(
-        sessions(report, user, RequestType.id, RequestType.code, RequestType.name_it,
-                 RequestType.name_en, sa.func.count(SessionLog.id), _sum(_session_seconds()))
-        .join(RequestType, RequestType.id == MediationRequest.type_id)
+        counted_sessions(report, user, RequestType.id, RequestType.code, RequestType.name_it,
+                         RequestType.name_en, sa.func.count(SessionLog.id),
+                         _sum(_session_seconds()))
+        .join(RequestType, RequestType.id == SessionLog.type_id)
         .group_by(RequestType.id, RequestType.code, RequestType.name_it, RequestType.name_en,
                   RequestType.position)
         .order_by(RequestType.position, RequestType.code)
@@ -276,17 +277,17 @@ def beneficiaries(report: ReportFilter, user: User) -> dict:
     ``beneficiaries`` = pupils + parents. ``contacts`` = Σ over sessions of pupils, parents
     and teachers met (also given apart: ``pupil_contacts``...).
     """
-    request_without_case = sa.case((MediationRequest.pupil_case_id.is_(None),
-                                    MediationRequest.id))
-    family = sessions(
+    request_without_case = sa.case((SessionLog.pupil_case_id.is_(None),
+                                    SessionLog.request_id))
+    family = counted_sessions(
         report, user,
-        MediationRequest.pupil_case_id.label("pupil_case_id"),
+        SessionLog.pupil_case_id.label("pupil_case_id"),
         request_without_case.label("request_id"),
         sa.func.max(SessionLog.parents_met).label("parents"),
         sa.func.sum(SessionLog.pupils_met).label("pupil_contacts"),
         sa.func.sum(SessionLog.parents_met).label("parent_contacts"),
         sa.func.sum(SessionLog.teachers_met).label("teacher_contacts"),
-    ).group_by(MediationRequest.pupil_case_id, request_without_case).subquery()
+    ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
     pupils = sa.func.count(family.c.pupil_case_id)
     parents = _sum(family.c.parents)
     contacts = [_sum(family.c.pupil_contacts), _sum(family.c.parent_contacts),
@@ -302,10 +303,10 @@ def beneficiaries(report: ReportFilter, user: User) -> dict:
 def reach(report: ReportFilter, user: User) -> dict:
     """Distinct schools with a session, and distinct school staff who filed their
     requests (``teachers``); ``teachers_met``: Σ teachers met (contacts)."""
-    row = db.session.execute(sessions(
+    row = db.session.execute(counted_sessions(
         report, user,
-        sa.func.count(sa.distinct(School.id)),
-        sa.func.count(sa.distinct(MediationRequest.requester_id)),
+        sa.func.count(sa.distinct(SessionLog.school_id)),
+        sa.func.count(sa.distinct(SessionLog.requester_id)),
         _sum(SessionLog.teachers_met),
     )).one()
     return {"schools": row[0], "teachers": row[1], "teachers_met": int(row[2])}
@@ -314,9 +315,9 @@ def reach(report: ReportFilter, user: User) -> dict:
 def documents_translated(report: ReportFilter, user: User) -> dict:
     """Approved translations: how many, and their pages and words."""
     row = db.session.execute(
-        sessions(report, user, sa.func.count(SessionLog.id), _sum(SessionLog.pages),
-                 _sum(SessionLog.words))
-        .join(RequestType, RequestType.id == MediationRequest.type_id)
+        counted_sessions(report, user, sa.func.count(SessionLog.id), _sum(SessionLog.pages),
+                         _sum(SessionLog.words))
+        .join(RequestType, RequestType.id == SessionLog.type_id)
         .where(RequestType.kind == RequestKind.deadline)
     ).one()
     return {"documents": row[0], "pages": int(row[1]), "words": int(row[2])}
@@ -432,16 +433,15 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
         MacroAction.project_id.in_(_projects_in_period(report)))
     in_period = sa.and_(session_when() >= report.start_dt, session_when() < report.end_dt)
     used = (
-        sa.select(School.ambito_id.label("ambito_id"),
-                  SessionLog.macro_action_id.label("macro_action_id"),
-                  _sum(sa.case((in_period, _session_seconds()), else_=0)).label("in_period"),
-                  _sum(_session_seconds()).label("total"))
-        .select_from(SessionLog)
-        .join(Assignment, Assignment.id == SessionLog.assignment_id)
-        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-        .join(School, School.id == MediationRequest.school_id)
-        .where(*session_conditions(report, user, period=False),
-               SessionLog.macro_action_id.in_(macro_actions))
+        counted_sessions(
+            report, user,
+            School.ambito_id.label("ambito_id"),
+            SessionLog.macro_action_id.label("macro_action_id"),
+            _sum(sa.case((in_period, _session_seconds()), else_=0)).label("in_period"),
+            _sum(_session_seconds()).label("total"),
+            period=False,
+        )
+        .where(SessionLog.macro_action_id.in_(macro_actions))
         .group_by(School.ambito_id, SessionLog.macro_action_id)
         .subquery()
     )
@@ -522,20 +522,18 @@ def budget(report: ReportFilter, user: User, today: date | None = None) -> list[
         row[0]: row[1:]
         for row in db.session.execute(
             sa.select(
-                MediationRequest.project_id,
+                SessionLog.project_id,
                 _sum(sa.case((sa.and_(*session_conditions(report, user)), cost), else_=0)),
                 _sum(sa.case((when < _utc(tomorrow), cost), else_=0)),
                 _sum(sa.case((sa.and_(when >= _utc(pace_start), when < _utc(tomorrow)), cost),
                              else_=0)),
             )
             .select_from(SessionLog)
-            .join(Assignment, Assignment.id == SessionLog.assignment_id)
-            .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-            .join(School, School.id == MediationRequest.school_id)
-            .join(MediatorProfile, MediatorProfile.id == Assignment.mediator_id)
+            .join(School, School.id == SessionLog.school_id)
+            .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
             .where(SessionLog.state == LogState.approved,
-                   MediationRequest.project_id.in_(projects_query))
-            .group_by(MediationRequest.project_id)
+                   SessionLog.project_id.in_(projects_query))
+            .group_by(SessionLog.project_id)
         ).all()
     }
     result = []
