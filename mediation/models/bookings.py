@@ -75,6 +75,8 @@ class MediationRequest(db.Model):
         # alone (an index-only scan) instead of visiting ~2,000 table pages per school.
         sa.Index("ix_mediation_requests_school_covering", "school_id", "id", "type_id",
                  "language_id", "pupil_case_id", "requester_id", "project_id"),
+        # Reporting: the requests an Ambito's schools filed in a period, with their state.
+        sa.Index("ix_mediation_requests_school_created", "school_id", "created_dt", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,12 +190,15 @@ class Assignment(db.Model):
         sa.Index("ix_assignments_mediator_start", "mediator_id", "start_dt"),
         # A request's assignments (the partial unique index above only holds active ones),
         # and the assignments of a period whoever the mediator (matching, calendars).
-        # The request's index also holds what reporting reads on the way from a request
-        # to its session log (the assignment's id, mediator and deadline): an index-only
-        # step instead of a visit to the table for every session.
+        # The request's index also holds what reporting reads of a request's assignments
+        # (id, mediator, deadline, state, times, first offer): the dashboard's request,
+        # utilisation and end-date figures of an Ambito read the index alone.
         sa.Index("ix_assignments_request_covering", "request_id", "id", "mediator_id",
-                 "deadline_dt"),
+                 "deadline_dt", "state", "start_dt", "end_dt", "offered_dt"),
         sa.Index("ix_assignments_start_dt", "start_dt"),
+        # Reporting: the accepted appointments of a period (utilisation), from the index.
+        sa.Index("ix_assignments_state_start", "state", "start_dt", "mediator_id", "end_dt",
+                 "request_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -257,10 +262,9 @@ class SessionLog(db.Model):
         ),
         sa.Index("ix_session_logs_start", "actual_start_dt"),
         # Reporting: the approved sessions of a period, region-wide or of some schools (an
-        # Ambito's), and a project's sessions whatever their date (the budget spent so far).
+        # Ambito's).
         sa.Index("ix_session_logs_state_counted", "state", "counted_dt"),
         sa.Index("ix_session_logs_school_counted", "school_id", "state", "counted_dt"),
-        sa.Index("ix_session_logs_project_state", "project_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

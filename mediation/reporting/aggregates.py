@@ -45,6 +45,7 @@ from ..bookings.rules import ROME
 from ..extensions import db
 from ..models import (
     Ambito,
+    ApprovedSessionTotal,
     Assignment,
     AssignmentState,
     BudgetLine,
@@ -58,6 +59,7 @@ from ..models import (
     RequestKind,
     RequestState,
     RequestType,
+    Role,
     School,
     SessionLog,
     User,
@@ -70,9 +72,7 @@ from .filters import (
     counted_sessions,
     month_starts,
     request_conditions,
-    request_filter_conditions,
     rome_midnight,
-    session_conditions,
     session_when,
 )
 
@@ -167,6 +167,70 @@ def _projects_in_period(report: ReportFilter):
         query = query.where(Project.id == sa.select(MacroAction.project_id).where(
             MacroAction.id == report.macro_action_id).scalar_subquery())
     return query
+
+
+def _approved_totals(report: ReportFilter, user: User, *columns) -> sa.Select:
+    """``SELECT columns`` over the running totals of approved sessions (every date) of the
+    filter's schools and macro-action in the user's scope, joined to their schools. The
+    totals know no language nor type: the caller reads the logs when those are filtered."""
+    conditions = [visible(School, user)]
+    if report.ambito_id is not None:
+        conditions.append(School.ambito_id == report.ambito_id)
+    if report.school_id is not None:
+        conditions.append(ApprovedSessionTotal.school_id == report.school_id)
+    if report.macro_action_id is not None:
+        conditions.append(ApprovedSessionTotal.macro_action_id == report.macro_action_id)
+    return (sa.select(*columns).select_from(ApprovedSessionTotal)
+            .join(School, School.id == ApprovedSessionTotal.school_id)
+            .where(*conditions))
+
+
+def _filters_requests(report: ReportFilter, user: User) -> bool:
+    """Whether the scope or the filter restricts requests (everyone but the admin without
+    an Ambito, school, language or type filter): otherwise their schools need no join."""
+    return (user.role != Role.admin or report.ambito_id is not None
+            or report.school_id is not None or report.language_id is not None
+            or report.type_id is not None)
+
+
+def _with_school(select: sa.Select, report: ReportFilter, user: User) -> sa.Select:
+    """``select`` (from MediationRequest) joined to the request's school when the scope
+    or the filter needs it (see :func:`_filters_requests`)."""
+    if not _filters_requests(report, user):
+        return select
+    return select.join(School, School.id == MediationRequest.school_id)
+
+
+def _request_filter(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+    """:func:`request_filter_conditions` on MediationRequest alone (the school in a
+    subquery), or none when nothing restricts the requests."""
+    if not _filters_requests(report, user):
+        return []
+    conditions = [MediationRequest.school_id.in_(
+        sa.select(School.id).where(*_school_conditions(report, user)))]
+    if report.language_id is not None:
+        conditions.append(MediationRequest.language_id == report.language_id)
+    if report.type_id is not None:
+        conditions.append(MediationRequest.type_id == report.type_id)
+    return conditions
+
+
+def _school_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+    conditions = [visible(School, user)]
+    if report.ambito_id is not None:
+        conditions.append(School.ambito_id == report.ambito_id)
+    if report.school_id is not None:
+        conditions.append(School.id == report.school_id)
+    return conditions
+
+
+def _assignment_filter(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+    """The request filter as conditions on Assignment: its request among those of the
+    scope and filter (none when nothing restricts them)."""
+    if not _filters_requests(report, user):
+        return []
+    return [Assignment.request_id.in_(
+        sa.select(MediationRequest.id).where(*_request_filter(report, user)))]
 
 
 def _today(today: date | None) -> date:
@@ -331,20 +395,19 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
     the first offer (median and average, hours, over the requests offered at least once)
     and the share unfilled (unfilled ÷ requests filed)."""
     state_rows = db.session.execute(
-        sa.select(MediationRequest.state, sa.func.count(),
-                  sa.func.sum(sa.func.count()).over())
-        .select_from(MediationRequest)
-        .join(School, School.id == MediationRequest.school_id)
+        _with_school(sa.select(MediationRequest.state, sa.func.count(),
+                               sa.func.sum(sa.func.count()).over())
+                     .select_from(MediationRequest), report, user)
         .where(*request_conditions(report, user))
         .group_by(MediationRequest.state)
     ).all()
     counts = {state: count for state, count, _total in state_rows}
     total = int(state_rows[0][2]) if state_rows else 0
     first = (
-        sa.select(seconds_between(MediationRequest.created_dt,
-                                  sa.func.min(Assignment.offered_dt)).label("delay"))
-        .select_from(MediationRequest)
-        .join(School, School.id == MediationRequest.school_id)
+        _with_school(sa.select(seconds_between(MediationRequest.created_dt,
+                                               sa.func.min(Assignment.offered_dt))
+                               .label("delay"))
+                     .select_from(MediationRequest), report, user)
         .join(Assignment, Assignment.request_id == MediationRequest.id)
         .where(*request_conditions(report, user))
         .group_by(MediationRequest.id, MediationRequest.created_dt)
@@ -384,11 +447,9 @@ def utilisation(report: ReportFilter, user: User) -> list[dict]:
         sa.select(Assignment.mediator_id.label("mediator_id"),
                   _sum(seconds_between(Assignment.start_dt, Assignment.end_dt)).label("seconds"))
         .select_from(Assignment)
-        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-        .join(School, School.id == MediationRequest.school_id)
         .where(Assignment.state == AssignmentState.accepted,
                Assignment.start_dt >= report.start_dt, Assignment.start_dt < report.end_dt,
-               *request_filter_conditions(report, user))
+               *_assignment_filter(report, user))
         .group_by(Assignment.mediator_id)
         .subquery()
     )
@@ -431,18 +492,46 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
     Ambito's whole plan."""
     macro_actions = sa.select(MacroAction.id).where(
         MacroAction.project_id.in_(_projects_in_period(report)))
-    in_period = sa.and_(session_when() >= report.start_dt, session_when() < report.end_dt)
-    used = (
+    in_period = (
         counted_sessions(
             report, user,
             School.ambito_id.label("ambito_id"),
             SessionLog.macro_action_id.label("macro_action_id"),
-            _sum(sa.case((in_period, _session_seconds()), else_=0)).label("in_period"),
-            _sum(_session_seconds()).label("total"),
-            period=False,
+            _sum(_session_seconds()).label("in_period"),
+            sa.literal(0).label("total"),
         )
         .where(SessionLog.macro_action_id.in_(macro_actions))
         .group_by(School.ambito_id, SessionLog.macro_action_id)
+    )
+    every_date = (
+        _approved_totals(report, user, School.ambito_id.label("ambito_id"),
+                         ApprovedSessionTotal.macro_action_id.label("macro_action_id"),
+                         sa.literal(0).label("in_period"),
+                         _sum(ApprovedSessionTotal.seconds).label("total"))
+        .where(ApprovedSessionTotal.macro_action_id.in_(macro_actions))
+        .group_by(School.ambito_id, ApprovedSessionTotal.macro_action_id)
+        .having(sa.func.sum(ApprovedSessionTotal.sessions) > 0)
+    )
+    if report.language_id is not None or report.type_id is not None:
+        # The totals are not kept per language or type: read those sessions themselves.
+        every_date = (
+            counted_sessions(
+                report, user,
+                School.ambito_id.label("ambito_id"),
+                SessionLog.macro_action_id.label("macro_action_id"),
+                sa.literal(0).label("in_period"),
+                _sum(_session_seconds()).label("total"),
+                period=False,
+            )
+            .where(SessionLog.macro_action_id.in_(macro_actions))
+            .group_by(School.ambito_id, SessionLog.macro_action_id)
+        )
+    both = sa.union_all(in_period, every_date).subquery()
+    used = (
+        sa.select(both.c.ambito_id, both.c.macro_action_id,
+                  sa.func.sum(both.c.in_period).label("in_period"),
+                  sa.func.sum(both.c.total).label("total"))
+        .group_by(both.c.ambito_id, both.c.macro_action_id)
         .subquery()
     )
     planned_conditions = [visible(Ambito, user), PlannedHours.macro_action_id.in_(macro_actions)]
@@ -517,23 +606,37 @@ def budget(report: ReportFilter, user: User, today: date | None = None) -> list[
         .order_by(BudgetLine.project_id, BudgetLine.position, BudgetLine.id)
     ).all()
     when = session_when()
-    cost = _session_cost_seconds()
+    cost = _sum(_session_cost_seconds())
+    def zero():  # a new literal each time: a select keeps one of two equal columns
+        return sa.literal(0)
+
+    in_project = SessionLog.project_id.in_(projects_query)
+    region = (sa.select(SessionLog.project_id)
+              .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
+              .where(SessionLog.state == LogState.approved, in_project)
+              .group_by(SessionLog.project_id))
+    parts = [
+        # The period's sessions in the filter and scope.
+        _with_mediator(counted_sessions(report, user, SessionLog.project_id, cost, zero(), zero()))
+        .where(in_project).group_by(SessionLog.project_id),
+        # To date, every Ambito: the running totals, less what counts from tomorrow on.
+        sa.select(ApprovedSessionTotal.project_id, zero(),
+                  _sum(ApprovedSessionTotal.seconds * MediatorProfile.hourly_cost), zero())
+        .join(MediatorProfile, MediatorProfile.id == ApprovedSessionTotal.mediator_id)
+        .where(ApprovedSessionTotal.project_id.in_(projects_query))
+        .group_by(ApprovedSessionTotal.project_id),
+        region.add_columns(zero(), -cost, zero()).where(when >= _utc(tomorrow)),
+        # The pace: the last 90 days, every Ambito.
+        region.add_columns(zero(), zero(), cost).where(when >= _utc(pace_start),
+                                                   when < _utc(tomorrow)),
+    ]
+    both = sa.union_all(*parts).subquery()
+    c = list(both.c)
     costs = {
         row[0]: row[1:]
         for row in db.session.execute(
-            sa.select(
-                SessionLog.project_id,
-                _sum(sa.case((sa.and_(*session_conditions(report, user)), cost), else_=0)),
-                _sum(sa.case((when < _utc(tomorrow), cost), else_=0)),
-                _sum(sa.case((sa.and_(when >= _utc(pace_start), when < _utc(tomorrow)), cost),
-                             else_=0)),
-            )
-            .select_from(SessionLog)
-            .join(School, School.id == SessionLog.school_id)
-            .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
-            .where(SessionLog.state == LogState.approved,
-                   SessionLog.project_id.in_(projects_query))
-            .group_by(SessionLog.project_id)
+            sa.select(c[0], sa.func.sum(c[1]), sa.func.sum(c[2]), sa.func.sum(c[3]))
+            .group_by(c[0])
         ).all()
     }
     result = []
@@ -586,9 +689,8 @@ def end_warnings(report: ReportFilter, user: User, today: date | None = None) ->
         sa.select(MediationRequest.project_id, sa.func.count(Assignment.id))
         .select_from(Assignment)
         .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-        .join(School, School.id == MediationRequest.school_id)
         .where(Assignment.state.in_((AssignmentState.offered, AssignmentState.accepted)),
-               when >= after_end, *request_filter_conditions(report, user))
+               when >= after_end, *_request_filter(report, user))
         .group_by(MediationRequest.project_id)
     ).all())
     warnings = []

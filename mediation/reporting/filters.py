@@ -134,7 +134,8 @@ def session_conditions(report: ReportFilter, user: User, *,
         conditions += [_when() >= report.start_dt, _when() < report.end_dt]
     if report.macro_action_id is not None:
         conditions.append(SessionLog.macro_action_id == report.macro_action_id)
-    conditions.append(visible(School, user))
+    if needs_schools(report, user):
+        conditions.append(visible(School, user))
     if report.ambito_id is not None:
         conditions.append(School.ambito_id == report.ambito_id)
     if report.school_id is not None:
@@ -224,10 +225,17 @@ def sessions(report: ReportFilter, user: User, *columns) -> sa.Select:
 def counted_sessions(report: ReportFilter, user: User, *columns,
                      period: bool = True) -> sa.Select:
     """``SELECT columns`` over the approved sessions of the filter, in the user's scope,
-    reading the logs and their schools only (the dashboard's figures)."""
-    return (
-        sa.select(*columns)
-        .select_from(SessionLog)
-        .join(School, School.id == SessionLog.school_id)
-        .where(*session_conditions(report, user, period=period))
-    )
+    reading the logs and their schools only (the dashboard's figures). Without a scope
+    nor an Ambito filter (the admin's region) the schools are not joined, unless
+    ``columns`` need them."""
+    select = sa.select(*columns).select_from(SessionLog)
+    if needs_schools(report, user) or any(
+            School.__table__ in sa.select(column).get_final_froms() for column in columns):
+        select = select.join(School, School.id == SessionLog.school_id)
+    return select.where(*session_conditions(report, user, period=period))
+
+
+def needs_schools(report: ReportFilter, user: User) -> bool:
+    """Whether the user's scope or the filter is about schools (anyone but the admin, or
+    an Ambito filter); a school filter is on the log's or request's own school_id."""
+    return user.role != Role.admin or report.ambito_id is not None
