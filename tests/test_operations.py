@@ -674,3 +674,71 @@ class TestReportingCopies:
                 counted_dt=assignment.start_dt - timedelta(days=1)))
             db.session.flush()
         db.session.rollback()
+
+
+def running_totals():
+    """The running totals of approved sessions, as (project, macro-action, school,
+    mediator, sessions, seconds) rows with sessions."""
+    from mediation.models import ApprovedSessionTotal as T
+
+    db.session.expire_all()
+    return [tuple(row) for row in db.session.execute(
+        sa.select(T.project_id, T.macro_action_id, T.school_id, T.mediator_id, T.sessions,
+                  T.seconds).where(T.sessions != 0).order_by(T.macro_action_id))]
+
+
+class TestRunningTotals:
+    """approved_session_totals follows the approved logs (database triggers)."""
+
+    def test_only_approved_logs_count(self, booking):
+        """A submitted log adds nothing; approving adds one session and its seconds."""
+        assignment = past_confirmed(booking)
+        start = assignment.start_dt
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(start, start + timedelta(minutes=90)))
+        db.session.commit()
+        assert running_totals() == []
+        ops.approve_log(booking.coordinator, log)
+        db.session.commit()
+        macro_one = booking.project.macro_actions[0]
+        assert running_totals() == [(booking.project.id, macro_one.id, booking.school.id,
+                                     booking.mediator.id, 1, 5400)]
+
+    def test_recounting_and_deleting_move_the_totals(self, booking):
+        """Changing an approved log's macro-action or times moves it; deleting removes it."""
+        from mediation.models import SessionLog
+
+        assignment = past_confirmed(booking, hours_ago=3)
+        start = assignment.start_dt
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(start, start + timedelta(hours=1)))
+        ops.approve_log(booking.coordinator, log)
+        db.session.commit()
+        macro_one, macro_two = booking.project.macro_actions[:2]
+        log = db.session.get(SessionLog, log.id)
+        log.macro_action_id = macro_two.id
+        log.actual_end_dt = start + timedelta(hours=2)
+        db.session.commit()
+        assert running_totals() == [(booking.project.id, macro_two.id, booking.school.id,
+                                     booking.mediator.id, 1, 7200)]
+        db.session.execute(sa.delete(SessionLog).where(SessionLog.id == log.id))
+        db.session.commit()
+        assert running_totals() == []
+
+    def test_a_translation_counts_without_seconds(self, booking):
+        """An approved translation is one session of 0 seconds."""
+        deadline = utcnow() - timedelta(hours=3)
+        request = booking.factory.request(school=booking.school, project=booking.project,
+                                          type=booking.translation, requester=booking.teacher,
+                                          state=RequestState.confirmed, deadline_dt=deadline,
+                                          duration_minutes=None, page_count=1)
+        assignment = booking.factory.add(Assignment(
+            request=request, mediator=booking.mediator, state=AssignmentState.accepted,
+            deadline_dt=deadline))
+        db.session.commit()
+        log = ops.log_session(booking.mediator.user, assignment,
+                              LogInput(outcome=Outcome.held, pages=1, words=250))
+        ops.approve_log(booking.coordinator, log)
+        db.session.commit()
+        [row] = running_totals()
+        assert row[4:] == (1, 0)
