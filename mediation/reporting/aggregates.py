@@ -1,10 +1,17 @@
 """The dashboard's figures: one function per figure, each computed in SQL with GROUP BY.
 
 Every function takes ``(report: ReportFilter, user)`` (the budget and the end-date warning
-also take an optional ``today``) and returns plain dicts and lists of dicts: numbers as
-``int`` or ``Decimal`` (hours rounded to 0.01, money to cents), dates as ``date``. No
-function loads session rows into Python; the number of queries never depends on the
-number of sessions.
+also take an optional ``today``; the figures that add up the period's sessions an optional
+``figures=period_figures(report, user)``, so that the dashboard reads those sessions once)
+and returns plain dicts and lists of dicts: numbers as ``int`` or ``Decimal`` (hours
+rounded to 0.01, money to cents), dates as ``date``. No function loads session rows into
+Python; the number of queries never depends on the number of sessions.
+
+What keeps them fast at a million logs (README, "Performance → Reporting"): the sessions
+are read from ``session_logs`` alone, by when they count (``counted_dt``) and school,
+through ``ix_session_logs_state_counted`` / ``ix_session_logs_school_counted``; the
+figures over every date read ``approved_session_totals`` (kept by triggers); the admin's
+figures join no school nor request when no filter needs them.
 
 Definitions (also on the page, "How figures are computed"):
 
@@ -240,39 +247,105 @@ def _today(today: date | None) -> date:
 # --- sessions -----------------------------------------------------------------
 
 
-def totals(report: ReportFilter, user: User) -> dict:
-    """Sessions, hours and cost of the approved sessions of the filter."""
-    row = db.session.execute(_with_mediator(counted_sessions(
+#: The measures of a group of sessions, in the order of the period query's columns.
+_MEASURES = ("sessions", "seconds", "cost", "pages", "words")
+
+
+def period_figures(report: ReportFilter, user: User) -> dict:
+    """The figures that add up the period's sessions (totals, per macro-action, per month,
+    per type, translations) from one read of the sessions: one statement that groups them
+    by macro-action, month and type, then adds those groups up five ways (UNION ALL, in
+    SQL). The dashboard computes it once; each figure's function below takes it.
+
+    Returns the rows of each way, keyed as ``(key, sub)`` → measures.
+    """
+    months = month_starts(report)
+    base = _with_mediator(counted_sessions(
         report, user,
-        sa.func.count(SessionLog.id),
-        _sum(_session_seconds()),
-        _sum(_session_cost_seconds()),
-    ))).one()
-    return {"sessions": row[0], "hours": hours(row[1]), "cost": euros(row[2])}
+        SessionLog.macro_action_id.label("macro_action_id"),
+        _month_index(months).label("month"),
+        SessionLog.type_id.label("type_id"),
+        _session_seconds().label("seconds"),
+        _session_cost_seconds().label("cost"),
+        SessionLog.pages.label("pages"),
+        SessionLog.words.label("words"),
+    )).subquery("period_sessions")
+    groups = (
+        sa.select(base.c.macro_action_id, base.c.month, base.c.type_id,
+                  sa.func.count().label("sessions"), _sum(base.c.seconds).label("seconds"),
+                  _sum(base.c.cost).label("cost"), _sum(base.c.pages).label("pages"),
+                  _sum(base.c.words).label("words"))
+        .group_by(base.c.macro_action_id, base.c.month, base.c.type_id)
+        .cte("period_groups")
+    )
+    g = groups.c
+
+    def way(name: str, key=None, sub=None, where=None) -> sa.Select:
+        keys = [column for column in (key, sub) if column is not None]
+        select = sa.select(
+            sa.literal(name).label("way"),
+            (key if key is not None else sa.cast(sa.null(), sa.Integer)).label("key"),
+            (sub if sub is not None else sa.cast(sa.null(), sa.Integer)).label("sub"),
+            *(_sum(g[measure]).label(measure) for measure in _MEASURES),
+        )
+        if where is not None:
+            select = select.where(where)
+        return select.group_by(*keys) if keys else select
+
+    translations = g.type_id.in_(
+        sa.select(RequestType.id).where(RequestType.kind == RequestKind.deadline))
+    statement = sa.union_all(
+        way("totals"),
+        way("macro_action", g.macro_action_id),
+        way("month", g.month),
+        way("month_macro_action", g.month, g.macro_action_id),
+        way("type", g.type_id),
+        way("translations", where=translations),
+    )
+    result = {name: {} for name in ("totals", "macro_action", "month", "month_macro_action",
+                                    "type", "translations")}
+    for name, key, sub, *measures in db.session.execute(statement):
+        result[name][key, sub] = dict(zip(_MEASURES, measures, strict=True))
+    return result
 
 
-def hours_by_macro_action(report: ReportFilter, user: User) -> list[dict]:
+def _figures(report: ReportFilter, user: User, figures: dict | None) -> dict:
+    return figures if figures is not None else period_figures(report, user)
+
+
+def _one(rows: dict) -> dict:
+    """The only row of an ungrouped way (zeros when there were no sessions)."""
+    return rows.get((None, None)) or dict.fromkeys(_MEASURES, 0)
+
+
+def totals(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
+    """Sessions, hours and cost of the approved sessions of the filter."""
+    row = _one(_figures(report, user, figures)["totals"])
+    return {"sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
+            "cost": euros(row["cost"])}
+
+
+def hours_by_macro_action(report: ReportFilter, user: User, *,
+                          figures: dict | None = None) -> list[dict]:
     """Sessions, hours and cost per macro-action, in the order of the plan."""
-    rows = db.session.execute(
-        _with_mediator(counted_sessions(
-            report, user,
-            MacroAction.id, Project.code, MacroAction.number,
-            MacroAction.title_it, MacroAction.title_en,
-            sa.func.count(SessionLog.id),
-            _sum(_session_seconds()),
-            _sum(_session_cost_seconds()),
-        ))
-        .join(MacroAction, MacroAction.id == SessionLog.macro_action_id)
+    rows = _figures(report, user, figures)["macro_action"]
+    if not rows:
+        return []
+    names = db.session.execute(
+        sa.select(MacroAction.id, Project.code, MacroAction.number, MacroAction.title_it,
+                  MacroAction.title_en)
         .join(Project, Project.id == MacroAction.project_id)
-        .group_by(MacroAction.id, Project.code, MacroAction.number, MacroAction.title_it,
-                  MacroAction.title_en, Project.start_date)
+        .where(MacroAction.id.in_([key for key, _sub in rows]))
         .order_by(Project.start_date, Project.code, MacroAction.number)
     ).all()
-    return [
-        {"macro_action_id": r[0], "project_code": r[1], "number": r[2], "title_it": r[3],
-         "title_en": r[4], "sessions": r[5], "hours": hours(r[6]), "cost": euros(r[7])}
-        for r in rows
-    ]
+    result = []
+    for macro_action_id, code, number, title_it, title_en in names:
+        row = rows[macro_action_id, None]
+        result.append({"macro_action_id": macro_action_id, "project_code": code,
+                       "number": number, "title_it": title_it, "title_en": title_en,
+                       "sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
+                       "cost": euros(row["cost"])})
+    return result
 
 
 def _month_index(months: list[date]):
@@ -286,51 +359,36 @@ def _month_index(months: list[date]):
     return sa.case(*branches, else_=len(months) - 1)
 
 
-def hours_by_month(report: ReportFilter, user: User) -> list[dict]:
+def hours_by_month(report: ReportFilter, user: User, *,
+                   figures: dict | None = None) -> list[dict]:
     """Every month the period touches (Europe/Rome), with its sessions and hours, in all
     and per macro-action (``hours_by_macro_action``: macro-action id → hours)."""
-    months = month_starts(report)
-    inner = counted_sessions(
-        report, user,
-        _month_index(months).label("month"),
-        SessionLog.macro_action_id.label("macro_action_id"),
-        _session_seconds().label("seconds"),
-    ).cte("month_sessions")
-    by_macro_action = (
-        sa.select(inner.c.month, inner.c.macro_action_id, sa.func.count(),
-                  _sum(inner.c.seconds))
-        .group_by(inner.c.month, inner.c.macro_action_id)
-    )
-    # The month's totals, from the same subquery (macro-action NULL marks them).
-    by_month = (
-        sa.select(inner.c.month, sa.null(), sa.func.count(), _sum(inner.c.seconds))
-        .group_by(inner.c.month)
-    )
-    rows = db.session.execute(sa.union_all(by_macro_action, by_month)).all()
+    figures = _figures(report, user, figures)
     result = [{"month": first, "sessions": 0, "hours": hours(0), "hours_by_macro_action": {}}
-              for first in months]
-    for index, macro_action_id, count, seconds in rows:
-        month = result[index]
-        if macro_action_id is None:
-            month["sessions"], month["hours"] = count, hours(seconds)
-        else:
-            month["hours_by_macro_action"][macro_action_id] = hours(seconds)
+              for first in month_starts(report)]
+    for (index, _sub), row in figures["month"].items():
+        result[index]["sessions"] = int(row["sessions"])
+        result[index]["hours"] = hours(row["seconds"])
+    for (index, macro_action_id), row in figures["month_macro_action"].items():
+        result[index]["hours_by_macro_action"][macro_action_id] = hours(row["seconds"])
     return result
 
 
-def sessions_by_type(report: ReportFilter, user: User) -> list[dict]:
+def sessions_by_type(report: ReportFilter, user: User, *,
+                     figures: dict | None = None) -> list[dict]:
     """Sessions and hours per request type."""
-    rows = db.session.execute(
-        counted_sessions(report, user, RequestType.id, RequestType.code, RequestType.name_it,
-                         RequestType.name_en, sa.func.count(SessionLog.id),
-                         _sum(_session_seconds()))
-        .join(RequestType, RequestType.id == SessionLog.type_id)
-        .group_by(RequestType.id, RequestType.code, RequestType.name_it, RequestType.name_en,
-                  RequestType.position)
+    rows = _figures(report, user, figures)["type"]
+    if not rows:
+        return []
+    names = db.session.execute(
+        sa.select(RequestType.id, RequestType.code, RequestType.name_it, RequestType.name_en)
+        .where(RequestType.id.in_([key for key, _sub in rows]))
         .order_by(RequestType.position, RequestType.code)
     ).all()
-    return [{"type_id": r[0], "code": r[1], "name_it": r[2], "name_en": r[3],
-             "sessions": r[4], "hours": hours(r[5])} for r in rows]
+    return [{"type_id": type_id, "code": code, "name_it": name_it, "name_en": name_en,
+             "sessions": int(rows[type_id, None]["sessions"]),
+             "hours": hours(rows[type_id, None]["seconds"])}
+            for type_id, code, name_it, name_en in names]
 
 
 def beneficiaries(report: ReportFilter, user: User) -> dict:
@@ -376,15 +434,12 @@ def reach(report: ReportFilter, user: User) -> dict:
     return {"schools": row[0], "teachers": row[1], "teachers_met": int(row[2])}
 
 
-def documents_translated(report: ReportFilter, user: User) -> dict:
+def documents_translated(report: ReportFilter, user: User, *,
+                         figures: dict | None = None) -> dict:
     """Approved translations: how many, and their pages and words."""
-    row = db.session.execute(
-        counted_sessions(report, user, sa.func.count(SessionLog.id), _sum(SessionLog.pages),
-                         _sum(SessionLog.words))
-        .join(RequestType, RequestType.id == SessionLog.type_id)
-        .where(RequestType.kind == RequestKind.deadline)
-    ).one()
-    return {"documents": row[0], "pages": int(row[1]), "words": int(row[2])}
+    row = _one(_figures(report, user, figures)["translations"])
+    return {"documents": int(row["sessions"]), "pages": int(row["pages"]),
+            "words": int(row["words"])}
 
 
 # --- requests and mediators ---------------------------------------------------
@@ -413,17 +468,27 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
         .group_by(MediationRequest.id, MediationRequest.created_dt)
         .subquery()
     )
-    ranked = sa.select(
-        first.c.delay,
-        sa.func.row_number().over(order_by=first.c.delay).label("rank"),
-        sa.func.count().over().label("n"),
-    ).subquery()
-    middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == (ranked.c.n + 2) // 2)
-    offered, average, median = db.session.execute(sa.select(
-        sa.func.count(),
-        sa.func.avg(ranked.c.delay),
-        sa.func.avg(sa.case((middle, ranked.c.delay))),
-    )).one()
+    if _dialect() == "postgresql":
+        # The same median (the middle delay, or the mean of the two middle ones) in one
+        # sort, instead of numbering every request.
+        offered, average, median = db.session.execute(sa.select(
+            sa.func.count(),
+            sa.func.avg(first.c.delay),
+            sa.func.percentile_cont(0.5).within_group(first.c.delay),
+        )).one()
+    else:
+        ranked = sa.select(
+            first.c.delay,
+            sa.func.row_number().over(order_by=first.c.delay).label("rank"),
+            sa.func.count().over().label("n"),
+        ).subquery()
+        middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2,
+                        ranked.c.rank == (ranked.c.n + 2) // 2)
+        offered, average, median = db.session.execute(sa.select(
+            sa.func.count(),
+            sa.func.avg(ranked.c.delay),
+            sa.func.avg(sa.case((middle, ranked.c.delay))),
+        )).one()
     unfilled = counts.get(RequestState.unfilled, 0)
     return {
         "by_state": [{"state": state, "count": counts.get(state, 0)} for state in RequestState],
@@ -708,14 +773,15 @@ def end_warnings(report: ReportFilter, user: User, today: date | None = None) ->
 
 def dashboard(report: ReportFilter, user: User, today: date | None = None) -> dict:
     """Every figure of the dashboard, by name (a constant number of queries)."""
+    figures = period_figures(report, user)
     return {
-        "totals": totals(report, user),
-        "hours_by_macro_action": hours_by_macro_action(report, user),
-        "hours_by_month": hours_by_month(report, user),
-        "sessions_by_type": sessions_by_type(report, user),
+        "totals": totals(report, user, figures=figures),
+        "hours_by_macro_action": hours_by_macro_action(report, user, figures=figures),
+        "hours_by_month": hours_by_month(report, user, figures=figures),
+        "sessions_by_type": sessions_by_type(report, user, figures=figures),
         "beneficiaries": beneficiaries(report, user),
         "reach": reach(report, user),
-        "documents_translated": documents_translated(report, user),
+        "documents_translated": documents_translated(report, user, figures=figures),
         "requests_by_state": requests_by_state(report, user),
         "utilisation": utilisation(report, user),
         "hours_vs_planned": hours_vs_planned(report, user),
