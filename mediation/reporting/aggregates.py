@@ -557,16 +557,24 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
     Ambito's whole plan."""
     macro_actions = sa.select(MacroAction.id).where(
         MacroAction.project_id.in_(_projects_in_period(report)))
-    in_period = (
+    # Per school first (the logs' own column), then per Ambito: the region's sessions
+    # need no join to their schools.
+    by_school = (
         counted_sessions(
             report, user,
-            School.ambito_id.label("ambito_id"),
+            SessionLog.school_id.label("school_id"),
             SessionLog.macro_action_id.label("macro_action_id"),
-            _sum(_session_seconds()).label("in_period"),
-            sa.literal(0).label("total"),
+            _sum(_session_seconds()).label("seconds"),
         )
         .where(SessionLog.macro_action_id.in_(macro_actions))
-        .group_by(School.ambito_id, SessionLog.macro_action_id)
+        .group_by(SessionLog.school_id, SessionLog.macro_action_id)
+        .subquery()
+    )
+    in_period = (
+        sa.select(School.ambito_id.label("ambito_id"), by_school.c.macro_action_id,
+                  _sum(by_school.c.seconds).label("in_period"), sa.literal(0).label("total"))
+        .join(School, School.id == by_school.c.school_id)
+        .group_by(School.ambito_id, by_school.c.macro_action_id)
     )
     every_date = (
         _approved_totals(report, user, School.ambito_id.label("ambito_id"),
@@ -597,7 +605,7 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
                   sa.func.sum(both.c.in_period).label("in_period"),
                   sa.func.sum(both.c.total).label("total"))
         .group_by(both.c.ambito_id, both.c.macro_action_id)
-        .subquery()
+        .cte("used")  # read twice below (the keys and the join): computed once
     )
     planned_conditions = [visible(Ambito, user), PlannedHours.macro_action_id.in_(macro_actions)]
     if report.ambito_id is not None:
