@@ -19,9 +19,21 @@ logged):
   schools (an Ambito's); ix_session_logs_project_state (project_id, state): a project's
   sessions whatever their date (the budget spent so far).
 
+approved_session_totals (project, macro-action, school, mediator → sessions, seconds) holds
+the running totals of approved sessions, kept by triggers on session_logs (a PL/pgSQL
+function on PostgreSQL, three triggers on SQLite; see mediation/models/totals.py): the
+figures over every date (hours used against the plan, budget spent to date) read it instead
+of a project's whole history.
+
+Indexes for the other figures: ix_mediation_requests_school_created (school_id, created_dt,
+state); ix_assignments_request_covering now also holds state, start_dt, end_dt and
+offered_dt; ix_assignments_state_start (state, start_dt, mediator_id, end_dt, request_id).
+
 Upgrade: add the columns (nullable), backfill them with one UPDATE ... FROM (SQLite 3.33+ and
 PostgreSQL), then make them NOT NULL and add the foreign keys, the check and the indexes
-(SQLite rebuilds the table in batch mode).
+(SQLite rebuilds session_logs in batch mode; nothing references it); create the totals
+table, fill it with one INSERT ... SELECT ... GROUP BY, then create its triggers.
+Measured on 1,000,000 logs (PostgreSQL, shared machine): 53 s.
 
 Revision ID: 25287a4dd3c4
 Revises: c3e7549eddb4
