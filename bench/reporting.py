@@ -20,6 +20,7 @@ See bench/README.md.
 
 import argparse
 import gc
+import hashlib
 import io
 import json
 import random
@@ -414,6 +415,11 @@ def build_sessions(rnd: random.Random, args, ref: dict, first: date, today: date
                 "approved_by_id": ref["coordinator_of"][ambito] if state == "approved" else None,
                 "approved_dt": begin + timedelta(days=2) if state == "approved" else None,
                 "created_dt": begin + timedelta(days=1),
+                # The reporting copies (SessionLog.copy_counting; bulk inserts skip it).
+                "counted_dt": begin + late if slot else deadline,
+                "request_id": request_id, "project_id": project, "school_id": school,
+                "mediator_id": m, "type_id": rtype["id"],
+                "requester_id": ref["teacher_of"][school], "pupil_case_id": case,
             })
             counts["approved"] += state == "approved"
         insert(MediationRequest.__table__, requests)
@@ -463,7 +469,12 @@ def vacuum_analyze() -> None:
 
 
 def signature(args) -> str:
-    return f"sessions={args.sessions} ambiti={args.ambiti} years={args.years} seed={args.seed}"
+    """The sizes, the seed and the model's tables and columns: --reuse rebuilds the data
+    when a column was added or removed since (indexes are synchronised instead)."""
+    columns = ",".join(f"{t.name}.{c.name}" for t in db.metadata.sorted_tables for c in t.c)
+    schema = hashlib.sha1(columns.encode()).hexdigest()[:10]
+    return (f"sessions={args.sessions} ambiti={args.ambiti} years={args.years} "
+            f"seed={args.seed} schema={schema}")
 
 
 def existing_build(args) -> dict | None:

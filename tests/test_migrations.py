@@ -123,3 +123,55 @@ def test_upgrade_keeps_the_data_of_the_first_revision(tmp_path, empty_database_u
         assert tuple(row) == ("open", None) and slots == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_reporting_copies_and_totals_are_backfilled(migrated):
+    """Upgrading to 25287a4dd3c4 fills the logs' copies and the running totals."""
+    from datetime import timedelta
+
+    from mediation.models import (
+        ApprovedSessionTotal,
+        Assignment,
+        AssignmentState,
+        LogState,
+        MacroAction,
+        Outcome,
+        SessionLog,
+    )
+
+    from .conftest import Factory
+
+    factory = Factory()
+    mediator = factory.mediator()
+    start = datetime(2026, 10, 5, 8, tzinfo=UTC)
+    deadline = datetime(2026, 10, 9, 15, tzinfo=UTC)
+    meeting, translation = factory.request(), factory.request()
+    macro = factory.add(MacroAction(project=meeting.project, number=1, title_it="M",
+                                    title_en="M"))
+    a1 = factory.assignment(request=meeting, mediator=mediator, start=start,
+                            end=start + timedelta(minutes=75), state=AssignmentState.accepted)
+    a2 = factory.add(Assignment(request=translation, mediator=mediator, deadline_dt=deadline,
+                                state=AssignmentState.accepted))
+    for assignment, begins in ((a1, start), (a2, None)):
+        factory.add(SessionLog(assignment=assignment, actual_start_dt=begins,
+                               actual_end_dt=begins and begins + timedelta(minutes=75),
+                               outcome=Outcome.held, macro_action=macro,
+                               state=LogState.approved))
+    db.session.commit()
+    expected = {
+        a1.id: (start, meeting.id, meeting.project_id, meeting.school_id, mediator.id),
+        a2.id: (deadline, translation.id, translation.project_id, translation.school_id,
+                mediator.id),
+    }
+    db.session.remove()
+    downgrade(revision="c3e7549eddb4")
+    upgrade()
+    rows = db.session.execute(sa.select(
+        SessionLog.assignment_id, SessionLog.counted_dt, SessionLog.request_id,
+        SessionLog.project_id, SessionLog.school_id, SessionLog.mediator_id)).all()
+    assert {row[0]: tuple(row[1:]) for row in rows} == expected
+    totals = db.session.execute(sa.select(
+        ApprovedSessionTotal.school_id, ApprovedSessionTotal.sessions,
+        ApprovedSessionTotal.seconds).order_by(ApprovedSessionTotal.seconds)).all()
+    assert [tuple(t) for t in totals] == [(translation.school_id, 1, 0),
+                                         (meeting.school_id, 1, 4500)]

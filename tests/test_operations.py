@@ -556,3 +556,189 @@ class TestSeries:
         assert len(mails()) == 1
         ops.approve_request(booking.lead, series.requests[1])
         assert {r.state for r in series.requests} == {RequestState.open}
+
+
+def reporting_copies(log):
+    """The log's reporting copies as stored in the database."""
+    from mediation.models import SessionLog
+
+    db.session.expire_all()
+    row = db.session.execute(sa.select(
+        SessionLog.counted_dt, SessionLog.request_id, SessionLog.project_id,
+        SessionLog.school_id, SessionLog.mediator_id, SessionLog.type_id,
+        SessionLog.requester_id, SessionLog.pupil_case_id,
+    ).where(SessionLog.id == log.id)).one()
+    return dict(zip(("counted", "request", "project", "school", "mediator", "type",
+                     "requester", "pupil_case"), row, strict=True))
+
+
+def expected_copies(assignment, counted):
+    request = assignment.request
+    return {"counted": counted, "request": request.id, "project": request.project_id,
+            "school": request.school_id, "mediator": assignment.mediator_id,
+            "type": request.type_id, "requester": request.requester_id,
+            "pupil_case": request.pupil_case_id}
+
+
+class TestReportingCopies:
+    """The log's copies of when it counts and of its request's keys (read by reporting)."""
+
+    def test_logging_copies_the_start_and_the_request(self, booking):
+        """A new log counts at its actual start and carries its request's keys."""
+        assignment = past_confirmed(booking)
+        case = booking.factory.add(PupilCase(school=booking.school, code="P-7", class_name="2B",
+                                             cycle=Cycle.primaria))
+        assignment.request.pupil_case = case
+        start = assignment.start_dt + timedelta(minutes=10)
+        log = ops.log_session(booking.mediator.user, assignment, held(start, assignment.end_dt))
+        db.session.commit()
+        copies = reporting_copies(log)
+        assert copies == expected_copies(assignment, start)
+        assert copies["pupil_case"] == case.id and copies["school"] == booking.school.id
+
+    def test_correcting_a_returned_log_moves_when_it_counts(self, booking):
+        """A log sent back and logged again at another start counts at the new start."""
+        assignment = past_confirmed(booking, hours_ago=5)
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(assignment.start_dt, assignment.end_dt))
+        db.session.commit()
+        ops.return_log(booking.coordinator, log, "L'orario è sbagliato")
+        db.session.commit()
+        later = assignment.start_dt + timedelta(hours=1)
+        ops.log_session(booking.mediator.user, assignment,
+                        held(later, later + timedelta(hours=1)))
+        db.session.commit()
+        assert reporting_copies(log)["counted"] == later
+
+    def test_approving_keeps_the_copies(self, booking):
+        """Approving (and recounting against another macro-action) keeps the copies."""
+        assignment = past_confirmed(booking)
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(assignment.start_dt, assignment.end_dt))
+        ops.approve_log(booking.coordinator, log, booking.project.macro_actions[1])
+        db.session.commit()
+        assert log.state == LogState.approved
+        assert reporting_copies(log) == expected_copies(assignment, assignment.start_dt)
+
+    def test_translation_counts_on_its_deadline(self, booking):
+        """A translation's log counts on the assignment's deadline, and follows it."""
+        deadline = utcnow() - timedelta(hours=3)
+        request = booking.factory.request(school=booking.school, project=booking.project,
+                                          type=booking.translation, requester=booking.teacher,
+                                          state=RequestState.confirmed, deadline_dt=deadline,
+                                          duration_minutes=None, page_count=2)
+        assignment = booking.factory.add(Assignment(
+            request=request, mediator=booking.mediator, state=AssignmentState.accepted,
+            deadline_dt=deadline))
+        db.session.commit()
+        log = ops.log_session(booking.mediator.user, assignment, LogInput(
+            outcome=Outcome.held, pages=2, words=600))
+        db.session.commit()
+        assert reporting_copies(log) == expected_copies(assignment, deadline)
+        assignment = db.session.get(Assignment, assignment.id)
+        assignment.deadline_dt = deadline - timedelta(days=1)
+        db.session.commit()
+        assert reporting_copies(log)["counted"] == deadline - timedelta(days=1)
+
+    def test_reassigned_request_counts_for_the_new_mediator(self, booking):
+        """After a reassignment the log carries the mediator who held the session."""
+        first = offered(booking)
+        ops.accept(booking.mediator.user, first)
+        db.session.commit()
+        second = booking.factory.mediator(ambiti=[booking.school.ambito])
+        new = ops.reassign(booking.coordinator, first.request, second, "Malattia",
+                           first.start_dt, first.end_dt)
+        ops.accept(second.user, new)
+        db.session.commit()
+        start = utcnow() - timedelta(hours=2)
+        new.start_dt, new.end_dt = start, start + timedelta(hours=1)  # the day has come
+        db.session.commit()
+        log = ops.log_session(second.user, new, held(new.start_dt, new.end_dt))
+        db.session.commit()
+        copies = reporting_copies(log)
+        assert copies["mediator"] == second.id != booking.mediator.id
+        assert copies == expected_copies(new, start)
+
+    def test_database_refuses_a_count_moment_other_than_the_start(self, booking):
+        """counted_dt must equal the actual start when there is one (CHECK constraint)."""
+        from sqlalchemy.exc import IntegrityError
+
+        from mediation.models import SessionLog
+
+        assignment = past_confirmed(booking)
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(assignment.start_dt, assignment.end_dt))
+        db.session.commit()
+        with pytest.raises(IntegrityError):
+            db.session.execute(sa.update(SessionLog).where(SessionLog.id == log.id).values(
+                counted_dt=assignment.start_dt - timedelta(days=1)))
+            db.session.flush()
+        db.session.rollback()
+
+
+def running_totals():
+    """The running totals of approved sessions, as (project, macro-action, school,
+    mediator, sessions, seconds) rows with sessions."""
+    from mediation.models import ApprovedSessionTotal as T
+
+    db.session.expire_all()
+    return [tuple(row) for row in db.session.execute(
+        sa.select(T.project_id, T.macro_action_id, T.school_id, T.mediator_id, T.sessions,
+                  T.seconds).where(T.sessions != 0).order_by(T.macro_action_id))]
+
+
+class TestRunningTotals:
+    """approved_session_totals follows the approved logs (database triggers)."""
+
+    def test_only_approved_logs_count(self, booking):
+        """A submitted log adds nothing; approving adds one session and its seconds."""
+        assignment = past_confirmed(booking)
+        start = assignment.start_dt
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(start, start + timedelta(minutes=90)))
+        db.session.commit()
+        assert running_totals() == []
+        ops.approve_log(booking.coordinator, log)
+        db.session.commit()
+        macro_one = booking.project.macro_actions[0]
+        assert running_totals() == [(booking.project.id, macro_one.id, booking.school.id,
+                                     booking.mediator.id, 1, 5400)]
+
+    def test_recounting_and_deleting_move_the_totals(self, booking):
+        """Changing an approved log's macro-action or times moves it; deleting removes it."""
+        from mediation.models import SessionLog
+
+        assignment = past_confirmed(booking, hours_ago=3)
+        start = assignment.start_dt
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(start, start + timedelta(hours=1)))
+        ops.approve_log(booking.coordinator, log)
+        db.session.commit()
+        macro_one, macro_two = booking.project.macro_actions[:2]
+        log = db.session.get(SessionLog, log.id)
+        log.macro_action_id = macro_two.id
+        log.actual_end_dt = start + timedelta(hours=2)
+        db.session.commit()
+        assert running_totals() == [(booking.project.id, macro_two.id, booking.school.id,
+                                     booking.mediator.id, 1, 7200)]
+        db.session.execute(sa.delete(SessionLog).where(SessionLog.id == log.id))
+        db.session.commit()
+        assert running_totals() == []
+
+    def test_a_translation_counts_without_seconds(self, booking):
+        """An approved translation is one session of 0 seconds."""
+        deadline = utcnow() - timedelta(hours=3)
+        request = booking.factory.request(school=booking.school, project=booking.project,
+                                          type=booking.translation, requester=booking.teacher,
+                                          state=RequestState.confirmed, deadline_dt=deadline,
+                                          duration_minutes=None, page_count=1)
+        assignment = booking.factory.add(Assignment(
+            request=request, mediator=booking.mediator, state=AssignmentState.accepted,
+            deadline_dt=deadline))
+        db.session.commit()
+        log = ops.log_session(booking.mediator.user, assignment,
+                              LogInput(outcome=Outcome.held, pages=1, words=250))
+        ops.approve_log(booking.coordinator, log)
+        db.session.commit()
+        [row] = running_totals()
+        assert row[4:] == (1, 0)

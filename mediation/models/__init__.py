@@ -45,10 +45,12 @@ from .project import (
     SchoolYear,
 )
 from .sessions import UserSession
+from .totals import ApprovedSessionTotal
 from .types import UTCDateTime, utcnow
 
 __all__ = [
-    "ACTIVE_ASSIGNMENT_STATES", "Absence", "Action", "Ambito", "Assignment", "AssignmentState",
+    "ACTIVE_ASSIGNMENT_STATES", "Absence", "Action", "Ambito", "ApprovedSessionTotal",
+    "Assignment", "AssignmentState",
     "AuditEvent", "AvailabilityRange", "BudgetLine", "Closure", "Cycle", "Direction",
     "Document", "DocumentKind", "ItalianLevel", "Language", "LanguageLevel", "LogState",
     "MacroAction", "MediationRequest", "MediatorLanguage", "MediatorMunicipality",

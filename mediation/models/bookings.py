@@ -76,6 +76,8 @@ class MediationRequest(db.Model):
         # alone (an index-only scan) instead of visiting ~2,000 table pages per school.
         sa.Index("ix_mediation_requests_school_covering", "school_id", "id", "type_id",
                  "language_id", "pupil_case_id", "requester_id", "project_id"),
+        # Reporting: the requests an Ambito's schools filed in a period, with their state.
+        sa.Index("ix_mediation_requests_school_created", "school_id", "created_dt", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
@@ -212,12 +214,15 @@ class Assignment(db.Model):
         sa.Index("ix_assignments_mediator_start", "mediator_id", "start_dt"),
         # A request's assignments (the partial unique index above only holds active ones),
         # and the assignments of a period whoever the mediator (matching, calendars).
-        # The request's index also holds what reporting reads on the way from a request
-        # to its session log (the assignment's id, mediator and deadline): an index-only
-        # step instead of a visit to the table for every session.
+        # The request's index also holds what reporting reads of a request's assignments
+        # (id, mediator, deadline, state, times, first offer): the dashboard's request,
+        # utilisation and end-date figures of an Ambito read the index alone.
         sa.Index("ix_assignments_request_covering", "request_id", "id", "mediator_id",
-                 "deadline_dt"),
+                 "deadline_dt", "state", "start_dt", "end_dt", "offered_dt"),
         sa.Index("ix_assignments_start_dt", "start_dt"),
+        # Reporting: the accepted appointments of a period (utilisation), from the index.
+        sa.Index("ix_assignments_state_start", "state", "start_dt", "mediator_id", "end_dt",
+                 "request_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
@@ -282,7 +287,15 @@ class SessionLog(db.Model):
             "pupils_met >= 0 AND parents_met >= 0 AND teachers_met >= 0",
             name="participants_not_negative",
         ),
+        # A session counts when it started; a translation (no start) on its deadline.
+        sa.CheckConstraint(
+            "actual_start_dt IS NULL OR counted_dt = actual_start_dt", name="counted_at_start"
+        ),
         sa.Index("ix_session_logs_start", "actual_start_dt"),
+        # Reporting: the approved sessions of a period, region-wide or of some schools (an
+        # Ambito's).
+        sa.Index("ix_session_logs_state_counted", "state", "counted_dt"),
+        sa.Index("ix_session_logs_school_counted", "school_id", "state", "counted_dt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
@@ -317,12 +330,86 @@ class SessionLog(db.Model):
     )
     approved_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info=NOT_PERSONAL)
+    # Copies for reporting, set by copy_counting() whenever the log is written: when the
+    # session counts (its start or, for a translation, the assignment's deadline), and what
+    # the figures group and filter by from its assignment and request. The dashboard then
+    # reads this table alone, through the indexes above, instead of joining assignments
+    # and requests for every session. None of the copied values changes once a session
+    # is logged (a log belongs to one accepted assignment of one request).
+    counted_dt: Mapped[datetime] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_requests.id"), info=NOT_PERSONAL,
+    )
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), info=NOT_PERSONAL)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"), info=NOT_PERSONAL)
+    mediator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediator_profiles.id"), info=personal(BOOKING),
+    )
+    type_id: Mapped[int] = mapped_column(sa.ForeignKey("request_types.id"), info=NOT_PERSONAL)
+    requester_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id"), info=personal(BOOKING),
+    )
+    pupil_case_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("pupil_cases.id"), info=personal(PUPIL),
+    )
 
     assignment: Mapped[Assignment] = relationship(back_populates="session_log")
-    approved_by: Mapped["User | None"] = relationship()  # noqa: F821
+    approved_by: Mapped["User | None"] = relationship(  # noqa: F821
+        foreign_keys="SessionLog.approved_by_id")
     macro_action: Mapped["MacroAction"] = relationship()  # noqa: F821
     action: Mapped["Action | None"] = relationship()  # noqa: F821
     delivered_document: Mapped["Document | None"] = relationship()
+
+    def copy_counting(self) -> None:
+        """Copy when the session counts and its assignment's and request's reporting
+        columns onto the log (called before every flush that writes a log)."""
+        assignment = self.assignment
+        request = assignment.request
+        self.counted_dt = self.actual_start_dt or assignment.deadline_dt
+        self.request_id = request.id
+        self.project_id = request.project_id
+        self.school_id = request.school_id
+        self.mediator_id = assignment.mediator_id
+        self.type_id = request.type_id
+        self.requester_id = request.requester_id
+        self.pupil_case_id = request.pupil_case_id
+
+
+#: What a log copies from its assignment and its request (SessionLog.copy_counting).
+_COPIED = {
+    "Assignment": ("deadline_dt", "mediator_id", "request_id", "mediator", "request"),
+    "MediationRequest": ("project_id", "school_id", "type_id", "requester_id",
+                         "pupil_case_id", "project", "school", "type", "requester",
+                         "pupil_case"),
+}
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _logs_to_recopy(session, _context, _instances) -> None:
+    """Recopy onto the logs what their assignment or request changed, so that the flush
+    updates them (an id not known yet is set again by _copy_counting)."""
+    with session.no_autoflush:
+        for obj in session.dirty:
+            copied = _COPIED.get(type(obj).__name__)
+            if copied is None:
+                continue
+            state = sa.inspect(obj)
+            if not any(state.attrs[name].history.has_changes() for name in copied):
+                continue
+            assignments = [obj] if isinstance(obj, Assignment) else obj.assignments
+            for assignment in assignments:
+                log = assignment.session_log
+                if log is not None and log not in session.deleted:
+                    log.copy_counting()
+
+
+@sa.event.listens_for(SessionLog, "before_insert")
+@sa.event.listens_for(SessionLog, "before_update")
+def _copy_counting(_mapper, _connection, log: SessionLog) -> None:
+    """Keep a log's reporting copies right whoever writes it (the operations, the demo,
+    the tests' builders): its assignment and request are flushed before it, so their
+    ids are known. The database checks the result (NOT NULL, counted_at_start)."""
+    log.copy_counting()
 
 
 class DocumentKind(enum.StrEnum):

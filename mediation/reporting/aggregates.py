@@ -1,10 +1,17 @@
 """The dashboard's figures: one function per figure, each computed in SQL with GROUP BY.
 
 Every function takes ``(report: ReportFilter, user)`` (the budget and the end-date warning
-also take an optional ``today``) and returns plain dicts and lists of dicts: numbers as
-``int`` or ``Decimal`` (hours rounded to 0.01, money to cents), dates as ``date``. No
-function loads session rows into Python; the number of queries never depends on the
-number of sessions.
+also take an optional ``today``; the figures that add up the period's sessions an optional
+``figures=period_figures(report, user)``, so that the dashboard reads those sessions once)
+and returns plain dicts and lists of dicts: numbers as ``int`` or ``Decimal`` (hours
+rounded to 0.01, money to cents), dates as ``date``. No function loads session rows into
+Python; the number of queries never depends on the number of sessions.
+
+What keeps them fast at a million logs (README, "Performance → Reporting"): the sessions
+are read from ``session_logs`` alone, by when they count (``counted_dt``) and school,
+through ``ix_session_logs_state_counted`` / ``ix_session_logs_school_counted``; the
+figures over every date read ``approved_session_totals`` (kept by triggers); the admin's
+figures join no school nor request when no filter needs them.
 
 Definitions (also on the page, "How figures are computed"):
 
@@ -45,6 +52,7 @@ from ..bookings.rules import ROME
 from ..extensions import db
 from ..models import (
     Ambito,
+    ApprovedSessionTotal,
     Assignment,
     AssignmentState,
     BudgetLine,
@@ -58,6 +66,7 @@ from ..models import (
     RequestKind,
     RequestState,
     RequestType,
+    Role,
     School,
     SessionLog,
     User,
@@ -67,13 +76,11 @@ from ..models.types import UTCDateTime
 from ..scoping import visible
 from .filters import (
     ReportFilter,
+    counted_sessions,
     month_starts,
     request_conditions,
-    request_filter_conditions,
     rome_midnight,
-    session_conditions,
     session_when,
-    sessions,
 )
 
 #: Days before a project's end from which the dashboard warns.
@@ -142,7 +149,7 @@ def _ratio(part, whole) -> Decimal | None:
 
 
 def _with_mediator(select: sa.Select) -> sa.Select:
-    return select.join(MediatorProfile, MediatorProfile.id == Assignment.mediator_id)
+    return select.join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
 
 
 def _utc(moment: datetime):
@@ -169,6 +176,70 @@ def _projects_in_period(report: ReportFilter):
     return query
 
 
+def _approved_totals(report: ReportFilter, user: User, *columns) -> sa.Select:
+    """``SELECT columns`` over the running totals of approved sessions (every date) of the
+    filter's schools and macro-action in the user's scope, joined to their schools. The
+    totals know no language nor type: the caller reads the logs when those are filtered."""
+    conditions = [visible(School, user)]
+    if report.ambito_id is not None:
+        conditions.append(School.ambito_id == report.ambito_id)
+    if report.school_id is not None:
+        conditions.append(ApprovedSessionTotal.school_id == report.school_id)
+    if report.macro_action_id is not None:
+        conditions.append(ApprovedSessionTotal.macro_action_id == report.macro_action_id)
+    return (sa.select(*columns).select_from(ApprovedSessionTotal)
+            .join(School, School.id == ApprovedSessionTotal.school_id)
+            .where(*conditions))
+
+
+def _filters_requests(report: ReportFilter, user: User) -> bool:
+    """Whether the scope or the filter restricts requests (everyone but the admin without
+    an Ambito, school, language or type filter): otherwise their schools need no join."""
+    return (user.role != Role.admin or report.ambito_id is not None
+            or report.school_id is not None or report.language_id is not None
+            or report.type_id is not None)
+
+
+def _with_school(select: sa.Select, report: ReportFilter, user: User) -> sa.Select:
+    """``select`` (from MediationRequest) joined to the request's school when the scope
+    or the filter needs it (see :func:`_filters_requests`)."""
+    if not _filters_requests(report, user):
+        return select
+    return select.join(School, School.id == MediationRequest.school_id)
+
+
+def _request_filter(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+    """:func:`request_filter_conditions` on MediationRequest alone (the school in a
+    subquery), or none when nothing restricts the requests."""
+    if not _filters_requests(report, user):
+        return []
+    conditions = [MediationRequest.school_id.in_(
+        sa.select(School.id).where(*_school_conditions(report, user)))]
+    if report.language_id is not None:
+        conditions.append(MediationRequest.language_id == report.language_id)
+    if report.type_id is not None:
+        conditions.append(MediationRequest.type_id == report.type_id)
+    return conditions
+
+
+def _school_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+    conditions = [visible(School, user)]
+    if report.ambito_id is not None:
+        conditions.append(School.ambito_id == report.ambito_id)
+    if report.school_id is not None:
+        conditions.append(School.id == report.school_id)
+    return conditions
+
+
+def _assignment_filter(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+    """The request filter as conditions on Assignment: its request among those of the
+    scope and filter (none when nothing restricts them)."""
+    if not _filters_requests(report, user):
+        return []
+    return [Assignment.request_id.in_(
+        sa.select(MediationRequest.id).where(*_request_filter(report, user)))]
+
+
 def _today(today: date | None) -> date:
     return today or datetime.now(ROME).date()
 
@@ -176,39 +247,105 @@ def _today(today: date | None) -> date:
 # --- sessions -----------------------------------------------------------------
 
 
-def totals(report: ReportFilter, user: User) -> dict:
-    """Sessions, hours and cost of the approved sessions of the filter."""
-    row = db.session.execute(_with_mediator(sessions(
+#: The measures of a group of sessions, in the order of the period query's columns.
+_MEASURES = ("sessions", "seconds", "cost", "pages", "words")
+
+
+def period_figures(report: ReportFilter, user: User) -> dict:
+    """The figures that add up the period's sessions (totals, per macro-action, per month,
+    per type, translations) from one read of the sessions: one statement that groups them
+    by macro-action, month and type, then adds those groups up five ways (UNION ALL, in
+    SQL). The dashboard computes it once; each figure's function below takes it.
+
+    Returns the rows of each way, keyed as ``(key, sub)`` → measures.
+    """
+    months = month_starts(report)
+    base = _with_mediator(counted_sessions(
         report, user,
-        sa.func.count(SessionLog.id),
-        _sum(_session_seconds()),
-        _sum(_session_cost_seconds()),
-    ))).one()
-    return {"sessions": row[0], "hours": hours(row[1]), "cost": euros(row[2])}
+        SessionLog.macro_action_id.label("macro_action_id"),
+        _month_index(months).label("month"),
+        SessionLog.type_id.label("type_id"),
+        _session_seconds().label("seconds"),
+        _session_cost_seconds().label("cost"),
+        SessionLog.pages.label("pages"),
+        SessionLog.words.label("words"),
+    )).subquery("period_sessions")
+    groups = (
+        sa.select(base.c.macro_action_id, base.c.month, base.c.type_id,
+                  sa.func.count().label("sessions"), _sum(base.c.seconds).label("seconds"),
+                  _sum(base.c.cost).label("cost"), _sum(base.c.pages).label("pages"),
+                  _sum(base.c.words).label("words"))
+        .group_by(base.c.macro_action_id, base.c.month, base.c.type_id)
+        .cte("period_groups")
+    )
+    g = groups.c
+
+    def way(name: str, key=None, sub=None, where=None) -> sa.Select:
+        keys = [column for column in (key, sub) if column is not None]
+        select = sa.select(
+            sa.literal(name).label("way"),
+            (key if key is not None else sa.cast(sa.null(), sa.Integer)).label("key"),
+            (sub if sub is not None else sa.cast(sa.null(), sa.Integer)).label("sub"),
+            *(_sum(g[measure]).label(measure) for measure in _MEASURES),
+        )
+        if where is not None:
+            select = select.where(where)
+        return select.group_by(*keys) if keys else select
+
+    translations = g.type_id.in_(
+        sa.select(RequestType.id).where(RequestType.kind == RequestKind.deadline))
+    statement = sa.union_all(
+        way("totals"),
+        way("macro_action", g.macro_action_id),
+        way("month", g.month),
+        way("month_macro_action", g.month, g.macro_action_id),
+        way("type", g.type_id),
+        way("translations", where=translations),
+    )
+    result = {name: {} for name in ("totals", "macro_action", "month", "month_macro_action",
+                                    "type", "translations")}
+    for name, key, sub, *measures in db.session.execute(statement):
+        result[name][key, sub] = dict(zip(_MEASURES, measures, strict=True))
+    return result
 
 
-def hours_by_macro_action(report: ReportFilter, user: User) -> list[dict]:
+def _figures(report: ReportFilter, user: User, figures: dict | None) -> dict:
+    return figures if figures is not None else period_figures(report, user)
+
+
+def _one(rows: dict) -> dict:
+    """The only row of an ungrouped way (zeros when there were no sessions)."""
+    return rows.get((None, None)) or dict.fromkeys(_MEASURES, 0)
+
+
+def totals(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
+    """Sessions, hours and cost of the approved sessions of the filter."""
+    row = _one(_figures(report, user, figures)["totals"])
+    return {"sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
+            "cost": euros(row["cost"])}
+
+
+def hours_by_macro_action(report: ReportFilter, user: User, *,
+                          figures: dict | None = None) -> list[dict]:
     """Sessions, hours and cost per macro-action, in the order of the plan."""
-    rows = db.session.execute(
-        _with_mediator(sessions(
-            report, user,
-            MacroAction.id, Project.code, MacroAction.number,
-            MacroAction.title_it, MacroAction.title_en,
-            sa.func.count(SessionLog.id),
-            _sum(_session_seconds()),
-            _sum(_session_cost_seconds()),
-        ))
-        .join(MacroAction, MacroAction.id == SessionLog.macro_action_id)
+    rows = _figures(report, user, figures)["macro_action"]
+    if not rows:
+        return []
+    names = db.session.execute(
+        sa.select(MacroAction.id, Project.code, MacroAction.number, MacroAction.title_it,
+                  MacroAction.title_en)
         .join(Project, Project.id == MacroAction.project_id)
-        .group_by(MacroAction.id, Project.code, MacroAction.number, MacroAction.title_it,
-                  MacroAction.title_en, Project.start_date)
+        .where(MacroAction.id.in_([key for key, _sub in rows]))
         .order_by(Project.start_date, Project.code, MacroAction.number)
     ).all()
-    return [
-        {"macro_action_id": r[0], "project_code": r[1], "number": r[2], "title_it": r[3],
-         "title_en": r[4], "sessions": r[5], "hours": hours(r[6]), "cost": euros(r[7])}
-        for r in rows
-    ]
+    result = []
+    for macro_action_id, code, number, title_it, title_en in names:
+        row = rows[macro_action_id, None]
+        result.append({"macro_action_id": macro_action_id, "project_code": code,
+                       "number": number, "title_it": title_it, "title_en": title_en,
+                       "sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
+                       "cost": euros(row["cost"])})
+    return result
 
 
 def _month_index(months: list[date]):
@@ -222,50 +359,36 @@ def _month_index(months: list[date]):
     return sa.case(*branches, else_=len(months) - 1)
 
 
-def hours_by_month(report: ReportFilter, user: User) -> list[dict]:
+def hours_by_month(report: ReportFilter, user: User, *,
+                   figures: dict | None = None) -> list[dict]:
     """Every month the period touches (Europe/Rome), with its sessions and hours, in all
     and per macro-action (``hours_by_macro_action``: macro-action id → hours)."""
-    months = month_starts(report)
-    inner = sessions(
-        report, user,
-        _month_index(months).label("month"),
-        SessionLog.macro_action_id.label("macro_action_id"),
-        _session_seconds().label("seconds"),
-    ).cte("month_sessions")
-    by_macro_action = (
-        sa.select(inner.c.month, inner.c.macro_action_id, sa.func.count(),
-                  _sum(inner.c.seconds))
-        .group_by(inner.c.month, inner.c.macro_action_id)
-    )
-    # The month's totals, from the same subquery (macro-action NULL marks them).
-    by_month = (
-        sa.select(inner.c.month, sa.null(), sa.func.count(), _sum(inner.c.seconds))
-        .group_by(inner.c.month)
-    )
-    rows = db.session.execute(sa.union_all(by_macro_action, by_month)).all()
+    figures = _figures(report, user, figures)
     result = [{"month": first, "sessions": 0, "hours": hours(0), "hours_by_macro_action": {}}
-              for first in months]
-    for index, macro_action_id, count, seconds in rows:
-        month = result[index]
-        if macro_action_id is None:
-            month["sessions"], month["hours"] = count, hours(seconds)
-        else:
-            month["hours_by_macro_action"][macro_action_id] = hours(seconds)
+              for first in month_starts(report)]
+    for (index, _sub), row in figures["month"].items():
+        result[index]["sessions"] = int(row["sessions"])
+        result[index]["hours"] = hours(row["seconds"])
+    for (index, macro_action_id), row in figures["month_macro_action"].items():
+        result[index]["hours_by_macro_action"][macro_action_id] = hours(row["seconds"])
     return result
 
 
-def sessions_by_type(report: ReportFilter, user: User) -> list[dict]:
+def sessions_by_type(report: ReportFilter, user: User, *,
+                     figures: dict | None = None) -> list[dict]:
     """Sessions and hours per request type."""
-    rows = db.session.execute(
-        sessions(report, user, RequestType.id, RequestType.code, RequestType.name_it,
-                 RequestType.name_en, sa.func.count(SessionLog.id), _sum(_session_seconds()))
-        .join(RequestType, RequestType.id == MediationRequest.type_id)
-        .group_by(RequestType.id, RequestType.code, RequestType.name_it, RequestType.name_en,
-                  RequestType.position)
+    rows = _figures(report, user, figures)["type"]
+    if not rows:
+        return []
+    names = db.session.execute(
+        sa.select(RequestType.id, RequestType.code, RequestType.name_it, RequestType.name_en)
+        .where(RequestType.id.in_([key for key, _sub in rows]))
         .order_by(RequestType.position, RequestType.code)
     ).all()
-    return [{"type_id": r[0], "code": r[1], "name_it": r[2], "name_en": r[3],
-             "sessions": r[4], "hours": hours(r[5])} for r in rows]
+    return [{"type_id": type_id, "code": code, "name_it": name_it, "name_en": name_en,
+             "sessions": int(rows[type_id, None]["sessions"]),
+             "hours": hours(rows[type_id, None]["seconds"])}
+            for type_id, code, name_it, name_en in names]
 
 
 def beneficiaries(report: ReportFilter, user: User) -> dict:
@@ -276,17 +399,17 @@ def beneficiaries(report: ReportFilter, user: User) -> dict:
     ``beneficiaries`` = pupils + parents. ``contacts`` = Σ over sessions of pupils, parents
     and teachers met (also given apart: ``pupil_contacts``...).
     """
-    request_without_case = sa.case((MediationRequest.pupil_case_id.is_(None),
-                                    MediationRequest.id))
-    family = sessions(
+    request_without_case = sa.case((SessionLog.pupil_case_id.is_(None),
+                                    SessionLog.request_id))
+    family = counted_sessions(
         report, user,
-        MediationRequest.pupil_case_id.label("pupil_case_id"),
+        SessionLog.pupil_case_id.label("pupil_case_id"),
         request_without_case.label("request_id"),
         sa.func.max(SessionLog.parents_met).label("parents"),
         sa.func.sum(SessionLog.pupils_met).label("pupil_contacts"),
         sa.func.sum(SessionLog.parents_met).label("parent_contacts"),
         sa.func.sum(SessionLog.teachers_met).label("teacher_contacts"),
-    ).group_by(MediationRequest.pupil_case_id, request_without_case).subquery()
+    ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
     pupils = sa.func.count(family.c.pupil_case_id)
     parents = _sum(family.c.parents)
     contacts = [_sum(family.c.pupil_contacts), _sum(family.c.parent_contacts),
@@ -302,24 +425,21 @@ def beneficiaries(report: ReportFilter, user: User) -> dict:
 def reach(report: ReportFilter, user: User) -> dict:
     """Distinct schools with a session, and distinct school staff who filed their
     requests (``teachers``); ``teachers_met``: Σ teachers met (contacts)."""
-    row = db.session.execute(sessions(
+    row = db.session.execute(counted_sessions(
         report, user,
-        sa.func.count(sa.distinct(School.id)),
-        sa.func.count(sa.distinct(MediationRequest.requester_id)),
+        sa.func.count(sa.distinct(SessionLog.school_id)),
+        sa.func.count(sa.distinct(SessionLog.requester_id)),
         _sum(SessionLog.teachers_met),
     )).one()
     return {"schools": row[0], "teachers": row[1], "teachers_met": int(row[2])}
 
 
-def documents_translated(report: ReportFilter, user: User) -> dict:
+def documents_translated(report: ReportFilter, user: User, *,
+                         figures: dict | None = None) -> dict:
     """Approved translations: how many, and their pages and words."""
-    row = db.session.execute(
-        sessions(report, user, sa.func.count(SessionLog.id), _sum(SessionLog.pages),
-                 _sum(SessionLog.words))
-        .join(RequestType, RequestType.id == MediationRequest.type_id)
-        .where(RequestType.kind == RequestKind.deadline)
-    ).one()
-    return {"documents": row[0], "pages": int(row[1]), "words": int(row[2])}
+    row = _one(_figures(report, user, figures)["translations"])
+    return {"documents": int(row["sessions"]), "pages": int(row["pages"]),
+            "words": int(row["words"])}
 
 
 # --- requests and mediators ---------------------------------------------------
@@ -330,36 +450,45 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
     the first offer (median and average, hours, over the requests offered at least once)
     and the share unfilled (unfilled ÷ requests filed)."""
     state_rows = db.session.execute(
-        sa.select(MediationRequest.state, sa.func.count(),
-                  sa.func.sum(sa.func.count()).over())
-        .select_from(MediationRequest)
-        .join(School, School.id == MediationRequest.school_id)
+        _with_school(sa.select(MediationRequest.state, sa.func.count(),
+                               sa.func.sum(sa.func.count()).over())
+                     .select_from(MediationRequest), report, user)
         .where(*request_conditions(report, user))
         .group_by(MediationRequest.state)
     ).all()
     counts = {state: count for state, count, _total in state_rows}
     total = int(state_rows[0][2]) if state_rows else 0
     first = (
-        sa.select(seconds_between(MediationRequest.created_dt,
-                                  sa.func.min(Assignment.offered_dt)).label("delay"))
-        .select_from(MediationRequest)
-        .join(School, School.id == MediationRequest.school_id)
+        _with_school(sa.select(seconds_between(MediationRequest.created_dt,
+                                               sa.func.min(Assignment.offered_dt))
+                               .label("delay"))
+                     .select_from(MediationRequest), report, user)
         .join(Assignment, Assignment.request_id == MediationRequest.id)
         .where(*request_conditions(report, user))
         .group_by(MediationRequest.id, MediationRequest.created_dt)
         .subquery()
     )
-    ranked = sa.select(
-        first.c.delay,
-        sa.func.row_number().over(order_by=first.c.delay).label("rank"),
-        sa.func.count().over().label("n"),
-    ).subquery()
-    middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == (ranked.c.n + 2) // 2)
-    offered, average, median = db.session.execute(sa.select(
-        sa.func.count(),
-        sa.func.avg(ranked.c.delay),
-        sa.func.avg(sa.case((middle, ranked.c.delay))),
-    )).one()
+    if _dialect() == "postgresql":
+        # The same median (the middle delay, or the mean of the two middle ones) in one
+        # sort, instead of numbering every request.
+        offered, average, median = db.session.execute(sa.select(
+            sa.func.count(),
+            sa.func.avg(first.c.delay),
+            sa.func.percentile_cont(0.5).within_group(first.c.delay),
+        )).one()
+    else:
+        ranked = sa.select(
+            first.c.delay,
+            sa.func.row_number().over(order_by=first.c.delay).label("rank"),
+            sa.func.count().over().label("n"),
+        ).subquery()
+        middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2,
+                        ranked.c.rank == (ranked.c.n + 2) // 2)
+        offered, average, median = db.session.execute(sa.select(
+            sa.func.count(),
+            sa.func.avg(ranked.c.delay),
+            sa.func.avg(sa.case((middle, ranked.c.delay))),
+        )).one()
     unfilled = counts.get(RequestState.unfilled, 0)
     return {
         "by_state": [{"state": state, "count": counts.get(state, 0)} for state in RequestState],
@@ -383,11 +512,9 @@ def utilisation(report: ReportFilter, user: User) -> list[dict]:
         sa.select(Assignment.mediator_id.label("mediator_id"),
                   _sum(seconds_between(Assignment.start_dt, Assignment.end_dt)).label("seconds"))
         .select_from(Assignment)
-        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-        .join(School, School.id == MediationRequest.school_id)
         .where(Assignment.state == AssignmentState.accepted,
                Assignment.start_dt >= report.start_dt, Assignment.start_dt < report.end_dt,
-               *request_filter_conditions(report, user))
+               *_assignment_filter(report, user))
         .group_by(Assignment.mediator_id)
         .subquery()
     )
@@ -430,20 +557,55 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
     Ambito's whole plan."""
     macro_actions = sa.select(MacroAction.id).where(
         MacroAction.project_id.in_(_projects_in_period(report)))
-    in_period = sa.and_(session_when() >= report.start_dt, session_when() < report.end_dt)
-    used = (
-        sa.select(School.ambito_id.label("ambito_id"),
-                  SessionLog.macro_action_id.label("macro_action_id"),
-                  _sum(sa.case((in_period, _session_seconds()), else_=0)).label("in_period"),
-                  _sum(_session_seconds()).label("total"))
-        .select_from(SessionLog)
-        .join(Assignment, Assignment.id == SessionLog.assignment_id)
-        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-        .join(School, School.id == MediationRequest.school_id)
-        .where(*session_conditions(report, user, period=False),
-               SessionLog.macro_action_id.in_(macro_actions))
-        .group_by(School.ambito_id, SessionLog.macro_action_id)
+    # Per school first (the logs' own column), then per Ambito: the region's sessions
+    # need no join to their schools.
+    by_school = (
+        counted_sessions(
+            report, user,
+            SessionLog.school_id.label("school_id"),
+            SessionLog.macro_action_id.label("macro_action_id"),
+            _sum(_session_seconds()).label("seconds"),
+        )
+        .where(SessionLog.macro_action_id.in_(macro_actions))
+        .group_by(SessionLog.school_id, SessionLog.macro_action_id)
         .subquery()
+    )
+    in_period = (
+        sa.select(School.ambito_id.label("ambito_id"), by_school.c.macro_action_id,
+                  _sum(by_school.c.seconds).label("in_period"), sa.literal(0).label("total"))
+        .join(School, School.id == by_school.c.school_id)
+        .group_by(School.ambito_id, by_school.c.macro_action_id)
+    )
+    every_date = (
+        _approved_totals(report, user, School.ambito_id.label("ambito_id"),
+                         ApprovedSessionTotal.macro_action_id.label("macro_action_id"),
+                         sa.literal(0).label("in_period"),
+                         _sum(ApprovedSessionTotal.seconds).label("total"))
+        .where(ApprovedSessionTotal.macro_action_id.in_(macro_actions))
+        .group_by(School.ambito_id, ApprovedSessionTotal.macro_action_id)
+        .having(sa.func.sum(ApprovedSessionTotal.sessions) > 0)
+    )
+    if report.language_id is not None or report.type_id is not None:
+        # The totals are not kept per language or type: read those sessions themselves.
+        every_date = (
+            counted_sessions(
+                report, user,
+                School.ambito_id.label("ambito_id"),
+                SessionLog.macro_action_id.label("macro_action_id"),
+                sa.literal(0).label("in_period"),
+                _sum(_session_seconds()).label("total"),
+                period=False,
+            )
+            .where(SessionLog.macro_action_id.in_(macro_actions))
+            .group_by(School.ambito_id, SessionLog.macro_action_id)
+        )
+    both = sa.union_all(in_period, every_date).subquery()
+    used = (
+        sa.select(both.c.ambito_id, both.c.macro_action_id,
+                  sa.func.sum(both.c.in_period).label("in_period"),
+                  sa.func.sum(both.c.total).label("total"))
+        .group_by(both.c.ambito_id, both.c.macro_action_id)
+        .cte("used")  # read twice below (the keys and the join): computed once
     )
     planned_conditions = [visible(Ambito, user), PlannedHours.macro_action_id.in_(macro_actions)]
     if report.ambito_id is not None:
@@ -517,25 +679,37 @@ def budget(report: ReportFilter, user: User, today: date | None = None) -> list[
         .order_by(BudgetLine.project_id, BudgetLine.position, BudgetLine.id)
     ).all()
     when = session_when()
-    cost = _session_cost_seconds()
+    cost = _sum(_session_cost_seconds())
+    def zero():  # a new literal each time: a select keeps one of two equal columns
+        return sa.literal(0)
+
+    in_project = SessionLog.project_id.in_(projects_query)
+    region = (sa.select(SessionLog.project_id)
+              .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
+              .where(SessionLog.state == LogState.approved, in_project)
+              .group_by(SessionLog.project_id))
+    parts = [
+        # The period's sessions in the filter and scope.
+        _with_mediator(counted_sessions(report, user, SessionLog.project_id, cost, zero(), zero()))
+        .where(in_project).group_by(SessionLog.project_id),
+        # To date, every Ambito: the running totals, less what counts from tomorrow on.
+        sa.select(ApprovedSessionTotal.project_id, zero(),
+                  _sum(ApprovedSessionTotal.seconds * MediatorProfile.hourly_cost), zero())
+        .join(MediatorProfile, MediatorProfile.id == ApprovedSessionTotal.mediator_id)
+        .where(ApprovedSessionTotal.project_id.in_(projects_query))
+        .group_by(ApprovedSessionTotal.project_id),
+        region.add_columns(zero(), -cost, zero()).where(when >= _utc(tomorrow)),
+        # The pace: the last 90 days, every Ambito.
+        region.add_columns(zero(), zero(), cost).where(when >= _utc(pace_start),
+                                                   when < _utc(tomorrow)),
+    ]
+    both = sa.union_all(*parts).subquery()
+    c = list(both.c)
     costs = {
         row[0]: row[1:]
         for row in db.session.execute(
-            sa.select(
-                MediationRequest.project_id,
-                _sum(sa.case((sa.and_(*session_conditions(report, user)), cost), else_=0)),
-                _sum(sa.case((when < _utc(tomorrow), cost), else_=0)),
-                _sum(sa.case((sa.and_(when >= _utc(pace_start), when < _utc(tomorrow)), cost),
-                             else_=0)),
-            )
-            .select_from(SessionLog)
-            .join(Assignment, Assignment.id == SessionLog.assignment_id)
-            .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-            .join(School, School.id == MediationRequest.school_id)
-            .join(MediatorProfile, MediatorProfile.id == Assignment.mediator_id)
-            .where(SessionLog.state == LogState.approved,
-                   MediationRequest.project_id.in_(projects_query))
-            .group_by(MediationRequest.project_id)
+            sa.select(c[0], sa.func.sum(c[1]), sa.func.sum(c[2]), sa.func.sum(c[3]))
+            .group_by(c[0])
         ).all()
     }
     result = []
@@ -588,9 +762,8 @@ def end_warnings(report: ReportFilter, user: User, today: date | None = None) ->
         sa.select(MediationRequest.project_id, sa.func.count(Assignment.id))
         .select_from(Assignment)
         .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-        .join(School, School.id == MediationRequest.school_id)
         .where(Assignment.state.in_((AssignmentState.offered, AssignmentState.accepted)),
-               when >= after_end, *request_filter_conditions(report, user))
+               when >= after_end, *_request_filter(report, user))
         .group_by(MediationRequest.project_id)
     ).all())
     warnings = []
@@ -608,14 +781,15 @@ def end_warnings(report: ReportFilter, user: User, today: date | None = None) ->
 
 def dashboard(report: ReportFilter, user: User, today: date | None = None) -> dict:
     """Every figure of the dashboard, by name (a constant number of queries)."""
+    figures = period_figures(report, user)
     return {
-        "totals": totals(report, user),
-        "hours_by_macro_action": hours_by_macro_action(report, user),
-        "hours_by_month": hours_by_month(report, user),
-        "sessions_by_type": sessions_by_type(report, user),
+        "totals": totals(report, user, figures=figures),
+        "hours_by_macro_action": hours_by_macro_action(report, user, figures=figures),
+        "hours_by_month": hours_by_month(report, user, figures=figures),
+        "sessions_by_type": sessions_by_type(report, user, figures=figures),
         "beneficiaries": beneficiaries(report, user),
         "reach": reach(report, user),
-        "documents_translated": documents_translated(report, user),
+        "documents_translated": documents_translated(report, user, figures=figures),
         "requests_by_state": requests_by_state(report, user),
         "utilisation": utilisation(report, user),
         "hours_vs_planned": hours_vs_planned(report, user),

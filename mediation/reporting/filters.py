@@ -125,8 +125,11 @@ def parse_filter(args: Mapping, user: User, default_start: date,
 
 def session_conditions(report: ReportFilter, user: User, *,
                        period: bool = True) -> list[sa.ColumnElement[bool]]:
-    """Conditions on SessionLog ⋈ Assignment ⋈ MediationRequest ⋈ School (joined as in
-    :func:`sessions`) selecting the approved sessions of the filter in the user's scope.
+    """Conditions on SessionLog ⋈ School (``School.id == SessionLog.school_id``, as in
+    :func:`counted_sessions`) selecting the approved sessions of the filter in the user's
+    scope. They use only the log's own columns (its copies of when it counts and of its
+    request's school, type...) and the school's, so that the figures need not join
+    assignments and requests.
 
     ``period=False`` leaves the period out (every date), keeping the other filters.
     """
@@ -135,7 +138,19 @@ def session_conditions(report: ReportFilter, user: User, *,
         conditions += [_when() >= report.start_dt, _when() < report.end_dt]
     if report.macro_action_id is not None:
         conditions.append(SessionLog.macro_action_id == report.macro_action_id)
-    return conditions + request_filter_conditions(report, user)
+    if needs_schools(report, user):
+        conditions.append(visible(School, user))
+    if report.ambito_id is not None:
+        conditions.append(School.ambito_id == report.ambito_id)
+    if report.school_id is not None:
+        conditions.append(SessionLog.school_id == report.school_id)
+    if report.language_id is not None:
+        conditions.append(SessionLog.request_id.in_(
+            sa.select(MediationRequest.id)
+            .where(MediationRequest.language_id == report.language_id)))
+    if report.type_id is not None:
+        conditions.append(SessionLog.type_id == report.type_id)
+    return conditions
 
 
 def request_filter_conditions(report: ReportFilter,
@@ -166,11 +181,12 @@ def request_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElemen
 
 
 def _when():
-    """When a session counts: when it started or, for a translation, its deadline."""
-    return sa.func.coalesce(SessionLog.actual_start_dt, Assignment.deadline_dt)
+    """When a session counts: when it started or, for a translation, its deadline
+    (copied onto the log as ``counted_dt``)."""
+    return SessionLog.counted_dt
 
 
-#: The SQL expression of when a session counts (on SessionLog ⋈ Assignment).
+#: The SQL expression of when a session counts (a column of SessionLog).
 session_when = _when
 
 
@@ -198,12 +214,32 @@ def rome_midnight(day: date) -> datetime:
 
 
 def sessions(report: ReportFilter, user: User, *columns) -> sa.Select:
-    """``SELECT columns`` over the approved sessions of the filter, in the user's scope."""
+    """``SELECT columns`` over the approved sessions of the filter, in the user's scope,
+    with their assignment, request and school (for the exports, which list them)."""
     return (
         sa.select(*columns)
         .select_from(SessionLog)
         .join(Assignment, Assignment.id == SessionLog.assignment_id)
-        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-        .join(School, School.id == MediationRequest.school_id)
+        .join(MediationRequest, MediationRequest.id == SessionLog.request_id)
+        .join(School, School.id == SessionLog.school_id)
         .where(*session_conditions(report, user))
     )
+
+
+def counted_sessions(report: ReportFilter, user: User, *columns,
+                     period: bool = True) -> sa.Select:
+    """``SELECT columns`` over the approved sessions of the filter, in the user's scope,
+    reading the logs and their schools only (the dashboard's figures). Without a scope
+    nor an Ambito filter (the admin's region) the schools are not joined, unless
+    ``columns`` need them."""
+    select = sa.select(*columns).select_from(SessionLog)
+    if needs_schools(report, user) or any(
+            School.__table__ in sa.select(column).get_final_froms() for column in columns):
+        select = select.join(School, School.id == SessionLog.school_id)
+    return select.where(*session_conditions(report, user, period=period))
+
+
+def needs_schools(report: ReportFilter, user: User) -> bool:
+    """Whether the user's scope or the filter is about schools (anyone but the admin, or
+    an Ambito filter); a school filter is on the log's or request's own school_id."""
+    return user.role != Role.admin or report.ambito_id is not None
