@@ -331,11 +331,10 @@ class _Pool:
         (an array on PostgreSQL, a JSON list on SQLite): hundreds of bound parameters
         cost more to send than the queries cost to run."""
         if self.conn.dialect.name == "postgresql":
-            # Written once as an array literal: the driver would otherwise inspect every
-            # element of the list on every query.
-            ids = sa.cast(sa.bindparam("eligible", "{" + ",".join(map(str, self.eligible)) + "}",
-                                       type_=sa.String), postgresql.ARRAY(sa.Integer))
-            return column == sa.any_(ids)
+            # A typed array parameter: a constant for the planner (a text cast to an array
+            # would be parsed again for every row).
+            return column == sa.any_(
+                sa.bindparam("eligible", self.eligible, type_=postgresql.ARRAY(sa.Integer)))
         values = sa.func.json_each(
             sa.bindparam("eligible", json.dumps(self.eligible), type_=sa.String)
         ).table_valued("value")
@@ -382,6 +381,12 @@ class _Pool:
 
     def _history(self) -> tuple[set, set]:
         request, now = self.request, self.now
+        accepted = Assignment.state == AssignmentState.accepted
+        if self.conn.dialect.name == "sqlite":
+            # Without statistics SQLite would walk every accepted assignment through the
+            # index on (state, start) rather than the school's few requests: the state is
+            # wrapped so that no index serves it.
+            accepted = sa.func.coalesce(Assignment.state, "") == AssignmentState.accepted
         history = (
             sa.select(Assignment.mediator_id,
                       sa.func.max(sa.case((MediationRequest.pupil_case_id
@@ -389,7 +394,7 @@ class _Pool:
             .join(MediationRequest, MediationRequest.id == Assignment.request_id)
             # No filter on the mediators: the school's requests are few, and the index on
             # assignments.request_id takes it from there.
-            .where(Assignment.state == AssignmentState.accepted,
+            .where(accepted,
                    # Implied by an accepted assignment; said so that the index on
                    # (school, state) finds the school's requests.
                    MediationRequest.state.in_(WENT_AHEAD),
