@@ -175,7 +175,8 @@ class Stats:
         self.error_times: list[float] = []
         self.samples: list[str] = []
 
-    def record(self, label: str, seconds: float, status: int | None, at: float) -> None:
+    def record(self, label: str, seconds: float, status: int | None, at: float,
+               detail: str = "") -> None:
         with self.lock:
             self.latencies[label].append(seconds)
             if status == 409:
@@ -185,7 +186,7 @@ class Stats:
                 self.errors[label] += 1
                 self.error_times.append(at)
                 if len(self.samples) < 10:
-                    self.samples.append(f"{label}: {status}")
+                    self.samples.append(f"{label}: {status} {detail}".rstrip())
 
 
 class Browser:
@@ -228,7 +229,9 @@ class Browser:
                 self.conn.close()
                 break
         elapsed = time.perf_counter() - began
-        self.stats.record(label, elapsed, status, time.monotonic() - self.started)
+        title = re.search(r"<title>(.*?)</title>", text, re.S)
+        self.stats.record(label, elapsed, status, time.monotonic() - self.started,
+                          " ".join(title.group(1).split()) if title else "")
         return status, text, location
 
     def get(self, path, label=None):

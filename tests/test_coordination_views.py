@@ -336,6 +336,28 @@ def test_offer_happy_path(coordinator, world):
     assert [m.template for m in outbox_for(mediator.user)] == ["booking"]
 
 
+def test_offer_from_a_stale_page_leaves_the_other_offer(app, coordinator, world):
+    """Two coordinators on the same open request: the second click is not a reassignment."""
+    first, second = world.mediator(), world.mediator()
+    req = world.request()
+    db.session.commit()
+    page = coordinator.get(f"/coordination/requests/{req.id}/offer?slot=1", headers=EN)
+    assert 'name="from_state" value="open"' in page.get_data(as_text=True)
+    colleague = app.test_client()
+    Auth(colleague).login(world.factory.user(Role.coordinator, ambito=world.school.ambito))
+    taken = colleague.post(f"/coordination/requests/{req.id}/offer",
+                           data={"slot": "1", "mediator_id": first.id, "from_state": "open"})
+    assert taken.status_code == 302
+    late = coordinator.post(f"/coordination/requests/{req.id}/offer", headers=EN, data={
+        "slot": "1", "mediator_id": second.id, "from_state": "open"}, follow_redirects=True)
+    assert late.status_code == 200
+    assert "Someone else has just offered this request" in late.get_data(as_text=True)
+    db.session.expire_all()
+    (assignment,) = db.session.scalars(
+        sa.select(Assignment).where(Assignment.request_id == req.id)).all()
+    assert assignment.mediator_id == first.id and assignment.state == AssignmentState.offered
+
+
 def test_offer_at_another_time(coordinator, world):
     """A time agreed by phone is offered with its date, start and end."""
     mediator = world.mediator()

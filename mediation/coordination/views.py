@@ -227,6 +227,13 @@ def offer(request_id: int):
     if req.state != RequestState.open and not reassigning:
         flash(_("This request is not waiting for a mediator."), "warning")
         return _detail(req)
+    if (request.method == "POST" and reassigning
+            and request.form.get("from_state") == RequestState.open.value):
+        # The page offered an open request, and someone offered it meanwhile: their offer
+        # stands, this one is not turned into a reassignment.
+        flash(_("Someone else has just offered this request: here is who has it now."),
+              "warning")
+        return _detail(req)
     if request.method == "GET":
         # The time chosen so far comes in the query string; nothing is sent yet.
         form = OfferForm(formdata=request.args, meta={"csrf": False})
