@@ -18,8 +18,9 @@ seconds: the ceiling of this machine, server and load driver included.
 
 It prints, for every page, the number of requests, p50/p95/p99 latency and the
 errors (a 5xx, a refused connection, or a status the page never gives), then the
-throughput. A 409 on an offer (another coordinator was quicker, the mediator got
-booked meanwhile) is the expected answer to a race and is counted apart.
+throughput. A 409 or a form sent back with its reason (400) on an offer or an
+acceptance (the mediator got booked meanwhile) is the expected answer to a race and is
+counted apart ("races").
 
 ``--cut-db-at S`` ends every connection of the service to PostgreSQL S seconds
 into the run (``pg_terminate_backend``, which is what the service sees when the
@@ -56,7 +57,9 @@ MIX = (("teacher", 40), ("coordinator", 25), ("mediator", 25), ("dashboard", 10)
 #: Statuses a page may answer with, besides 200 (anything else is an error).
 EXPECTED = {
     "POST /requests/new/family_meeting": {302},
-    "POST /coordination/requests/<id>/offer": {302, 409},
+    # 409: the mediator got booked meanwhile; 400: the form comes back with the reason the
+    # mediator can no longer take it (e.g. over their weekly hours after another offer).
+    "POST /coordination/requests/<id>/offer": {302, 400, 409},
     "POST /agenda/assignments/<id>/accept": {302, 409},
     "POST /login": {302},
 }
@@ -179,7 +182,7 @@ class Stats:
                detail: str = "") -> None:
         with self.lock:
             self.latencies[label].append(seconds)
-            if status == 409:
+            if status in (400, 409) and status in EXPECTED.get(label, ()):
                 self.races[label] += 1
             if status is None or status >= 500 or (
                     status != 200 and status not in EXPECTED.get(label, ())):
@@ -302,6 +305,8 @@ def coordinator(browser: Browser, rnd: random.Random, days, pause) -> None:
     else:
         return
     form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', body))
+    if form.get("from_state") != "open":  # taken since the queue was read: not reassigned
+        return
     form.setdefault("csrf_token", csrf(page))
     form["mediator_id"] = mediators[0]
     browser.post(path, form, "POST /coordination/requests/<id>/offer")
@@ -391,7 +396,7 @@ def percentile(values: list[float], pct: float) -> float:
 def report(title: str, stats: Stats, seconds: float) -> None:
     print(f"\n{title}")
     header = (f"{'page':<44}{'requests':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
-              f"{'errors':>8}{'409':>6}")
+              f"{'errors':>8}{'races':>7}")
     print(header)
     print("-" * len(header))
     total = errors = 0
@@ -401,7 +406,7 @@ def report(title: str, stats: Stats, seconds: float) -> None:
         errors += stats.errors[label]
         print(f"{label:<44}{len(values):>9}{statistics.median(values):>8.0f}"
               f"{percentile(values, 95):>8.0f}{percentile(values, 99):>8.0f}"
-              f"{stats.errors[label]:>8}{stats.races[label] or '':>6}")
+              f"{stats.errors[label]:>8}{stats.races[label] or '':>7}")
     print(f"{total} requests in {seconds:.0f} s: {total / seconds:.1f} requests/s, "
           f"{errors} errors")
     for sample in stats.samples:
