@@ -177,6 +177,10 @@ class Stats:
         self.races = defaultdict(int)
         self.error_times: list[float] = []
         self.samples: list[str] = []
+        #: When the measured run began, from the start of the drive (logins come first).
+        self.started_at = 0.0
+        #: (when, how many) database connections were cut, with --cut-db-at.
+        self.cut: tuple[float, int] | None = None
 
     def record(self, label: str, seconds: float, status: int | None, at: float,
                detail: str = "") -> None:
@@ -437,7 +441,7 @@ def main(argv=None) -> int:
     finally:
         stop(server)
     report(f"service, {args.duration:g} s", stats, seconds)
-    if args.cut_db_at is not None and hasattr(stats, "cut"):
+    if stats.cut is not None:
         # Error times count from the start of the drive; the run began at started_at.
         cut = stats.started_at + args.cut_db_at
         before = sum(1 for t in stats.error_times if t < cut)

@@ -37,7 +37,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from common import BATCH, ROME, QueryCounter, insert, reset_sequences, rome, weekdays
+from common import (
+    BATCH,
+    ROME,
+    QueryCounter,
+    empty_database,
+    insert,
+    reset_sequences,
+    rome,
+    weekdays,
+)
 from werkzeug.security import generate_password_hash
 
 from mediation import create_app
@@ -522,18 +531,13 @@ def sync_indexes() -> list[str]:
 
 
 def prepare_database(url: str) -> None:
-    engine = sa.create_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-    else:
-        path = sa.make_url(url).database
-        engine.dispose()
-        if path and path != ":memory:":
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(path + suffix).unlink(missing_ok=True)
-    engine.dispose()
+    if sa.make_url(url).get_backend_name() == "postgresql":
+        empty_database(url)
+        return
+    path = sa.make_url(url).database
+    if path and path != ":memory:":
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(path + suffix).unlink(missing_ok=True)
 
 
 # -- measuring

@@ -114,12 +114,12 @@ def register_error_handlers(app: Flask) -> None:
             db.session.remove()
         # The page is shown as to a visitor: loading the user would need the database.
         g._login_user = login_manager.anonymous_user()
-        response = render_error(
+        body, code = render_error(
             503,
             _l("Service temporarily unavailable"),
             _l("The service could not reach its database. Please try again in a minute."),
         )
-        return response[0], 503, {"Retry-After": "30"}
+        return body, code, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def server_error(error):

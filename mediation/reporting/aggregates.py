@@ -80,6 +80,7 @@ from .filters import (
     month_starts,
     request_conditions,
     rome_midnight,
+    school_conditions,
     session_when,
 )
 
@@ -180,11 +181,7 @@ def _approved_totals(report: ReportFilter, user: User, *columns) -> sa.Select:
     """``SELECT columns`` over the running totals of approved sessions (every date) of the
     filter's schools and macro-action in the user's scope, joined to their schools. The
     totals know no language nor type: the caller reads the logs when those are filtered."""
-    conditions = [visible(School, user)]
-    if report.ambito_id is not None:
-        conditions.append(School.ambito_id == report.ambito_id)
-    if report.school_id is not None:
-        conditions.append(ApprovedSessionTotal.school_id == report.school_id)
+    conditions = school_conditions(report, user)
     if report.macro_action_id is not None:
         conditions.append(ApprovedSessionTotal.macro_action_id == report.macro_action_id)
     return (sa.select(*columns).select_from(ApprovedSessionTotal)
@@ -214,20 +211,11 @@ def _request_filter(report: ReportFilter, user: User) -> list[sa.ColumnElement[b
     if not _filters_requests(report, user):
         return []
     conditions = [MediationRequest.school_id.in_(
-        sa.select(School.id).where(*_school_conditions(report, user)))]
+        sa.select(School.id).where(*school_conditions(report, user)))]
     if report.language_id is not None:
         conditions.append(MediationRequest.language_id == report.language_id)
     if report.type_id is not None:
         conditions.append(MediationRequest.type_id == report.type_id)
-    return conditions
-
-
-def _school_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
-    conditions = [visible(School, user)]
-    if report.ambito_id is not None:
-        conditions.append(School.ambito_id == report.ambito_id)
-    if report.school_id is not None:
-        conditions.append(School.id == report.school_id)
     return conditions
 
 

@@ -153,15 +153,21 @@ def session_conditions(report: ReportFilter, user: User, *,
     return conditions
 
 
-def request_filter_conditions(report: ReportFilter,
-                              user: User) -> list[sa.ColumnElement[bool]]:
-    """The scope and the filters that concern a request (Ambito, school, language, type),
-    on MediationRequest ⋈ School: no period, no macro-action."""
+def school_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+    """The schools of the user's scope, filtered by Ambito and school, on School."""
     conditions = [visible(School, user)]
     if report.ambito_id is not None:
         conditions.append(School.ambito_id == report.ambito_id)
     if report.school_id is not None:
         conditions.append(School.id == report.school_id)
+    return conditions
+
+
+def request_filter_conditions(report: ReportFilter,
+                              user: User) -> list[sa.ColumnElement[bool]]:
+    """The scope and the filters that concern a request (Ambito, school, language, type),
+    on MediationRequest ⋈ School: no period, no macro-action."""
+    conditions = school_conditions(report, user)
     if report.language_id is not None:
         conditions.append(MediationRequest.language_id == report.language_id)
     if report.type_id is not None:
