@@ -287,10 +287,10 @@ def build(args, today: date) -> dict:
             "expected_pupils": 1, "expected_parents": 2, "expected_teachers": 1,
             "duration_minutes": int((end - start).total_seconds() // 60),
             "deadline_dt": None, "created_dt": created, "updated_dt": created,
-            "cancelled_late": False,
+            "first_offered_dt": created, "cancelled_late": False,
         })
         assignments.append({
-            "id": i, "request_id": i, "mediator_id": m,
+            "id": i, "request_id": i, "project_id": 1, "mediator_id": m,
             "state": "offered" if offered else "accepted",
             "start_dt": start, "end_dt": end, "deadline_dt": None, "offered_by_id": 1,
             "offered_dt": created, "responded_dt": None if offered else created,

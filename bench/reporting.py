@@ -381,6 +381,7 @@ def build_sessions(rnd: random.Random, args, ref: dict, first: date, today: date
             end = begin + timedelta(minutes=minutes) if slot else None
             deadline = None if slot else rome(day, clock(17))
             created = begin - timedelta(days=rnd.randint(3, 30), hours=rnd.randint(0, 8))
+            offered = created + timedelta(hours=rnd.randint(1, 72))
             request_id += 1
             pages = rnd.randint(1, 6) if not slot else None
             requests.append({
@@ -394,12 +395,14 @@ def build_sessions(rnd: random.Random, args, ref: dict, first: date, today: date
                 "duration_minutes": minutes, "deadline_dt": deadline, "direction": None,
                 "page_count": pages, "notes": None, "created_dt": created,
                 "updated_dt": created, "cancelled_late": False,
+                # The trigger would set it from the assignment (derived.py).
+                "first_offered_dt": offered,
             })
             assignments.append({
-                "id": request_id, "request_id": request_id, "mediator_id": m,
-                "state": "accepted", "start_dt": begin if slot else None, "end_dt": end,
+                "id": request_id, "request_id": request_id, "project_id": project,
+                "mediator_id": m, "state": "accepted", "start_dt": begin if slot else None, "end_dt": end,
                 "deadline_dt": deadline, "offered_by_id": ref["coordinator_of"][ambito],
-                "offered_dt": created + timedelta(hours=rnd.randint(1, 72)),
+                "offered_dt": offered,
                 "responded_dt": created + timedelta(hours=rnd.randint(73, 96)),
                 "sequence": 0,
             })
@@ -455,7 +458,7 @@ def build_sessions(rnd: random.Random, args, ref: dict, first: date, today: date
             "urgency": "normal", "expected_pupils": 0, "expected_parents": 1,
             "expected_teachers": 1, "duration_minutes": 60, "deadline_dt": None,
             "direction": None, "page_count": None, "notes": None, "created_dt": created,
-            "updated_dt": created, "cancelled_late": False,
+            "updated_dt": created, "first_offered_dt": None, "cancelled_late": False,
         })
         if len(extra) == BATCH:
             insert(MediationRequest.__table__, extra)

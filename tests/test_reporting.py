@@ -348,6 +348,27 @@ def test_end_warning_for_bookings_after_the_end(app, data):
                                    today=TODAY) == []
 
 
+def test_end_warning_counts_translations_by_their_deadline(app, data):
+    # A translation has no start: it counts after the end by its deadline. One offered
+    # for delivery on 2 January 2026 (after P's end) adds to Alpha's count; one due on
+    # 31 December 2025 (P's last day) does not, nor one already declined.
+    for deadline, state in ((rome(date(2026, 1, 2), 12), AssignmentState.offered),
+                            (rome(date(2025, 12, 31), 23), AssignmentState.accepted),
+                            (rome(date(2026, 1, 5), 12), AssignmentState.declined)):
+        req = MediationRequest(
+            project=data.project, school=data.a1, requester=data.teacher,
+            type=data.translation, language=data.arabic, state=RequestState.offered,
+            deadline_dt=deadline, created_dt=rome(date(2025, 4, 5), 10))
+        db.session.add(Assignment(request=req, mediator=data.med2, state=state,
+                                  deadline_dt=deadline, offered_dt=rome(date(2025, 4, 6), 9)))
+    db.session.commit()
+    [warning] = aggregates.end_warnings(q1(), data.coordinator, today=TODAY)
+    assert warning["bookings_after"] == 2  # R17 and the translation due on 2 January
+    assert aggregates.end_warnings(q1(), data.admin, today=TODAY)[0]["bookings_after"] == 3
+    assert aggregates.end_warnings(q1(), data.coordinator_beta,
+                                   today=TODAY)[0]["bookings_after"] == 1  # R18
+
+
 def test_end_warning_within_sixty_days(app, data):
     data.requests["R17"].assignments[0].state = AssignmentState.cancelled
     db.session.commit()

@@ -7,7 +7,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from mediation.extensions import db
-from mediation.models import Assignment, AssignmentState, Role, User
+from mediation.models import (
+    Assignment,
+    AssignmentState,
+    MediationRequest,
+    Project,
+    Role,
+    User,
+)
 from mediation.models.constraints import is_overlap_violation
 
 
@@ -19,6 +26,11 @@ def raw_insert(request_id, mediator_id, start, end, state="offered", deadline=No
     """Insert an assignment with plain SQL, bypassing the ORM and any Python check."""
     db.session.execute(
         sa.insert(Assignment.__table__).values(
+            # The request's project (or any, for a request that does not exist).
+            project_id=sa.func.coalesce(
+                sa.select(MediationRequest.project_id)
+                .where(MediationRequest.id == request_id).scalar_subquery(),
+                sa.select(sa.func.min(Project.id)).scalar_subquery()),
             request_id=request_id, mediator_id=mediator_id, state=state, start_dt=start,
             end_dt=end, deadline_dt=deadline, offered_dt=at(8), sequence=0,
         )
@@ -186,3 +198,54 @@ def test_datetimes_come_back_in_utc(factory, booked):
     loaded = db.session.get(Assignment, a.id)
     assert loaded.start_dt == datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
     assert loaded.start_dt.utcoffset().total_seconds() == 0
+
+
+def test_first_offer_is_kept_by_the_database(factory):
+    """A request's first_offered_dt is its assignments' earliest offered_dt, set by a
+    trigger whoever inserts them (here plain SQL, bypassing the ORM)."""
+    request = factory.request()
+    db.session.commit()
+    first_offer = sa.select(MediationRequest.first_offered_dt).where(
+        MediationRequest.id == request.id)
+    assert db.session.scalar(first_offer) is None
+
+    def offer(offered_dt, start_hour):
+        db.session.execute(sa.insert(Assignment.__table__).values(
+            request_id=request.id, project_id=request.project_id,
+            mediator_id=factory.mediator().id, state="declined",
+            start_dt=at(start_hour), end_dt=at(start_hour + 1), offered_dt=offered_dt,
+            sequence=0))
+        db.session.flush()
+
+    offer(at(10), 14)
+    assert db.session.scalar(first_offer) == at(10)
+    offer(at(11), 15)  # a later offer leaves the first one
+    assert db.session.scalar(first_offer) == at(10)
+    offer(at(9, 30), 16)  # an offer dated earlier (imported history) becomes the first
+    assert db.session.scalar(first_offer) == at(9, 30)
+    db.session.commit()
+
+
+def test_assignments_copy_their_request_project(factory):
+    """A new assignment carries its request's project; moving the request to another
+    project moves its assignments too (the end-date warning reads the copy)."""
+    assignment = factory.assignment()
+    db.session.commit()
+    request = assignment.request
+    assert assignment.project_id == request.project_id
+    other = factory.project()
+    request.project = other
+    db.session.commit()
+    assert db.session.scalar(sa.select(Assignment.project_id).where(
+        Assignment.id == assignment.id)) == other.id
+
+
+def test_an_assignment_without_project_is_refused(factory, booked):
+    """The copy is NOT NULL with a foreign key: plain SQL cannot leave it out."""
+    _mediator, first = booked
+    with pytest.raises(IntegrityError):
+        db.session.execute(sa.insert(Assignment.__table__).values(
+            request_id=first.request_id, mediator_id=factory.mediator().id,
+            state="declined", start_dt=at(14), end_dt=at(15), offered_dt=at(8), sequence=0))
+        db.session.flush()
+    db.session.rollback()

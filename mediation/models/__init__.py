@@ -1,6 +1,9 @@
 """The data model (DESIGN.md, "What it stores"), one module per group of tables."""
 
-from . import constraints  # noqa: F401  (registers the overlap rule's DDL)
+from . import (
+    constraints,  # noqa: F401  (registers the overlap rule's DDL)
+    derived,  # noqa: F401  (registers the first-offer trigger)
+)
 from .audit import AuditEvent, OutboxMessage, OutboxState
 from .bookings import (
     ACTIVE_ASSIGNMENT_STATES,

@@ -76,8 +76,11 @@ class MediationRequest(db.Model):
         # alone (an index-only scan) instead of visiting ~2,000 table pages per school.
         sa.Index("ix_mediation_requests_school_covering", "school_id", "id", "type_id",
                  "language_id", "pupil_case_id", "requester_id", "project_id"),
-        # Reporting: the requests an Ambito's schools filed in a period, with their state.
-        sa.Index("ix_mediation_requests_school_created", "school_id", "created_dt", "state"),
+        # Reporting: the requests an Ambito's schools (or, for the region, all schools)
+        # filed in a period, with their state and first offer, read from the index alone.
+        sa.Index("ix_mediation_requests_school_created", "school_id", "created_dt", "state",
+                 "first_offered_dt"),
+        sa.Index("ix_mediation_requests_created", "created_dt", "state", "first_offered_dt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
@@ -125,11 +128,16 @@ class MediationRequest(db.Model):
     page_count: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
     notes: Mapped[str | None] = mapped_column(sa.Text, info=personal(FREE_TEXT))
     created_dt: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, index=True, info=NOT_PERSONAL,
+        UTCDateTime, default=utcnow, info=NOT_PERSONAL,
     )
     updated_dt: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, info=NOT_PERSONAL,
     )
+    # When the request was first offered to a mediator: the earliest offered_dt of its
+    # assignments, kept by a database trigger on every new assignment (see
+    # mediation/models/derived.py). Reporting's time to first offer reads it from the
+    # request's index instead of joining every assignment.
+    first_offered_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
     # Why it ended when it did not end well.
     rejection_reason: Mapped[str | None] = mapped_column(sa.Text, info=personal(FREE_TEXT))
     cancellation_reason: Mapped[str | None] = mapped_column(sa.String(40), info=NOT_PERSONAL)
@@ -223,12 +231,21 @@ class Assignment(db.Model):
         # Reporting: the accepted appointments of a period (utilisation), from the index.
         sa.Index("ix_assignments_state_start", "state", "start_dt", "mediator_id", "end_dt",
                  "request_id"),
+        # Reporting: a project's active bookings after a date (the end-date warning), a
+        # few index ranges per project whatever the history.
+        sa.Index("ix_assignments_project_state_start", "project_id", "state", "start_dt",
+                 "deadline_dt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
     request_id: Mapped[int] = mapped_column(
         sa.ForeignKey("mediation_requests.id"), info=NOT_PERSONAL,
     )
+    # A copy of the request's project (it never changes once a request is filed), set
+    # before every insert and kept when a request's project changes (_copy_project and
+    # _logs_to_recopy below): the end-date warning reads a project's bookings through
+    # ix_assignments_project_state_start without joining the requests.
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), info=NOT_PERSONAL)
     mediator_id: Mapped[int] = mapped_column(
         sa.ForeignKey("mediator_profiles.id"), info=personal(BOOKING),
     )
@@ -386,8 +403,9 @@ _COPIED = {
 
 @sa.event.listens_for(sa.orm.Session, "before_flush")
 def _logs_to_recopy(session, _context, _instances) -> None:
-    """Recopy onto the logs what their assignment or request changed, so that the flush
-    updates them (an id not known yet is set again by _copy_counting)."""
+    """Recopy onto the logs what their assignment or request changed, and a request's
+    project onto its assignments, so that the flush updates them (an id not known yet is
+    set again by _copy_counting and _copy_project)."""
     with session.no_autoflush:
         for obj in session.dirty:
             copied = _COPIED.get(type(obj).__name__)
@@ -398,9 +416,23 @@ def _logs_to_recopy(session, _context, _instances) -> None:
                 continue
             assignments = [obj] if isinstance(obj, Assignment) else obj.assignments
             for assignment in assignments:
+                if isinstance(obj, MediationRequest):
+                    # The new project's id may not be known before the flush: flag the
+                    # assignment, and _copy_project copies it once the request is written.
+                    sa.orm.attributes.flag_modified(assignment, "project_id")
                 log = assignment.session_log
                 if log is not None and log not in session.deleted:
                     log.copy_counting()
+
+
+@sa.event.listens_for(Assignment, "before_insert")
+@sa.event.listens_for(Assignment, "before_update")
+def _copy_project(_mapper, _connection, assignment: Assignment) -> None:
+    """Copy the request's project onto a new assignment, or one _logs_to_recopy flagged,
+    whoever writes it (its request is flushed before it, so its project is known)."""
+    state = sa.inspect(assignment)
+    if state.key is None or state.attrs.project_id.history.has_changes():
+        assignment.project_id = assignment.request.project_id
 
 
 @sa.event.listens_for(SessionLog, "before_insert")

@@ -446,14 +446,15 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
     ).all()
     counts = {state: count for state, count, _total in state_rows}
     total = int(state_rows[0][2]) if state_rows else 0
+    # The first offer is kept on the request (first_offered_dt, by a trigger): the
+    # requests' indexes alone give the delays, without joining their assignments.
     first = (
         _with_school(sa.select(seconds_between(MediationRequest.created_dt,
-                                               sa.func.min(Assignment.offered_dt))
+                                               MediationRequest.first_offered_dt)
                                .label("delay"))
                      .select_from(MediationRequest), report, user)
-        .join(Assignment, Assignment.request_id == MediationRequest.id)
-        .where(*request_conditions(report, user))
-        .group_by(MediationRequest.id, MediationRequest.created_dt)
+        .where(*request_conditions(report, user),
+               MediationRequest.first_offered_dt.is_not(None))
         .subquery()
     )
     if _dialect() == "postgresql":
@@ -741,19 +742,26 @@ def end_warnings(report: ReportFilter, user: User, today: date | None = None) ->
     if not projects:
         return []
     ends = {pid: _as_date(end) for pid, _code, _title, _start, end in projects}
-    after_end = sa.case(
-        {pid: _utc(rome_midnight(end + timedelta(days=1))) for pid, end in ends.items()},
-        value=MediationRequest.project_id,
-    )
-    when = sa.func.coalesce(Assignment.start_dt, Assignment.deadline_dt)
-    bookings_after = dict(db.session.execute(
-        sa.select(MediationRequest.project_id, sa.func.count(Assignment.id))
-        .select_from(Assignment)
-        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
-        .where(Assignment.state.in_((AssignmentState.offered, AssignmentState.accepted)),
-               when >= after_end, *_request_filter(report, user))
-        .group_by(MediationRequest.project_id)
-    ).all())
+    # Per project, its active bookings from the day after its end: an appointment by its
+    # start, a translation (no start) by its deadline. Each is a range of
+    # ix_assignments_project_state_start, however long the project's history.
+    counts = []
+    for project_id, end in ends.items():
+        after = _utc(rome_midnight(end + timedelta(days=1)))
+        active = sa.and_(Assignment.project_id == project_id,
+                         Assignment.state.in_((AssignmentState.offered,
+                                               AssignmentState.accepted)),
+                         *_assignment_filter(report, user))
+        for when in (Assignment.start_dt >= after,
+                     sa.and_(Assignment.start_dt.is_(None), Assignment.deadline_dt >= after)):
+            counts.append(sa.select(sa.literal(project_id).label("project_id"),
+                                    sa.func.count().label("bookings"))
+                          .select_from(Assignment).where(active, when))
+    both = sa.union_all(*counts).subquery()
+    bookings_after = {project_id: int(bookings) for project_id, bookings in db.session.execute(
+        sa.select(both.c.project_id, sa.func.sum(both.c.bookings))
+        .group_by(both.c.project_id)
+    )}
     warnings = []
     for project_id, code, title, start_date, _end in projects:
         end = ends[project_id]
