@@ -290,7 +290,7 @@ def build(args, today: date) -> dict:
             "first_offered_dt": created, "cancelled_late": False,
         })
         assignments.append({
-            "id": i, "request_id": i, "project_id": 1, "mediator_id": m,
+            "id": i, "request_id": i, "project_id": 1, "school_id": school, "mediator_id": m,
             "state": "offered" if offered else "accepted",
             "start_dt": start, "end_dt": end, "deadline_dt": None, "offered_by_id": 1,
             "offered_dt": created, "responded_dt": None if offered else created,

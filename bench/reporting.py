@@ -131,6 +131,8 @@ def parse_args(argv=None):
                              "takes such volumes as CSV)")
     parser.add_argument("--no-page", action="store_true",
                         help="time the dashboard's figures only, not the page")
+    parser.add_argument("--no-exports", action="store_true",
+                        help="time the dashboard only, not the exports")
     parser.add_argument("--memory", action="store_true",
                         help="also export every session of the whole period as CSV for the "
                              "admin, measuring Python's peak memory (tracemalloc, slower)")
@@ -400,7 +402,8 @@ def build_sessions(rnd: random.Random, args, ref: dict, first: date, today: date
             })
             assignments.append({
                 "id": request_id, "request_id": request_id, "project_id": project,
-                "mediator_id": m, "state": "accepted", "start_dt": begin if slot else None, "end_dt": end,
+                "school_id": school, "mediator_id": m, "state": "accepted",
+                "start_dt": begin if slot else None, "end_dt": end,
                 "deadline_dt": deadline, "offered_by_id": ref["coordinator_of"][ambito],
                 "offered_dt": offered,
                 "responded_dt": created + timedelta(hours=rnd.randint(73, 96)),
@@ -642,7 +645,7 @@ def measure(app, args, today: date, users: dict) -> list[dict]:
                     if r["result"][0] != 200:
                         raise RuntimeError(f"{url}: {r['result'][0]}")
                     results.append({**label, "call": "dashboard page", "rows": sessions, **r})
-                for kind in exports.KINDS:
+                for kind in () if args.no_exports else exports.KINDS:
                     csv_rows = 0
                     for fmt in exports.FORMATS:
                         if fmt == "xlsx" and (args.no_xlsx or csv_rows > args.xlsx_limit):

@@ -68,6 +68,10 @@ class DefaultConfig:
     # to log a session is not sent for sessions that ended longer ago than this (days).
     REMINDER_LEAD_HOURS = 24
     LOG_REQUEST_MAX_AGE_DAYS = 14
+    # PostgreSQL: the memory each sort or hash table of the dashboard and the exports may use
+    # (their transaction only; the server's default, 4MB, makes the region's year of sessions
+    # spill to temporary files). A query may use a few times this, per process.
+    REPORTING_WORK_MEM = "32MB"
     # Absolute base for links in emails, e.g. https://mediazione.example.org
     EXTERNAL_URL = "http://127.0.0.1:5000"
 

@@ -63,7 +63,8 @@ def test_migrated_schema_refuses_overlaps(migrated):
     def insert(request, start_hour, start_minute=0):
         start = datetime(2026, 12, 1, start_hour, start_minute, tzinfo=UTC)
         db.session.execute(sa.insert(Assignment.__table__).values(
-            request_id=request.id, project_id=request.project_id, mediator_id=mediator.id,
+            request_id=request.id, project_id=request.project_id,
+            school_id=request.school_id, mediator_id=mediator.id,
             state="offered",
             start_dt=start, end_dt=start.replace(hour=start_hour + 1), offered_dt=start,
             sequence=0))

@@ -13,6 +13,7 @@ from mediation.models import (
     MediationRequest,
     Project,
     Role,
+    School,
     User,
 )
 from mediation.models.constraints import is_overlap_violation
@@ -26,11 +27,15 @@ def raw_insert(request_id, mediator_id, start, end, state="offered", deadline=No
     """Insert an assignment with plain SQL, bypassing the ORM and any Python check."""
     db.session.execute(
         sa.insert(Assignment.__table__).values(
-            # The request's project (or any, for a request that does not exist).
+            # The request's project and school (or any, for a request that does not exist).
             project_id=sa.func.coalesce(
                 sa.select(MediationRequest.project_id)
                 .where(MediationRequest.id == request_id).scalar_subquery(),
                 sa.select(sa.func.min(Project.id)).scalar_subquery()),
+            school_id=sa.func.coalesce(
+                sa.select(MediationRequest.school_id)
+                .where(MediationRequest.id == request_id).scalar_subquery(),
+                sa.select(sa.func.min(School.id)).scalar_subquery()),
             request_id=request_id, mediator_id=mediator_id, state=state, start_dt=start,
             end_dt=end, deadline_dt=deadline, offered_dt=at(8), sequence=0,
         )
@@ -212,7 +217,7 @@ def test_first_offer_is_kept_by_the_database(factory):
     def offer(offered_dt, start_hour):
         db.session.execute(sa.insert(Assignment.__table__).values(
             request_id=request.id, project_id=request.project_id,
-            mediator_id=factory.mediator().id, state="declined",
+            school_id=request.school_id, mediator_id=factory.mediator().id, state="declined",
             start_dt=at(start_hour), end_dt=at(start_hour + 1), offered_dt=offered_dt,
             sequence=0))
         db.session.flush()
@@ -226,26 +231,28 @@ def test_first_offer_is_kept_by_the_database(factory):
     db.session.commit()
 
 
-def test_assignments_copy_their_request_project(factory):
-    """A new assignment carries its request's project; moving the request to another
-    project moves its assignments too (the end-date warning reads the copy)."""
+def test_assignments_copy_their_request_project_and_school(factory):
+    """A new assignment carries its request's project and school; moving the request
+    moves its assignments too (reporting reads the copies)."""
     assignment = factory.assignment()
     db.session.commit()
     request = assignment.request
-    assert assignment.project_id == request.project_id
-    other = factory.project()
-    request.project = other
+    assert (assignment.project_id, assignment.school_id) == (request.project_id,
+                                                             request.school_id)
+    other_project, other_school = factory.project(), factory.school()
+    request.project, request.school = other_project, other_school
     db.session.commit()
-    assert db.session.scalar(sa.select(Assignment.project_id).where(
-        Assignment.id == assignment.id)) == other.id
+    assert db.session.execute(sa.select(Assignment.project_id, Assignment.school_id).where(
+        Assignment.id == assignment.id)).one() == (other_project.id, other_school.id)
 
 
 def test_an_assignment_without_project_is_refused(factory, booked):
-    """The copy is NOT NULL with a foreign key: plain SQL cannot leave it out."""
+    """The copies are NOT NULL with a foreign key: plain SQL cannot leave them out."""
     _mediator, first = booked
     with pytest.raises(IntegrityError):
         db.session.execute(sa.insert(Assignment.__table__).values(
-            request_id=first.request_id, mediator_id=factory.mediator().id,
-            state="declined", start_dt=at(14), end_dt=at(15), offered_dt=at(8), sequence=0))
+            request_id=first.request_id, school_id=first.school_id,
+            mediator_id=factory.mediator().id, state="declined", start_dt=at(14),
+            end_dt=at(15), offered_dt=at(8), sequence=0))
         db.session.flush()
     db.session.rollback()

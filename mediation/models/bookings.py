@@ -232,20 +232,25 @@ class Assignment(db.Model):
         sa.Index("ix_assignments_state_start", "state", "start_dt", "mediator_id", "end_dt",
                  "request_id"),
         # Reporting: a project's active bookings after a date (the end-date warning), a
-        # few index ranges per project whatever the history.
+        # few index ranges per project whatever the history; some schools' accepted
+        # appointments of a period (an Ambito's utilisation), from the index alone.
         sa.Index("ix_assignments_project_state_start", "project_id", "state", "start_dt",
-                 "deadline_dt"),
+                 "deadline_dt", "school_id"),
+        sa.Index("ix_assignments_school_state_start", "school_id", "state", "start_dt",
+                 "mediator_id", "end_dt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
     request_id: Mapped[int] = mapped_column(
         sa.ForeignKey("mediation_requests.id"), info=NOT_PERSONAL,
     )
-    # A copy of the request's project (it never changes once a request is filed), set
-    # before every insert and kept when a request's project changes (_copy_project and
-    # _logs_to_recopy below): the end-date warning reads a project's bookings through
-    # ix_assignments_project_state_start without joining the requests.
+    # Copies of the request's project and school (neither changes once a request is
+    # filed), set before every insert and kept when the request's change (_copy_request
+    # and _logs_to_recopy below): reporting reads an Ambito's or a project's bookings
+    # through ix_assignments_school_state_start and ix_assignments_project_state_start
+    # without joining the requests.
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), info=NOT_PERSONAL)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"), info=NOT_PERSONAL)
     mediator_id: Mapped[int] = mapped_column(
         sa.ForeignKey("mediator_profiles.id"), info=personal(BOOKING),
     )
@@ -404,8 +409,8 @@ _COPIED = {
 @sa.event.listens_for(sa.orm.Session, "before_flush")
 def _logs_to_recopy(session, _context, _instances) -> None:
     """Recopy onto the logs what their assignment or request changed, and a request's
-    project onto its assignments, so that the flush updates them (an id not known yet is
-    set again by _copy_counting and _copy_project)."""
+    project and school onto its assignments, so that the flush updates them (an id not
+    known yet is set again by _copy_counting and _copy_request)."""
     with session.no_autoflush:
         for obj in session.dirty:
             copied = _COPIED.get(type(obj).__name__)
@@ -417,8 +422,9 @@ def _logs_to_recopy(session, _context, _instances) -> None:
             assignments = [obj] if isinstance(obj, Assignment) else obj.assignments
             for assignment in assignments:
                 if isinstance(obj, MediationRequest):
-                    # The new project's id may not be known before the flush: flag the
-                    # assignment, and _copy_project copies it once the request is written.
+                    # The new project's or school's id may not be known before the flush:
+                    # flag the assignment, and _copy_request copies them once the request
+                    # is written.
                     sa.orm.attributes.flag_modified(assignment, "project_id")
                 log = assignment.session_log
                 if log is not None and log not in session.deleted:
@@ -427,12 +433,14 @@ def _logs_to_recopy(session, _context, _instances) -> None:
 
 @sa.event.listens_for(Assignment, "before_insert")
 @sa.event.listens_for(Assignment, "before_update")
-def _copy_project(_mapper, _connection, assignment: Assignment) -> None:
-    """Copy the request's project onto a new assignment, or one _logs_to_recopy flagged,
-    whoever writes it (its request is flushed before it, so its project is known)."""
+def _copy_request(_mapper, _connection, assignment: Assignment) -> None:
+    """Copy the request's project and school onto a new assignment, or one
+    _logs_to_recopy flagged, whoever writes it (its request is flushed before it, so
+    they are known)."""
     state = sa.inspect(assignment)
     if state.key is None or state.attrs.project_id.history.has_changes():
         assignment.project_id = assignment.request.project_id
+        assignment.school_id = assignment.request.school_id
 
 
 @sa.event.listens_for(SessionLog, "before_insert")

@@ -82,6 +82,7 @@ from .filters import (
     rome_midnight,
     school_conditions,
     session_when,
+    tune_for_reporting,
 )
 
 #: Days before a project's end from which the dashboard warns.
@@ -220,12 +221,24 @@ def _request_filter(report: ReportFilter, user: User) -> list[sa.ColumnElement[b
 
 
 def _assignment_filter(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
-    """The request filter as conditions on Assignment: its request among those of the
-    scope and filter (none when nothing restricts them)."""
+    """The request filter as conditions on Assignment: its school (its own copy) among
+    those of the scope and filter, its request among those of the language and type
+    filtered (none when nothing restricts them)."""
     if not _filters_requests(report, user):
         return []
-    return [Assignment.request_id.in_(
-        sa.select(MediationRequest.id).where(*_request_filter(report, user)))]
+    conditions = []
+    if user.role != Role.admin or report.ambito_id is not None or report.school_id is not None:
+        conditions.append(Assignment.school_id.in_(
+            sa.select(School.id).where(*school_conditions(report, user))))
+    language_or_type = []
+    if report.language_id is not None:
+        language_or_type.append(MediationRequest.language_id == report.language_id)
+    if report.type_id is not None:
+        language_or_type.append(MediationRequest.type_id == report.type_id)
+    if language_or_type:
+        conditions.append(Assignment.request_id.in_(
+            sa.select(MediationRequest.id).where(*language_or_type)))
+    return conditions
 
 
 def _today(today: date | None) -> date:
@@ -236,14 +249,16 @@ def _today(today: date | None) -> date:
 
 
 #: The measures of a group of sessions, in the order of the period query's columns.
-_MEASURES = ("sessions", "seconds", "cost", "pages", "words")
+_MEASURES = ("sessions", "seconds", "cost", "pages", "words", "pupils_met", "parents_met",
+             "teachers_met")
 
 
 def period_figures(report: ReportFilter, user: User) -> dict:
-    """The figures that add up the period's sessions (totals, per macro-action, per month,
-    per type, translations) from one read of the sessions: one statement that groups them
-    by macro-action, month and type, then adds those groups up five ways (UNION ALL, in
-    SQL). The dashboard computes it once; each figure's function below takes it.
+    """The figures that add up the period's sessions (totals, per macro-action, per
+    project, per month, per type, translations) from one read of the sessions: one
+    statement that groups them by macro-action, project, month and type, then adds those
+    groups up seven ways (UNION ALL, in SQL). The dashboard computes it once; each figure's
+    function below (and the budget's cost in the period) takes it.
 
     Returns the rows of each way, keyed as ``(key, sub)`` → measures.
     """
@@ -251,19 +266,23 @@ def period_figures(report: ReportFilter, user: User) -> dict:
     base = _with_mediator(counted_sessions(
         report, user,
         SessionLog.macro_action_id.label("macro_action_id"),
+        SessionLog.project_id.label("project_id"),
         _month_index(months).label("month"),
         SessionLog.type_id.label("type_id"),
         _session_seconds().label("seconds"),
         _session_cost_seconds().label("cost"),
         SessionLog.pages.label("pages"),
         SessionLog.words.label("words"),
+        SessionLog.pupils_met.label("pupils_met"),
+        SessionLog.parents_met.label("parents_met"),
+        SessionLog.teachers_met.label("teachers_met"),
     )).subquery("period_sessions")
     groups = (
-        sa.select(base.c.macro_action_id, base.c.month, base.c.type_id,
-                  sa.func.count().label("sessions"), _sum(base.c.seconds).label("seconds"),
-                  _sum(base.c.cost).label("cost"), _sum(base.c.pages).label("pages"),
-                  _sum(base.c.words).label("words"))
-        .group_by(base.c.macro_action_id, base.c.month, base.c.type_id)
+        sa.select(base.c.macro_action_id, base.c.project_id, base.c.month, base.c.type_id,
+                  sa.func.count().label("sessions"),
+                  *(_sum(base.c[measure]).label(measure) for measure in _MEASURES[1:]))
+        # A macro-action belongs to one project: grouping by both makes no more groups.
+        .group_by(base.c.macro_action_id, base.c.project_id, base.c.month, base.c.type_id)
         .cte("period_groups")
     )
     g = groups.c
@@ -285,13 +304,14 @@ def period_figures(report: ReportFilter, user: User) -> dict:
     statement = sa.union_all(
         way("totals"),
         way("macro_action", g.macro_action_id),
+        way("project", g.project_id),
         way("month", g.month),
         way("month_macro_action", g.month, g.macro_action_id),
         way("type", g.type_id),
         way("translations", where=translations),
     )
-    result = {name: {} for name in ("totals", "macro_action", "month", "month_macro_action",
-                                    "type", "translations")}
+    result = {name: {} for name in ("totals", "macro_action", "project", "month",
+                                    "month_macro_action", "type", "translations")}
     for name, key, sub, *measures in db.session.execute(statement):
         result[name][key, sub] = dict(zip(_MEASURES, measures, strict=True))
     return result
@@ -379,47 +399,53 @@ def sessions_by_type(report: ReportFilter, user: User, *,
             for type_id, code, name_it, name_en in names]
 
 
-def beneficiaries(report: ReportFilter, user: User) -> dict:
+def beneficiaries(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
     """Unique beneficiaries kept apart from contacts.
 
     ``pupils``: distinct pupil cases; ``parents``: per family (the pupil case, or the
     request when it names none) the most parents met at one session, added up;
     ``beneficiaries`` = pupils + parents. ``contacts`` = Σ over sessions of pupils, parents
-    and teachers met (also given apart: ``pupil_contacts``...).
+    and teachers met (also given apart: ``pupil_contacts``...), from the period figures.
     """
     request_without_case = sa.case((SessionLog.pupil_case_id.is_(None),
                                     SessionLog.request_id))
+    # Only the sessions that name a pupil or met parents can add a beneficiary: the
+    # others (most translations and group meetings) need not be grouped.
     family = counted_sessions(
         report, user,
         SessionLog.pupil_case_id.label("pupil_case_id"),
         request_without_case.label("request_id"),
         sa.func.max(SessionLog.parents_met).label("parents"),
-        sa.func.sum(SessionLog.pupils_met).label("pupil_contacts"),
-        sa.func.sum(SessionLog.parents_met).label("parent_contacts"),
-        sa.func.sum(SessionLog.teachers_met).label("teacher_contacts"),
-    ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
+    ).where(sa.or_(SessionLog.pupil_case_id.is_not(None), SessionLog.parents_met > 0)
+            ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
     pupils = sa.func.count(family.c.pupil_case_id)
     parents = _sum(family.c.parents)
-    contacts = [_sum(family.c.pupil_contacts), _sum(family.c.parent_contacts),
-                _sum(family.c.teacher_contacts)]
-    row = db.session.execute(sa.select(
-        pupils, parents, pupils + parents, *contacts, contacts[0] + contacts[1] + contacts[2],
-    )).one()
-    names = ("pupils", "parents", "beneficiaries", "pupil_contacts", "parent_contacts",
-             "teacher_contacts", "contacts")
-    return {name: int(value) for name, value in zip(names, row, strict=True)}
+    pupils, parents = db.session.execute(sa.select(pupils, parents)).one()
+    met = _one(_figures(report, user, figures)["totals"])
+    contacts = [int(met[name]) for name in ("pupils_met", "parents_met", "teachers_met")]
+    return {"pupils": int(pupils), "parents": int(parents),
+            "beneficiaries": int(pupils) + int(parents), "pupil_contacts": contacts[0],
+            "parent_contacts": contacts[1], "teacher_contacts": contacts[2],
+            "contacts": sum(contacts)}
 
 
-def reach(report: ReportFilter, user: User) -> dict:
+def reach(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
     """Distinct schools with a session, and distinct school staff who filed their
-    requests (``teachers``); ``teachers_met``: Σ teachers met (contacts)."""
-    row = db.session.execute(counted_sessions(
+    requests (``teachers``); ``teachers_met``: Σ teachers met (contacts, from the period
+    figures)."""
+    # Grouped by school and requester first (a hash table of a few thousand pairs), then
+    # counted: COUNT(DISTINCT) over the sessions themselves would sort them twice.
+    pairs = counted_sessions(
         report, user,
-        sa.func.count(sa.distinct(SessionLog.school_id)),
-        sa.func.count(sa.distinct(SessionLog.requester_id)),
-        _sum(SessionLog.teachers_met),
+        SessionLog.school_id.label("school_id"),
+        SessionLog.requester_id.label("requester_id"),
+    ).group_by(SessionLog.school_id, SessionLog.requester_id).subquery()
+    schools, teachers = db.session.execute(sa.select(
+        sa.func.count(sa.distinct(pairs.c.school_id)),
+        sa.func.count(sa.distinct(pairs.c.requester_id)),
     )).one()
-    return {"schools": row[0], "teachers": row[1], "teachers_met": int(row[2])}
+    teachers_met = _one(_figures(report, user, figures)["totals"])["teachers_met"]
+    return {"schools": schools, "teachers": teachers, "teachers_met": int(teachers_met)}
 
 
 def documents_translated(report: ReportFilter, user: User, *,
@@ -643,7 +669,8 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
     return result
 
 
-def budget(report: ReportFilter, user: User, today: date | None = None) -> list[dict]:
+def budget(report: ReportFilter, user: User, today: date | None = None, *,
+           figures: dict | None = None) -> list[dict]:
     """Per project running in the period: its budget lines and their sum; the cost of the
     period's sessions in the filter and scope (``cost_in_period``); for the whole project
     (every Ambito: the budget is shared) the cost to date, what remains, the average daily
@@ -677,33 +704,28 @@ def budget(report: ReportFilter, user: User, today: date | None = None) -> list[
               .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
               .where(SessionLog.state == LogState.approved, in_project)
               .group_by(SessionLog.project_id))
+    # The cost of the period's sessions in the filter and scope: the period figures, per
+    # project (the dashboard reads those sessions once).
+    in_period = _figures(report, user, figures)["project"]
     parts = [
-        # The period's sessions in the filter and scope.
-        _with_mediator(counted_sessions(report, user, SessionLog.project_id, cost, zero(), zero()))
-        .where(in_project).group_by(SessionLog.project_id),
         # To date, every Ambito: the running totals, less what counts from tomorrow on.
-        sa.select(ApprovedSessionTotal.project_id, zero(),
+        sa.select(ApprovedSessionTotal.project_id,
                   _sum(ApprovedSessionTotal.seconds * MediatorProfile.hourly_cost), zero())
         .join(MediatorProfile, MediatorProfile.id == ApprovedSessionTotal.mediator_id)
         .where(ApprovedSessionTotal.project_id.in_(projects_query))
         .group_by(ApprovedSessionTotal.project_id),
-        region.add_columns(zero(), -cost, zero()).where(when >= _utc(tomorrow)),
+        region.add_columns(-cost, zero()).where(when >= _utc(tomorrow)),
         # The pace: the last 90 days, every Ambito.
-        region.add_columns(zero(), zero(), cost).where(when >= _utc(pace_start),
-                                                   when < _utc(tomorrow)),
+        region.add_columns(zero(), cost).where(when >= _utc(pace_start), when < _utc(tomorrow)),
     ]
     both = sa.union_all(*parts).subquery()
     c = list(both.c)
-    costs = {
-        row[0]: row[1:]
-        for row in db.session.execute(
-            sa.select(c[0], sa.func.sum(c[1]), sa.func.sum(c[2]), sa.func.sum(c[3]))
-            .group_by(c[0])
-        ).all()
-    }
+    costs = {project_id: (to_date, pace) for project_id, to_date, pace in db.session.execute(
+        sa.select(c[0], sa.func.sum(c[1]), sa.func.sum(c[2])).group_by(c[0]))}
     result = []
     for project_id, code, title, start_date, end_date, total in projects:
-        in_period, to_date, pace = costs.get(project_id, (0, 0, 0))
+        to_date, pace = costs.get(project_id, (0, 0))
+        in_period_cost = in_period.get((project_id, None), {}).get("cost", 0)
         amount = _decimal(total).quantize(CENT)
         spent = euros(to_date)
         remaining = amount - spent
@@ -717,7 +739,7 @@ def budget(report: ReportFilter, user: User, today: date | None = None) -> list[
             "budget": amount,
             "lines": [{"label": label, "amount": _decimal(value).quantize(CENT)}
                       for pid, label, value in lines if pid == project_id],
-            "cost_in_period": euros(in_period), "spent_to_date": spent,
+            "cost_in_period": euros(in_period_cost), "spent_to_date": spent,
             "remaining": remaining, "share_spent": _ratio(spent, amount),
             "daily_cost": daily, "runs_out_on": runs_out, "exhausted": remaining <= 0,
             "runs_out_before_end": runs_out is not None and runs_out <= _as_date(end_date),
@@ -777,18 +799,19 @@ def end_warnings(report: ReportFilter, user: User, today: date | None = None) ->
 
 def dashboard(report: ReportFilter, user: User, today: date | None = None) -> dict:
     """Every figure of the dashboard, by name (a constant number of queries)."""
+    tune_for_reporting()
     figures = period_figures(report, user)
     return {
         "totals": totals(report, user, figures=figures),
         "hours_by_macro_action": hours_by_macro_action(report, user, figures=figures),
         "hours_by_month": hours_by_month(report, user, figures=figures),
         "sessions_by_type": sessions_by_type(report, user, figures=figures),
-        "beneficiaries": beneficiaries(report, user),
-        "reach": reach(report, user),
+        "beneficiaries": beneficiaries(report, user, figures=figures),
+        "reach": reach(report, user, figures=figures),
         "documents_translated": documents_translated(report, user, figures=figures),
         "requests_by_state": requests_by_state(report, user),
         "utilisation": utilisation(report, user),
         "hours_vs_planned": hours_vs_planned(report, user),
-        "budget": budget(report, user, today),
+        "budget": budget(report, user, today, figures=figures),
         "end_warnings": end_warnings(report, user, today),
     }

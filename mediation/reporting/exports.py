@@ -51,7 +51,7 @@ from ..models import (
     User,
 )
 from ..models.cases import pupil_case_languages
-from .filters import ReportFilter, session_when, sessions
+from .filters import ReportFilter, session_when, sessions, tune_for_reporting
 
 KINDS = ("sessions", "beneficiaries", "summary")
 FORMATS = ("csv", "xlsx")
@@ -429,6 +429,7 @@ def table(kind: str, report: ReportFilter, user: User, locale: str = DEFAULT_LOC
     headers and labels in ``locale``. Its rows are read from the database when iterated."""
     if kind not in KINDS:
         raise ValueError(kind)
+    tune_for_reporting()
     locale = locale if locale in LOCALES else DEFAULT_LOCALE
     period = {"start": report.start.isoformat(), "end": report.end.isoformat()}
     with force_locale(locale):

@@ -123,6 +123,24 @@ def parse_filter(args: Mapping, user: User, default_start: date,
     return report, errors
 
 
+def tune_for_reporting() -> None:
+    """PostgreSQL, for this transaction only (``SET LOCAL``):
+
+    - sorts and hash tables may use REPORTING_WORK_MEM: the figures group a whole region's
+      sessions of a year;
+    - every statement is planned for its own period and filters (``plan_cache_mode``):
+      psycopg prepares a statement run five times on a connection, and PostgreSQL may then
+      keep one generic plan for any period, planned as if it held a few rows.
+    """
+    from flask import current_app
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.text("SELECT set_config('work_mem', :work_mem, true),"
+                    " set_config('plan_cache_mode', 'force_custom_plan', true)"),
+            {"work_mem": current_app.config["REPORTING_WORK_MEM"]})
+
+
 def session_conditions(report: ReportFilter, user: User, *,
                        period: bool = True) -> list[sa.ColumnElement[bool]]:
     """Conditions on SessionLog ⋈ School (``School.id == SessionLog.school_id``, as in

@@ -1,4 +1,4 @@
-"""first offer on requests, project on assignments
+"""first offer on requests, project and school on assignments
 
 The admin's dashboard (the whole region, 1,000,000 logs) still took 1.5-4 s on PostgreSQL;
 two of its costs were joins that a copy removes:
@@ -10,18 +10,21 @@ two of its costs were joins that a copy removes:
   the requests' indexes alone: ix_mediation_requests_created (created_dt, state,
   first_offered_dt), which replaces ix_mediation_requests_created_dt, and
   ix_mediation_requests_school_created, which gains first_offered_dt.
-- assignments.project_id: a copy of the request's project (a request's project never
-  changes once filed; set by the application before every insert). The end-date warning
+- assignments.project_id and school_id: copies of the request's (neither changes once a
+  request is filed; set by the application before every insert). The end-date warning
   scanned every active booking after the earliest project end (half a million accepted
   assignments for a project that ended two years ago) with its request; it now reads a
   few ranges of ix_assignments_project_state_start (project_id, state, start_dt,
-  deadline_dt) per project.
+  deadline_dt, school_id) per project. An Ambito's utilisation probed each of the
+  Ambito's requests of every year for its appointments; it now reads a range of
+  ix_assignments_school_state_start (school_id, state, start_dt, mediator_id, end_dt)
+  per school.
 
-SQLite cannot add a NOT NULL column with a foreign key in place: the column is added with a
-DEFAULT 0 that the backfill replaces (0 is no project: the foreign key refuses any row left
+SQLite cannot add a NOT NULL column with a foreign key in place: the columns are added with
+a DEFAULT 0 that the backfill replaces (0 is no row: the foreign key refuses any row left
 with it), which SQLite accepts only with its foreign keys off (migrations/env.py turns them
 off for every migration and runs PRAGMA foreign_key_check before committing). PostgreSQL
-adds it nullable, backfills, then sets NOT NULL.
+adds them nullable, backfills, then sets NOT NULL.
 
 Revision ID: 4f1c2a7d9e30
 Revises: 25287a4dd3c4
@@ -38,12 +41,15 @@ down_revision = '25287a4dd3c4'
 branch_labels = None
 depends_on = None
 
-BACKFILL_PROJECT = {
-    'postgresql': """UPDATE assignments SET project_id = r.project_id
+BACKFILL_COPIES = {
+    'postgresql': """UPDATE assignments SET project_id = r.project_id, school_id = r.school_id
 FROM mediation_requests AS r WHERE r.id = assignments.request_id""",
-    'sqlite': """UPDATE assignments SET project_id = (
-    SELECT r.project_id FROM mediation_requests AS r WHERE r.id = assignments.request_id)""",
+    'sqlite': """UPDATE assignments SET (project_id, school_id) = (
+    SELECT r.project_id, r.school_id FROM mediation_requests AS r
+    WHERE r.id = assignments.request_id)""",
 }
+#: The copied columns: (name, referenced table).
+COPIES = [('project_id', 'projects'), ('school_id', 'schools')]
 
 BACKFILL_FIRST_OFFER = {
     'postgresql': """UPDATE mediation_requests SET first_offered_dt = a.first
@@ -114,18 +120,23 @@ def upgrade():
                     ['school_id', 'created_dt', 'state', 'first_offered_dt'], unique=False)
 
     if dialect == 'sqlite':
-        op.execute('ALTER TABLE assignments ADD COLUMN project_id INTEGER NOT NULL DEFAULT 0 '
-                   'CONSTRAINT fk_assignments_project_id_projects REFERENCES projects (id)')
-        op.execute(BACKFILL_PROJECT[dialect])
+        for name, table in COPIES:
+            op.execute(f'ALTER TABLE assignments ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0 '
+                       f'CONSTRAINT fk_assignments_{name}_{table} REFERENCES {table} (id)')
+        op.execute(BACKFILL_COPIES[dialect])
     else:
-        op.add_column('assignments', sa.Column('project_id', sa.Integer(), nullable=True))
-        op.execute(BACKFILL_PROJECT[dialect])
-        op.alter_column('assignments', 'project_id', existing_type=sa.Integer(),
-                        nullable=False)
-        op.create_foreign_key(op.f('fk_assignments_project_id_projects'), 'assignments',
-                              'projects', ['project_id'], ['id'])
+        for name, _table in COPIES:
+            op.add_column('assignments', sa.Column(name, sa.Integer(), nullable=True))
+        op.execute(BACKFILL_COPIES[dialect])
+        for name, table in COPIES:
+            op.alter_column('assignments', name, existing_type=sa.Integer(), nullable=False)
+            op.create_foreign_key(op.f(f'fk_assignments_{name}_{table}'), 'assignments',
+                                  table, [name], ['id'])
     op.create_index('ix_assignments_project_state_start', 'assignments',
-                    ['project_id', 'state', 'start_dt', 'deadline_dt'], unique=False)
+                    ['project_id', 'state', 'start_dt', 'deadline_dt', 'school_id'],
+                    unique=False)
+    op.create_index('ix_assignments_school_state_start', 'assignments',
+                    ['school_id', 'state', 'start_dt', 'mediator_id', 'end_dt'], unique=False)
 
 
 def downgrade():
@@ -135,18 +146,21 @@ def downgrade():
         op.execute('DROP FUNCTION assignments_first_offer()')
     else:
         op.execute('DROP TRIGGER assignments_first_offer')
+    op.drop_index('ix_assignments_school_state_start', table_name='assignments')
     op.drop_index('ix_assignments_project_state_start', table_name='assignments')
     if dialect == 'sqlite':
-        # SQLite drops no column that a foreign key uses: rebuild the table without it
-        # (its foreign key goes with it), then put back the triggers the rebuild dropped.
+        # SQLite drops no column that a foreign key uses: rebuild the table without them
+        # (their foreign keys go with them), then put back the triggers the rebuild dropped.
         with op.batch_alter_table('assignments', schema=None, recreate='always') as batch_op:
-            batch_op.drop_column('project_id')
+            for name, _table in COPIES:
+                batch_op.drop_column(name)
         for statement in OVERLAP_SQLITE:
             op.execute(statement)
     else:
-        op.drop_constraint(op.f('fk_assignments_project_id_projects'), 'assignments',
-                           type_='foreignkey')
-        op.drop_column('assignments', 'project_id')
+        for name, table in COPIES:
+            op.drop_constraint(op.f(f'fk_assignments_{name}_{table}'), 'assignments',
+                               type_='foreignkey')
+            op.drop_column('assignments', name)
 
     op.drop_index('ix_mediation_requests_school_created', table_name='mediation_requests')
     op.create_index('ix_mediation_requests_school_created', 'mediation_requests',
