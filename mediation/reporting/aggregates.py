@@ -9,9 +9,13 @@ Python; the number of queries never depends on the number of sessions.
 
 What keeps them fast at a million logs (README, "Performance → Reporting"): the sessions
 are read from ``session_logs`` alone, by when they count (``counted_dt``) and school,
-through ``ix_session_logs_state_counted`` / ``ix_session_logs_school_counted``; the
-figures over every date read ``approved_session_totals`` (kept by triggers); the admin's
-figures join no school nor request when no filter needs them.
+through ``ix_session_logs_state_counted`` / ``ix_session_logs_school_counted``, and the
+additive figures from one read of them (:func:`period_figures`); the figures over every
+date read ``approved_session_totals`` (kept by triggers); requests and bookings are read
+through their copies of the first offer, project and school (``first_offered_dt``,
+``assignments.project_id`` and ``school_id``); the admin's figures join no request when
+no filter needs them. On PostgreSQL the dashboard's transaction gets more memory for its
+sorts and plans each statement for its period (``filters.tune_for_reporting``).
 
 Definitions (also on the page, "How figures are computed"):
 
