@@ -258,12 +258,11 @@ _MEASURES = ("sessions", "seconds", "cost", "pages", "words", "pupils_met", "par
 
 
 def period_figures(report: ReportFilter, user: User) -> dict:
-    """The figures that add up the period's sessions (totals and contacts, per
-    macro-action, per project, per Ambito and macro-action, per month, per type,
-    translations) from one read of the sessions: one statement that groups them by
-    macro-action, project, Ambito, month and type, then adds those groups up eight ways
-    (UNION ALL, in SQL). The dashboard computes it once; each figure's function below
-    takes it.
+    """The figures that add up the period's sessions (totals, per macro-action, per
+    project, per month, per type, translations) from one read of the sessions: one
+    statement that groups them by macro-action, project, month and type, then adds those
+    groups up seven ways (UNION ALL, in SQL). The dashboard computes it once; each figure's
+    function below (and the budget's cost in the period) takes it.
 
     Returns the rows of each way, keyed as ``(key, sub)`` → measures.
     """
@@ -272,7 +271,6 @@ def period_figures(report: ReportFilter, user: User) -> dict:
         report, user,
         SessionLog.macro_action_id.label("macro_action_id"),
         SessionLog.project_id.label("project_id"),
-        School.ambito_id.label("ambito_id"),
         _month_index(months).label("month"),
         SessionLog.type_id.label("type_id"),
         _session_seconds().label("seconds"),
@@ -284,13 +282,11 @@ def period_figures(report: ReportFilter, user: User) -> dict:
         SessionLog.teachers_met.label("teachers_met"),
     )).subquery("period_sessions")
     groups = (
-        sa.select(base.c.macro_action_id, base.c.project_id, base.c.ambito_id, base.c.month,
-                  base.c.type_id,
+        sa.select(base.c.macro_action_id, base.c.project_id, base.c.month, base.c.type_id,
                   sa.func.count().label("sessions"),
                   *(_sum(base.c[measure]).label(measure) for measure in _MEASURES[1:]))
         # A macro-action belongs to one project: grouping by both makes no more groups.
-        .group_by(base.c.macro_action_id, base.c.project_id, base.c.ambito_id, base.c.month,
-                  base.c.type_id)
+        .group_by(base.c.macro_action_id, base.c.project_id, base.c.month, base.c.type_id)
         .cte("period_groups")
     )
     g = groups.c
@@ -313,14 +309,13 @@ def period_figures(report: ReportFilter, user: User) -> dict:
         way("totals"),
         way("macro_action", g.macro_action_id),
         way("project", g.project_id),
-        way("ambito_macro_action", g.ambito_id, g.macro_action_id),
         way("month", g.month),
         way("month_macro_action", g.month, g.macro_action_id),
         way("type", g.type_id),
         way("translations", where=translations),
     )
-    result = {name: {} for name in ("totals", "macro_action", "project", "ambito_macro_action",
-                                    "month", "month_macro_action", "type", "translations")}
+    result = {name: {} for name in ("totals", "macro_action", "project", "month",
+                                    "month_macro_action", "type", "translations")}
     for name, key, sub, *measures in db.session.execute(statement):
         result[name][key, sub] = dict(zip(_MEASURES, measures, strict=True))
     return result
@@ -573,21 +568,37 @@ def utilisation(report: ReportFilter, user: User) -> list[dict]:
 # --- the plan and the budget --------------------------------------------------
 
 
-def hours_vs_planned(report: ReportFilter, user: User, *,
-                     figures: dict | None = None) -> list[dict]:
+def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
     """Per Ambito and macro-action (of the projects running in the period): planned hours
     (None when none are planned), hours of approved sessions in the period
-    (``used_hours``, from the period figures) and over all dates (``used_total_hours``),
-    and the share used so far (used_total ÷ planned). Other filters apply to the hours
-    used; planned hours are the Ambito's whole plan."""
-    in_period = _figures(report, user, figures)["ambito_macro_action"]
+    (``used_hours``) and over all dates (``used_total_hours``), and the share used so far
+    (used_total ÷ planned). Other filters apply to the hours used; planned hours are the
+    Ambito's whole plan."""
     macro_actions = sa.select(MacroAction.id).where(
         MacroAction.project_id.in_(_projects_in_period(report)))
-    # Every Ambito and macro-action with sessions in the period has them over all dates:
-    # the keys below come from the plan and the totals alone.
+    # Per school first (the logs' own column), then per Ambito: the region's sessions
+    # need no join to their schools.
+    by_school = (
+        counted_sessions(
+            report, user,
+            SessionLog.school_id.label("school_id"),
+            SessionLog.macro_action_id.label("macro_action_id"),
+            _sum(_session_seconds()).label("seconds"),
+        )
+        .where(SessionLog.macro_action_id.in_(macro_actions))
+        .group_by(SessionLog.school_id, SessionLog.macro_action_id)
+        .subquery()
+    )
+    in_period = (
+        sa.select(School.ambito_id.label("ambito_id"), by_school.c.macro_action_id,
+                  _sum(by_school.c.seconds).label("in_period"), sa.literal(0).label("total"))
+        .join(School, School.id == by_school.c.school_id)
+        .group_by(School.ambito_id, by_school.c.macro_action_id)
+    )
     every_date = (
         _approved_totals(report, user, School.ambito_id.label("ambito_id"),
                          ApprovedSessionTotal.macro_action_id.label("macro_action_id"),
+                         sa.literal(0).label("in_period"),
                          _sum(ApprovedSessionTotal.seconds).label("total"))
         .where(ApprovedSessionTotal.macro_action_id.in_(macro_actions))
         .group_by(School.ambito_id, ApprovedSessionTotal.macro_action_id)
@@ -600,13 +611,21 @@ def hours_vs_planned(report: ReportFilter, user: User, *,
                 report, user,
                 School.ambito_id.label("ambito_id"),
                 SessionLog.macro_action_id.label("macro_action_id"),
+                sa.literal(0).label("in_period"),
                 _sum(_session_seconds()).label("total"),
                 period=False,
             )
             .where(SessionLog.macro_action_id.in_(macro_actions))
             .group_by(School.ambito_id, SessionLog.macro_action_id)
         )
-    used = every_date.cte("used")  # read twice below (the keys and the join): computed once
+    both = sa.union_all(in_period, every_date).subquery()
+    used = (
+        sa.select(both.c.ambito_id, both.c.macro_action_id,
+                  sa.func.sum(both.c.in_period).label("in_period"),
+                  sa.func.sum(both.c.total).label("total"))
+        .group_by(both.c.ambito_id, both.c.macro_action_id)
+        .cte("used")  # read twice below (the keys and the join): computed once
+    )
     planned_conditions = [visible(Ambito, user), PlannedHours.macro_action_id.in_(macro_actions)]
     if report.ambito_id is not None:
         planned_conditions.append(PlannedHours.ambito_id == report.ambito_id)
@@ -628,7 +647,7 @@ def hours_vs_planned(report: ReportFilter, user: User, *,
     rows = db.session.execute(
         sa.select(keys.c.ambito_id, Ambito.name, Project.code, keys.c.macro_action_id,
                   MacroAction.number, MacroAction.title_it, MacroAction.title_en,
-                  planned.c.hours, used.c.total)
+                  planned.c.hours, used.c.in_period, used.c.total)
         .select_from(keys)
         .join(Ambito, Ambito.id == keys.c.ambito_id)
         .join(MacroAction, MacroAction.id == keys.c.macro_action_id)
@@ -641,16 +660,14 @@ def hours_vs_planned(report: ReportFilter, user: User, *,
     ).all()
     result = []
     for (ambito_id, ambito_name, project_code, macro_action_id, number, title_it, title_en,
-         planned_hours, total_seconds) in rows:
+         planned_hours, in_period_seconds, total_seconds) in rows:
         planned_value = None if planned_hours is None else _decimal(planned_hours)
         used_total = hours(total_seconds)
         result.append({
             "ambito_id": ambito_id, "ambito_name": ambito_name, "project_code": project_code,
             "macro_action_id": macro_action_id, "number": number, "title_it": title_it,
             "title_en": title_en, "planned_hours": planned_value,
-            "used_hours": hours(in_period.get((ambito_id, macro_action_id),
-                                              {}).get("seconds", 0)),
-            "used_total_hours": used_total,
+            "used_hours": hours(in_period_seconds), "used_total_hours": used_total,
             "share_used": _ratio(used_total, planned_value) if planned_value else None,
         })
     return result
@@ -798,7 +815,7 @@ def dashboard(report: ReportFilter, user: User, today: date | None = None) -> di
         "documents_translated": documents_translated(report, user, figures=figures),
         "requests_by_state": requests_by_state(report, user),
         "utilisation": utilisation(report, user),
-        "hours_vs_planned": hours_vs_planned(report, user, figures=figures),
+        "hours_vs_planned": hours_vs_planned(report, user),
         "budget": budget(report, user, today, figures=figures),
         "end_warnings": end_warnings(report, user, today),
     }
