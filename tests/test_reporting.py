@@ -288,6 +288,9 @@ def test_hours_against_plan(app, data):
     assert [(r["ambito_name"], r["number"], r["planned_hours"], r["used_total_hours"])
             for r in admin_rows][3:] == [("Ambito Beta", 1, D("8"), D("2.00"))]
     assert len(admin_rows) == 4
+    # The region's hours in the period, per Ambito: Alpha's as its coordinator sees them.
+    assert [r["used_hours"] for r in admin_rows[:3]] == [r["used_hours"] for r in rows]
+    assert admin_rows[3]["used_hours"] == D("2.00")  # S8, 10 February
 
 
 def test_hours_against_plan_leave_out_projects_not_running(app, data):

@@ -258,11 +258,16 @@ _MEASURES = ("sessions", "seconds", "cost", "pages", "words", "pupils_met", "par
 
 
 def period_figures(report: ReportFilter, user: User) -> dict:
-    """The figures that add up the period's sessions (totals, per macro-action, per
-    project, per month, per type, translations) from one read of the sessions: one
-    statement that groups them by macro-action, project, month and type, then adds those
-    groups up seven ways (UNION ALL, in SQL). The dashboard computes it once; each figure's
-    function below (and the budget's cost in the period) takes it.
+    """The figures that add up the period's sessions (totals and contacts, per
+    macro-action, per project, per month, per type, translations) from one read of the
+    sessions: one statement that groups them by macro-action, project, month and type,
+    then adds those groups up seven ways (UNION ALL, in SQL). The dashboard computes it
+    once; each figure's function below (and the budget's cost in the period) takes it.
+
+    Not grouped by Ambito as well: PostgreSQL then expects as many groups as sessions
+    (it knows nothing of how the keys go together) and sorts the region's year of
+    sessions instead of hashing them (1.4 s instead of 0.3 s); hours against the plan
+    read the period per school themselves.
 
     Returns the rows of each way, keyed as ``(key, sub)`` → measures.
     """
