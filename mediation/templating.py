@@ -10,7 +10,7 @@ from flask_babel import (
     format_decimal,
     format_time,
     get_locale,
-    pgettext,
+    lazy_pgettext,
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,19 +27,23 @@ ROLE_LABELS = {
 }
 
 
+#: Built once: translating all nine labels to return one cost ~0.3 ms a call, and pages
+#: such as the dashboard and the queue call this for every row.
+_REQUEST_STATE_LABELS = {
+    RequestState.awaiting_approval: lazy_pgettext("request state", "Awaiting approval"),
+    RequestState.open: lazy_pgettext("request state", "Open"),
+    RequestState.offered: lazy_pgettext("request state", "Offered"),
+    RequestState.confirmed: lazy_pgettext("request state", "Confirmed"),
+    RequestState.logged: lazy_pgettext("request state", "Logged"),
+    RequestState.closed: lazy_pgettext("request state", "Closed"),
+    RequestState.rejected: lazy_pgettext("request state", "Rejected"),
+    RequestState.cancelled: lazy_pgettext("request state", "Cancelled"),
+    RequestState.unfilled: lazy_pgettext("request state", "Unfilled"),
+}
+
+
 def request_state_label(state: RequestState) -> str:
-    labels = {
-        RequestState.awaiting_approval: pgettext("request state", "Awaiting approval"),
-        RequestState.open: pgettext("request state", "Open"),
-        RequestState.offered: pgettext("request state", "Offered"),
-        RequestState.confirmed: pgettext("request state", "Confirmed"),
-        RequestState.logged: pgettext("request state", "Logged"),
-        RequestState.closed: pgettext("request state", "Closed"),
-        RequestState.rejected: pgettext("request state", "Rejected"),
-        RequestState.cancelled: pgettext("request state", "Cancelled"),
-        RequestState.unfilled: pgettext("request state", "Unfilled"),
-    }
-    return labels[state]
+    return str(_REQUEST_STATE_LABELS[state])
 
 
 def cycle_label(cycle: Cycle) -> str:
