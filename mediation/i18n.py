@@ -1,7 +1,20 @@
 """Locale and time-zone selection, and localised formatting helpers."""
 
+import functools
+import re
+from decimal import Decimal
+
+from babel import Locale
+from babel.numbers import (
+    NumberPattern,
+    get_currency_precision,
+    get_currency_symbol,
+    parse_pattern,
+)
 from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
+from jinja2 import pass_context
 
 
 def available_locales() -> tuple[str, ...]:
@@ -24,3 +37,120 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+# --- numbers ------------------------------------------------------------------
+# Babel's formatters parse the locale, look each symbol up and run a general pattern
+# engine on every call (~30-50 µs); the dashboard formats about 150 numbers a page.
+# ``NumberFormat`` does the same work for the patterns the pages use (grouping by three,
+# no exponent nor significant digits) with the pattern and symbols read once per locale,
+# and hands anything else to Babel. tests/test_i18n.py checks it against Babel.
+
+_QUANTA = [Decimal(1).scaleb(-places) for places in range(16)]
+_formats: dict[tuple, "NumberFormat"] = {}
+
+
+class NumberFormat:
+    """One Babel number pattern in one locale, applied as ``NumberPattern.apply`` does."""
+
+    def __init__(self, locale: Locale, pattern: NumberPattern, currency: str | None = None):
+        self.locale = locale
+        self.pattern = pattern
+        self.currency = currency
+        symbols = locale.number_symbols["latn"]
+        self.fast = (not pattern.exp_prec and "@" not in pattern.pattern
+                     and pattern.grouping == (3, 3) and pattern.int_prec[0] <= 1
+                     and "¤¤¤" not in pattern.pattern
+                     # Babel drops quotes from its result, the group symbol's included
+                     and "'" not in symbols["group"] + symbols["decimal"])
+        self.frac_prec = ((get_currency_precision(currency),) * 2 if currency
+                          else pattern.frac_prec)
+        self.decimal = symbols["decimal"]
+        self.group = symbols["group"]
+
+        def affix(text: str) -> str:
+            if currency:
+                text = text.replace("¤¤", currency.upper())
+                text = text.replace("¤", get_currency_symbol(currency, locale))
+            return re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", text)
+
+        self.prefix = tuple(affix(text) for text in pattern.prefix)
+        self.suffix = tuple(affix(text) for text in pattern.suffix)
+
+    def __call__(self, number) -> str:
+        if not self.fast:
+            return self.pattern.apply(number, self.locale, currency=self.currency)
+        value = number if isinstance(number, Decimal) else Decimal(str(number))
+        if self.pattern.scale:
+            value = value.scaleb(self.pattern.scale)
+        negative = int(value.is_signed())
+        value = abs(value).normalize()
+        if value.is_infinite() or value.is_nan():
+            return self.pattern.apply(number, self.locale, currency=self.currency)
+        low, high = self.frac_prec
+        whole, _, fraction = f"{value.quantize(_QUANTA[high]):,f}".partition(".")
+        if "," in whole:
+            whole = whole.replace(",", self.group)
+        fraction = fraction.ljust(low, "0")
+        if high == 0 or (low == 0 and not fraction.strip("0")):
+            fraction = ""
+        else:
+            fraction = self.decimal + fraction[:low] + fraction[low:].rstrip("0")
+        return self.prefix[negative] + whole + fraction + self.suffix[negative]
+
+
+def number_format(locale: Locale, pattern: str | None = None, *,
+                  currency: str | None = None) -> NumberFormat:
+    """The cached :class:`NumberFormat` of ``pattern`` (default: the locale's decimal
+    pattern; with ``currency``, its standard currency pattern) in ``locale``."""
+    key = (locale, pattern, currency)
+    found = _formats.get(key)
+    if found is None:
+        if pattern is not None:
+            parsed = parse_pattern(pattern)
+        elif currency is not None:
+            parsed = locale.currency_formats["standard"]
+        else:
+            parsed = locale.decimal_formats[None]
+        found = _formats[key] = NumberFormat(locale, parsed, currency)
+    return found
+
+
+def _template_locale(context) -> Locale:
+    """The locale of the template being rendered (``current_locale``, set by the context
+    processor in the locale of the render, emails included), else the request's."""
+    name = context.get("current_locale")
+    return _locale_named(name) if name else get_locale()
+
+
+@functools.cache
+def _locale_named(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+def format_number(number, locale: Locale | None = None) -> str:
+    """``number`` as ``flask_babel.format_decimal`` writes it (the locale's pattern)."""
+    return number_format(locale or get_locale())(number)
+
+
+def format_percent(number, pattern: str | None = None, locale: Locale | None = None) -> str:
+    """``number`` (0.5 is 50 %) as ``flask_babel.format_percent`` writes it."""
+    locale = locale or get_locale()
+    return number_format(locale, pattern or locale.percent_formats[None].pattern)(number)
+
+
+def format_currency(number, currency: str, locale: Locale | None = None) -> str:
+    """``number`` as ``flask_babel.format_currency(number, currency)`` writes it."""
+    return number_format(locale or get_locale(), currency=currency)(number)
+
+
+@pass_context
+def number_filter(context, number) -> str:
+    """The ``format_number`` filter of the templates."""
+    return number_format(_template_locale(context))(number)
+
+
+@pass_context
+def currency_filter(context, number, currency: str) -> str:
+    """The ``format_currency`` filter of the templates."""
+    return number_format(_template_locale(context), currency=currency)(number)

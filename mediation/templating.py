@@ -4,10 +4,8 @@ from datetime import date, datetime
 
 from flask import Flask, request, url_for
 from flask_babel import (
-    format_currency,
     format_date,
     format_datetime,
-    format_decimal,
     format_time,
     get_locale,
     lazy_pgettext,
@@ -15,6 +13,7 @@ from flask_babel import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .i18n import currency_filter, number_filter
 from .models import Cycle, RequestState, Role
 from .outbox import after_request_delivery
 
@@ -140,9 +139,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = localised_datetime
     app.jinja_env.filters["date"] = localised_date
     app.jinja_env.filters["day_and_time"] = localised_day_and_time
-    app.jinja_env.filters["format_number"] = format_decimal
+    app.jinja_env.filters["format_number"] = number_filter
     app.jinja_env.filters["cycle_label"] = cycle_label
-    app.jinja_env.filters["format_currency"] = format_currency
+    app.jinja_env.filters["format_currency"] = currency_filter
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS,
         STATE_BADGES=STATE_BADGES,

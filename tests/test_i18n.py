@@ -1,5 +1,6 @@
 """Catalogs are complete and current, and both languages really appear."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,69 @@ def test_dates_are_localised(app):
         assert "09:30" in localised_datetime(moment, "short")
     with app.test_request_context(), force_locale("en"):
         assert "March 2, 2026" in localised_datetime(moment, "long")
+
+
+NUMBERS = [
+    0, 1, -1, 7, 999, 1000, -1000, 1234567, -1234567, 10**12,
+    0.5, -0.5, 2.675, 1e-7, 1234.5678, -98765.4321,
+    Decimal("0"), Decimal("-0"), Decimal("0.00"), Decimal("1234.5"), Decimal("-1234.56"),
+    Decimal("0.0004"), Decimal("-0.0004"), Decimal("0.0005"), Decimal("0.0015"),
+    Decimal("0.0025"), Decimal("2.0035"), Decimal("99.9995"), Decimal("999999.9995"),
+    Decimal("0.12345"), Decimal("0.00049"), Decimal("0.995"), Decimal("-0.995"),
+    Decimal("0.1234"), Decimal("1E+3"), Decimal("123456789.123456"), Decimal("5E-10"),
+]
+
+
+@pytest.mark.parametrize("locale", ["it", "en"])
+@pytest.mark.parametrize("number", NUMBERS, ids=repr)
+def test_numbers_are_written_as_babel_writes_them(locale, number):
+    """The fast number, percent and euro formats give Babel's text, digit for digit
+    (grouping, decimal symbol, sign, rounding half to even)."""
+    from babel import Locale
+    from babel import numbers as babel_numbers
+
+    from mediation.i18n import format_currency, format_number, format_percent
+
+    language = Locale.parse(locale)
+    assert format_number(number, language) == babel_numbers.format_decimal(
+        number, locale=language)
+    assert format_percent(number, "#,##0.0%", language) == babel_numbers.format_percent(
+        number, "#,##0.0%", locale=language)
+    assert format_percent(number, locale=language) == babel_numbers.format_percent(
+        number, locale=language)
+    assert format_currency(number, "EUR", language) == babel_numbers.format_currency(
+        number, "EUR", locale=language)
+
+
+def test_numbers_fall_back_to_babel(app):
+    """A pattern the fast path does not handle (here Indian grouping, an exponent, the
+    Swiss apostrophe that Babel strips) is still written by Babel."""
+    from babel import Locale
+    from babel import numbers as babel_numbers
+
+    from mediation.i18n import number_format
+
+    for locale, pattern, number in [("en_IN", None, 12345678), ("it", "0.###E0", 12345),
+                                    ("de_CH", None, -1234567.891)]:
+        language = Locale.parse(locale)
+        written = number_format(language, pattern)
+        assert not written.fast
+        assert written(number) == babel_numbers.format_decimal(number, pattern, locale=language)
+
+
+def test_number_filters_follow_the_locale_of_the_render(app):
+    """The templates' filters write numbers in the page's language, and in the
+    recipient's under force_locale (emails)."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ 1234567.891|format_number }} {{ -1234.5|format_currency('EUR') }}"
+    with app.test_request_context(), force_locale("it"):
+        assert render_template_string(template) == "1.234.567,891 -1.234,50\xa0€"
+        with force_locale("en"):
+            assert render_template_string(template) == "1,234,567.891 -€1,234.50"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert render_template_string(template) == "1,234,567.891 -€1,234.50"
+    # Outside a template's context (a macro imported without it), the request's locale.
+    with app.test_request_context(), force_locale("it"):
+        assert app.jinja_env.from_string("{{ 0.5|format_number }}").render() == "0,5"
