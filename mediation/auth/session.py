@@ -17,6 +17,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 from flask_login.utils import decode_cookie
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..models import User, UserSession, utcnow
@@ -145,6 +146,8 @@ def load_user(user_id: str) -> User | None:
         sa.select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
         .where(UserSession.token_hash == _hash(token))
+        # Every page's header names the user's school or Ambito (scope_label).
+        .options(joinedload(User.school), joinedload(User.ambito))
     ).first()
     if row is None:
         return None

@@ -115,7 +115,8 @@ def parse_filter(args: Mapping, user: User, default_start: date,
         school_id=_id(args, "school"), macro_action_id=_id(args, "macro_action"),
         language_id=_id(args, "language"), type_id=_id(args, "type"),
     )
-    _check(Ambito, report.ambito_id, user)
+    if user.role != Role.coordinator:  # a coordinator's is their own Ambito: in scope
+        _check(Ambito, report.ambito_id, user)
     _check(School, report.school_id, user)
     _check(MacroAction, report.macro_action_id, user)
     _check(Language, report.language_id, user)
