@@ -189,11 +189,11 @@ def scoped(model: type, user: User) -> sa.Select:
     return sa.select(model).where(visible(model, user))
 
 
-def get_or_404(model: type, object_id: int, user: User):
-    """Load one object the user may see, or abort with 404."""
+def get_or_404(model: type, object_id: int, user: User, *options):
+    """Load one object the user may see (with the loader ``options``), or abort with 404."""
     if not valid_id(object_id):
         abort(404)
-    obj = db.session.scalar(scoped(model, user).where(model.id == object_id))
+    obj = db.session.scalar(scoped(model, user).where(model.id == object_id).options(*options))
     if obj is None:
         abort(404)
     return obj

@@ -46,6 +46,7 @@ from ..models import (
 )
 from ..models.constraints import is_overlap_violation
 from . import matching, notifications
+from .queries import is_locked
 from .rules import (
     LATE_CANCELLATION,
     Calendar,
@@ -170,6 +171,8 @@ def _mediator_of(actor: User, assignment: Assignment) -> bool:
 
 def _lock(request: MediationRequest) -> MediationRequest:
     """Re-read the request for update, so concurrent transitions serialise on it."""
+    if is_locked(request):  # the view read it for update in this transaction
+        return request
     # Lock only the request's own row: PostgreSQL refuses FOR UPDATE on the
     # nullable side of the outer joins an eager-loaded request comes with.
     db.session.refresh(request, with_for_update={"of": MediationRequest})

@@ -15,9 +15,17 @@ from ..models import (
 )
 from ..scoping import get_or_404, scoped
 
+#: ``db.session.info`` key: the transaction and the ids of the requests read FOR UPDATE in it.
+_LOCKED = "mediation.locked_requests"
 
-def load_request(request_id: int, user: User) -> MediationRequest:
-    """A request the user may see, with what its page shows, or a 404."""
+
+def load_request(request_id: int, user: User, *, lock: bool = False) -> MediationRequest:
+    """A request the user may see, with what its page shows, or a 404.
+
+    ``lock``: read its row FOR UPDATE, as the operations' ``_lock`` does, for a view
+    about to change it; the operation then need not read it all again (see
+    :func:`is_locked`).
+    """
     stmt = scoped(MediationRequest, user).where(MediationRequest.id == request_id).options(
         joinedload(MediationRequest.type),
         joinedload(MediationRequest.language),
@@ -36,10 +44,29 @@ def load_request(request_id: int, user: User) -> MediationRequest:
             ),
         ),
     )
+    if lock:
+        # Only the request's own row: PostgreSQL refuses FOR UPDATE on the nullable side
+        # of the outer joins of the eager loads.
+        stmt = stmt.with_for_update(of=MediationRequest)
     request = db.session.scalar(stmt)
     if request is None:
         get_or_404(MediationRequest, -1, user)  # aborts with the 404 page
+    if lock:
+        held = db.session.info.get(_LOCKED)
+        transaction = db.session().get_transaction()
+        if held is None or held[0] is not transaction:
+            held = db.session.info[_LOCKED] = (transaction, set())
+        held[1].add(request_id)
     return request
+
+
+def is_locked(request: MediationRequest) -> bool:
+    """Whether ``request`` was read FOR UPDATE, with its relations, in the current
+    transaction (by ``load_request(..., lock=True)``): it cannot have changed since."""
+    held = db.session.info.get(_LOCKED)
+    identity = sa.inspect(request).identity
+    return (held is not None and identity is not None
+            and held[0] is db.session().get_transaction() and identity[0] in held[1])
 
 
 def history(request: MediationRequest) -> list[AuditEvent]:

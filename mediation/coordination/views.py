@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -15,6 +16,7 @@ from flask import (
 from flask_babel import format_time, format_timedelta, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from ..bookings import matching, operations
@@ -60,7 +62,9 @@ def _user():
 
 
 def _detail(req):
-    return redirect(url_for("requests.detail", request_id=req.id))
+    # The id from the identity key: after a commit the request is expired, and reading
+    # req.id would load it again, with its slots and assignments, only to redirect.
+    return redirect(url_for("requests.detail", request_id=sa.inspect(req).identity[0]))
 
 
 def _int(value: str | None) -> int | None:
@@ -222,7 +226,9 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None,
 def offer(request_id: int):
     """Choose a time and a mediator, and offer them the request (or reassign it)."""
     user = _user()
-    req = load_request(request_id, user)
+    # A POST reads the request for update once, instead of reading it, then again
+    # (with everything its page shows) in the operation's _lock.
+    req = load_request(request_id, user, lock=request.method == "POST")
     reassigning = req.state in (RequestState.offered, RequestState.confirmed)
     if req.state != RequestState.open and not reassigning:
         flash(_("This request is not waiting for a mediator."), "warning")
@@ -250,7 +256,9 @@ def offer(request_id: int):
         return _render_offer(req, form, slot, start, end, status=400)
     if form.errors:
         return _render_offer(req, form, slot, start, end, status=400)
-    mediator = get_or_404(MediatorProfile, form.mediator_id.data, user)
+    # With the user the emails and the message name.
+    mediator = get_or_404(MediatorProfile, form.mediator_id.data, user,
+                          joinedload(MediatorProfile.user))
     try:
         if reassigning:
             operations.reassign(user, req, mediator, form.reason.data or "", start, end)
