@@ -181,3 +181,20 @@ def test_number_filters_follow_the_locale_of_the_render(app):
     # Outside a template's context (a macro imported without it), the request's locale.
     with app.test_request_context(), force_locale("it"):
         assert app.jinja_env.from_string("{{ 0.5|format_number }}").render() == "0,5"
+
+
+def test_template_strings_follow_the_locale_of_the_render(app):
+    """The templates' gettext functions translate into the render's language, also when
+    an email is rendered in another language in the middle of a request."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = ("{{ _('Log in') }}|{{ pgettext('request state', 'Cancelled') }}|"
+                "{{ ngettext('%(num)d request', '%(num)d requests', 2) }}")
+    with app.test_request_context(), force_locale("it"):
+        assert render_template_string(template) == "Accedi|Annullata|2 richieste"
+        with force_locale("en"):
+            assert render_template_string(template) == "Log in|Cancelled|2 requests"
+        assert render_template_string(template) == "Accedi|Annullata|2 richieste"
+        # Without the render's locale in the context: flask_babel's.
+        assert app.jinja_env.from_string("{{ _('Log in') }}").render() == "Accedi"
