@@ -58,13 +58,13 @@ class NumberFormat:
         self.pattern = pattern
         self.currency = currency
         symbols = locale.number_symbols["latn"]
-        self.fast = (not pattern.exp_prec and "@" not in pattern.pattern
-                     and pattern.grouping == (3, 3) and pattern.int_prec[0] <= 1
-                     and "¤¤¤" not in pattern.pattern
-                     # Babel drops quotes from its result, the group symbol's included
-                     and "'" not in symbols["group"] + symbols["decimal"])
         self.frac_prec = ((get_currency_precision(currency),) * 2 if currency
                           else pattern.frac_prec)
+        self.fast = (not pattern.exp_prec and "@" not in pattern.pattern
+                     and pattern.grouping == (3, 3) and pattern.int_prec[0] <= 1
+                     and self.frac_prec[1] < len(_QUANTA) and "¤¤¤" not in pattern.pattern
+                     # Babel drops quotes from its result, the group symbol's included
+                     and "'" not in symbols["group"] + symbols["decimal"])
         self.decimal = symbols["decimal"]
         self.group = symbols["group"]
 
