@@ -66,6 +66,7 @@ def configure_extensions(app: Flask) -> None:
 
     db.init_app(app)
     database.configure_engine_events()
+    database.end_reads_with_commit(app, db)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
