@@ -47,7 +47,9 @@ def load_request(request_id: int, user: User, *, lock: bool = False) -> Mediatio
     if lock:
         # Only the request's own row: PostgreSQL refuses FOR UPDATE on the nullable side
         # of the outer joins of the eager loads.
-        stmt = stmt.with_for_update(of=MediationRequest)
+        # Populate existing: a copy already in the session must show the locked row.
+        stmt = stmt.with_for_update(of=MediationRequest).execution_options(
+            populate_existing=True)
     request = db.session.scalar(stmt)
     if request is None:
         get_or_404(MediationRequest, -1, user)  # aborts with the 404 page
