@@ -82,6 +82,7 @@ from .filters import (
     ReportFilter,
     counted_sessions,
     month_starts,
+    needs_schools,
     request_conditions,
     rome_midnight,
     school_conditions,
@@ -210,35 +211,17 @@ def _with_school(select: sa.Select, report: ReportFilter, user: User) -> sa.Sele
     return select.join(School, School.id == MediationRequest.school_id)
 
 
-def _request_filter(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
-    """:func:`request_filter_conditions` on MediationRequest alone (the school in a
-    subquery), or none when nothing restricts the requests."""
-    if not _filters_requests(report, user):
-        return []
-    conditions = [MediationRequest.school_id.in_(
-        sa.select(School.id).where(*school_conditions(report, user)))]
-    if report.language_id is not None:
-        conditions.append(MediationRequest.language_id == report.language_id)
-    if report.type_id is not None:
-        conditions.append(MediationRequest.type_id == report.type_id)
-    return conditions
-
-
 def _assignment_filter(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
     """The request filter as conditions on Assignment: its school (its own copy) among
     those of the scope and filter, its request among those of the language and type
     filtered (none when nothing restricts them)."""
-    if not _filters_requests(report, user):
-        return []
     conditions = []
-    if user.role != Role.admin or report.ambito_id is not None or report.school_id is not None:
+    if needs_schools(report, user) or report.school_id is not None:
         conditions.append(Assignment.school_id.in_(
             sa.select(School.id).where(*school_conditions(report, user))))
-    language_or_type = []
-    if report.language_id is not None:
-        language_or_type.append(MediationRequest.language_id == report.language_id)
-    if report.type_id is not None:
-        language_or_type.append(MediationRequest.type_id == report.type_id)
+    language_or_type = [column == value for column, value in (
+        (MediationRequest.language_id, report.language_id),
+        (MediationRequest.type_id, report.type_id)) if value is not None]
     if language_or_type:
         conditions.append(Assignment.request_id.in_(
             sa.select(MediationRequest.id).where(*language_or_type)))
@@ -427,9 +410,8 @@ def beneficiaries(report: ReportFilter, user: User, *, figures: dict | None = No
         sa.func.max(SessionLog.parents_met).label("parents"),
     ).where(sa.or_(SessionLog.pupil_case_id.is_not(None), SessionLog.parents_met > 0)
             ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
-    pupils = sa.func.count(family.c.pupil_case_id)
-    parents = _sum(family.c.parents)
-    pupils, parents = db.session.execute(sa.select(pupils, parents)).one()
+    pupils, parents = db.session.execute(sa.select(
+        sa.func.count(family.c.pupil_case_id), _sum(family.c.parents))).one()
     met = _one(_figures(report, user, figures)["totals"])
     contacts = [int(met[name]) for name in ("pupils_met", "parents_met", "teachers_met")]
     return {"pupils": int(pupils), "parents": int(parents),
