@@ -110,21 +110,34 @@ def seconds_between(start, end) -> sa.ColumnElement:
     """Whole seconds from ``start`` to ``end`` (UTC datetime columns), in SQL.
 
     SQLite stores naive UTC text: unix seconds from ``strftime('%s')`` are exact integers.
-    PostgreSQL: the epoch of the interval.
+    PostgreSQL: the epoch of the interval as a ``double precision`` (``date_part``), rounded
+    to an integer: ``EXTRACT`` gives a ``numeric``, whose arithmetic, sums and sorts cost
+    a third more over a region's year of sessions.
     """
     if _dialect() == "sqlite":
         return (sa.cast(sa.func.strftime("%s", end), sa.Integer)
                 - sa.cast(sa.func.strftime("%s", start), sa.Integer))
-    return sa.extract("epoch", end - start)
+    return sa.cast(sa.func.date_part("epoch", end - start), sa.Integer)
 
 
 def _session_seconds():
     return seconds_between(SessionLog.actual_start_dt, SessionLog.actual_end_dt)
 
 
+def _cents(amount) -> sa.ColumnElement:
+    """A money column (two decimals) as whole cents, in SQL."""
+    return sa.cast(sa.func.round(amount * 100), sa.Integer)
+
+
+def _cost_cents_seconds(seconds) -> sa.ColumnElement:
+    """``seconds`` × the mediator's hourly cost in cents (÷ 360,000 gives euros), as a
+    64-bit integer: exact, and cheaper to add up than decimals."""
+    return sa.cast(seconds, sa.BigInteger) * _cents(MediatorProfile.hourly_cost)
+
+
 def _session_cost_seconds():
-    """Seconds × hourly cost (÷ 3600 gives euros), per session."""
-    return _session_seconds() * MediatorProfile.hourly_cost
+    """Seconds × hourly cost in cents (÷ 360,000 gives euros), per session."""
+    return _cost_cents_seconds(_session_seconds())
 
 
 def _sum(expr):
@@ -143,8 +156,8 @@ def hours(seconds) -> Decimal:
 
 
 def euros(cost_seconds) -> Decimal:
-    """A SQL sum of seconds × hourly cost as euros, rounded to the cent."""
-    return (_decimal(cost_seconds) / 3600).quantize(CENT, ROUND_HALF_UP)
+    """A SQL sum of seconds × hourly cost in cents as euros, rounded to the cent."""
+    return (_decimal(cost_seconds) / 360_000).quantize(CENT, ROUND_HALF_UP)
 
 
 def _ratio(part, whole) -> Decimal | None:
@@ -701,7 +714,7 @@ def budget(report: ReportFilter, user: User, today: date | None = None, *,
     parts = [
         # To date, every Ambito: the running totals, less what counts from tomorrow on.
         sa.select(ApprovedSessionTotal.project_id,
-                  _sum(ApprovedSessionTotal.seconds * MediatorProfile.hourly_cost), zero())
+                  _sum(_cost_cents_seconds(ApprovedSessionTotal.seconds)), zero())
         .join(MediatorProfile, MediatorProfile.id == ApprovedSessionTotal.mediator_id)
         .where(ApprovedSessionTotal.project_id.in_(projects_query))
         .group_by(ApprovedSessionTotal.project_id),
