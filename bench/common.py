@@ -59,3 +59,22 @@ class QueryCounter:
 
     def __call__(self, *args, **kwargs):
         self.count += 1
+
+
+def machine_speed() -> str:
+    """How fast this machine runs right now: the milliseconds a fixed pure-Python loop
+    takes (the best of three), with the load average. A shared virtual machine's speed
+    moves from hour to hour (the same run has taken twice as long here); printed before
+    and after a benchmark, it tells whether two runs can be compared."""
+    import os
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - began)
+    load = os.getloadavg()[0]
+    return f"machine speed: {best * 1000:.0f} ms for the reference loop, load average {load:.2f}"

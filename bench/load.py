@@ -48,7 +48,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
-from common import empty_database
+from common import empty_database, machine_speed
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -434,6 +434,7 @@ def main(argv=None) -> int:
           f"think time 0-{2 * args.think:g} s, gunicorn {args.workers} workers x "
           f"{args.threads} threads, {os.cpu_count()} CPUs", flush=True)
 
+    print(f"before: {machine_speed()}", flush=True)
     env = service_env(args.database)
     server = start_gunicorn("wsgi:app", args.port, args, env)
     try:
@@ -456,6 +457,7 @@ def main(argv=None) -> int:
     finally:
         stop(hello)
     report(f"bare Flask hello (the ceiling), {args.hello_duration:g} s", stats, seconds)
+    print(f"after: {machine_speed()}")
     return 0
 
 

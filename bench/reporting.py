@@ -43,6 +43,7 @@ from common import (
     QueryCounter,
     empty_database,
     insert,
+    machine_speed,
     reset_sequences,
     rome,
     weekdays,
@@ -769,7 +770,9 @@ def main(argv=None) -> int:
             gc.freeze()
             for name, (start, end) in periods(today).items():
                 print(f"{name}: {start} to {end}")
+            print(f"before: {machine_speed()}", flush=True)
             results = measure(app, args, today, users)
+            print(f"after: {machine_speed()}")
         header = (f"\n{'backend':<11}{'who':<12}{'period':<9}{'call':<24}{'rows':>9}"
                   f"{'median ms':>11}{'max ms':>9}{'queries':>9}")
         print(header)
