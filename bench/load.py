@@ -80,9 +80,9 @@ def parse_args(argv=None):
     parser.add_argument("--think", type=float, default=1.0,
                         help="mean think time between two pages, seconds (uniform 0..2x; "
                              "default 1.0)")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads per gunicorn worker (gthread; default 4)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads per gunicorn worker (gthread; default 2)")
     parser.add_argument("--port", type=int, default=5401)
     parser.add_argument("--cut-db-at", type=float, metavar="S",
                         help="end the service's database connections S seconds into the run")
