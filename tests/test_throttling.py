@@ -20,6 +20,14 @@ REDIS_URL = "redis://127.0.0.1:6379/5"
 THROTTLED_IT = "Troppi tentativi."
 
 
+def tomorrow() -> datetime:
+    """A moment to freeze the clock at, after the real one. The in-memory limiter expires
+    its counters from a timer thread, which freezegun leaves on the real clock: a frozen
+    moment in the past would see every counter expired at once (these tests froze at a
+    fixed date, and began to fail the day that date went by)."""
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+
+
 @pytest.fixture(autouse=True)
 def production_limits(app_config):
     """The default limits of mediation/config.py (tests/conftest.py raises the per-address one)."""
@@ -57,7 +65,7 @@ class TestPerIp:
     def test_the_limit_is_configurable_and_resets(self, app, client, teacher):
         """RATELIMIT_LOGIN_PER_IP sets the limit; after the window the form works again."""
         app.config["RATELIMIT_LOGIN_PER_IP"] = "2 per minute"
-        with freeze_time(datetime(2026, 11, 30, 9, tzinfo=UTC)) as clock:
+        with freeze_time(tomorrow()) as clock:
             login(client, "a@example.org", "x")
             login(client, "b@example.org", "x")
             assert login(client, teacher.email, PASSWORD).status_code == 429
@@ -77,7 +85,7 @@ class TestPerIp:
 class TestPerAccount:
     def test_five_failures_lock_the_account_for_a_while(self, client, teacher):
         """After 5 failures for one account, even the right password waits 15 minutes."""
-        with freeze_time(datetime(2026, 11, 30, 9, tzinfo=UTC)) as clock:
+        with freeze_time(tomorrow()) as clock:
             for _ in range(5):
                 assert login(client, teacher.email, "wrong").status_code == 200
                 clock.tick(timedelta(seconds=10))  # stay under the per-address limit
