@@ -26,8 +26,10 @@ from mediation.models import (
 from .conftest import Auth
 
 EN = {"Accept-Language": "en"}
-#: A Monday far enough ahead for every test to be in the future.
-MONDAY = date(2026, 12, 7)
+#: A Monday far enough ahead for every test to be in the future: two to three weeks from
+#: today (a fixed date here made the absence forms fail once it had gone by).
+MONDAY = date.today() + timedelta(days=14 + (7 - date.today().weekday()) % 7)
+TUESDAY, WEDNESDAY, THURSDAY = (MONDAY + timedelta(days=n) for n in (1, 2, 3))
 
 
 def rome(day: date, hour: int, minute: int = 0):
@@ -368,13 +370,13 @@ def test_mediator_adds_and_deletes_own_absence(app, world):
     """An absence over several days is added from the form, listed, then deleted."""
     client = login(app, world.mediator.user)
     response = client.post("/mediators/me/absences", data={
-        "start_date": "2026-12-08", "start_time": "", "end_date": "2026-12-09",
+        "start_date": TUESDAY.isoformat(), "start_time": "", "end_date": WEDNESDAY.isoformat(),
         "end_time": "", "reason": "Ferie",
     })
     assert response.status_code == 302
     absence = db.session.scalars(sa.select(Absence)).one()
-    assert absence.start_dt == rome(date(2026, 12, 8), 0)
-    assert absence.end_dt == rome(date(2026, 12, 10), 0)
+    assert absence.start_dt == rome(TUESDAY, 0)
+    assert absence.end_dt == rome(THURSDAY, 0)
     page = client.get("/mediators/me/absences", headers=EN)
     assert f'id="absence-{absence.id}"' in page.get_data(as_text=True)
     response = client.post(f"/mediators/me/absences/{absence.id}/delete")
@@ -401,8 +403,8 @@ def test_absence_form_refuses_end_before_start(app, world):
     """An end before the start comes back with 400 and nothing is stored."""
     client = login(app, world.mediator.user)
     response = client.post("/mediators/me/absences", headers=EN, data={
-        "start_date": "2026-12-09", "start_time": "10:00",
-        "end_date": "2026-12-08", "end_time": "10:00",
+        "start_date": WEDNESDAY.isoformat(), "start_time": "10:00",
+        "end_date": TUESDAY.isoformat(), "end_time": "10:00",
     })
     assert response.status_code == 400
     assert "must end after it starts" in response.get_data(as_text=True)
