@@ -1,5 +1,7 @@
 """Helpers shared by the benchmarks: bulk inserts, Rome times, sequences, query counting."""
 
+import os
+import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
@@ -66,9 +68,6 @@ def machine_speed() -> str:
     takes (the best of three), with the load average. A shared virtual machine's speed
     moves from hour to hour (the same run has taken twice as long here); printed before
     and after a benchmark, it tells whether two runs can be compared."""
-    import os
-    import time
-
     best = float("inf")
     for _ in range(3):
         began = time.perf_counter()

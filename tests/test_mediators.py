@@ -144,13 +144,13 @@ def test_who_may_change_availability(world):
 def test_absence_overlapping_appointments_is_kept_and_reports_them(world):
     """An absence over active assignments is recorded, and those assignments are returned."""
     busy = world.assignment(rome(MONDAY, 10))
-    offered = world.assignment(rome(MONDAY + timedelta(days=1), 9),
+    offered = world.assignment(rome(TUESDAY, 9),
                                state=AssignmentState.offered)
-    world.assignment(rome(MONDAY + timedelta(days=1), 14), state=AssignmentState.cancelled)
-    world.assignment(rome(MONDAY + timedelta(days=3), 9))  # after the absence
+    world.assignment(rome(TUESDAY, 14), state=AssignmentState.cancelled)
+    world.assignment(rome(THURSDAY, 9))  # after the absence
     conflicts = operations.add_absence(
         world.mediator.user, world.mediator, rome(MONDAY, 8),
-        rome(MONDAY + timedelta(days=2), 0), "Visita medica",
+        rome(WEDNESDAY, 0), "Visita medica",
     )
     db.session.commit()
     assert [a.id for a in conflicts] == [busy.id, offered.id]
@@ -470,13 +470,12 @@ def day_column(html: str, day: date) -> str:
 
 def test_week_shows_assignment_and_absence_crossing_midnight(app, world):
     """An appointment, and an absence from Tuesday 22:00 to Wednesday 06:00 on both days."""
-    tuesday, wednesday = MONDAY + timedelta(days=1), MONDAY + timedelta(days=2)
-    assignment = world.assignment(rome(tuesday, 10, 30), minutes=90)
-    world.factory.add(Absence(mediator=world.mediator, start_dt=rome(tuesday, 22),
-                              end_dt=rome(wednesday, 6), reason="Viaggio"))
+    assignment = world.assignment(rome(TUESDAY, 10, 30), minutes=90)
+    world.factory.add(Absence(mediator=world.mediator, start_dt=rome(TUESDAY, 22),
+                              end_dt=rome(WEDNESDAY, 6), reason="Viaggio"))
     client = login(app, world.mediator.user)
     html = week_html(client, "/mediators/me/week", MONDAY)
-    tue, wed = day_column(html, tuesday), day_column(html, wednesday)
+    tue, wed = day_column(html, TUESDAY), day_column(html, WEDNESDAY)
     assert f'data-assignment="{assignment.id}"' in tue
     assert "10:30 AM" in tue and "12:00 PM" in tue and "IC Lodi Secondo" in tue
     assert "Absent from 10:00 PM (Viaggio)" in tue
@@ -521,16 +520,16 @@ def test_availability_keeps_wall_clock_times_across_dst(app, world, monday):
 
 def test_calendar_shows_blocks_and_absences(app, world):
     """Week view: each mediator a row, appointments in their day, absences shaded."""
-    booked = world.assignment(rome(MONDAY + timedelta(days=2), 9),
+    booked = world.assignment(rome(WEDNESDAY, 9),
                               state=AssignmentState.offered)
     world.factory.add(Absence(mediator=world.other_mediator, start_dt=rome(MONDAY, 0),
-                              end_dt=rome(MONDAY + timedelta(days=1), 0)))
+                              end_dt=rome(TUESDAY, 0)))
     client = login(app, world.coordinator)
     html = client.get(f"/mediators/calendar?day={MONDAY.isoformat()}", headers=EN)
     html = html.get_data(as_text=True)
     assert f'data-assignment="{booked.id}" data-state="offered"' in html
     assert "text-bg-warning" in html and "Absent all day" in html
-    day = client.get(f"/mediators/calendar?view=day&day={(MONDAY + timedelta(days=2))}",
+    day = client.get(f"/mediators/calendar?view=day&day={WEDNESDAY}",
                      headers=EN).get_data(as_text=True)
     row = re.search(rf'<tr data-mediator="{world.mediator.id}">.*?</tr>', day, re.S).group(0)
     cells = re.findall(r"<td.*?</td>", row, re.S)
