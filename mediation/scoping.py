@@ -8,6 +8,7 @@ revealed (DESIGN.md, rule 5).
 
 from collections.abc import Callable
 from functools import wraps
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import abort
@@ -171,7 +172,23 @@ _RULES: dict[type, Callable[[User], sa.ColumnElement[bool]]] = {
 }
 
 
-def visible(model: type, user: User) -> sa.ColumnElement[bool]:
+class Scope(NamedTuple):
+    """All that :func:`visible` reads of a user, as a hashable value: a statement built
+    for a scope can be kept and reused for the same scope (``reporting.aggregates``)."""
+
+    role: Role
+    id: int
+    ambito_id: int | None
+    school_id: int | None
+    is_authenticated: bool = True
+
+
+def scope_of(user: User) -> Scope:
+    """The scope of a signed-in user."""
+    return Scope(user.role, user.id, user.ambito_id, user.school_id)
+
+
+def visible(model: type, user: User | Scope) -> sa.ColumnElement[bool]:
     """The SQL condition selecting the rows of ``model`` that ``user`` may see."""
     if not user.is_authenticated:
         return _FALSE

@@ -566,6 +566,41 @@ def test_navigation_has_the_dashboard(app, data, client, auth):
     assert 'href="/reporting/" aria-current="page"' in page
 
 
+def _statements_built() -> int:
+    return sum(builder.cache_info().misses for builder in aggregates.KEPT_BUILDERS)
+
+
+def test_the_page_builds_its_statements_once_per_filter_and_scope(app, data, client, auth):
+    for builder in aggregates.KEPT_BUILDERS:
+        builder.cache_clear()
+    auth.login(data.coordinator)
+    url = "/reporting/?start=2025-01-01&end=2025-03-31"
+    first = totals_on(client.get(url).get_data(as_text=True))
+    built = _statements_built()
+    assert built >= 10
+    # Each request loads its own User: the statements are kept by scope, not by object.
+    assert totals_on(client.get(url).get_data(as_text=True)) == first
+    assert _statements_built() == built
+    # The statements are kept, not the figures: a session approved since counts.
+    data.logs["S9"].state = LogState.approved
+    db.session.commit()
+    assert totals_on(client.get(url).get_data(as_text=True))["sessions"] == "7"
+    assert _statements_built() == built
+    # Another filter, or another scope with the same filter, builds its own.
+    client.get("/reporting/?start=2025-01-01&end=2025-02-28")
+    assert _statements_built() > built
+    built = _statements_built()
+    auth.logout()
+    auth.login(data.coordinator_beta)
+    assert totals_on(client.get(url).get_data(as_text=True))["sessions"] == "1"
+    assert _statements_built() > built
+
+
+def test_a_statement_builder_refuses_a_user(app, data):
+    with pytest.raises(TypeError, match="takes values, not User"):
+        aggregates._reach_statement(q1(), data.coordinator)
+
+
 def _more_sessions(factory, data, count):
     for number in range(count):
         start = rome(date(2025, 2, 3) + timedelta(days=number), 9)

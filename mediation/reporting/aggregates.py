@@ -47,6 +47,7 @@ Definitions (also on the page, "How figures are computed"):
   within 60 days, or any project with active bookings (offered or accepted) after its end.
 """
 
+import functools
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -77,7 +78,7 @@ from ..models import (
     mediator_ambiti,
 )
 from ..models.types import UTCDateTime
-from ..scoping import visible
+from ..scoping import Scope, scope_of, visible
 from .filters import (
     ReportFilter,
     counted_sessions,
@@ -102,11 +103,49 @@ _ZERO = Decimal(0)
 # --- SQL helpers --------------------------------------------------------------
 
 
+#: Statements kept per builder (:func:`_kept`): those of the last 32 filters and scopes
+#: asked for, in each worker process. A dashboard's statements take about 0.6 MB (most of
+#: it SQLAlchemy's cache key, kept on each statement): at most about 20 MB per process.
+STATEMENTS_KEPT = 32
+
+
+def _kept(builder):
+    """Keep the statements ``builder`` returns, per arguments (the last
+    :data:`STATEMENTS_KEPT` sets of arguments).
+
+    Building a statement and computing its key for SQLAlchemy's compiled cache cost more
+    Python than running it does on an Ambito's data (bench/pagecost.py). A statement is
+    immutable and names no connection, so one object serves every request and thread,
+    and SQLAlchemy keeps its key on it. A builder's arguments must therefore be all that
+    its statement depends on, as hashable values: the filter, the user's :class:`Scope`
+    (never the User), the dialect, a day, ids read before. Values that change on every
+    call (ids of rows found) are passed at execution instead, as bound parameters.
+    """
+    kept = functools.lru_cache(maxsize=STATEMENTS_KEPT)(builder)
+
+    @functools.wraps(builder)
+    def build(*args):
+        for arg in args:
+            # A row object hashes by identity: kept once per request, never reused.
+            if isinstance(arg, db.Model):
+                raise TypeError(f"{builder.__name__} takes values, not {type(arg).__name__}")
+        return kept(*args)
+
+    build.cache_info, build.cache_clear = kept.cache_info, kept.cache_clear
+    KEPT_BUILDERS.append(build)
+    return build
+
+
+#: Every builder decorated with :func:`_kept` (their ``cache_info()``: the tests, and how
+#: often the dashboard reuses its statements).
+KEPT_BUILDERS: list = []
+
+
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def seconds_between(start, end) -> sa.ColumnElement:
+def seconds_between(start, end, dialect: str) -> sa.ColumnElement:
     """Whole seconds from ``start`` to ``end`` (UTC datetime columns), in SQL.
 
     SQLite stores naive UTC text: unix seconds from ``strftime('%s')`` are exact integers.
@@ -114,14 +153,14 @@ def seconds_between(start, end) -> sa.ColumnElement:
     to an integer: ``EXTRACT`` gives a ``numeric``, slow to add up, average and sort (the
     median delay to the first offer of a region's year: 94 ms with it, 62 ms without).
     """
-    if _dialect() == "sqlite":
+    if dialect == "sqlite":
         return (sa.cast(sa.func.strftime("%s", end), sa.Integer)
                 - sa.cast(sa.func.strftime("%s", start), sa.Integer))
     return sa.cast(sa.func.date_part("epoch", end - start), sa.Integer)
 
 
-def _session_seconds():
-    return seconds_between(SessionLog.actual_start_dt, SessionLog.actual_end_dt)
+def _session_seconds(dialect: str):
+    return seconds_between(SessionLog.actual_start_dt, SessionLog.actual_end_dt, dialect)
 
 
 def _cents(amount) -> sa.ColumnElement:
@@ -135,9 +174,9 @@ def _cost_cents_seconds(seconds) -> sa.ColumnElement:
     return sa.cast(seconds, sa.BigInteger) * _cents(MediatorProfile.hourly_cost)
 
 
-def _session_cost_seconds():
+def _session_cost_seconds(dialect: str):
     """Seconds × hourly cost in cents (÷ 360,000 gives euros), per session."""
-    return _cost_cents_seconds(_session_seconds())
+    return _cost_cents_seconds(_session_seconds(dialect))
 
 
 def _sum(expr):
@@ -199,11 +238,11 @@ def _projects_in_period(report: ReportFilter):
     return query
 
 
-def _approved_totals(report: ReportFilter, user: User, *columns) -> sa.Select:
+def _approved_totals(report: ReportFilter, scope: Scope, *columns) -> sa.Select:
     """``SELECT columns`` over the running totals of approved sessions (every date) of the
-    filter's schools and macro-action in the user's scope, joined to their schools. The
+    filter's schools and macro-action in the scope, joined to their schools. The
     totals know no language nor type: the caller reads the logs when those are filtered."""
-    conditions = school_conditions(report, user)
+    conditions = school_conditions(report, scope)
     if report.macro_action_id is not None:
         conditions.append(ApprovedSessionTotal.macro_action_id == report.macro_action_id)
     return (sa.select(*columns).select_from(ApprovedSessionTotal)
@@ -211,30 +250,30 @@ def _approved_totals(report: ReportFilter, user: User, *columns) -> sa.Select:
             .where(*conditions))
 
 
-def _filters_requests(report: ReportFilter, user: User) -> bool:
+def _filters_requests(report: ReportFilter, scope: Scope) -> bool:
     """Whether the scope or the filter restricts requests (everyone but the admin without
     an Ambito, school, language or type filter): otherwise their schools need no join."""
-    return (user.role != Role.admin or report.ambito_id is not None
+    return (scope.role != Role.admin or report.ambito_id is not None
             or report.school_id is not None or report.language_id is not None
             or report.type_id is not None)
 
 
-def _with_school(select: sa.Select, report: ReportFilter, user: User) -> sa.Select:
+def _with_school(select: sa.Select, report: ReportFilter, scope: Scope) -> sa.Select:
     """``select`` (from MediationRequest) joined to the request's school when the scope
     or the filter needs it (see :func:`_filters_requests`)."""
-    if not _filters_requests(report, user):
+    if not _filters_requests(report, scope):
         return select
     return select.join(School, School.id == MediationRequest.school_id)
 
 
-def _assignment_filter(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+def _assignment_filter(report: ReportFilter, scope: Scope) -> list[sa.ColumnElement[bool]]:
     """The request filter as conditions on Assignment: its school (its own copy) among
     those of the scope and filter, its request among those of the language and type
     filtered (none when nothing restricts them)."""
     conditions = []
-    if needs_schools(report, user) or report.school_id is not None:
+    if needs_schools(report, scope) or report.school_id is not None:
         conditions.append(Assignment.school_id.in_(
-            sa.select(School.id).where(*school_conditions(report, user))))
+            sa.select(School.id).where(*school_conditions(report, scope))))
     language_or_type = [column == value for column, value in (
         (MediationRequest.language_id, report.language_id),
         (MediationRequest.type_id, report.type_id)) if value is not None]
@@ -270,15 +309,30 @@ def period_figures(report: ReportFilter, user: User) -> dict:
 
     Returns the rows of each way, keyed as ``(key, sub)`` → measures.
     """
+    result = {name: {} for name in _WAYS}
+    statement = _period_statement(report, scope_of(user), _dialect())
+    for name, key, sub, *measures in db.session.execute(statement):
+        result[name][key, sub] = {measure: 0 if value is None else value
+                                  for measure, value in zip(_MEASURES, measures, strict=True)}
+    return result
+
+
+#: The ways :func:`period_figures` adds up the period's groups of sessions.
+_WAYS = ("totals", "macro_action", "project", "month", "month_macro_action", "type",
+         "translations")
+
+
+@_kept
+def _period_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.CompoundSelect:
     months = month_starts(report)
     base = _with_mediator(counted_sessions(
-        report, user,
+        report, scope,
         SessionLog.macro_action_id.label("macro_action_id"),
         SessionLog.project_id.label("project_id"),
         _month_index(months).label("month"),
         SessionLog.type_id.label("type_id"),
-        _session_seconds().label("seconds"),
-        _session_cost_seconds().label("cost"),
+        _session_seconds(dialect).label("seconds"),
+        _session_cost_seconds(dialect).label("cost"),
         SessionLog.pages.label("pages"),
         SessionLog.words.label("words"),
         SessionLog.pupils_met.label("pupils_met"),
@@ -312,7 +366,7 @@ def period_figures(report: ReportFilter, user: User) -> dict:
 
     translations = g.type_id.in_(
         sa.select(RequestType.id).where(RequestType.kind == RequestKind.deadline))
-    statement = sa.union_all(
+    return sa.union_all(
         way("totals"),
         way("macro_action", g.macro_action_id),
         way("project", g.project_id),
@@ -321,12 +375,6 @@ def period_figures(report: ReportFilter, user: User) -> dict:
         way("type", g.type_id),
         way("translations", where=translations),
     )
-    result = {name: {} for name in ("totals", "macro_action", "project", "month",
-                                    "month_macro_action", "type", "translations")}
-    for name, key, sub, *measures in db.session.execute(statement):
-        result[name][key, sub] = {measure: 0 if value is None else value
-                                  for measure, value in zip(_MEASURES, measures, strict=True)}
-    return result
 
 
 def _figures(report: ReportFilter, user: User, figures: dict | None) -> dict:
@@ -351,13 +399,7 @@ def hours_by_macro_action(report: ReportFilter, user: User, *,
     rows = _figures(report, user, figures)["macro_action"]
     if not rows:
         return []
-    names = db.session.execute(
-        sa.select(MacroAction.id, Project.code, MacroAction.number, MacroAction.title_it,
-                  MacroAction.title_en)
-        .join(Project, Project.id == MacroAction.project_id)
-        .where(MacroAction.id.in_([key for key, _sub in rows]))
-        .order_by(Project.start_date, Project.code, MacroAction.number)
-    ).all()
+    names = db.session.execute(_macro_action_names(), {"ids": [key for key, _sub in rows]})
     result = []
     for macro_action_id, code, number, title_it, title_en in names:
         row = rows[macro_action_id, None]
@@ -366,6 +408,17 @@ def hours_by_macro_action(report: ReportFilter, user: User, *,
                        "sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
                        "cost": euros(row["cost"])})
     return result
+
+
+@_kept
+def _macro_action_names() -> sa.Select:
+    """The macro-actions of the ids given (``ids``), with their project's code, in the
+    order of the plan."""
+    return (sa.select(MacroAction.id, Project.code, MacroAction.number, MacroAction.title_it,
+                      MacroAction.title_en)
+            .join(Project, Project.id == MacroAction.project_id)
+            .where(MacroAction.id.in_(sa.bindparam("ids", expanding=True)))
+            .order_by(Project.start_date, Project.code, MacroAction.number))
 
 
 def _month_index(months: list[date]):
@@ -400,15 +453,20 @@ def sessions_by_type(report: ReportFilter, user: User, *,
     rows = _figures(report, user, figures)["type"]
     if not rows:
         return []
-    names = db.session.execute(
-        sa.select(RequestType.id, RequestType.code, RequestType.name_it, RequestType.name_en)
-        .where(RequestType.id.in_([key for key, _sub in rows]))
-        .order_by(RequestType.position, RequestType.code)
-    ).all()
+    names = db.session.execute(_type_names(), {"ids": [key for key, _sub in rows]})
     return [{"type_id": type_id, "code": code, "name_it": name_it, "name_en": name_en,
              "sessions": int(rows[type_id, None]["sessions"]),
              "hours": hours(rows[type_id, None]["seconds"])}
             for type_id, code, name_it, name_en in names]
+
+
+@_kept
+def _type_names() -> sa.Select:
+    """The request types of the ids given (``ids``), in their order."""
+    return (sa.select(RequestType.id, RequestType.code, RequestType.name_it,
+                      RequestType.name_en)
+            .where(RequestType.id.in_(sa.bindparam("ids", expanding=True)))
+            .order_by(RequestType.position, RequestType.code))
 
 
 def beneficiaries(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
@@ -419,19 +477,7 @@ def beneficiaries(report: ReportFilter, user: User, *, figures: dict | None = No
     ``beneficiaries`` = pupils + parents. ``contacts`` = Σ over sessions of pupils, parents
     and teachers met (also given apart: ``pupil_contacts``...), from the period figures.
     """
-    request_without_case = sa.case((SessionLog.pupil_case_id.is_(None),
-                                    SessionLog.request_id))
-    # Only the sessions that name a pupil or met parents can add a beneficiary: the
-    # others (most translations and group meetings) need not be grouped.
-    family = counted_sessions(
-        report, user,
-        SessionLog.pupil_case_id.label("pupil_case_id"),
-        request_without_case.label("request_id"),
-        sa.func.max(SessionLog.parents_met).label("parents"),
-    ).where(sa.or_(SessionLog.pupil_case_id.is_not(None), SessionLog.parents_met > 0)
-            ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
-    pupils, parents = db.session.execute(sa.select(
-        sa.func.count(family.c.pupil_case_id), _sum(family.c.parents))).one()
+    pupils, parents = db.session.execute(_beneficiaries_statement(report, scope_of(user))).one()
     met = _one(_figures(report, user, figures)["totals"])
     contacts = [int(met[name]) for name in ("pupils_met", "parents_met", "teachers_met")]
     parents = int(parents or 0)
@@ -441,23 +487,42 @@ def beneficiaries(report: ReportFilter, user: User, *, figures: dict | None = No
             "contacts": sum(contacts)}
 
 
+@_kept
+def _beneficiaries_statement(report: ReportFilter, scope: Scope) -> sa.Select:
+    request_without_case = sa.case((SessionLog.pupil_case_id.is_(None),
+                                    SessionLog.request_id))
+    # Only the sessions that name a pupil or met parents can add a beneficiary: the
+    # others (most translations and group meetings) need not be grouped.
+    family = counted_sessions(
+        report, scope,
+        SessionLog.pupil_case_id.label("pupil_case_id"),
+        request_without_case.label("request_id"),
+        sa.func.max(SessionLog.parents_met).label("parents"),
+    ).where(sa.or_(SessionLog.pupil_case_id.is_not(None), SessionLog.parents_met > 0)
+            ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
+    return sa.select(sa.func.count(family.c.pupil_case_id), _sum(family.c.parents))
+
+
 def reach(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
     """Distinct schools with a session, and distinct school staff who filed their
     requests (``teachers``); ``teachers_met``: Σ teachers met (contacts, from the period
     figures)."""
+    schools, teachers = db.session.execute(_reach_statement(report, scope_of(user))).one()
+    teachers_met = _one(_figures(report, user, figures)["totals"])["teachers_met"]
+    return {"schools": schools, "teachers": teachers, "teachers_met": int(teachers_met)}
+
+
+@_kept
+def _reach_statement(report: ReportFilter, scope: Scope) -> sa.Select:
     # Grouped by school and requester first (a hash table of a few thousand pairs), then
     # counted: COUNT(DISTINCT) over the sessions themselves would sort them twice.
     pairs = counted_sessions(
-        report, user,
+        report, scope,
         SessionLog.school_id.label("school_id"),
         SessionLog.requester_id.label("requester_id"),
     ).group_by(SessionLog.school_id, SessionLog.requester_id).subquery()
-    schools, teachers = db.session.execute(sa.select(
-        sa.func.count(sa.distinct(pairs.c.school_id)),
-        sa.func.count(sa.distinct(pairs.c.requester_id)),
-    )).one()
-    teachers_met = _one(_figures(report, user, figures)["totals"])["teachers_met"]
-    return {"schools": schools, "teachers": teachers, "teachers_met": int(teachers_met)}
+    return sa.select(sa.func.count(sa.distinct(pairs.c.school_id)),
+                     sa.func.count(sa.distinct(pairs.c.requester_id)))
 
 
 def documents_translated(report: ReportFilter, user: User, *,
@@ -475,47 +540,11 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
     """Requests filed in the period by state (every state, zeros included), the time to
     the first offer (median and average, hours, over the requests offered at least once)
     and the share unfilled (unfilled ÷ requests filed)."""
-    state_rows = db.session.execute(
-        _with_school(sa.select(MediationRequest.state, sa.func.count(),
-                               sa.func.sum(sa.func.count()).over())
-                     .select_from(MediationRequest), report, user)
-        .where(*request_conditions(report, user))
-        .group_by(MediationRequest.state)
-    ).all()
+    by_state, first_offer = _requests_statements(report, scope_of(user), _dialect())
+    state_rows = db.session.execute(by_state).all()
     counts = {state: count for state, count, _total in state_rows}
     total = int(state_rows[0][2]) if state_rows else 0
-    # The first offer is kept on the request (first_offered_dt, by a trigger): the
-    # requests' indexes alone give the delays, without joining their assignments.
-    first = (
-        _with_school(sa.select(seconds_between(MediationRequest.created_dt,
-                                               MediationRequest.first_offered_dt)
-                               .label("delay"))
-                     .select_from(MediationRequest), report, user)
-        .where(*request_conditions(report, user),
-               MediationRequest.first_offered_dt.is_not(None))
-        .subquery()
-    )
-    if _dialect() == "postgresql":
-        # The same median (the middle delay, or the mean of the two middle ones) in one
-        # sort, instead of numbering every request.
-        offered, average, median = db.session.execute(sa.select(
-            sa.func.count(),
-            sa.func.avg(first.c.delay),
-            sa.func.percentile_cont(0.5).within_group(first.c.delay),
-        )).one()
-    else:
-        ranked = sa.select(
-            first.c.delay,
-            sa.func.row_number().over(order_by=first.c.delay).label("rank"),
-            sa.func.count().over().label("n"),
-        ).subquery()
-        middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2,
-                        ranked.c.rank == (ranked.c.n + 2) // 2)
-        offered, average, median = db.session.execute(sa.select(
-            sa.func.count(),
-            sa.func.avg(ranked.c.delay),
-            sa.func.avg(sa.case((middle, ranked.c.delay))),
-        )).one()
+    offered, average, median = db.session.execute(first_offer).one()
     unfilled = counts.get(RequestState.unfilled, 0)
     return {
         "by_state": [{"state": state, "count": counts.get(state, 0)} for state in RequestState],
@@ -528,6 +557,51 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
     }
 
 
+@_kept
+def _requests_statements(report: ReportFilter, scope: Scope,
+                         dialect: str) -> tuple[sa.Select, sa.Select]:
+    """The requests by state, and the count, average and median of the delays to their
+    first offer."""
+    by_state = (
+        _with_school(sa.select(MediationRequest.state, sa.func.count(),
+                               sa.func.sum(sa.func.count()).over())
+                     .select_from(MediationRequest), report, scope)
+        .where(*request_conditions(report, scope))
+        .group_by(MediationRequest.state)
+    )
+    # The first offer is kept on the request (first_offered_dt, by a trigger): the
+    # requests' indexes alone give the delays, without joining their assignments.
+    first = (
+        _with_school(sa.select(seconds_between(MediationRequest.created_dt,
+                                               MediationRequest.first_offered_dt, dialect)
+                               .label("delay"))
+                     .select_from(MediationRequest), report, scope)
+        .where(*request_conditions(report, scope),
+               MediationRequest.first_offered_dt.is_not(None))
+        .subquery()
+    )
+    if dialect == "postgresql":
+        # The same median (the middle delay, or the mean of the two middle ones) in one
+        # sort, instead of numbering every request.
+        return by_state, sa.select(
+            sa.func.count(),
+            sa.func.avg(first.c.delay),
+            sa.func.percentile_cont(0.5).within_group(first.c.delay),
+        )
+    ranked = sa.select(
+        first.c.delay,
+        sa.func.row_number().over(order_by=first.c.delay).label("rank"),
+        sa.func.count().over().label("n"),
+    ).subquery()
+    middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2,
+                    ranked.c.rank == (ranked.c.n + 2) // 2)
+    return by_state, sa.select(
+        sa.func.count(),
+        sa.func.avg(ranked.c.delay),
+        sa.func.avg(sa.case((middle, ranked.c.delay))),
+    )
+
+
 def utilisation(report: ReportFilter, user: User) -> list[dict]:
     """Per mediator: hours of accepted appointments in the period through requests in the
     filter, against their capacity (weekly hour cap × days of the period ÷ 7).
@@ -535,33 +609,7 @@ def utilisation(report: ReportFilter, user: User) -> list[dict]:
     Lists the mediators of the scope (serving the Ambito filtered, if any) and any other
     mediator with hours booked in it.
     """
-    booked = (
-        sa.select(Assignment.mediator_id.label("mediator_id"),
-                  _sum(seconds_between(Assignment.start_dt, Assignment.end_dt)).label("seconds"))
-        .select_from(Assignment)
-        .where(Assignment.state == AssignmentState.accepted,
-               Assignment.start_dt >= report.start_dt, Assignment.start_dt < report.end_dt,
-               *_assignment_filter(report, user))
-        .group_by(Assignment.mediator_id)
-        .subquery()
-    )
-    listed = sa.and_(visible(MediatorProfile, user), User.active)
-    ambito_id = report.ambito_id
-    if report.school_id is not None:
-        ambito_id = sa.select(School.ambito_id).where(
-            School.id == report.school_id).scalar_subquery()
-    if ambito_id is not None:
-        listed = sa.and_(listed, MediatorProfile.id.in_(
-            sa.select(mediator_ambiti.c.mediator_id)
-            .where(mediator_ambiti.c.ambito_id == ambito_id)))
-    rows = db.session.execute(
-        sa.select(MediatorProfile.id, User.display_name, MediatorProfile.weekly_hour_cap,
-                  booked.c.seconds)
-        .join(User, User.id == MediatorProfile.user_id)
-        .outerjoin(booked, booked.c.mediator_id == MediatorProfile.id)
-        .where(sa.or_(listed, booked.c.seconds > 0))
-        .order_by(User.display_name, MediatorProfile.id)
-    ).all()
+    rows = db.session.execute(_utilisation_statement(report, scope_of(user), _dialect()))
     days = (report.end - report.start).days + 1
     result = []
     for mediator_id, name, cap, seconds in rows:
@@ -573,6 +621,38 @@ def utilisation(report: ReportFilter, user: User) -> list[dict]:
     return result
 
 
+@_kept
+def _utilisation_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.Select:
+    booked = (
+        sa.select(Assignment.mediator_id.label("mediator_id"),
+                  _sum(seconds_between(Assignment.start_dt, Assignment.end_dt, dialect))
+                  .label("seconds"))
+        .select_from(Assignment)
+        .where(Assignment.state == AssignmentState.accepted,
+               Assignment.start_dt >= report.start_dt, Assignment.start_dt < report.end_dt,
+               *_assignment_filter(report, scope))
+        .group_by(Assignment.mediator_id)
+        .subquery()
+    )
+    listed = sa.and_(visible(MediatorProfile, scope), User.active)
+    ambito_id = report.ambito_id
+    if report.school_id is not None:
+        ambito_id = sa.select(School.ambito_id).where(
+            School.id == report.school_id).scalar_subquery()
+    if ambito_id is not None:
+        listed = sa.and_(listed, MediatorProfile.id.in_(
+            sa.select(mediator_ambiti.c.mediator_id)
+            .where(mediator_ambiti.c.ambito_id == ambito_id)))
+    return (
+        sa.select(MediatorProfile.id, User.display_name, MediatorProfile.weekly_hour_cap,
+                  booked.c.seconds)
+        .join(User, User.id == MediatorProfile.user_id)
+        .outerjoin(booked, booked.c.mediator_id == MediatorProfile.id)
+        .where(sa.or_(listed, booked.c.seconds > 0))
+        .order_by(User.display_name, MediatorProfile.id)
+    )
+
+
 # --- the plan and the budget --------------------------------------------------
 
 
@@ -582,16 +662,34 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
     (``used_hours``) and over all dates (``used_total_hours``), and the share used so far
     (used_total ÷ planned). Other filters apply to the hours used; planned hours are the
     Ambito's whole plan."""
+    rows = db.session.execute(_planned_statement(report, scope_of(user), _dialect()))
+    result = []
+    for (ambito_id, ambito_name, project_code, macro_action_id, number, title_it, title_en,
+         planned_hours, in_period_seconds, total_seconds) in rows:
+        planned_value = None if planned_hours is None else _decimal(planned_hours)
+        used_total = hours(total_seconds)
+        result.append({
+            "ambito_id": ambito_id, "ambito_name": ambito_name, "project_code": project_code,
+            "macro_action_id": macro_action_id, "number": number, "title_it": title_it,
+            "title_en": title_en, "planned_hours": planned_value,
+            "used_hours": hours(in_period_seconds), "used_total_hours": used_total,
+            "share_used": _ratio(used_total, planned_value) if planned_value else None,
+        })
+    return result
+
+
+@_kept
+def _planned_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.Select:
     macro_actions = sa.select(MacroAction.id).where(
         MacroAction.project_id.in_(_projects_in_period(report)))
     # Per school first (the logs' own column), then per Ambito: the region's sessions
     # need no join to their schools.
     by_school = (
         counted_sessions(
-            report, user,
+            report, scope,
             SessionLog.school_id.label("school_id"),
             SessionLog.macro_action_id.label("macro_action_id"),
-            _sum(_session_seconds()).label("seconds"),
+            _sum(_session_seconds(dialect)).label("seconds"),
         )
         .where(SessionLog.macro_action_id.in_(macro_actions))
         .group_by(SessionLog.school_id, SessionLog.macro_action_id)
@@ -604,7 +702,7 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
         .group_by(School.ambito_id, by_school.c.macro_action_id)
     )
     every_date = (
-        _approved_totals(report, user, School.ambito_id.label("ambito_id"),
+        _approved_totals(report, scope, School.ambito_id.label("ambito_id"),
                          ApprovedSessionTotal.macro_action_id.label("macro_action_id"),
                          sa.literal(0).label("in_period"),
                          _sum(ApprovedSessionTotal.seconds).label("total"))
@@ -616,11 +714,11 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
         # The totals are not kept per language or type: read those sessions themselves.
         every_date = (
             counted_sessions(
-                report, user,
+                report, scope,
                 School.ambito_id.label("ambito_id"),
                 SessionLog.macro_action_id.label("macro_action_id"),
                 sa.literal(0).label("in_period"),
-                _sum(_session_seconds()).label("total"),
+                _sum(_session_seconds(dialect)).label("total"),
                 period=False,
             )
             .where(SessionLog.macro_action_id.in_(macro_actions))
@@ -634,7 +732,8 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
         .group_by(both.c.ambito_id, both.c.macro_action_id)
         .cte("used")  # read twice below (the keys and the join): computed once
     )
-    planned_conditions = [visible(Ambito, user), PlannedHours.macro_action_id.in_(macro_actions)]
+    planned_conditions = [visible(Ambito, scope),
+                          PlannedHours.macro_action_id.in_(macro_actions)]
     if report.ambito_id is not None:
         planned_conditions.append(PlannedHours.ambito_id == report.ambito_id)
     if report.school_id is not None:
@@ -652,7 +751,7 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
         sa.select(planned.c.ambito_id, planned.c.macro_action_id),
         sa.select(used.c.ambito_id, used.c.macro_action_id),
     ).subquery()
-    rows = db.session.execute(
+    return (
         sa.select(keys.c.ambito_id, Ambito.name, Project.code, keys.c.macro_action_id,
                   MacroAction.number, MacroAction.title_it, MacroAction.title_en,
                   planned.c.hours, used.c.in_period, used.c.total)
@@ -665,20 +764,7 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
         .outerjoin(used, sa.and_(used.c.ambito_id == keys.c.ambito_id,
                                  used.c.macro_action_id == keys.c.macro_action_id))
         .order_by(Ambito.name, Project.start_date, Project.code, MacroAction.number)
-    ).all()
-    result = []
-    for (ambito_id, ambito_name, project_code, macro_action_id, number, title_it, title_en,
-         planned_hours, in_period_seconds, total_seconds) in rows:
-        planned_value = None if planned_hours is None else _decimal(planned_hours)
-        used_total = hours(total_seconds)
-        result.append({
-            "ambito_id": ambito_id, "ambito_name": ambito_name, "project_code": project_code,
-            "macro_action_id": macro_action_id, "number": number, "title_it": title_it,
-            "title_en": title_en, "planned_hours": planned_value,
-            "used_hours": hours(in_period_seconds), "used_total_hours": used_total,
-            "share_used": _ratio(used_total, planned_value) if planned_value else None,
-        })
-    return result
+    )
 
 
 def budget(report: ReportFilter, user: User, today: date | None = None, *,
@@ -689,51 +775,15 @@ def budget(report: ReportFilter, user: User, today: date | None = None, *,
     cost of the last 90 days (today included) and the day the money runs out at that pace
     (None when nothing was spent in those days or nothing remains)."""
     today = _today(today)
-    tomorrow = rome_midnight(today + timedelta(days=1))
-    pace_start = rome_midnight(today - timedelta(days=PACE_DAYS - 1))
-    projects_query = _projects_in_period(report)
-    budget_total = (sa.select(_sum(BudgetLine.amount))
-                    .where(BudgetLine.project_id == Project.id)
-                    .correlate(Project).scalar_subquery())
-    projects = db.session.execute(
-        sa.select(Project.id, Project.code, Project.title, Project.start_date,
-                  _effective_end(), budget_total)
-        .where(Project.id.in_(projects_query))
-        .order_by(Project.start_date, Project.code)
-    ).all()
-    lines = db.session.execute(
-        sa.select(BudgetLine.project_id, BudgetLine.label, BudgetLine.amount)
-        .where(BudgetLine.project_id.in_(projects_query))
-        .order_by(BudgetLine.project_id, BudgetLine.position, BudgetLine.id)
-    ).all()
-    when = session_when()
-    cost = _sum(_session_cost_seconds())
-    def zero():  # a new literal each time: a select keeps one of two equal columns
-        return sa.literal(0)
-
-    in_project = SessionLog.project_id.in_(projects_query)
-    region = (sa.select(SessionLog.project_id)
-              .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
-              .where(SessionLog.state == LogState.approved, in_project)
-              .group_by(SessionLog.project_id))
+    projects_statement, lines_statement, costs_statement = _budget_statements(
+        report, today, _dialect())
+    projects = db.session.execute(projects_statement).all()
+    lines = db.session.execute(lines_statement).all()
+    costs = {project_id: (to_date, pace)
+             for project_id, to_date, pace in db.session.execute(costs_statement)}
     # The cost of the period's sessions in the filter and scope: the period figures, per
     # project (the dashboard reads those sessions once).
     in_period = _figures(report, user, figures)["project"]
-    parts = [
-        # To date, every Ambito: the running totals, less what counts from tomorrow on.
-        sa.select(ApprovedSessionTotal.project_id,
-                  _sum(_cost_cents_seconds(ApprovedSessionTotal.seconds)), zero())
-        .join(MediatorProfile, MediatorProfile.id == ApprovedSessionTotal.mediator_id)
-        .where(ApprovedSessionTotal.project_id.in_(projects_query))
-        .group_by(ApprovedSessionTotal.project_id),
-        region.add_columns(-cost, zero()).where(when >= _utc(tomorrow)),
-        # The pace: the last 90 days, every Ambito.
-        region.add_columns(zero(), cost).where(when >= _utc(pace_start), when < _utc(tomorrow)),
-    ]
-    both = sa.union_all(*parts).subquery()
-    c = list(both.c)
-    costs = {project_id: (to_date, pace) for project_id, to_date, pace in db.session.execute(
-        sa.select(c[0], sa.func.sum(c[1]), sa.func.sum(c[2])).group_by(c[0]))}
     result = []
     for project_id, code, title, start_date, end_date, total in projects:
         to_date, pace = costs.get(project_id, (0, 0))
@@ -759,6 +809,56 @@ def budget(report: ReportFilter, user: User, today: date | None = None, *,
     return result
 
 
+@_kept
+def _budget_statements(report: ReportFilter, today: date,
+                       dialect: str) -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The projects running in the period with their effective end and budget; their
+    budget lines; per project, the cost to date and over the last 90 days (every Ambito)."""
+    tomorrow = rome_midnight(today + timedelta(days=1))
+    pace_start = rome_midnight(today - timedelta(days=PACE_DAYS - 1))
+    projects_query = _projects_in_period(report)
+    budget_total = (sa.select(_sum(BudgetLine.amount))
+                    .where(BudgetLine.project_id == Project.id)
+                    .correlate(Project).scalar_subquery())
+    projects = (
+        sa.select(Project.id, Project.code, Project.title, Project.start_date,
+                  _effective_end(), budget_total)
+        .where(Project.id.in_(projects_query))
+        .order_by(Project.start_date, Project.code)
+    )
+    lines = (
+        sa.select(BudgetLine.project_id, BudgetLine.label, BudgetLine.amount)
+        .where(BudgetLine.project_id.in_(projects_query))
+        .order_by(BudgetLine.project_id, BudgetLine.position, BudgetLine.id)
+    )
+    when = session_when()
+    cost = _sum(_session_cost_seconds(dialect))
+
+    def zero():  # a new literal each time: a select keeps one of two equal columns
+        return sa.literal(0)
+
+    in_project = SessionLog.project_id.in_(projects_query)
+    region = (sa.select(SessionLog.project_id)
+              .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
+              .where(SessionLog.state == LogState.approved, in_project)
+              .group_by(SessionLog.project_id))
+    parts = [
+        # To date, every Ambito: the running totals, less what counts from tomorrow on.
+        sa.select(ApprovedSessionTotal.project_id,
+                  _sum(_cost_cents_seconds(ApprovedSessionTotal.seconds)), zero())
+        .join(MediatorProfile, MediatorProfile.id == ApprovedSessionTotal.mediator_id)
+        .where(ApprovedSessionTotal.project_id.in_(projects_query))
+        .group_by(ApprovedSessionTotal.project_id),
+        region.add_columns(-cost, zero()).where(when >= _utc(tomorrow)),
+        # The pace: the last 90 days, every Ambito.
+        region.add_columns(zero(), cost).where(when >= _utc(pace_start), when < _utc(tomorrow)),
+    ]
+    both = sa.union_all(*parts).subquery()
+    c = list(both.c)
+    costs = sa.select(c[0], sa.func.sum(c[1]), sa.func.sum(c[2])).group_by(c[0])
+    return projects, lines, costs
+
+
 def _as_date(value) -> date:
     """A date from SQL (SQLite gives a CASE over dates back as text)."""
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
@@ -769,33 +869,12 @@ def end_warnings(report: ReportFilter, user: User, today: date | None = None) ->
     or one with active bookings (offered or accepted, in the scope and the Ambito/school/
     language/type filter) after its end. ``bookings_after``: how many."""
     today = _today(today)
-    projects = db.session.execute(
-        sa.select(Project.id, Project.code, Project.title, Project.start_date, _effective_end())
-        .order_by(Project.start_date, Project.code)
-    ).all()
+    projects = db.session.execute(_projects_statement()).all()
     if not projects:
         return []
     ends = {pid: _as_date(end) for pid, _code, _title, _start, end in projects}
-    # Per project, its active bookings from the day after its end: an appointment by its
-    # start, a translation (no start) by its deadline. Each is a range of
-    # ix_assignments_project_state_start, however long the project's history.
-    counts = []
-    for project_id, end in ends.items():
-        after = _utc(rome_midnight(end + timedelta(days=1)))
-        active = sa.and_(Assignment.project_id == project_id,
-                         Assignment.state.in_((AssignmentState.offered,
-                                               AssignmentState.accepted)),
-                         *_assignment_filter(report, user))
-        for when in (Assignment.start_dt >= after,
-                     sa.and_(Assignment.start_dt.is_(None), Assignment.deadline_dt >= after)):
-            counts.append(sa.select(sa.literal(project_id).label("project_id"),
-                                    sa.func.count().label("bookings"))
-                          .select_from(Assignment).where(active, when))
-    both = sa.union_all(*counts).subquery()
     bookings_after = {project_id: int(bookings) for project_id, bookings in db.session.execute(
-        sa.select(both.c.project_id, sa.func.sum(both.c.bookings))
-        .group_by(both.c.project_id)
-    )}
+        _bookings_after_statement(report, scope_of(user), tuple(ends.items())))}
     warnings = []
     for project_id, code, title, start_date, _end in projects:
         end = ends[project_id]
@@ -807,6 +886,38 @@ def end_warnings(report: ReportFilter, user: User, today: date | None = None) ->
                              "end_date": end, "days_left": days_left,
                              "bookings_after": after})
     return warnings
+
+
+@_kept
+def _projects_statement() -> sa.Select:
+    """Every project, with its effective end."""
+    return (sa.select(Project.id, Project.code, Project.title, Project.start_date,
+                      _effective_end())
+            .order_by(Project.start_date, Project.code))
+
+
+@_kept
+def _bookings_after_statement(report: ReportFilter, scope: Scope,
+                              ends: tuple[tuple[int, date], ...]) -> sa.Select:
+    """Per project of ``ends`` (id, effective end), its active bookings in the filter
+    from the day after its end: an appointment by its start, a translation (no start) by
+    its deadline. Each is a range of ix_assignments_project_state_start, however long the
+    project's history."""
+    counts = []
+    for project_id, end in ends:
+        after = _utc(rome_midnight(end + timedelta(days=1)))
+        active = sa.and_(Assignment.project_id == project_id,
+                         Assignment.state.in_((AssignmentState.offered,
+                                               AssignmentState.accepted)),
+                         *_assignment_filter(report, scope))
+        for when in (Assignment.start_dt >= after,
+                     sa.and_(Assignment.start_dt.is_(None), Assignment.deadline_dt >= after)):
+            counts.append(sa.select(sa.literal(project_id).label("project_id"),
+                                    sa.func.count().label("bookings"))
+                          .select_from(Assignment).where(active, when))
+    both = sa.union_all(*counts).subquery()
+    return (sa.select(both.c.project_id, sa.func.sum(both.c.bookings))
+            .group_by(both.c.project_id))
 
 
 def dashboard(report: ReportFilter, user: User, today: date | None = None) -> dict:

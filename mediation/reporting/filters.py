@@ -27,7 +27,7 @@ from ..models import (
     SessionLog,
     User,
 )
-from ..scoping import visible
+from ..scoping import Scope, visible
 
 
 class OutOfScope(Exception):
@@ -68,7 +68,7 @@ def _id(args: Mapping, name: str) -> int | None:
     return number
 
 
-def _check(model, object_id: int | None, user: User) -> None:
+def _check(model, object_id: int | None, user: User | Scope) -> None:
     if object_id is None:
         return
     if model in (School, Ambito):
@@ -80,7 +80,7 @@ def _check(model, object_id: int | None, user: User) -> None:
         raise OutOfScope(model.__name__)
 
 
-def parse_filter(args: Mapping, user: User, default_start: date,
+def parse_filter(args: Mapping, user: User | Scope, default_start: date,
                  default_end: date) -> tuple[ReportFilter, dict[str, str]]:
     """A filter from query-string arguments (``start``, ``end`` as ISO dates, ``ambito``,
     ``school``, ``macro_action``, ``language``, ``type``), and errors by field name.
@@ -142,7 +142,7 @@ def tune_for_reporting() -> None:
             {"work_mem": current_app.config["REPORTING_WORK_MEM"]})
 
 
-def session_conditions(report: ReportFilter, user: User, *,
+def session_conditions(report: ReportFilter, user: User | Scope, *,
                        period: bool = True) -> list[sa.ColumnElement[bool]]:
     """Conditions on SessionLog ⋈ School (``School.id == SessionLog.school_id``, as in
     :func:`counted_sessions`) selecting the approved sessions of the filter in the user's
@@ -172,7 +172,7 @@ def session_conditions(report: ReportFilter, user: User, *,
     return conditions
 
 
-def school_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+def school_conditions(report: ReportFilter, user: User | Scope) -> list[sa.ColumnElement[bool]]:
     """The schools of the user's scope, filtered by Ambito and school, on School."""
     conditions = [visible(School, user)]
     if report.ambito_id is not None:
@@ -183,7 +183,7 @@ def school_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElement
 
 
 def request_filter_conditions(report: ReportFilter,
-                              user: User) -> list[sa.ColumnElement[bool]]:
+                              user: User | Scope) -> list[sa.ColumnElement[bool]]:
     """The scope and the filters that concern a request (Ambito, school, language, type),
     on MediationRequest ⋈ School: no period, no macro-action."""
     conditions = school_conditions(report, user)
@@ -194,7 +194,7 @@ def request_filter_conditions(report: ReportFilter,
     return conditions
 
 
-def request_conditions(report: ReportFilter, user: User) -> list[sa.ColumnElement[bool]]:
+def request_conditions(report: ReportFilter, user: User | Scope) -> list[sa.ColumnElement[bool]]:
     """The requests filed in the period (``created_dt``, Europe/Rome days) in the user's
     scope, filtered by Ambito, school, language and type, on MediationRequest ⋈ School.
     A request counts against no macro-action until it is logged: that filter is ignored."""
@@ -238,7 +238,7 @@ def rome_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ROME)
 
 
-def sessions(report: ReportFilter, user: User, *columns) -> sa.Select:
+def sessions(report: ReportFilter, user: User | Scope, *columns) -> sa.Select:
     """``SELECT columns`` over the approved sessions of the filter, in the user's scope,
     with their assignment, request and school (for the exports, which list them)."""
     return (
@@ -251,7 +251,7 @@ def sessions(report: ReportFilter, user: User, *columns) -> sa.Select:
     )
 
 
-def counted_sessions(report: ReportFilter, user: User, *columns,
+def counted_sessions(report: ReportFilter, user: User | Scope, *columns,
                      period: bool = True) -> sa.Select:
     """``SELECT columns`` over the approved sessions of the filter, in the user's scope,
     reading the logs and their schools only (the dashboard's figures). Without a scope
@@ -264,7 +264,7 @@ def counted_sessions(report: ReportFilter, user: User, *columns,
     return select.where(*session_conditions(report, user, period=period))
 
 
-def needs_schools(report: ReportFilter, user: User) -> bool:
+def needs_schools(report: ReportFilter, user: User | Scope) -> bool:
     """Whether the user's scope or the filter is about schools (anyone but the admin, or
     an Ambito filter); a school filter is on the log's or request's own school_id."""
     return user.role != Role.admin or report.ambito_id is not None
