@@ -15,7 +15,8 @@ date read ``approved_session_totals`` (kept by triggers); requests and bookings 
 through their copies of the first offer, project and school (``first_offered_dt``,
 ``assignments.project_id`` and ``school_id``); the admin's figures join no request when
 no filter needs them. On PostgreSQL the dashboard's transaction gets more memory for its
-sorts and plans each statement for its period (``filters.tune_for_reporting``).
+sorts and plans each statement for its period (``filters.tune_for_reporting``). In Python,
+the statements are built once per filter and scope and reused (:func:`_kept`).
 
 Definitions (also on the page, "How figures are computed"):
 
