@@ -9,10 +9,11 @@ and withdrawals its cancellation (METHOD:CANCEL), for the same UID
 """
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from .. import calendars
 from ..extensions import db
-from ..models import Assignment, MediationRequest, Role, SessionLog, User
+from ..models import Assignment, MediationRequest, MediatorProfile, Role, SessionLog, User
 from ..outbox import queue_email
 
 
@@ -36,6 +37,23 @@ def _was_confirmed(assignment: Assignment) -> bool:
     return assignment.responded_dt is not None and assignment.decline_reason is None
 
 
+def _load_for_mail(assignment: Assignment) -> None:
+    """Load in one statement what the mails and the invitation of ``assignment`` read:
+    its request's school, site, requester, type, language and pupil case, its mediator
+    and their account, and who offered it (one lazy load each otherwise)."""
+    request = MediationRequest
+    db.session.execute(
+        sa.select(Assignment).where(Assignment.id == assignment.id).options(
+            joinedload(Assignment.request).options(
+                joinedload(request.school), joinedload(request.site),
+                joinedload(request.requester), joinedload(request.type),
+                joinedload(request.language), joinedload(request.pupil_case)),
+            joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
+            joinedload(Assignment.offered_by),
+        )
+    ).unique().all()
+
+
 def _leads(request: MediationRequest) -> list[User]:
     return list(db.session.scalars(
         sa.select(User).where(User.school_id == request.school_id, User.role == Role.lead,
@@ -52,11 +70,13 @@ def request_rejected(request: MediationRequest) -> None:
 
 
 def offered(assignment: Assignment) -> None:
+    _load_for_mail(assignment)
     _send("offered", [assignment.mediator.user], assignment.request, assignment=assignment)
 
 
 def confirmed(assignment: Assignment) -> None:
     """The school is told who is coming, the mediator gets their confirmation too."""
+    _load_for_mail(assignment)
     request = assignment.request
     _send("confirmed", [request.requester, *_leads(request)], request, assignment=assignment,
           calendar=calendars.REQUEST)
