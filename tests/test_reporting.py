@@ -578,7 +578,7 @@ def test_the_page_builds_its_statements_once_per_filter_and_scope(app, data, cli
     first = totals_on(client.get(url).get_data(as_text=True))
     built = _statements_built()
     assert built >= 10
-    # Each request loads its own User: the statements are kept by scope, not by object.
+    # The same view again builds nothing (the builders take the user's Scope, a value).
     assert totals_on(client.get(url).get_data(as_text=True)) == first
     assert _statements_built() == built
     # The statements are kept, not the figures: a session approved since counts.

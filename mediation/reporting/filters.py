@@ -68,7 +68,7 @@ def _id(args: Mapping, name: str) -> int | None:
     return number
 
 
-def _check(model, object_id: int | None, user: User | Scope) -> None:
+def _check(model, object_id: int | None, user: User) -> None:
     if object_id is None:
         return
     if model in (School, Ambito):
@@ -80,7 +80,7 @@ def _check(model, object_id: int | None, user: User | Scope) -> None:
         raise OutOfScope(model.__name__)
 
 
-def parse_filter(args: Mapping, user: User | Scope, default_start: date,
+def parse_filter(args: Mapping, user: User, default_start: date,
                  default_end: date) -> tuple[ReportFilter, dict[str, str]]:
     """A filter from query-string arguments (``start``, ``end`` as ISO dates, ``ambito``,
     ``school``, ``macro_action``, ``language``, ``type``), and errors by field name.
