@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from common import QueryCounter, machine_speed  # noqa: E402
-from load import PASSWORD, prepare  # noqa: E402
+from load import PASSWORD, csrf, prepare  # noqa: E402
 
 #: (role, page): the GET pages of the load test's mix; <offer> and <request> are the first
 #: open request's offer page and the teacher's newest request.
@@ -82,8 +82,7 @@ def main(argv=None) -> int:
     for role, email in emails.items():
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)[1]
-        response = client.post("/login", data={"csrf_token": token, "email": email,
+        response = client.post("/login", data={"csrf_token": csrf(page), "email": email,
                                                "password": PASSWORD})
         if response.status_code != 302:
             raise SystemExit(f"cannot log in as {email}")

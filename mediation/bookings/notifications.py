@@ -41,13 +41,11 @@ def _load_for_mail(assignment: Assignment) -> None:
     """Load in one statement what the mails and the invitation of ``assignment`` read:
     its request's school, site, requester, type, language and pupil case, its mediator
     and their account, and who offered it (one lazy load each otherwise)."""
-    request = MediationRequest
+    of_request = (MediationRequest.school, MediationRequest.site, MediationRequest.requester,
+                  MediationRequest.type, MediationRequest.language, MediationRequest.pupil_case)
     db.session.execute(
         sa.select(Assignment).where(Assignment.id == assignment.id).options(
-            joinedload(Assignment.request).options(
-                joinedload(request.school), joinedload(request.site),
-                joinedload(request.requester), joinedload(request.type),
-                joinedload(request.language), joinedload(request.pupil_case)),
+            joinedload(Assignment.request).options(*map(joinedload, of_request)),
             joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
             joinedload(Assignment.offered_by),
         )
