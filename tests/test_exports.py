@@ -30,6 +30,7 @@ from mediation.models import (
 )
 from mediation.reporting import exports
 from mediation.reporting.filters import ReportFilter
+from mediation.scoping import scope_of
 
 # Recognisable values that must never leave the database through an export.
 COUNTRY = "QZ"
@@ -484,8 +485,9 @@ def test_xlsx_starts_a_new_sheet_past_the_row_limit(monkeypatch, tmp_path):
 
 def test_table_reads_nothing_until_iterated(app, data, count_queries):
     report = ReportFilter(start=date(2026, 1, 1), end=date(2026, 6, 30))
+    scope = scope_of(data.admin)
     with count_queries() as counter:
-        export = exports.table("sessions", report, data.admin, "en")
+        export = exports.table("sessions", report, scope, "en")
     assert counter.count == 0  # the filter's sheet names nothing: no lookup either
     assert len(list(export.rows)) == 5
 
@@ -507,3 +509,38 @@ def test_text_is_never_a_formula(tmp_path):
     assert sheet["A2"].data_type == "s"
     assert sheet["A2"].value == '=HYPERLINK("http://x.example")'
     assert sheet["B2"].value == -1
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_every_export_downloads_from_a_real_server(app, data, lang):
+    """Served by a real WSGI server, a streamed CSV is written after the view has returned and
+    its session was closed (the test client's held application context hid a 500 here)."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    from .browser import LiveServer
+    from .conftest import PASSWORD
+
+    body = urllib.parse.urlencode({"email": data.coordinator_a.email, "password": PASSWORD})
+    db.session.commit()  # on SQLite, a transaction left open here would block the server
+    with LiveServer(app) as server:
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        opener.open(server.url + "/login", body.encode(), timeout=30).read()
+        for kind in exports.KINDS:
+            for fmt in exports.FORMATS:
+                url = f"{server.url}/reporting/export/{kind}.{fmt}?{PERIOD}&lang={lang}"
+                with opener.open(url, timeout=60) as response:
+                    assert response.status == 200
+                    content = response.read()
+                if fmt == "csv":
+                    text = content.decode("utf-8-sig")
+                    rows = list(csv.reader(io.StringIO(text),
+                                           delimiter=exports.csv_delimiter(lang)))
+                    assert len(rows) > 1, (kind, rows)
+                    assert not re.search(r"Traceback|Internal Server Error", text)
+                else:
+                    book = openpyxl.load_workbook(io.BytesIO(content))
+                    assert book.worksheets[0].max_row > 1

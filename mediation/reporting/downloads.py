@@ -12,6 +12,7 @@ from flask import Response, abort, request, stream_with_context
 from .. import audit
 from ..extensions import db
 from ..models import User
+from ..scoping import scope_of
 from . import exports
 from .filters import OutOfScope, default_period, parse_filter
 
@@ -34,6 +35,9 @@ def export_response(kind: str, fmt: str, user: User) -> Response:
     except OutOfScope:
         abort(404)
     locale = export_locale(request.args)
+    # Plain values, read before the commit below expires the user: a CSV's rows are read
+    # after this view has returned, when the request's session is closed.
+    scope = scope_of(user)
     # Ids and dates only: what was exported, by whom (the event's actor), never its content.
     audit.record(
         "report.exported", None, user, kind=kind, format=fmt, locale=locale,
@@ -43,7 +47,7 @@ def export_response(kind: str, fmt: str, user: User) -> Response:
         type_id=report.type_id,
     )
     db.session.commit()
-    export = exports.table(kind, report, user, locale)
+    export = exports.table(kind, report, scope, locale)
     filename = f"{export.filename}.{fmt}"
     if fmt == "csv":
         response = Response(stream_with_context(exports.csv_chunks(export)),

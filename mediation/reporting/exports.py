@@ -51,6 +51,7 @@ from ..models import (
     User,
 )
 from ..models.cases import pupil_case_languages
+from ..scoping import Scope
 from .filters import ReportFilter, session_when, sessions, tune_for_reporting
 
 KINDS = ("sessions", "beneficiaries", "summary")
@@ -231,7 +232,7 @@ def _lookup(*columns) -> dict:
     return {row[0]: (row[1:] if len(row) > 2 else row[1]) for row in rows}
 
 
-def _session_rows(report: ReportFilter, user: User, locale: str,
+def _session_rows(report: ReportFilter, user: Scope, locale: str,
                   modes: dict, outcomes: dict) -> Iterator[tuple]:
     tune_for_reporting()  # when iterated: the table reads nothing before
     # Names of reference data come from small dicts, not joins: SQLite would otherwise
@@ -291,7 +292,7 @@ def _beneficiary_columns() -> list[Column]:
     ]
 
 
-def _beneficiary_rows(report: ReportFilter, user: User, locale: str,
+def _beneficiary_rows(report: ReportFilter, user: Scope, locale: str,
                       cycles: dict) -> Iterator[tuple]:
     tune_for_reporting()  # when iterated: the table reads nothing before
     when = session_when()
@@ -345,7 +346,7 @@ def _summary_columns() -> list[Column]:
     ]
 
 
-def _summary_rows(report: ReportFilter, user: User, locale: str,
+def _summary_rows(report: ReportFilter, user: Scope, locale: str,
                   quarter_total: str, period_total: str) -> Iterator[tuple]:
     tune_for_reporting()  # when iterated: the table reads nothing before
     periods = quarters(report.start, report.end)
@@ -427,9 +428,13 @@ def _filter_rows(report: ReportFilter, locale: str) -> list[tuple[str, object]]:
     ]
 
 
-def table(kind: str, report: ReportFilter, user: User, locale: str = DEFAULT_LOCALE) -> Table:
+def table(kind: str, report: ReportFilter, user: Scope, locale: str = DEFAULT_LOCALE) -> Table:
     """The export ``kind`` of the approved sessions of ``report`` in ``user``'s scope, with
-    headers and labels in ``locale``. Its rows are read from the database when iterated."""
+    headers and labels in ``locale``. Its rows are read from the database when iterated.
+
+    A CSV is streamed: its rows are read after the view has returned, when the request's
+    session has been closed and its objects are detached. So the rows take the user's
+    scope as plain values (:func:`~mediation.scoping.scope_of`), never the ``User`` row."""
     if kind not in KINDS:
         raise ValueError(kind)
     locale = locale if locale in LOCALES else DEFAULT_LOCALE
