@@ -41,6 +41,9 @@ from mediation.models import (
 )
 
 TEST_DATABASE_URL = os.environ.get("MEDIATION_TEST_DATABASE_URL")
+# The live layer starts the service in processes of its own and has its own conftest:
+# run it with `pytest tests/live --confcutdir=tests/live` (README, "Tests").
+collect_ignore = ["live"]
 PASSWORD = "correct horse battery"
 # Hashing with the default scrypt parameters takes ~50 ms; tests create many users.
 FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")

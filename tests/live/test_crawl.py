@@ -1,0 +1,132 @@
+"""Every role, in Italian and English, follows every link and download its pages offer.
+
+No page answers 5xx (nor 4xx: a link a page offers must lead somewhere), every HTML page is
+in the language asked for, and every download is parsed: CSV with the csv module, XLSX with
+openpyxl, iCalendar with icalendar. The crawl is bounded: at most ``PER_SHAPE`` addresses
+of one shape (the path and query with their numbers taken out: ``/requests/N``) and
+``MAX_PAGES`` addresses per role and language.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import urllib.parse
+from collections import Counter
+
+import pytest
+
+from .client import Client, Response, parse
+
+ROLES = ("teacher", "lead", "mediator", "coordinator", "admin")
+LOCALES = ("it", "en")
+PER_SHAPE = 3
+MAX_PAGES = 400
+#: Addresses a crawler must not follow: they change state or leave the session.
+SKIP = re.compile(r"^/(logout|locale)\b|^/static/")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+#: What the crawls saw per backend, printed at the end of the session (conftest).
+TOTALS: dict[str, dict] = {}
+
+
+def shape(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = sorted((k, re.sub(r"\d+", "N", v))
+                   for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+    return re.sub(r"\d+", "N", parts.path) + "?" + urllib.parse.urlencode(query)
+
+
+def check_download(response: Response, locale: str) -> str:
+    """Parse a download by its type; return its kind."""
+    kind = response.content_type
+    assert response.body, f"{response.url}: an empty download"
+    if kind == "text/csv":
+        text = response.body.decode("utf-8-sig")
+        delimiter = ";" if "lang=en" not in response.url else ","
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        assert rows and len(rows[0]) > 1, f"{response.url}: not a {delimiter!r} CSV"
+        widths = {len(row) for row in rows}
+        assert len(widths) == 1, f"{response.url}: rows of different widths {widths}"
+        return "csv"
+    if kind == XLSX:
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(response.body), read_only=True)
+        assert book.sheetnames, response.url
+        assert next(book.worksheets[0].iter_rows(values_only=True), None), response.url
+        return "xlsx"
+    if kind == "text/calendar":
+        import icalendar
+
+        calendar = icalendar.Calendar.from_ical(response.body)
+        assert calendar.name == "VCALENDAR", response.url
+        return "ics"
+    if kind == "application/pdf":
+        assert response.body.startswith(b"%PDF"), response.url
+        return "pdf"
+    return kind or "other"
+
+
+def crawl(service, role: str, locale: str) -> Counter:
+    client = Client(service.url)
+    client.login(service.login(role), service.password)
+    home = client.set_locale(locale)
+    assert f'<html lang="{locale}"' in home.text, f"{role}: the language did not switch"
+    seen: Counter = Counter()
+    shapes: Counter = Counter()
+    queue = ["/"]
+    visited = set(queue)
+    problems = []
+    while queue and seen["pages"] + seen["downloads"] < MAX_PAGES:
+        url = queue.pop(0)
+        response = client.get(url)
+        if response.status >= 400:
+            problems.append(f"{response.status} {url} ({role}, {locale})")
+            continue
+        if not response.is_html:
+            seen["downloads"] += 1
+            seen[check_download(response, locale)] += 1
+            continue
+        seen["pages"] += 1
+        if f'<html lang="{locale}"' not in response.text:
+            problems.append(f"not in {locale}: {url}")
+        for href in parse(response.text).links:
+            href = href.strip()
+            if href.startswith("webcal://"):  # a calendar feed: what a calendar app fetches
+                href = urllib.parse.urlsplit(service.url).scheme + href.removeprefix("webcal")
+            target = urllib.parse.urljoin(response.url, href)
+            parts = urllib.parse.urlsplit(target)
+            if parts.scheme not in ("http", "https") or parts.netloc != \
+                    urllib.parse.urlsplit(service.url).netloc:
+                continue
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            if SKIP.search(parts.path) or path in visited:
+                continue
+            key = shape(path)
+            if shapes[key] >= PER_SHAPE:
+                continue
+            shapes[key] += 1
+            visited.add(path)
+            queue.append(path)
+    assert not problems, "\n".join(problems)
+    seen["shapes"] = len(shapes)
+    return seen
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_link_and_download(service, role, locale):
+    seen = crawl(service, role, locale)
+    assert seen["pages"] > 1
+    totals = TOTALS.setdefault(service.backend, {"counts": Counter(), "roles": set(),
+                                                 "languages": set()})
+    totals["counts"].update(seen)
+    totals["roles"].add(role)
+    totals["languages"].add(locale)
+    print(f"{service.backend} {role} {locale}: {dict(seen)}")
+    if role in ("coordinator", "admin"):
+        # The funder's exports, in each format and each language, are among the downloads.
+        assert seen["csv"] >= 6 and seen["xlsx"] >= 6, dict(seen)
+    assert not service.server_errors()
