@@ -13,7 +13,7 @@ loaded::
   in ``MEDIATION_LIVE_POSTGRES`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432``),
   then gunicorn with the README's settings.
 
-Each has a real SMTP server (aiosmtpd, its own process, writing an mbox) and the outbox
+Each has a real SMTP server (aiosmtpd, its own process, writing a Maildir) and the outbox
 worker (``flask outbox run``, its own process) with ``MEDIATION_MAIL_BACKEND=smtp``. The
 service's processes run under libfaketime with a clock file the journey moves forward (to
 log a session after its appointment); it reads the real time otherwise. Nothing here
@@ -22,6 +22,7 @@ imports the application: the last check of the session says so.
 
 from __future__ import annotations
 
+import email.utils
 import mailbox
 import os
 import re
@@ -101,7 +102,7 @@ def stop(process: subprocess.Popen) -> None:
 
 @dataclass
 class Smtp:
-    """aiosmtpd in its own process, every message appended to an mbox."""
+    """aiosmtpd in its own process, every message kept in a Maildir."""
 
     port: int
     mbox: Path
@@ -110,25 +111,31 @@ class Smtp:
     def messages(self) -> list:
         if not self.mbox.exists():
             return []
-        box = mailbox.mbox(str(self.mbox), create=False)
-        try:
-            return list(box)
-        finally:
-            box.close()
+        return list(mailbox.Maildir(str(self.mbox), create=False))
 
 
 @dataclass
 class Clock:
     """The service's clock: an offset from the real time, read by libfaketime from a file
-    (every process re-reads it at most once a second)."""
+    (every process re-reads it at most once a second, and a thread may go on with the old
+    value a little longer: the clock has moved when every answer's Date says so)."""
 
     path: Path
+    url: str = ""
     offset: float = 0.0
 
     def set_offset(self, seconds: float) -> None:
         self.offset = seconds
         self.path.write_text(f"{int(seconds):+d}\n")
-        time.sleep(1.5)  # every process has read it
+        deadline = time.monotonic() + 60
+        agreeing = 0
+        while agreeing < 12:  # several answers in a row, from every server process
+            assert time.monotonic() < deadline, "the service's clock did not move"
+            with urllib.request.urlopen(self.url + "/login", timeout=10) as response:
+                served = email.utils.parsedate_to_datetime(response.headers["Date"])
+            agreeing = agreeing + 1 if abs(served.timestamp() - self.now()) < 5 else 0
+            time.sleep(0.2)
+        time.sleep(1.5)  # the outbox worker reads the same file
 
     def now(self) -> float:
         return time.time() + self.offset
@@ -199,9 +206,9 @@ def parse_logins(output: str) -> tuple[str, dict[str, list[str]]]:
     password = re.search(r"Demo logins \(password: (\S+)\):", output)
     assert password, "`flask demo` did not print the demo logins:\n" + output[-3000:]
     logins: dict[str, list[str]] = {}
-    for role, email in re.findall(
+    for role, address in re.findall(
             r"^\s+(teacher|lead|mediator|coordinator|admin)\s+(\S+@\S+)", output, re.M):
-        logins.setdefault(role, []).append(email)
+        logins.setdefault(role, []).append(address)
     return password.group(1), logins
 
 
@@ -247,7 +254,7 @@ def flask(*args: str) -> list[str]:
 
 def _start_smtp(tmp: Path) -> Smtp:
     port = free_port()
-    mbox = tmp / "mail.mbox"
+    mbox = tmp / "maildir"
     log = tmp / "smtp.log"
     process = start([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
                      "-c", "aiosmtpd.handlers.Mailbox", str(mbox)], dict(os.environ), log)
@@ -274,11 +281,11 @@ def _prepare_postgresql() -> str:
 
 def _launch(backend: str, tmp: Path) -> Service:
     tmp.mkdir(parents=True, exist_ok=True)
-    clock = Clock(tmp / "faketime.rc")
-    clock.path.write_text("+0\n")
-    smtp = _start_smtp(tmp)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    clock = Clock(tmp / "faketime.rc", url)
+    clock.path.write_text("+0\n")
+    smtp = _start_smtp(tmp)
     server_log, worker_log = tmp / "server.log", tmp / "worker.log"
     processes = [smtp.process]
     if backend == "postgresql":
