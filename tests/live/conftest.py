@@ -15,9 +15,9 @@ loaded::
 
 Each has a real SMTP server (aiosmtpd, its own process, writing a Maildir) and the outbox
 worker (``flask outbox run``, its own process) with ``MEDIATION_MAIL_BACKEND=smtp``. The
-service's processes run under libfaketime with a clock file the journey moves forward (to
-log a session after its appointment); it reads the real time otherwise. Nothing here
-imports the application: the last check of the session says so.
+service's processes read the time through ``clock/sitecustomize.py``, whose offset the
+journey moves forward to log a session after its appointment; otherwise it is the real
+time. Nothing here imports the application: the last check of the session says so.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+CLOCK_SHIM = Path(__file__).resolve().parent / "clock"
 PG_SERVER = os.environ.get("MEDIATION_LIVE_POSTGRES",
                            "postgresql+psycopg://postgres@127.0.0.1:5432")
 LIVE_DATABASE = "mediation_live"
@@ -116,9 +116,9 @@ class Smtp:
 
 @dataclass
 class Clock:
-    """The service's clock: an offset from the real time, read by libfaketime from a file
-    (every process re-reads it at most once a second, and a thread may go on with the old
-    value a little longer: the clock has moved when every answer's Date says so)."""
+    """The service's clock: an offset from the real time in seconds, in a file that every
+    process of the service reads (``clock/sitecustomize.py``); it has moved when several
+    answers in a row carry the new time in their Date header."""
 
     path: Path
     url: str = ""
@@ -126,7 +126,7 @@ class Clock:
 
     def set_offset(self, seconds: float) -> None:
         self.offset = seconds
-        self.path.write_text(f"{int(seconds):+d}\n")
+        self.path.write_text(f"{seconds:.3f}\n")
         deadline = time.monotonic() + 60
         agreeing = 0
         while agreeing < 12:  # several answers in a row, from every server process
@@ -135,7 +135,7 @@ class Clock:
                 served = email.utils.parsedate_to_datetime(response.headers["Date"])
             agreeing = agreeing + 1 if abs(served.timestamp() - self.now()) < 5 else 0
             time.sleep(0.2)
-        time.sleep(1.5)  # the outbox worker reads the same file
+        time.sleep(0.5)  # the outbox worker reads the same file
 
     def now(self) -> float:
         return time.time() + self.offset
@@ -230,13 +230,10 @@ def service_env(tmp: Path, smtp: Smtp, clock: Clock, database_url: str, url: str
         "MEDIATION_RATELIMIT_LOGIN_PER_ACCOUNT": "100000 per minute",
         "PYTHONUNBUFFERED": "1",
     })
-    if os.path.exists(FAKETIME_LIB):
-        env.update({
-            "LD_PRELOAD": FAKETIME_LIB,
-            "FAKETIME_TIMESTAMP_FILE": str(clock.path),
-            "FAKETIME_CACHE_DURATION": "1",
-            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        })
+    # The clock the journey moves (clock/sitecustomize.py), imported by every process.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CLOCK_SHIM),
+                                                      env.get("PYTHONPATH")]))
+    env["MEDIATION_LIVE_CLOCK_FILE"] = str(clock.path)
     return env
 
 
@@ -284,7 +281,7 @@ def _launch(backend: str, tmp: Path) -> Service:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     clock = Clock(tmp / "faketime.rc", url)
-    clock.path.write_text("+0\n")
+    clock.path.write_text("0\n")
     smtp = _start_smtp(tmp)
     server_log, worker_log = tmp / "server.log", tmp / "worker.log"
     processes = [smtp.process]
