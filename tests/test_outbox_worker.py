@@ -391,6 +391,9 @@ def test_a_failure_does_not_undo_a_requeue_made_meanwhile(app, factory):
     row = add_message(factory, 1)
     db.session.commit()
     claimed = outbox.claim_next()
+    # The worker is slow: its lease ran out, so the message may be requeued.
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == row.id)
+                       .values(leased_until=utcnow() - timedelta(seconds=1)))
     outbox.requeue(admin, db.session.get(OutboxMessage, row.id))
     db.session.commit()
     outbox.record_failure(claimed, "SMTPServerDisconnected: gone")
