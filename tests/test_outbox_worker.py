@@ -590,6 +590,7 @@ def test_a_mail_accepted_is_recorded_once_the_database_is_back(app, factory, run
     started = time.monotonic()
     result = runner.invoke(args=["outbox", "run", "--once"])
     elapsed = time.monotonic() - started
+    outage.timer.join(timeout=10)  # the database is back
     db.session.remove()
     db.engine.dispose()  # the pooled connections the outage killed
     for _ in range(2):
