@@ -59,9 +59,12 @@ class DefaultConfig:
     OUTBOX_MAX_ATTEMPTS = 8
     OUTBOX_BACKOFF_SECONDS = 60
     OUTBOX_BACKOFF_MAX = 3600
-    # Seconds a message being sent stays hidden from other workers (at least 10 x MAIL_TIMEOUT
-    # is used); if the worker dies meanwhile, another one sends it once this has passed.
-    OUTBOX_LEASE_SECONDS = 600
+    # Seconds a message being sent stays hidden from other workers (and cannot be requeued);
+    # if the worker dies meanwhile, another one sends it once this has passed. The SMTP
+    # conversation of one message is cut off after half of it, and `flask outbox run`
+    # refuses to start unless it is at least 2 x MAIL_TIMEOUT (one step may wait that long).
+    # 120 s: a send takes well under a second, a killed worker's message waits two minutes.
+    OUTBOX_LEASE_SECONDS = 120
     # Default seconds between two polls of `flask outbox run` (its --interval).
     OUTBOX_POLL_SECONDS = 10
     # `flask reminders send`: the reminder goes this many hours before the start; the request

@@ -15,13 +15,32 @@ another worker sees the message again only if the lease runs out (the worker
 died). The Message-ID header is the row's ``message_id``: a resend after an
 ambiguous failure (the server took the mail but the answer was lost) is the same
 mail, which receiving servers and clients recognise.
+
+Delivery is at least once. Once the SMTP server has accepted a message, recording
+it as sent comes first (before QUIT), and a database error there is retried with a
+fresh connection, waiting at most ``RECORD_SENT_MAX_WAIT`` seconds between tries,
+until the database answers (:func:`record_sent`): an outage or a restart of the
+database does not make the message go out again. What remains is a worker killed
+(or its machine lost) between the server's "250 accepted" and the commit of
+"sent", a few milliseconds: the message is then sent again once the lease has
+run out, with the same Message-ID. (With several workers, an outage longer than
+the lease also lets another worker take the message when the database comes
+back, if it polls before this worker's next try.)
+
+The lease (``OUTBOX_LEASE_SECONDS``) must outlast any send: the SMTP
+conversation of one message is cut off after half the lease (:class:`_Connection`),
+and the lease must be at least twice ``MAIL_TIMEOUT`` (:func:`check_settings`),
+so that one step waiting its full timeout still fits.
 """
 
 import base64
 import contextlib
 import logging
 import smtplib
+import socket
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -154,6 +173,7 @@ class Result:
     state: OutboxState  # sent, pending (will be retried) or dead
     error: str | None = None
     next_attempt_dt: datetime | None = None
+    record_tries: int = 1  # how many tries recording the outcome took
 
 
 def _setting(name: str):
@@ -161,12 +181,34 @@ def _setting(name: str):
 
 
 def lease_seconds() -> float:
-    """How long a claimed message stays invisible to other workers.
+    """How long a claimed message stays invisible to other workers (and cannot be requeued).
 
-    Every SMTP step (connecting, each command) may take up to ``MAIL_TIMEOUT``,
-    so the lease is at least ten times that.
+    A message held by a worker that died is sent by another one after this long.
     """
-    return max(float(_setting("OUTBOX_LEASE_SECONDS")), 10 * float(_setting("MAIL_TIMEOUT")))
+    return float(_setting("OUTBOX_LEASE_SECONDS"))
+
+
+def send_budget() -> float:
+    """The longest the SMTP conversation of one message may last: half the lease.
+
+    The other half is the margin for recording the outcome and for the clocks of
+    the workers' machines, which compute and compare the lease, not agreeing.
+    """
+    return lease_seconds() / 2
+
+
+def check_settings() -> None:
+    """Refuse a lease too short for a send: two workers could then send the same message.
+
+    One SMTP step may wait ``MAIL_TIMEOUT``; the conversation is cut off after half
+    the lease, so the lease must be at least twice ``MAIL_TIMEOUT``.
+    """
+    lease, timeout = lease_seconds(), float(_setting("MAIL_TIMEOUT"))
+    if timeout <= 0 or lease < 2 * timeout:
+        raise ValueError(
+            f"OUTBOX_LEASE_SECONDS ({lease:g}) must be at least twice MAIL_TIMEOUT "
+            f"({timeout:g}): a message still being sent would be sent again by another worker"
+        )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -210,7 +252,8 @@ def claim_next(cutoff: datetime | None = None) -> Claimed | None:
             claimed = db.session.execute(
                 sa.update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, _due(cutoff))
-                .values(next_attempt_dt=lease_until, attempts=OutboxMessage.attempts + 1)
+                .values(next_attempt_dt=lease_until, leased_until=lease_until,
+                        attempts=OutboxMessage.attempts + 1)
                 .execution_options(synchronize_session=False)
             ).rowcount == 1
             if not claimed:
@@ -221,6 +264,7 @@ def claim_next(cutoff: datetime | None = None) -> Claimed | None:
                 # The previous, last allowed attempt never finished (the worker died).
                 message.state = OutboxState.dead
                 message.next_attempt_dt = now
+                message.leased_until = None
                 message.last_error = "interrupted: the worker stopped during the last attempt"
                 logger.warning("dead %s to %s: %s", message.message_id,
                                message.recipient_email, message.last_error)
@@ -241,16 +285,33 @@ def claim_next(cutoff: datetime | None = None) -> Claimed | None:
 
 
 class _Connection(flask_mail.Connection):
-    """Flask-Mail's SMTP connection, with a timeout on connecting and on every reply."""
+    """Flask-Mail's SMTP connection, with a timeout on connecting and on every reply,
+    and a limit on the whole conversation (``budget`` seconds): a server answering every
+    step just in time cannot make a send outlast the lease."""
 
-    def __init__(self, mail, timeout: float):
+    def __init__(self, mail, timeout: float, budget: float | None = None):
         super().__init__(mail)
         self.timeout = timeout
+        self.budget = budget
+        self._watchdog: threading.Timer | None = None
+        self.cut_off = False
+
+    def _cut_off(self, host) -> None:
+        self.cut_off = True
+        with contextlib.suppress(OSError, AttributeError):
+            host.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked read: the send fails
 
     def configure_host(self):
         mail = self.mail
         smtp_class = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
-        host = smtp_class(mail.server, mail.port, timeout=self.timeout)
+        started = time.monotonic()
+        timeout = self.timeout if self.budget is None else min(self.timeout, self.budget)
+        host = smtp_class(mail.server, mail.port, timeout=timeout)
+        if self.budget is not None:
+            remaining = max(0.0, self.budget - (time.monotonic() - started))
+            self._watchdog = threading.Timer(remaining, self._cut_off, args=(host,))
+            self._watchdog.daemon = True
+            self._watchdog.start()
         try:
             host.set_debuglevel(int(mail.debug))
             if mail.use_tls:
@@ -262,7 +323,13 @@ class _Connection(flask_mail.Connection):
             raise
         return host
 
+    def stop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
     def __exit__(self, exc_type, exc_value, tb):
+        self.stop_watchdog()
         if self.host is None:
             return
         if exc_type is None:
@@ -295,11 +362,15 @@ def build_message(message: Claimed) -> flask_mail.Message:
     return mail
 
 
+def _connection() -> _Connection:
+    return _Connection(current_app.extensions["mail"], float(_setting("MAIL_TIMEOUT")),
+                       send_budget())
+
+
 def deliver(message: Claimed) -> None:
     """Hand one message to the SMTP server; raises on any failure."""
     mail = build_message(message)
-    state = current_app.extensions["mail"]
-    with _Connection(state, float(_setting("MAIL_TIMEOUT"))) as connection:
+    with _connection() as connection:
         connection.send(mail)
 
 
@@ -309,26 +380,80 @@ def _describe(error: BaseException) -> str:
 
 
 def send_one(message: Claimed) -> Result:
-    """Send a claimed message and record the outcome (sent, retry later, or dead)."""
+    """Send a claimed message and record the outcome (sent, retry later, or dead).
+
+    The message is recorded as sent as soon as the server has accepted it, before
+    the goodbye (QUIT, which may wait ``MAIL_TIMEOUT``): that keeps the window in
+    which a dying worker causes a resend as short as it can be.
+    """
+    connection = _connection()
     try:
-        deliver(message)
+        mail = build_message(message)
+        connection.__enter__()
+        connection.send(mail)
+        connection.stop_watchdog()
     except Exception as error:  # anything: the row records it and the worker goes on
+        with contextlib.suppress(Exception):
+            connection.__exit__(type(error), error, error.__traceback__)
+        if connection.cut_off:
+            error = TimeoutError(f"the SMTP conversation took longer than {send_budget():g} s"
+                                 f" (half OUTBOX_LEASE_SECONDS); last error: {_describe(error)}")
         return record_failure(message, _describe(error))
-    return record_sent(message)
-
-
-def record_sent(message: Claimed) -> Result:
     try:
-        db.session.execute(
-            sa.update(OutboxMessage).where(OutboxMessage.id == message.id)
-            .values(state=OutboxState.sent, sent_dt=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return Result(message, OutboxState.sent)
+        return record_sent(message)
+    finally:
+        connection.__exit__(None, None, None)
+
+
+#: The longest wait, in seconds, between two tries of recording a sent message.
+RECORD_SENT_MAX_WAIT = 2.0
+
+
+def _transient(error: BaseException) -> bool:
+    """A database error that may go away: a lost connection, a server restarting, a lock."""
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    return error.connection_invalidated or isinstance(
+        error, (sa.exc.OperationalError, sa.exc.InterfaceError))
+
+
+def record_sent(message: Claimed, sleep: Callable[[float], None] = time.sleep) -> Result:
+    """Record that the server accepted the message, retrying until the database answers.
+
+    The mail is gone: giving up here would leave the message leased, and another
+    pass would send it again once the lease ran out. A transient database error
+    (connection lost, server restarting, database locked) is retried with a fresh
+    connection, after a wait doubling from 0.1 s up to ``RECORD_SENT_MAX_WAIT``; any
+    other error is raised (a bug: retrying would not help). Only killing the
+    process stops the retries.
+    """
+    wait, tries = 0.1, 0
+    while True:
+        tries += 1
+        try:
+            db.session.execute(
+                sa.update(OutboxMessage).where(OutboxMessage.id == message.id)
+                .values(state=OutboxState.sent, sent_dt=utcnow(), leased_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+        except BaseException as error:
+            with contextlib.suppress(Exception):
+                db.session.rollback()
+            if not _transient(error):
+                raise
+            # A fresh session next time: the pool replaces an invalidated connection.
+            with contextlib.suppress(Exception):
+                db.session.close()
+            logger.error("sent %s to %s but could not record it (try %d), retrying in %.1f s:"
+                         " %s", message.message_id, message.recipient_email, tries, wait,
+                         _describe(error))
+            sleep(wait)
+            wait = min(wait * 2, RECORD_SENT_MAX_WAIT)
+            continue
+        if tries > 1:
+            logger.warning("recorded %s as sent after %d tries", message.message_id, tries)
+        return Result(message, OutboxState.sent, record_tries=tries)
 
 
 def record_failure(message: Claimed, error: str) -> Result:
@@ -345,7 +470,8 @@ def record_failure(message: Claimed, error: str) -> Result:
             .where(OutboxMessage.id == message.id,
                    OutboxMessage.state == OutboxState.pending,
                    OutboxMessage.next_attempt_dt == message.lease_until)
-            .values(state=state, next_attempt_dt=next_attempt, last_error=error)
+            .values(state=state, next_attempt_dt=next_attempt, last_error=error,
+                    leased_until=None)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
@@ -416,16 +542,51 @@ def _may_see(actor: User, message: OutboxMessage) -> bool:
     ) is not None
 
 
+class BeingSent(DomainError):
+    status_code = 409
+    default_message = _l("A worker is sending this email right now: it cannot be requeued."
+                         " If the attempt fails, it will be retried anyway.")
+
+
+def being_sent(message: OutboxMessage, now: datetime | None = None) -> bool:
+    """Whether a worker may be sending ``message`` now: its lease has not run out."""
+    return (message.state == OutboxState.pending and message.leased_until is not None
+            and message.leased_until > (now or utcnow()))
+
+
+def requeue_refusal(message: OutboxMessage, now: datetime | None = None) -> DomainError | None:
+    """Why ``message`` cannot be requeued, or None if it can: the one rule of requeueing.
+
+    A pending message waiting for its next attempt and a dead one can be requeued; a
+    sent one cannot, nor one a worker may be sending (requeueing it would let another
+    worker send it a second time).
+    """
+    if message.state == OutboxState.sent:
+        return AlreadySent()
+    if being_sent(message, now):
+        return BeingSent()
+    return None
+
+
+def may_requeue(message: OutboxMessage, now: datetime | None = None) -> bool:
+    return requeue_refusal(message, now) is None
+
+
 def requeue(actor: User, message: OutboxMessage) -> None:
     """Send a pending or dead message again as soon as a worker polls, counting from zero."""
     if not _may_see(actor, message):
         raise NotAllowed()
-    if message.state == OutboxState.sent:
-        raise AlreadySent()
+    # The row as it is now, not as the page saw it: a worker may have claimed it since.
+    # (On PostgreSQL the row stays locked until the commit, so a claim skips it.)
+    db.session.refresh(message, with_for_update=True)
+    refusal = requeue_refusal(message)
+    if refusal is not None:
+        raise refusal
     previous_state, attempts = message.state, message.attempts
     message.state = OutboxState.pending
     message.attempts = 0
     message.next_attempt_dt = utcnow()
+    message.leased_until = None
     record("outbox.requeued", message, actor, previous_state=previous_state.value,
            attempts=attempts)
 
@@ -438,11 +599,13 @@ def requeue_dead(actor: User) -> int:
         .order_by(OutboxMessage.id)
     ).all()
     now = utcnow()
+    messages = [message for message in messages if may_requeue(message, now)]
     for message in messages:
         attempts = message.attempts
         message.state = OutboxState.pending
         message.attempts = 0
         message.next_attempt_dt = now
+        message.leased_until = None
         record("outbox.requeued", message, actor, previous_state=OutboxState.dead.value,
                attempts=attempts)
     return len(messages)

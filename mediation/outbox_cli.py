@@ -29,7 +29,9 @@ def _report(result: outbox.Result) -> None:
     message = result.message
     what = f"{message.message_id} to {message.recipient_email} ({message.template})"
     if result.state == OutboxState.sent:
-        _echo(f"sent {what}")
+        retried = (f" (recorded after {result.record_tries} tries: the database was away)"
+                   if result.record_tries > 1 else "")
+        _echo(f"sent {what}{retried}")
     elif result.state == OutboxState.pending:
         _echo(f"failed {what}, attempt {message.attempts}, next at "
               f"{result.next_attempt_dt:%Y-%m-%dT%H:%M:%SZ}: {result.error}", err=True)
@@ -61,12 +63,16 @@ def _on_signals(stop: threading.Event) -> dict:
 def run_command(once: bool, interval: float | None):
     """Send the due emails through SMTP, polling until stopped (SIGTERM, Ctrl-C)."""
     config = current_app.config
+    try:
+        outbox.check_settings()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
     interval = interval or float(config["OUTBOX_POLL_SECONDS"])
     stop = threading.Event()
     previous = _on_signals(stop)
     if not once:
         _echo(f"outbox worker started: SMTP {config['MAIL_SERVER']}:{config['MAIL_PORT']}, "
-              f"polling every {interval:g} s")
+              f"polling every {interval:g} s, lease {outbox.lease_seconds():g} s")
     try:
         while True:
             try:

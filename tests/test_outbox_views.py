@@ -204,3 +204,71 @@ class TestCsrf:
         assert response.status_code == 302
         db.session.refresh(dead)
         assert dead.state == OutboxState.pending
+
+
+def requeue_button(response, message_id: int) -> bool:
+    return f'action="/outbox/{message_id}/requeue"' in response.text
+
+
+def test_a_message_being_sent_cannot_be_requeued(client, auth, world):
+    """A message a worker has claimed (lease not run out) has no Requeue button, and the
+    POST is refused with a message, changing nothing; once the lease has run out (the
+    worker died), or after the attempt failed, it can be requeued again."""
+    from mediation import outbox
+
+    dead = world.mine["mediator_dead"]
+    leased = world.mine["teacher"]
+    leased.next_attempt_dt = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    claimed = outbox.claim_next()  # what a worker does before talking to the SMTP server
+    assert claimed.id == leased.id
+    db.session.refresh(leased)
+    lease_until, attempts = leased.next_attempt_dt, leased.attempts
+
+    auth.login(world.coordinator)
+    page = client.get("/outbox/")
+    assert requeue_button(page, dead.id)
+    assert not requeue_button(page, leased.id)
+    row = re.search(rf'<tr id="message-{leased.id}".*?</tr>', page.text, re.S).group(0)
+    assert "Invio in corso" in row
+
+    response = client.post(f"/outbox/{leased.id}/requeue", follow_redirects=True)
+    assert response.status_code == 200
+    assert "in corso di invio proprio ora: non si può rimettere in coda" in response.text
+    db.session.expire_all()
+    assert (leased.state, leased.attempts, leased.next_attempt_dt) == (
+        OutboxState.pending, attempts, lease_until)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "outbox.requeued")) == 0
+
+    # The attempt failed: waiting for its next attempt, it may be requeued.
+    outbox.record_failure(claimed, "SMTPServerDisconnected: gone")
+    assert requeue_button(client.get("/outbox/"), leased.id)
+    # Claimed again, and the worker dies: once the lease has run out it may be requeued.
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == leased.id)
+                       .values(next_attempt_dt=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert outbox.claim_next().id == leased.id
+    assert not requeue_button(client.get("/outbox/"), leased.id)
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == leased.id)
+                       .values(leased_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert requeue_button(client.get("/outbox/"), leased.id)
+    response = client.post(f"/outbox/{leased.id}/requeue")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (leased.state, leased.attempts, leased.leased_until) == (OutboxState.pending, 0, None)
+
+
+def test_the_refusal_is_translated(client, auth, world):
+    from mediation import outbox
+
+    world.admin.locale = "en"
+    leased = world.theirs["admin"]
+    leased.next_attempt_dt = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    assert outbox.claim_next().id == leased.id
+    auth.login(world.admin)
+    assert "Being sent" in client.get("/outbox/").text
+    response = client.post(f"/outbox/{leased.id}/requeue", follow_redirects=True)
+    assert "A worker is sending this email right now: it cannot be requeued." in response.text

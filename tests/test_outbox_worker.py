@@ -3,10 +3,12 @@
 Runs on whichever database the suite runs on; the SKIP LOCKED test needs PostgreSQL.
 """
 
+import asyncio
 import base64
 import email
 import email.policy
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -391,6 +393,9 @@ def test_a_failure_does_not_undo_a_requeue_made_meanwhile(app, factory):
     row = add_message(factory, 1)
     db.session.commit()
     claimed = outbox.claim_next()
+    # The worker is slow: its lease ran out, so the message may be requeued.
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == row.id)
+                       .values(leased_until=utcnow() - timedelta(seconds=1)))
     outbox.requeue(admin, db.session.get(OutboxMessage, row.id))
     db.session.commit()
     outbox.record_failure(claimed, "SMTPServerDisconnected: gone")
@@ -481,3 +486,276 @@ def test_the_worker_polls_and_stops_on_sigterm(app, factory, smtp_up, smtp_port)
     assert "SIGTERM" in err and "outbox worker stopped" in out
     assert smtp_up.collector.message_ids() == Counter({first.message_id: 1,
                                                        second.message_id: 1})
+
+
+# --- the database going away after the server accepted a mail ---------------------
+
+
+class DatabaseOutage:
+    """Makes the test's database refuse the worker for ``seconds``, for real.
+
+    PostgreSQL: connections to the database are refused (ALLOW_CONNECTIONS false) and
+    its backends, the worker's included, are terminated, as when the server restarts.
+    SQLite: another connection holds the exclusive lock, and the worker's connections
+    give up after 50 ms instead of 30 s ("database is locked").
+    """
+
+    def __init__(self, app, seconds: float):
+        self.url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        self.seconds = seconds
+        self.timer = None
+        self.sqlite_lock = None
+        self.admin = None
+        if self.url.get_backend_name() == "postgresql":
+            self.admin = sa.create_engine(self.url.set(database="postgres"),
+                                          isolation_level="AUTOCOMMIT",
+                                          poolclass=sa.pool.NullPool)
+        else:
+            @sa.event.listens_for(db.engine, "checkout")
+            def short_busy_timeout(dbapi_connection, record, proxy):
+                dbapi_connection.execute("PRAGMA busy_timeout = 50")
+
+    def _allow(self, allowed: bool):
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{self.url.database}" '
+                                 f'ALLOW_CONNECTIONS {"true" if allowed else "false"}')
+            if not allowed:
+                conn.execute(sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                    {"name": self.url.database})
+
+    def start(self):
+        if self.admin is not None:
+            self._allow(False)
+        else:
+            import sqlite3
+            self.sqlite_lock = sqlite3.connect(self.url.database, isolation_level=None,
+                                               check_same_thread=False)
+            self.sqlite_lock.execute("BEGIN EXCLUSIVE")
+        self.timer = threading.Timer(self.seconds, self.end)
+        self.timer.start()
+
+    def end(self):
+        if self.admin is not None:
+            self._allow(True)
+        elif self.sqlite_lock is not None:
+            self.sqlite_lock.execute("COMMIT")
+            self.sqlite_lock.close()
+            self.sqlite_lock = None
+
+    def close(self):
+        if self.timer is not None:
+            self.timer.cancel()
+        self.end()
+        if self.admin is not None:
+            self.admin.dispose()
+
+
+class OutageOnDelivery(Collector):
+    """Keeps the mail, then takes the database away before answering "250 accepted"."""
+
+    def __init__(self, outage: DatabaseOutage):
+        super().__init__()
+        self.outage = outage
+        self.started = False
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        if not self.started:
+            self.started = True
+            self.outage.start()
+        return answer
+
+
+@pytest.fixture
+def outage(app):
+    outage = DatabaseOutage(app, seconds=1.5)
+    yield outage
+    outage.close()
+
+
+def test_a_mail_accepted_is_recorded_once_the_database_is_back(app, factory, runner, smtp,
+                                                              outage):
+    """The server accepts the mail, then the database goes away for 1.5 s: the worker
+    keeps trying to record it as sent (with a new connection each time) until the
+    database answers, instead of leaving the lease to run out; later passes, even after
+    the lease would have run out, do not send it again."""
+    row = add_message(factory, 1)
+    db.session.commit()
+    row_id, message_id = row.id, row.message_id
+    smtp.collector = OutageOnDelivery(outage)
+    smtp.start()
+
+    started = time.monotonic()
+    result = runner.invoke(args=["outbox", "run", "--once"])
+    elapsed = time.monotonic() - started
+    outage.timer.join(timeout=10)  # the database is back
+    db.session.remove()
+    db.engine.dispose()  # the pooled connections the outage killed
+    for _ in range(2):
+        # As if every lease had run out: a message left leased would go out again.
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.state ==
+                                                          OutboxState.pending)
+                           .values(next_attempt_dt=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        runner.invoke(args=["outbox", "run", "--once"])
+
+    assert smtp.collector.message_ids() == Counter({message_id: 1})
+    db.session.expire_all()
+    row = db.session.get(OutboxMessage, row_id)
+    assert (row.state, row.attempts, row.leased_until) == (OutboxState.sent, 1, None)
+    assert row.last_error is None and row.sent_dt is not None
+    assert result.exit_code == 0, result.output
+    tries = int(re.search(r"recorded after (\d+) tries", result.output).group(1))
+    assert tries >= 3, result.output  # it did fail, several times
+    assert elapsed >= 1.4 and elapsed < 10, elapsed
+
+
+def test_a_non_transient_error_recording_a_sent_mail_is_not_retried(app, factory,
+                                                                     monkeypatch):
+    """A bug (not a lost connection nor a lock) is raised at once: retrying would not help."""
+    add_message(factory, 1)
+    db.session.commit()
+    claimed = outbox.claim_next()
+    sleeps = []
+
+    def broken_update(*args, **kwargs):
+        raise sa.exc.ProgrammingError("UPDATE outbox_messages", {}, Exception("syntax error"))
+
+    monkeypatch.setattr(db.session, "execute", broken_update)
+    with pytest.raises(sa.exc.ProgrammingError):
+        outbox.record_sent(claimed, sleep=sleeps.append)
+    assert sleeps == []
+
+
+# --- the lease -------------------------------------------------------------------------
+
+
+class HoldFirstDelivery(Collector):
+    """Holds the first mail's DATA unanswered until ``release`` is set, then refuses it
+    (451); keeps the following ones."""
+
+    def __init__(self):
+        super().__init__()
+        self.first_data = threading.Event()
+        self.first_data_at = None
+        self.release = threading.Event()
+        self.kept_at = []
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.first_data.is_set():
+            self.first_data_at = time.monotonic()
+            self.first_data.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+            return "451 Requested action aborted: try again later"
+        answer = await super().handle_DATA(server, session, envelope)
+        self.kept_at.append(time.monotonic())
+        return answer
+
+
+def worker_process(app, smtp_port, **env):
+    env = dict(os.environ,
+               MEDIATION_SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+               MEDIATION_MAIL_SERVER="127.0.0.1", MEDIATION_MAIL_PORT=str(smtp_port),
+               MEDIATION_MAIL_BACKEND="outbox", MEDIATION_SECRET_KEY="test", **env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "mediation", "outbox", "run",
+         "--interval", "0.2"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_a_killed_workers_message_is_sent_after_the_lease(app, factory, smtp, smtp_port):
+    """A worker killed (SIGKILL) while the server holds its mail leaves the message leased:
+    another worker sends it once OUTBOX_LEASE_SECONDS have passed, not before, and not
+    ten minutes later."""
+    lease = 4
+    row = add_message(factory, 1)
+    db.session.commit()
+    smtp.collector = HoldFirstDelivery()
+    smtp.start()
+    settings = {"MEDIATION_OUTBOX_LEASE_SECONDS": str(lease), "MEDIATION_MAIL_TIMEOUT": "2"}
+    workers = [worker_process(app, smtp_port, **settings)]
+    try:
+        assert smtp.collector.first_data.wait(timeout=30), workers[0].communicate(timeout=5)
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].communicate(timeout=10)
+        smtp.collector.release.set()
+        db.session.expire_all()
+        leased = db.session.get(OutboxMessage, row.id)
+        assert leased.state == OutboxState.pending and leased.attempts == 1
+        assert leased.leased_until > utcnow()
+        db.session.commit()  # (on SQLite the test's transaction holds the write lock)
+
+        workers.append(worker_process(app, smtp_port, **settings))
+        deadline = time.monotonic() + lease + 15
+        while not smtp.collector.kept_at and time.monotonic() < deadline:
+            assert workers[1].poll() is None, workers[1].communicate()
+            time.sleep(0.05)
+        assert smtp.collector.kept_at, "not sent again within the lease + 15 s"
+        waited = smtp.collector.kept_at[0] - smtp.collector.first_data_at
+        # The lease started at the claim, a moment before the server saw DATA.
+        assert lease - 1 <= waited <= lease + 6, waited
+        workers[1].send_signal(signal.SIGTERM)
+        out, err = workers[1].communicate(timeout=20)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    assert f"sent {row.message_id}" in out
+    assert smtp.collector.message_ids() == Counter({row.message_id: 1})
+    db.session.expire_all()
+    row = db.session.get(OutboxMessage, row.id)
+    assert (row.state, row.attempts, row.leased_until) == (OutboxState.sent, 2, None)
+
+
+def test_the_worker_refuses_a_lease_shorter_than_two_smtp_timeouts(app, factory, runner,
+                                                                   smtp_up):
+    """A lease the SMTP timeout could outlast would let two workers send one message."""
+    app.config.update(OUTBOX_LEASE_SECONDS=50, MAIL_TIMEOUT=30)
+    add_message(factory, 1)
+    db.session.commit()
+    result = runner.invoke(args=["outbox", "run", "--once"])
+    assert result.exit_code != 0
+    assert "OUTBOX_LEASE_SECONDS (50) must be at least twice MAIL_TIMEOUT (30)" in result.output
+    assert smtp_up.collector.mails == []
+    app.config["OUTBOX_LEASE_SECONDS"] = 60
+    run_once(runner)
+    assert len(smtp_up.collector.mails) == 1
+
+
+class SlowSteps(Collector):
+    """Answers RCPT and DATA each after ``delay`` seconds: every step within the timeout."""
+
+    def __init__(self, delay: float):
+        super().__init__()
+        self.delay = delay
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        await asyncio.sleep(self.delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_send_is_cut_off_after_half_the_lease(app, factory, runner, smtp):
+    """Each step answered just within MAIL_TIMEOUT cannot stretch a send past the lease:
+    the conversation is cut off after half of it, and the attempt counts as failed."""
+    app.config.update(OUTBOX_LEASE_SECONDS=4, MAIL_TIMEOUT=2)
+    row = add_message(factory, 1)
+    db.session.commit()
+    smtp.collector = SlowSteps(delay=1.5)
+    smtp.start()
+    started = time.monotonic()
+    run_once(runner)
+    elapsed = time.monotonic() - started
+    db.session.refresh(row)
+    assert (row.state, row.attempts) == (OutboxState.pending, 1)
+    assert "took longer than 2 s" in row.last_error
+    assert elapsed < 2.9, elapsed  # RCPT + DATA would have taken 3 s

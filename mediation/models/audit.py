@@ -73,4 +73,7 @@ class OutboxMessage(db.Model):
         UTCDateTime, default=utcnow, info=NOT_PERSONAL,
     )
     last_error: Mapped[str | None] = mapped_column(sa.Text, info=NOT_PERSONAL)
+    # While a worker sends the message: the end of its lease (no other worker takes the
+    # message, nobody may requeue it); None otherwise.
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)

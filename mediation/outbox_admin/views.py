@@ -1,6 +1,8 @@
 """The outbox page: admins and coordinators see the emails waiting or undelivered, and
 requeue them."""
 
+from functools import partial
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -9,7 +11,7 @@ from flask_login import current_user
 from .. import outbox
 from ..bounds import page_arg
 from ..extensions import db
-from ..models import OutboxState, Role
+from ..models import OutboxState, Role, utcnow
 from ..scoping import roles_required
 from . import queries
 
@@ -53,6 +55,8 @@ def index():
         state=state,
         args={"state": state.value} if state else {},
         max_attempts=current_app.config["OUTBOX_MAX_ATTEMPTS"],
+        may_requeue=partial(outbox.may_requeue, now=utcnow()),
+        being_sent=partial(outbox.being_sent, now=utcnow()),
     )
 
 
@@ -61,7 +65,12 @@ def index():
 def requeue(message_id: int):
     user = _user()
     message = queries.get_or_404(user, message_id)
-    outbox.requeue(user, message)
+    try:
+        outbox.requeue(user, message)
+    except outbox.BeingSent as error:
+        db.session.rollback()
+        flash(str(error.message), "warning")
+        return _back()
     db.session.commit()
     flash(_("The email to %(email)s will be sent again shortly.",
             email=message.recipient_email), "success")
