@@ -3,6 +3,8 @@
 The docstring of that module has the table of sessions every expected value comes from.
 """
 
+import csv
+import io
 import json
 import re
 from datetime import date, timedelta
@@ -767,3 +769,36 @@ def test_a_tiny_daily_cost_still_says_when_the_money_runs_out(app, data, client,
         TODAY + timedelta(days=100)
     assert aggregates.run_out_day(10**15, 1, TODAY) is None
 
+
+def test_exports_add_up_to_the_dashboard(app, data, factory, client, auth):
+    # Three 50-minute sessions in Q1: 0.8333… h each. Rounded to 0.01 per row, the
+    # sessions CSV added up to 4.25 + 3 × 0.83 = 6.74 while the page says 6.75.
+    for day in (3, 4, 5):
+        _session(factory, data, rome(date(2025, 2, day), 10), 50, data.m1)
+    db.session.commit()
+    auth.login(data.coordinator)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    page_hours = D(totals_on(page)["hours"])
+    assert page_hours == D("6.75")
+    query = "start=2025-01-01&end=2025-03-31"
+    for lang, delimiter, comma in (("it", ";", ","), ("en", ",", ".")):
+        response = client.get(f"/reporting/export/sessions.csv?{query}&lang={lang}")
+        rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True)[1:]),
+                                   delimiter=delimiter))
+        minutes_column, hours_column = ("Minuti", "Ore") if lang == "it" else ("Minutes",
+                                                                             "Hours")
+        minutes = [int(r[minutes_column]) for r in rows if r[minutes_column]]
+        assert sum(minutes) == 405 and D(sum(minutes)) / 60 == page_hours  # exact
+        hours = [D(r[hours_column].replace(comma, ".")) for r in rows if r[hours_column]]
+        assert sum(hours).quantize(D("0.01")) == page_hours
+        assert D("0.8333333333") in hours  # not rounded to 0.83
+    # The summary: its totals are the sums of its rows, and the page's figure.
+    response = client.get(f"/reporting/export/summary.csv?{query}&lang=en")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True)[1:])))
+    detail = [r for r in rows if r["Project"]]
+    [quarter] = [r for r in rows if r["Description"] == "Total for the quarter"]
+    [period_total] = [r for r in rows if r["Description"] == "Total for the period"]
+    assert sum(int(r["Minutes"]) for r in detail) == int(quarter["Minutes"]) == \
+        int(period_total["Minutes"]) == 405
+    assert D(period_total["Minutes"]) / 60 == page_hours
+    assert D(period_total["Hours"]).quantize(D("0.01")) == page_hours
