@@ -480,7 +480,7 @@ def test_xlsx_starts_a_new_sheet_past_the_row_limit(monkeypatch, tmp_path):
     assert book.sheetnames == ["Sessions", "Sessions (2)", "Sessions (3)", "Filters"]
     assert [c.value for c in book["Sessions (3)"]["A"]] == ["n", 4]
     assert book["Sessions"]["B2"].value == datetime(2026, 1, 1)
-    assert book["Sessions"]["B2"].number_format == "YYYY-MM-DD"
+    assert book["Sessions"]["B2"].number_format == "DD/MM/YYYY"
 
 
 def test_table_reads_nothing_until_iterated(app, data, count_queries):
@@ -545,3 +545,23 @@ def test_every_export_downloads_from_a_real_server(app, data, lang):
                     book = openpyxl.load_workbook(io.BytesIO(content))
                     assert book.worksheets[0].max_row > 1
 
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_dates_are_day_first_in_the_workbook_and_iso_in_the_csv(client, auth, data, lang):
+    """The README's formats: the XLSX shows its dates DD/MM/YYYY in both languages (the
+    English one showed YYYY-MM-DD); the CSV writes YYYY-MM-DD in both, which every
+    spreadsheet reads as the same day whatever its regional settings."""
+    response = download(client, auth, data.coordinator_a, "sessions", "xlsx",
+                        PERIOD + f"&lang={lang}")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet, filters = book.worksheets
+    dates = [cell for cell in sheet["B"][1:]]
+    assert dates and all(c.number_format == "DD/MM/YYYY" for c in dates)
+    assert dates[0].value == datetime(2026, 2, 10)
+    assert filters["B1"].number_format == "DD/MM/YYYY"  # From
+    assert filters["B8"].number_format == "DD/MM/YYYY HH:MM"  # Exported on
+    csv_rows = records(read_csv(download(client, auth, data.coordinator_a, "sessions", "csv",
+                                         PERIOD + f"&lang={lang}"),
+                                exports.csv_delimiter(lang)))
+    assert [r["Data" if lang == "it" else "Date"] for r in csv_rows][:2] == \
+        ["2026-02-10", "2026-03-29"]

@@ -13,7 +13,10 @@ Headers, labels and file names are Italian unless the caller asks for English; t
 follows what Excel expects in that language: Italian uses ``;`` between fields and a
 decimal comma, English ``,`` and a decimal point. Both start with a UTF-8 byte-order mark
 (Excel needs it to read accents) and write dates as ``YYYY-MM-DD`` and times as ``HH:MM``
-(Europe/Rome).
+(Europe/Rome): ISO 8601 is the one way to write a date that every spreadsheet reads as the
+same day whatever its regional settings (an English Excel set to US dates would swap the
+day and month of ``04/12/2026``), then shows in the user's own date format. The XLSX
+holds real dates, shown ``DD/MM/YYYY`` in both languages (:data:`NUMBER_FORMATS`).
 
 Figures are exact (README, "Exports for the funder"): every export that has hours has
 them twice: ``Hours`` not rounded for display (the XLSX's float; 10 decimals in the CSV,
@@ -555,11 +558,17 @@ def csv_chunks(export: Table, chunk_size: int = 64 * 1024) -> Iterator[str]:
     yield buffer.getvalue()
 
 
+#: How the XLSX shows its cells (the values are real dates, times and numbers). Dates are
+#: ``DD/MM/YYYY`` in both languages, as the README says: the service and its paperwork
+#: are Italian, day first, and an English-speaking coordinator in Italy reads numeric
+#: dates that way (the English pages name the month: "December 4, 2026"). A fixed format,
+#: not Excel's regional short date, so that the file shows the same day order on every
+#: computer.
 NUMBER_FORMATS = {
     "it": {Kind.date: "DD/MM/YYYY", Kind.time: "HH:MM", Kind.hours: "0.00",
            "datetime": "DD/MM/YYYY HH:MM"},
-    "en": {Kind.date: "YYYY-MM-DD", Kind.time: "HH:MM", Kind.hours: "0.00",
-           "datetime": "YYYY-MM-DD HH:MM"},
+    "en": {Kind.date: "DD/MM/YYYY", Kind.time: "HH:MM", Kind.hours: "0.00",
+           "datetime": "DD/MM/YYYY HH:MM"},
 }
 
 
