@@ -219,7 +219,7 @@ def test_sessions_csv_in_italian(client, auth, data):
     assert translation["Codice alunno"] == ""
     assert late == {
         "N. intervento": late["N. intervento"], "Data": "2026-03-31", "Ora di inizio": "23:30",
-        "Ora di fine": "00:15", "Ore": "0,75", "Progetto": "FAMI-LAB",
+        "Ora di fine": "00:15", "Ore": "0,75", "Minuti": "45", "Progetto": "FAMI-LAB",
         "Ambito": "Ambito di Lodi", "Codice meccanografico": "LOIC81001A",
         "Scuola": "IC Lodi Uno", "Comune": "Lodi", "Tipo di richiesta": "Colloquio con la famiglia",
         "Lingua": "Arabo", "Modalità": "In presenza", "Macroazione": "1", "Azione": "1.1",
@@ -238,8 +238,8 @@ def test_sessions_csv_in_english(client, auth, data):
     assert response.headers["Content-Disposition"] == \
         'attachment; filename="sessions_2026-01-01_2026-06-30.csv"'
     got = records(read_csv(response, ","))
-    assert list(got[0])[:6] == ["Session no.", "Date", "Start time", "End time", "Hours",
-                                "Project"]
+    assert list(got[0])[:7] == ["Session no.", "Date", "Start time", "End time", "Hours",
+                                "Minutes", "Project"]
     assert [r["Hours"] for r in got] == ["", "1.00", "0.75", "1.00"]
     assert got[2]["Outcome"] == "Held"
     assert got[2]["Mode"] == "In person"
@@ -291,12 +291,12 @@ def test_beneficiaries(client, auth, data):
     assert sheets["Beneficiari"][0] == [
         "Codice alunno", "Codice meccanografico", "Scuola", "Classe", "Ciclo scolastico",
         "Anno di arrivo in Italia", "Lingue parlate in famiglia", "Numero di interventi",
-        "Ore", "Primo intervento", "Ultimo intervento"]
+        "Ore", "Minuti", "Primo intervento", "Ultimo intervento"]
     assert sheets["Beneficiari"][1:] == [
         ["ALU-001", "LOIC81001A", "IC Lodi Uno", "2B", "Scuola primaria", 2024, "Arabo, Francese",
-         2, pytest.approx(1.75), datetime(2026, 3, 31), datetime(2026, 4, 1)],
+         2, pytest.approx(1.75), 105, datetime(2026, 3, 31), datetime(2026, 4, 1)],
         ["ALU-002", "LOIC81002B", "IC Codogno", "1A", "Secondaria di I grado", None, None, 1,
-         pytest.approx(1.0), datetime(2026, 3, 29), datetime(2026, 3, 29)],
+         pytest.approx(1.0), 60, datetime(2026, 3, 29), datetime(2026, 3, 29)],
     ]
     english = records(read_csv(download(client, auth, data.coordinator_a, "beneficiaries",
                                         "csv", PERIOD + "&lang=en"), ","))
@@ -310,7 +310,7 @@ def test_beneficiaries(client, auth, data):
 
 SUMMARY_IT = [
     "Anno", "Trimestre", "Progetto", "Macroazione", "Azione", "Descrizione",
-    "Numero di interventi", "Ore", "Alunni incontrati", "Genitori incontrati",
+    "Numero di interventi", "Ore", "Minuti", "Alunni incontrati", "Genitori incontrati",
     "Docenti incontrati", "Partecipanti", "Alunni (codici distinti)", "Pagine tradotte"]
 
 
@@ -322,22 +322,22 @@ def test_summary_by_quarter_macro_action_and_action(client, auth, data):
     h = pytest.approx
     assert rows[1:] == [
         # Q1: 23:30 on 31 March, the DST night, the translation.
-        [2026, 1, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(0.75), 1, 2, 1, 4, 1, 0],
-        [2026, 1, "FAMI-LAB", 1, "1.2", "Accoglienza", 1, h(1.0), 1, 1, 0, 2, 1, 0],
-        [2026, 1, "FAMI-LAB", 2, None, "Traduzioni", 1, h(0.0), 0, 0, 0, 0, 0, 3],
-        [2026, 1, None, None, None, "Totale del trimestre", 3, h(1.75), 2, 3, 1, 6, 2, 3],
+        [2026, 1, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(0.75), 45, 1, 2, 1, 4, 1, 0],
+        [2026, 1, "FAMI-LAB", 1, "1.2", "Accoglienza", 1, h(1.0), 60, 1, 1, 0, 2, 1, 0],
+        [2026, 1, "FAMI-LAB", 2, None, "Traduzioni", 1, h(0.0), 0, 0, 0, 0, 0, 0, 3],
+        [2026, 1, None, None, None, "Totale del trimestre", 3, h(1.75), 105, 2, 3, 1, 6, 2, 3],
         # Q2: 00:30 on 1 April.
-        [2026, 2, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(1.0), 0, 1, 1, 2, 1, 0],
-        [2026, 2, None, None, None, "Totale del trimestre", 1, h(1.0), 0, 1, 1, 2, 1, 0],
+        [2026, 2, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(1.0), 60, 0, 1, 1, 2, 1, 0],
+        [2026, 2, None, None, None, "Totale del trimestre", 1, h(1.0), 60, 0, 1, 1, 2, 1, 0],
         # ALU-001 met in both quarters counts once in the period.
-        [None, None, None, None, None, "Totale del periodo", 4, h(2.75), 2, 4, 2, 8, 2, 3],
+        [None, None, None, None, None, "Totale del periodo", 4, h(2.75), 165, 2, 4, 2, 8, 2, 3],
     ]
     english = read_csv(download(client, auth, data.coordinator_a, "summary", "csv",
                                 PERIOD + "&lang=en"), ",")
     assert english[0][:2] == ["Year", "Quarter"]
     assert english[1][5] == "Meetings"
-    assert english[-1] == ["", "", "", "", "", "Total for the period", "4", "2.75", "2", "4",
-                           "2", "8", "2", "3"]
+    assert english[-1] == ["", "", "", "", "", "Total for the period", "4", "2.75", "165", "2",
+                           "4", "2", "8", "2", "3"]
 
 
 def test_summary_lists_every_quarter_of_the_period_even_empty(client, auth, data):
@@ -480,7 +480,7 @@ def test_xlsx_starts_a_new_sheet_past_the_row_limit(monkeypatch, tmp_path):
     assert book.sheetnames == ["Sessions", "Sessions (2)", "Sessions (3)", "Filters"]
     assert [c.value for c in book["Sessions (3)"]["A"]] == ["n", 4]
     assert book["Sessions"]["B2"].value == datetime(2026, 1, 1)
-    assert book["Sessions"]["B2"].number_format == "YYYY-MM-DD"
+    assert book["Sessions"]["B2"].number_format == "DD/MM/YYYY"
 
 
 def test_table_reads_nothing_until_iterated(app, data, count_queries):
@@ -544,3 +544,24 @@ def test_every_export_downloads_from_a_real_server(app, data, lang):
                 else:
                     book = openpyxl.load_workbook(io.BytesIO(content))
                     assert book.worksheets[0].max_row > 1
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_dates_are_day_first_in_the_workbook_and_iso_in_the_csv(client, auth, data, lang):
+    """The README's formats: the XLSX shows its dates DD/MM/YYYY in both languages (the
+    English one showed YYYY-MM-DD); the CSV writes YYYY-MM-DD in both, which every
+    spreadsheet reads as the same day whatever its regional settings."""
+    response = download(client, auth, data.coordinator_a, "sessions", "xlsx",
+                        PERIOD + f"&lang={lang}")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet, filters = book.worksheets
+    dates = [cell for cell in sheet["B"][1:]]
+    assert dates and all(c.number_format == "DD/MM/YYYY" for c in dates)
+    assert dates[0].value == datetime(2026, 2, 10)
+    assert filters["B1"].number_format == "DD/MM/YYYY"  # From
+    assert filters["B8"].number_format == "DD/MM/YYYY HH:MM"  # Exported on
+    csv_rows = records(read_csv(download(client, auth, data.coordinator_a, "sessions", "csv",
+                                         PERIOD + f"&lang={lang}"),
+                                exports.csv_delimiter(lang)))
+    assert [r["Data" if lang == "it" else "Date"] for r in csv_rows][:2] == \
+        ["2026-02-10", "2026-03-29"]

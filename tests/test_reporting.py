@@ -3,6 +3,8 @@
 The docstring of that module has the table of sessions every expected value comes from.
 """
 
+import csv
+import io
 import json
 import re
 from datetime import date, timedelta
@@ -235,7 +237,7 @@ def test_median_of_an_odd_number_of_requests(app, data):
     assert figures["offered"] == 7
     assert figures["first_offer_median_hours"] == D("6.00")
     assert figures["first_offer_average_hours"] == D("13.57")
-    assert figures["unfilled_share"] == D("0.1111")  # R13 out of 9
+    assert figures["unfilled_share"] == D(1) / 9  # R13 out of 9: not rounded
 
 
 def test_requests_without_any_offer(app, data):
@@ -256,15 +258,15 @@ def test_utilisation(app, data):
     assert aggregates.utilisation(q1(), data.coordinator) == [
         {"mediator_id": data.med1.id, "name": "Amina Uno", "weekly_hour_cap": D("20"),
          "booked_hours": D("2.50"), "capacity_hours": D("257.14"),
-         "utilisation": D("0.0097")},
+         "utilisation": D(7) / 720},  # 2.5 ÷ (20 × 90 ÷ 7), not rounded
         {"mediator_id": data.med2.id, "name": "Besa Due", "weekly_hour_cap": D("10"),
          "booked_hours": D("3.75"), "capacity_hours": D("128.57"),
-         "utilisation": D("0.0292")},
+         "utilisation": D(7) / 240},
     ]
     by_name = {row["name"]: row for row in aggregates.utilisation(q1(), data.admin)}
     assert sorted(by_name) == ["Amina Uno", "Besa Due", "Chen Tre"]
     assert (by_name["Chen Tre"]["booked_hours"], by_name["Chen Tre"]["utilisation"]) == (
-        D("2.00"), D("0.0078"))
+        D("2.00"), D(7) / 900)
     beta = aggregates.utilisation(q1(ambito_id=data.beta.id), data.admin)
     # Beta's mediators (med2 serves both); med2 has no appointment in Beta.
     assert [(r["name"], r["booked_hours"]) for r in beta] == [("Besa Due", D("0.00")),
@@ -312,6 +314,7 @@ def test_budget(app, data):
         "cost_in_period": D("100.00"), "spent_to_date": D("195.00"),
         "remaining": D("405.00"), "share_spent": D("0.3250"), "daily_cost": D("2.00"),
         "runs_out_on": date(2025, 10, 29), "exhausted": False, "runs_out_before_end": True,
+        "lasts_past_end": False,
     }
     assert TODAY + timedelta(days=202) == date(2025, 10, 29)
     [regional] = aggregates.budget(q1(), data.admin, today=TODAY)
@@ -636,3 +639,166 @@ def test_query_count_does_not_grow_with_the_sessions(app, data, client, auth, fa
     assert totals_on(page)["sessions"] == "18"
     assert large.count == small.count
     assert small.count <= 25
+
+
+# --- figures are exact: unrounded values, rounded once at display (issue #15) -------
+
+
+def _session(factory, data, start, minutes: int, macro_action, mediator=None, school=None):
+    """An approved session of ``minutes`` in Alpha (by default: med1 at A2)."""
+    end = start + timedelta(minutes=minutes)
+    request = factory.add(MediationRequest(
+        project=data.project, school=school or data.a2, requester=data.teacher,
+        type=data.meeting, language=data.arabic, state=RequestState.closed,
+        duration_minutes=minutes, created_dt=start - timedelta(days=3)))
+    assignment = factory.add(Assignment(request=request, mediator=mediator or data.med1,
+                                        state=AssignmentState.accepted, start_dt=start,
+                                        end_dt=end, offered_dt=start - timedelta(days=2)))
+    factory.add(SessionLog(assignment=assignment, actual_start_dt=start, actual_end_dt=end,
+                           parents_met=1, outcome=Outcome.held, macro_action=macro_action,
+                           state=LogState.approved))
+
+
+def _planned_row(page: str, data, macro_action) -> str:
+    row = re.search(rf'<tr data-ambito="{data.alpha.id}" data-macro-action="{macro_action.id}">'
+                    r".*?</tr>", page, re.S)
+    return row.group(0)
+
+
+@pytest.mark.parametrize(("locale", "shown", "double_rounded"),
+                         [("it", "4,5%", "4,6%"), ("en", "4.5%", "4.6%")])
+def test_a_percentage_is_rounded_once_on_the_page(app, data, client, auth, locale, shown,
+                                                  double_rounded):
+    # Alpha's M2: 1 hour used (S4) of 22 planned = 4.5454…%: 4.5 %, not 4.55 % (a share
+    # rounded to four places) shown as 4.6 %.
+    planned = db.session.scalar(sa_select_planned(data.alpha.id, data.m2.id))
+    planned.hours = Decimal("22")
+    data.coordinator.locale = locale
+    db.session.commit()
+    auth.login(data.coordinator)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    cell = _planned_row(page, data, data.m2)
+    assert shown in cell and double_rounded not in cell
+    [row] = [r for r in aggregates.hours_vs_planned(q1(), data.coordinator)
+             if r["macro_action_id"] == data.m2.id]
+    assert row["share_used"] == D(1) / 22
+
+
+def sa_select_planned(ambito_id, macro_action_id):
+    import sqlalchemy as sa
+
+    from mediation.models import PlannedHours
+    return sa.select(PlannedHours).where(PlannedHours.ambito_id == ambito_id,
+                                         PlannedHours.macro_action_id == macro_action_id)
+
+
+def test_the_share_of_the_plan_comes_from_the_seconds(app, data, factory, client, auth):
+    # M3 gets a plan of 1 hour; it is used by S11 (30 min) and a 20-minute session:
+    # 50 minutes = 0.8333… h, shown 0.83 h. The share is 5/6 (83.3 %), not 0.83 (83.0 %).
+    from mediation.models import PlannedHours
+    factory.add(PlannedHours(ambito=data.alpha, macro_action=data.m3, hours=D("1")))
+    _session(factory, data, rome(date(2024, 12, 20), 10), 20, data.m3)
+    db.session.commit()
+    [row] = [r for r in aggregates.hours_vs_planned(q1(), data.coordinator)
+             if r["macro_action_id"] == data.m3.id]
+    assert row["used_total_hours"] == D("0.83")  # as shown
+    auth.login(data.coordinator)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    assert "83,3%" in _planned_row(page, data, data.m3)
+    assert row["share_used"] == D(5) / 6  # from 3,000 s ÷ 3,600 s
+
+
+def test_utilisation_comes_from_the_seconds(app, data):
+    # med1: 2.5 h booked of 20 × 90 ÷ 7 = 257.142857… h, shown 257.14.
+    [med1] = [r for r in aggregates.utilisation(q1(), data.coordinator)
+              if r["mediator_id"] == data.med1.id]
+    assert med1["capacity_hours"] == D("257.14")
+    assert med1["utilisation"] == D(9000 * 7) / (20 * 90 * 3600)
+    assert med1["utilisation"] != D("2.50") / D("257.14")
+
+
+def _freeze_reporting_day(monkeypatch):
+    """The dashboard's today is TODAY (the data's), whatever the clock says."""
+    monkeypatch.setattr(aggregates, "_today", lambda today: today or TODAY)
+
+
+def test_the_run_out_date_comes_from_exact_costs(app, data, client, auth, monkeypatch):
+    # Pace: 180 € in the last 90 days, of which S8 (2 h of med3): at 25.01 €/h it costs
+    # 50.02 €, so the pace is 180.02 € ÷ 90 = 2.000222… €/day, shown 2.00 €. With a large
+    # budget the remainder (500,100 − 195.02 = 499,904.98 €) lasts 499,904.98 × 90 ÷
+    # 180.02 = 249,924.99 days: 249,924 whole days, where ÷ 2.00 gave 249,952.
+    data.med3.hourly_cost = D("25.01")
+    data.project.budget_lines[0].amount = D("500000.00")
+    db.session.commit()
+    [project] = aggregates.budget(q1(), data.admin, today=TODAY)
+    assert 49990498 * 90 // 18002 == 249924
+    assert project["runs_out_on"] == TODAY + timedelta(days=249924)
+    assert project["remaining"] == D("499904.98")
+    assert project["daily_cost"] == D("180.02") / 90
+    assert (project["runs_out_before_end"], project["lasts_past_end"]) == (False, True)
+    # The page says what the coordinator needs: no date centuries away.
+    _freeze_reporting_day(monkeypatch)
+    auth.login(data.admin)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    runout = re.search(r'<p class="app-dash-runout"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert "non si esauriscono prima della fine del progetto (31 dicembre 2025)" in runout
+    assert str(TODAY.year + 684) not in runout
+
+
+def test_a_tiny_daily_cost_still_says_when_the_money_runs_out(app, data, client, auth,
+                                                              monkeypatch):
+    # The last 90 days cost 2 cents (S8: 2 h at 0.01 €/h; every other mediator costs
+    # nothing): 0.0002 €/day, which rounded to the cent was 0 and gave no date, as if
+    # nothing had been spent. The 599.98 € left last 599.98 × 90 ÷ 0.02 = 2,699,910 days.
+    for mediator in (data.med1, data.med2):
+        mediator.hourly_cost = D("0")
+    data.med3.hourly_cost = D("0.01")
+    db.session.commit()
+    [project] = aggregates.budget(q1(), data.admin, today=TODAY)
+    assert project["runs_out_on"] == TODAY + timedelta(days=2_699_910)
+    assert project["daily_cost"] == D("0.02") / 90
+    assert project["lasts_past_end"] is True and project["exhausted"] is False
+    _freeze_reporting_day(monkeypatch)
+    auth.login(data.admin)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    runout = re.search(r'<p class="app-dash-runout"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert "non si esauriscono prima della fine del progetto" in runout
+    assert "speso nulla" not in runout
+    # 100 € at 1 €/day: 100 days. A pace slower than the calendar: no date, no error.
+    assert aggregates.run_out_day(100 * 360_000, 90 * 360_000, TODAY) == \
+        TODAY + timedelta(days=100)
+    assert aggregates.run_out_day(10**15, 1, TODAY) is None
+
+
+def test_exports_add_up_to_the_dashboard(app, data, factory, client, auth):
+    # Three 50-minute sessions in Q1: 0.8333… h each. Rounded to 0.01 per row, the
+    # sessions CSV added up to 4.25 + 3 × 0.83 = 6.74 while the page says 6.75.
+    for day in (3, 4, 5):
+        _session(factory, data, rome(date(2025, 2, day), 10), 50, data.m1)
+    db.session.commit()
+    auth.login(data.coordinator)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    page_hours = D(totals_on(page)["hours"])
+    assert page_hours == D("6.75")
+    query = "start=2025-01-01&end=2025-03-31"
+    for lang, delimiter, comma in (("it", ";", ","), ("en", ",", ".")):
+        response = client.get(f"/reporting/export/sessions.csv?{query}&lang={lang}")
+        rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True)[1:]),
+                                   delimiter=delimiter))
+        minutes_column, hours_column = ("Minuti", "Ore") if lang == "it" else ("Minutes",
+                                                                             "Hours")
+        minutes = [int(r[minutes_column]) for r in rows if r[minutes_column]]
+        assert sum(minutes) == 405 and D(sum(minutes)) / 60 == page_hours  # exact
+        hours = [D(r[hours_column].replace(comma, ".")) for r in rows if r[hours_column]]
+        assert sum(hours).quantize(D("0.01")) == page_hours
+        assert D("0.8333333333") in hours  # not rounded to 0.83
+    # The summary: its totals are the sums of its rows, and the page's figure.
+    response = client.get(f"/reporting/export/summary.csv?{query}&lang=en")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True)[1:])))
+    detail = [r for r in rows if r["Project"]]
+    [quarter] = [r for r in rows if r["Description"] == "Total for the quarter"]
+    [period_total] = [r for r in rows if r["Description"] == "Total for the period"]
+    assert sum(int(r["Minutes"]) for r in detail) == int(quarter["Minutes"]) == \
+        int(period_total["Minutes"]) == 405
+    assert D(period_total["Minutes"]) / 60 == page_hours
+    assert D(period_total["Hours"]).quantize(D("0.01")) == page_hours

@@ -3,9 +3,13 @@
 Every function takes ``(report: ReportFilter, user)`` (the budget and the end-date warning
 also take an optional ``today``; the figures that add up the period's sessions an optional
 ``figures=period_figures(report, user)``, so that the dashboard reads those sessions once)
-and returns plain dicts and lists of dicts: numbers as ``int`` or ``Decimal`` (hours
-rounded to 0.01, money to cents), dates as ``date``. No function loads session rows into
-Python; the number of queries never depends on the number of sessions.
+and returns plain dicts and lists of dicts: numbers as ``int`` or ``Decimal``, dates as
+``date``. Figures are exact: each is computed from unrounded values (seconds, cents ×
+seconds) and rounded once, for display: hours to 0.01 and money to cents (:func:`hours`,
+:func:`euros`: what the page shows, never the input of another figure); shares and
+ratios are not rounded at all (:func:`_ratio`: the template rounds them, once). No
+function loads session rows into Python; the number of queries never depends on the
+number of sessions.
 
 What keeps them fast at a million logs (README, "Performance → Reporting"): the sessions
 are read from ``session_logs`` alone, by when they count (``counted_dt``) and school,
@@ -194,21 +198,25 @@ def _decimal(value) -> Decimal:
 
 
 def hours(seconds) -> Decimal:
-    """Seconds (a SQL sum) as hours, rounded to 0.01."""
+    """Seconds (a SQL sum) as hours, rounded to 0.01: a figure as shown. Never compute
+    with it (a share, a sum): use the seconds."""
     return (_decimal(seconds) / 3600).quantize(CENT, ROUND_HALF_UP)
 
 
 def euros(cost_seconds) -> Decimal:
-    """A SQL sum of seconds × hourly cost in cents as euros, rounded to the cent."""
+    """A SQL sum of seconds × hourly cost in cents as euros, rounded to the cent: a figure
+    as shown. Never compute with it: use the cents × seconds."""
     return (_decimal(cost_seconds) / 360_000).quantize(CENT, ROUND_HALF_UP)
 
 
 def _ratio(part, whole) -> Decimal | None:
-    """part ÷ whole, to four places (a share: 0.1234 is 12.34 %); None when whole is 0."""
+    """part ÷ whole (a share: 0.1234 is 12.34 %), not rounded (28 significant digits):
+    the page rounds it once, as it shows it; None when whole is 0. Give it unrounded
+    values (seconds, cents × seconds), never :func:`hours` or :func:`euros`."""
     whole = _decimal(whole)
     if not whole:
         return None
-    return (_decimal(part) / whole).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return _decimal(part) / whole
 
 
 def _with_mediator(select: sa.Select) -> sa.Select:
@@ -614,11 +622,12 @@ def utilisation(report: ReportFilter, user: User) -> list[dict]:
     days = (report.end - report.start).days + 1
     result = []
     for mediator_id, name, cap, seconds in rows:
-        capacity = (_decimal(cap) * days / 7).quantize(CENT, ROUND_HALF_UP)
-        booked_hours = hours(seconds)
+        # Exact: seconds booked ÷ seconds of capacity (cap × days ÷ 7 hours), one division.
+        week_seconds = _decimal(cap) * days * 3600
         result.append({"mediator_id": mediator_id, "name": name, "weekly_hour_cap": cap,
-                       "booked_hours": booked_hours, "capacity_hours": capacity,
-                       "utilisation": _ratio(booked_hours, capacity)})
+                       "booked_hours": hours(seconds),
+                       "capacity_hours": hours(week_seconds / 7),
+                       "utilisation": _ratio(_decimal(seconds) * 7, week_seconds)})
     return result
 
 
@@ -668,13 +677,15 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
     for (ambito_id, ambito_name, project_code, macro_action_id, number, title_it, title_en,
          planned_hours, in_period_seconds, total_seconds) in rows:
         planned_value = None if planned_hours is None else _decimal(planned_hours)
-        used_total = hours(total_seconds)
         result.append({
             "ambito_id": ambito_id, "ambito_name": ambito_name, "project_code": project_code,
             "macro_action_id": macro_action_id, "number": number, "title_it": title_it,
             "title_en": title_en, "planned_hours": planned_value,
-            "used_hours": hours(in_period_seconds), "used_total_hours": used_total,
-            "share_used": _ratio(used_total, planned_value) if planned_value else None,
+            "used_hours": hours(in_period_seconds),
+            "used_total_hours": hours(total_seconds),
+            # From the seconds, not the hours shown (rounded to 0.01).
+            "share_used": (_ratio(total_seconds or 0, planned_value * 3600)
+                           if planned_value else None),
         })
     return result
 
@@ -774,7 +785,9 @@ def budget(report: ReportFilter, user: User, today: date | None = None, *,
     period's sessions in the filter and scope (``cost_in_period``); for the whole project
     (every Ambito: the budget is shared) the cost to date, what remains, the average daily
     cost of the last 90 days (today included) and the day the money runs out at that pace
-    (None when nothing was spent in those days or nothing remains)."""
+    (None when nothing was spent in those days or nothing remains), computed from the
+    exact costs (:func:`run_out_day`); ``lasts_past_end`` when that day is after the
+    project's end."""
     today = _today(today)
     projects_statement, lines_statement, costs_statement = _budget_statements(
         report, today, _dialect())
@@ -788,26 +801,45 @@ def budget(report: ReportFilter, user: User, today: date | None = None, *,
     result = []
     for project_id, code, title, start_date, end_date, total in projects:
         to_date, pace = costs.get(project_id, (0, 0))
+        to_date, pace = int(to_date or 0), int(pace or 0)
         in_period_cost = in_period.get((project_id, None), {}).get("cost", 0)
+        end = _as_date(end_date)
         amount = _decimal(total).quantize(CENT)
-        spent = euros(to_date)
-        remaining = amount - spent
-        daily = (euros(pace) / PACE_DAYS).quantize(CENT, ROUND_HALF_UP)
-        runs_out = None
-        if remaining > 0 and daily > 0:
-            runs_out = today + timedelta(days=int(remaining / daily))
+        # Exact, in cents × seconds (÷ 360,000 gives euros): the budget has whole cents.
+        remaining_exact = int(amount * 360_000) - to_date
+        runs_out = run_out_day(remaining_exact, pace, today)
         result.append({
             "project_id": project_id, "code": code, "title": title,
-            "start_date": start_date, "end_date": _as_date(end_date),
+            "start_date": start_date, "end_date": end,
             "budget": amount,
             "lines": [{"label": label, "amount": _decimal(value).quantize(CENT)}
                       for pid, label, value in lines if pid == project_id],
-            "cost_in_period": euros(in_period_cost), "spent_to_date": spent,
-            "remaining": remaining, "share_spent": _ratio(spent, amount),
-            "daily_cost": daily, "runs_out_on": runs_out, "exhausted": remaining <= 0,
-            "runs_out_before_end": runs_out is not None and runs_out <= _as_date(end_date),
+            "cost_in_period": euros(in_period_cost), "spent_to_date": euros(to_date),
+            "remaining": euros(remaining_exact),
+            "share_spent": _ratio(to_date, amount * 360_000),
+            # Not rounded: the page shows it to the cent.
+            "daily_cost": _decimal(pace) / 360_000 / PACE_DAYS,
+            "runs_out_on": runs_out, "exhausted": remaining_exact <= 0,
+            "runs_out_before_end": runs_out is not None and runs_out <= end,
+            # Money left at the project's end at the current pace: the page says so
+            # rather than give a date past the end (perhaps centuries away).
+            "lasts_past_end": (remaining_exact > 0 and pace > 0
+                               and (runs_out is None or runs_out > end)),
         })
     return result
+
+
+def run_out_day(remaining: int, pace: int, today: date) -> date | None:
+    """The day the money runs out: ``today`` + remaining ÷ (pace ÷ 90) whole days, from
+    exact integers (cents × seconds: what remains, and what the last 90 days cost); None
+    when nothing remains, nothing was spent in those days, or past the last date Python
+    knows (a pace of a few cents a year)."""
+    if remaining <= 0 or pace <= 0:
+        return None
+    days = remaining * PACE_DAYS // pace
+    if days > (date.max - today).days:
+        return None
+    return today + timedelta(days=days)
 
 
 @_kept

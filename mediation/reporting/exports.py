@@ -13,7 +13,18 @@ Headers, labels and file names are Italian unless the caller asks for English; t
 follows what Excel expects in that language: Italian uses ``;`` between fields and a
 decimal comma, English ``,`` and a decimal point. Both start with a UTF-8 byte-order mark
 (Excel needs it to read accents) and write dates as ``YYYY-MM-DD`` and times as ``HH:MM``
-(Europe/Rome).
+(Europe/Rome): ISO 8601 is the one way to write a date that every spreadsheet reads as the
+same day whatever its regional settings (an English Excel set to US dates would swap the
+day and month of ``04/12/2026``), then shows in the user's own date format. The XLSX
+holds real dates, shown ``DD/MM/YYYY`` in both languages (:data:`NUMBER_FORMATS`).
+
+Figures are exact (README, "Exports for the funder"): every export that has hours has
+them twice: ``Hours`` not rounded for display (the XLSX's float; 10 decimals in the CSV,
+so that their sum rounds to the dashboard's figure) and ``Minutes``, an integer that adds
+up exactly: the sum of a column of minutes ÷ 60 is the dashboard's hours for the same
+filter, and the summary's totals are the sums of its rows. The CSV never rounds hours to
+two decimals: a column of rounded hours does not add up to the total (16.09 against
+16.08).
 """
 
 import csv
@@ -85,7 +96,8 @@ class Kind(enum.StrEnum):
     """How a column's values are written."""
 
     integer = "integer"
-    hours = "hours"  # a float, two decimals shown
+    hours = "hours"  # a float, unrounded (two decimals shown in the XLSX)
+    minutes = "minutes"  # an int (a float only for a session logged to the second)
     date = "date"
     time = "time"
     text = "text"
@@ -131,6 +143,15 @@ def _seconds_sum(start, end):
 
 def _hours(seconds) -> float:
     return float(seconds or 0) / 3600
+
+
+def _minutes(seconds) -> int | float:
+    """Seconds as minutes: an int, exact (sessions are logged to the minute), so that a
+    column of them adds up exactly; a float only for seconds that make no whole minute."""
+    minutes, rest = divmod(int(seconds or 0), 60)
+    if rest or int(seconds or 0) != (seconds or 0):
+        return float(seconds) / 60
+    return minutes
 
 
 def _stream(statement: sa.Select) -> Iterator[sa.Row]:
@@ -205,6 +226,7 @@ def _session_columns() -> list[Column]:
         Column(_("Start time"), Kind.time, 8),
         Column(_("End time"), Kind.time, 8),
         Column(_("Hours"), Kind.hours, 7),
+        Column(_("Minutes"), Kind.minutes, 8),
         Column(_("Project"), Kind.text, 14),
         Column(_("Ambito"), Kind.text, 22),
         Column(_("School code"), Kind.text, 12),
@@ -264,10 +286,12 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
          municipality, type_id, language_id, mode, macro_id, action_id, outcome, pupils,
          parents, teachers, pupil_code, mediator_id, pages, words) in _stream(statement):
         timed = start is not None
+        seconds = (end - start).total_seconds() if timed else None
         type_name, type_kind = types[type_id]
         yield (
             log_id, _rome_date(start if timed else deadline), _rome_time(start),
-            _rome_time(end), (end - start).total_seconds() / 3600 if timed else None,
+            _rome_time(end), _hours(seconds) if timed else None,
+            _minutes(seconds) if timed else None,
             projects[project_id], ambiti[ambito_id], school_code, school, municipality,
             type_name, languages[language_id],
             modes[mode] if type_kind == RequestKind.slot else None, macro_actions[macro_id],
@@ -287,6 +311,7 @@ def _beneficiary_columns() -> list[Column]:
         Column(_("Languages spoken at home"), Kind.text, 24),
         Column(_("Number of sessions"), Kind.integer, 10),
         Column(_("Hours"), Kind.hours, 7),
+        Column(_("Minutes"), Kind.minutes, 8),
         Column(_("First session"), Kind.date, 11),
         Column(_("Last session"), Kind.date, 11),
     ]
@@ -323,7 +348,7 @@ def _beneficiary_rows(report: ReportFilter, user: Scope, locale: str,
         yield (
             code, school_code, school, class_name, cycles[cycle], arrival,
             ", ".join(sorted(languages.split("|"))) if languages else None, count,
-            _hours(seconds), _rome_date(first), _rome_date(last),
+            _hours(seconds), _minutes(seconds), _rome_date(first), _rome_date(last),
         )
 
 
@@ -337,6 +362,7 @@ def _summary_columns() -> list[Column]:
         Column(_("Description"), Kind.text, 44),
         Column(_("Number of sessions"), Kind.integer, 10),
         Column(_("Hours"), Kind.hours, 9),
+        Column(_("Minutes"), Kind.minutes, 9),
         Column(_("Pupils met"), Kind.integer, 8),
         Column(_("Parents met"), Kind.integer, 8),
         Column(_("Teachers met"), Kind.integer, 8),
@@ -372,7 +398,8 @@ def _summary_rows(report: ReportFilter, user: Scope, locale: str,
 
     def values(row) -> tuple:
         count, seconds, pupils, parents, teachers, participants, cases, pages = row
-        return (count, _hours(seconds), pupils, parents, teachers, participants, cases, pages)
+        return (count, _hours(seconds), _minutes(seconds), pupils, parents, teachers,
+                participants, cases, pages)
 
     macro_title, action_title = _title(MacroAction, locale), _title(Action, locale)
     detail = db.session.execute(
@@ -389,7 +416,7 @@ def _summary_rows(report: ReportFilter, user: Scope, locale: str,
     by_quarter = {row[0]: values(row[1:]) for row in db.session.execute(
         sa.select(c.quarter, *measures).group_by(c.quarter))}
     total = values(db.session.execute(sa.select(*measures)).one())
-    zero = (0, 0.0, 0, 0, 0, 0, 0, 0)
+    zero = (0, 0.0, 0, 0, 0, 0, 0, 0, 0)
     for index, quarter in enumerate(periods):
         for row in detail:
             if row[0] == index:
@@ -479,11 +506,22 @@ def _csv_text(value) -> str:
 
 
 def _csv_formatters(locale: str) -> dict[Kind, Callable]:
+    def decimal(value, places: int) -> str:
+        """Up to ``places`` decimals (at least two), in the locale's notation."""
+        text = f"{value:.{places}f}".rstrip("0")
+        whole, _, fraction = text.partition(".")
+        text = f"{whole}.{fraction.ljust(2, '0')}"
+        return text.replace(".", ",") if locale == "it" else text
+
     def hours(value):
+        # 10 decimals, as good as the XLSX's float for any sum: rounded to 0.01 a column
+        # of them would not add up to the total (the Minutes column is the exact one).
+        return "" if value is None else decimal(value, 10)
+
+    def minutes(value):
         if value is None:
             return ""
-        text = f"{value:.2f}"
-        return text.replace(".", ",") if locale == "it" else text
+        return str(value) if isinstance(value, int) else decimal(value, 10)
 
     def plain(value):
         return "" if value is None else value
@@ -492,6 +530,7 @@ def _csv_formatters(locale: str) -> dict[Kind, Callable]:
         Kind.integer: plain,
         Kind.text: _csv_text,
         Kind.hours: hours,
+        Kind.minutes: minutes,
         Kind.date: lambda value: value.isoformat() if value is not None else "",
         Kind.time: lambda value: value.strftime("%H:%M") if value is not None else "",
     }
@@ -519,11 +558,17 @@ def csv_chunks(export: Table, chunk_size: int = 64 * 1024) -> Iterator[str]:
     yield buffer.getvalue()
 
 
+#: How the XLSX shows its cells (the values are real dates, times and numbers). Dates are
+#: ``DD/MM/YYYY`` in both languages, as the README says: the service and its paperwork
+#: are Italian, day first, and an English-speaking coordinator in Italy reads numeric
+#: dates that way (the English pages name the month: "December 4, 2026"). A fixed format,
+#: not Excel's regional short date, so that the file shows the same day order on every
+#: computer.
 NUMBER_FORMATS = {
     "it": {Kind.date: "DD/MM/YYYY", Kind.time: "HH:MM", Kind.hours: "0.00",
            "datetime": "DD/MM/YYYY HH:MM"},
-    "en": {Kind.date: "YYYY-MM-DD", Kind.time: "HH:MM", Kind.hours: "0.00",
-           "datetime": "YYYY-MM-DD HH:MM"},
+    "en": {Kind.date: "DD/MM/YYYY", Kind.time: "HH:MM", Kind.hours: "0.00",
+           "datetime": "DD/MM/YYYY HH:MM"},
 }
 
 
