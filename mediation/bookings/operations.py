@@ -46,6 +46,7 @@ from ..models import (
 )
 from ..models.constraints import is_overlap_violation
 from . import matching, notifications
+from .locks import lock_mediators
 from .queries import is_locked
 from .rules import (
     LATE_CANCELLATION,
@@ -446,6 +447,8 @@ def offer(actor: User, request: MediationRequest, mediator: MediatorProfile,
     """
     _require(_coordinates(actor, request), NotAllowed())
     _lock(request)
+    # Before the checks: they read the mediator's bookings, absences and hours.
+    lock_mediators(mediator)
     _require(request.state == RequestState.open)
     _check_time(request, mediator, start, end)
     _check_mediator(actor, request, mediator, start, end)
@@ -483,11 +486,17 @@ def offer_series(actor: User, request: MediationRequest,
     :raise SeriesConflict: at least one week cannot be offered (nothing is written).
     """
     _require(request.series_id is not None, InvalidTransition())
+    for week in request.series.requests:
+        _require(_coordinates(actor, week), NotAllowed())
+    # The weeks first (in id order, as every write locks requests before mediators),
+    # then the mediator; the checks below read what the previous holders committed.
+    for week in sorted(request.series.requests, key=lambda r: r.id):
+        _lock(week)
+    lock_mediators(mediator)
     weeks = [r for r in request.series.requests if r.state == RequestState.open]
     _require(bool(weeks))
     conflicts = []
     for week in weeks:
-        _require(_coordinates(actor, week), NotAllowed())
         slot = week.slots[0]
         standing = matching.check(week, actor, mediator, slot.start_dt, slot.end_dt)
         _require(standing is not None, NotAllowed())
@@ -513,6 +522,7 @@ def reassign(actor: User, request: MediationRequest, mediator: MediatorProfile,
     if not reason.strip():
         raise InvalidInput(_l("Say why the request is reassigned."), field="reason")
     _lock(request)
+    lock_mediators(mediator)  # the new one: the old one's time is only freed
     _require(request.state in (RequestState.offered, RequestState.confirmed))
     old = active_assignment(request)
     _require(old is not None)
