@@ -467,6 +467,33 @@ def test_log_errors_keep_what_was_typed(client, world):
     assert assignment.request.state == RequestState.confirmed
 
 
+
+def test_log_on_a_day_far_from_the_appointment_is_refused_on_the_day(client, world):
+    """A session typed three years before the appointment (a day no project of it ran):
+    400, the reason next to the Day field, in the person's language, what was typed kept."""
+    start = yesterday_at(10)
+    world.project.start_date = in_rome(start).date() - timedelta(days=200)
+    assignment = world.booking(start=start, state=AssignmentState.accepted)
+    login(client, world.mediator.user)
+    url = f"/agenda/assignments/{assignment.id}/log"
+    long_ago = (in_rome(start).date() - timedelta(days=3 * 365)).isoformat()
+
+    english = client.post(url, data=meeting_log_data(start, day=long_ago), headers=EN)
+    italian = client.post(url, data=meeting_log_data(start, day=long_ago),
+                          headers={"Accept-Language": "it"})
+
+    assert english.status_code == 400
+    html = english.get_data(as_text=True)
+    error = html.split('id="day-error"', 1)[1].split("</div>", 1)[0]
+    assert "The session must take place within the period of its project" in error
+    assert f'value="{long_ago}"' in html
+    assert "Explained the school timetable" in html
+    italian_error = italian.get_data(as_text=True).split('id="day-error"', 1)[1]
+    assert "La sessione deve svolgersi nel periodo del suo progetto" in italian_error
+    db.session.expire_all()
+    assert assignment.session_log is None
+    assert assignment.request.state == RequestState.confirmed
+
 def test_translation_log_with_a_pdf(client, world, app):
     """A translation is delivered with pages, words and the translated PDF."""
     assignment = world.booking(kind=RequestKind.deadline, state=AssignmentState.accepted,

@@ -4,10 +4,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from mediation.bookings import matching
 from mediation.bookings import operations as ops
 from mediation.bookings.operations import LogInput, SlotInput
+from mediation.bookings.rules import in_rome
 from mediation.errors import NotAllowed
 from mediation.extensions import db
 from mediation.models import (
@@ -18,11 +20,14 @@ from mediation.models import (
     Closure,
     Cycle,
     LogState,
+    MacroAction,
     OutboxMessage,
     Outcome,
+    ProjectExtension,
     PupilCase,
     RequestState,
     Role,
+    SessionLog,
     utcnow,
 )
 
@@ -451,6 +456,147 @@ class TestLogs:
         with pytest.raises(NotAllowed):
             ops.approve_log(booking.teacher, log)
 
+
+
+# --- when a session can be logged: its project's period, near the day booked ---------
+
+
+def english(message) -> str:
+    with force_locale("en"):
+        return str(message)
+
+
+def rome_today():
+    return in_rome(utcnow()).date()
+
+
+def confirmed_in_project(booking, start, first, last, extended_to=None):
+    """A confirmed one-hour meeting at ``start`` of a project running ``first``..``last``."""
+    factory = booking.factory
+    project = factory.project(start_date=first, end_date=last)
+    factory.add(MacroAction(project=project, number=1, title_it="M", title_en="M"))
+    if extended_to is not None:
+        factory.add(ProjectExtension(project=project, new_end_date=extended_to))
+    request = factory.request(school=booking.school, project=project, type=booking.meeting,
+                              requester=booking.teacher, state=RequestState.confirmed)
+    assignment = factory.assignment(request=request, mediator=booking.mediator, start=start,
+                                    end=start + timedelta(hours=1),
+                                    state=AssignmentState.accepted)
+    db.session.commit()
+    return assignment
+
+
+class TestLoggedTimes:
+    def test_a_log_years_before_the_project_is_refused(self, booking):
+        """The reported case: a meeting of this project logged three years earlier, on a
+        day no project of it ran, is refused on the day, naming the project's period."""
+        today = rome_today()
+        start = rome(today - timedelta(days=1), 10)
+        assignment = confirmed_in_project(booking, start, today - timedelta(days=30),
+                                          today + timedelta(days=300))
+        long_ago = start - timedelta(days=3 * 365)
+        with pytest.raises(ops.InvalidInput) as excinfo:
+            ops.log_session(booking.mediator.user, assignment,
+                            held(long_ago, long_ago + timedelta(hours=1)))
+        assert excinfo.value.field == "actual_date"
+        assert "within the period of its project" in english(excinfo.value.message)
+        assert assignment.session_log is None
+        assert assignment.request.state == RequestState.confirmed
+
+    def test_a_log_the_day_before_the_project_started_is_refused(self, booking):
+        """Booked on the project's first day, held the evening before: outside the project
+        (although only a day away), so not counted against it."""
+        first = rome_today() - timedelta(days=2)
+        start = rome(first, 9)
+        assignment = confirmed_in_project(booking, start, first, first + timedelta(days=200))
+        evening_before = rome(first - timedelta(days=1), 18)
+        with pytest.raises(ops.InvalidInput) as excinfo:
+            ops.log_session(booking.mediator.user, assignment,
+                            held(evening_before, evening_before + timedelta(hours=1)))
+        assert excinfo.value.field == "actual_date"
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(start, start + timedelta(hours=1)))
+        assert log.actual_start_dt == start
+
+    def test_the_project_extensions_count(self, booking):
+        """A session after the project's first end date, within its extension, is logged;
+        without the extension it would not be."""
+        today = rome_today()
+        start = rome(today - timedelta(days=1), 10)
+        assignment = confirmed_in_project(booking, start, today - timedelta(days=100),
+                                          today - timedelta(days=5))
+        with pytest.raises(ops.InvalidInput):
+            ops.log_session(booking.mediator.user, assignment,
+                            held(start, start + timedelta(hours=1)))
+        db.session.rollback()
+        booking.factory.add(ProjectExtension(project=assignment.request.project,
+                                             new_end_date=today + timedelta(days=60)))
+        db.session.commit()
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(start, start + timedelta(hours=1)))
+        assert log.state == LogState.submitted
+
+    def test_a_day_either_side_of_the_booked_day(self, booking):
+        """Moved to the day before or after (Rome days, late evening included) is the same
+        meeting; two days away is not."""
+        today = rome_today()
+        booked = today - timedelta(days=4)
+        start = rome(booked, 8)
+        assignment = confirmed_in_project(booking, start, today - timedelta(days=100),
+                                          today + timedelta(days=100))
+        mediator = booking.mediator.user
+        for moved in (rome(booked - timedelta(days=2), 23, 30),
+                      rome(booked + timedelta(days=2), 8)):
+            with pytest.raises(ops.InvalidInput) as excinfo:
+                ops.log_session(mediator, assignment, held(moved, moved + timedelta(minutes=20)))
+            assert excinfo.value.field == "actual_date"
+            assert "log it on that day, the day before or the day after" in english(
+                excinfo.value.message)
+        # 8:00 booked, held the evening before at 21:00: 11 hours earlier, the day before.
+        evening = rome(booked - timedelta(days=1), 21)
+        log = ops.log_session(mediator, assignment, held(evening, evening + timedelta(hours=1)))
+        assert log.actual_start_dt == evening
+        ops.return_log(booking.coordinator, log, "Check the day")
+        late = rome(booked + timedelta(days=1), 19)
+        assert ops.log_session(mediator, assignment,
+                               held(late, late + timedelta(hours=2))).actual_start_dt == late
+
+    def test_an_absurdly_long_session_is_refused(self, booking):
+        """A session of more than eight hours is a typing error: refused on the end."""
+        today = rome_today()
+        start = rome(today - timedelta(days=1), 8)
+        assignment = confirmed_in_project(booking, start, today - timedelta(days=100),
+                                          today + timedelta(days=100))
+        with pytest.raises(ops.InvalidInput) as excinfo:
+            ops.log_session(booking.mediator.user, assignment,
+                            held(start, start + timedelta(hours=8, minutes=1)))
+        assert excinfo.value.field == "actual_end"
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(start, start + timedelta(hours=8)))
+        assert log.actual_end_dt == start + timedelta(hours=8)
+
+    def test_a_log_outside_the_rules_is_not_approved(self, booking):
+        """A log stored before the rule (the reported 2023 log of a later appointment)
+        cannot be approved: the coordinator is told to send it back."""
+        today = rome_today()
+        start = rome(today - timedelta(days=1), 10)
+        assignment = confirmed_in_project(booking, start, today - timedelta(days=30),
+                                          today + timedelta(days=300))
+        log = ops.log_session(booking.mediator.user, assignment,
+                              held(start, start + timedelta(hours=1)))
+        db.session.commit()
+        long_ago = start - timedelta(days=3 * 365)
+        # As it was stored before: straight in the table.
+        db.session.execute(sa.update(SessionLog).where(SessionLog.id == log.id).values(
+            actual_start_dt=long_ago, actual_end_dt=long_ago + timedelta(hours=1),
+            counted_dt=long_ago))
+        db.session.expire_all()
+        with pytest.raises(ops.InvalidInput) as excinfo:
+            ops.approve_log(booking.coordinator, log)
+        assert "Send it back to the mediator" in english(excinfo.value.message)
+        db.session.rollback()
+        assert log.state == LogState.submitted
+        assert log.assignment.request.state == RequestState.logged
 
 def test_rolled_back_change_leaves_no_trace(booking):
     """Rule 6: audit events and mails live and die with the change."""

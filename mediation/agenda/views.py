@@ -220,7 +220,9 @@ def log(assignment_id: int):
             except (InvalidInput, InvalidUpload) as error:
                 _forget_file(document)
                 db.session.rollback()
-                field = getattr(form, error.field or "", None)
+                # The day of the logged start is the form's own field.
+                name = {"actual_date": "day"}.get(error.field, error.field)
+                field = getattr(form, name or "", None)
                 if field is None:
                     form.form_errors.append(error.message)
                 else:

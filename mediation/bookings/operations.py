@@ -46,6 +46,7 @@ from ..models import (
 )
 from ..models.constraints import is_overlap_violation
 from . import matching, notifications
+from .locks import lock_mediators
 from .queries import is_locked
 from .rules import (
     LATE_CANCELLATION,
@@ -446,6 +447,8 @@ def offer(actor: User, request: MediationRequest, mediator: MediatorProfile,
     """
     _require(_coordinates(actor, request), NotAllowed())
     _lock(request)
+    # Before the checks: they read the mediator's bookings, absences and hours.
+    lock_mediators(mediator)
     _require(request.state == RequestState.open)
     _check_time(request, mediator, start, end)
     _check_mediator(actor, request, mediator, start, end)
@@ -483,11 +486,17 @@ def offer_series(actor: User, request: MediationRequest,
     :raise SeriesConflict: at least one week cannot be offered (nothing is written).
     """
     _require(request.series_id is not None, InvalidTransition())
+    for week in request.series.requests:
+        _require(_coordinates(actor, week), NotAllowed())
+    # The weeks first (in id order, as every write locks requests before mediators),
+    # then the mediator; the checks below read what the previous holders committed.
+    for week in sorted(request.series.requests, key=lambda r: r.id):
+        _lock(week)
+    lock_mediators(mediator)
     weeks = [r for r in request.series.requests if r.state == RequestState.open]
     _require(bool(weeks))
     conflicts = []
     for week in weeks:
-        _require(_coordinates(actor, week), NotAllowed())
         slot = week.slots[0]
         standing = matching.check(week, actor, mediator, slot.start_dt, slot.end_dt)
         _require(standing is not None, NotAllowed())
@@ -513,6 +522,7 @@ def reassign(actor: User, request: MediationRequest, mediator: MediatorProfile,
     if not reason.strip():
         raise InvalidInput(_l("Say why the request is reassigned."), field="reason")
     _lock(request)
+    lock_mediators(mediator)  # the new one: the old one's time is only freed
     _require(request.state in (RequestState.offered, RequestState.confirmed))
     old = active_assignment(request)
     _require(old is not None)
@@ -550,6 +560,14 @@ def approve_log(actor: User, log: SessionLog, macro_action: MacroAction | None =
     _require(_coordinates(actor, request), NotAllowed())
     _lock(request)
     _require(log.state == LogState.submitted and request.state == RequestState.logged)
+    if log.actual_start_dt is not None and log.actual_end_dt is not None:
+        # Logged before these checks existed, or through another way in: not counted.
+        problem = logged_time_problem(request, log.assignment, log.actual_start_dt,
+                                      log.actual_end_dt)
+        if problem is not None:
+            raise InvalidInput(
+                _l("This log cannot be approved: %(problem)s Send it back to the mediator.",
+                   problem=problem[1]), field="log")
     if macro_action is not None:
         _require(macro_action.project_id == request.project_id, NotAllowed())
         if macro_action.id != log.macro_action_id:
@@ -620,11 +638,58 @@ def decline(actor: User, assignment: Assignment, reason: str,
     notifications.declined(assignment)
 
 
+#: How far, in days of the calendar in Rome, a logged meeting may be from the day it was
+#: booked for: a meeting moved to the day before or after (the family could not come,
+#: the school swapped days) is still that meeting; anything further is another meeting,
+#: to be booked as such (so that availability, overlaps, the weekly cap and the
+#: project's period are checked). Days in Rome rather than 24 hours: a meeting booked
+#: at 8:00 and held the previous evening at 18:00 is one day earlier, as the person
+#: sees it, and so is one booked at 18:00 and held the next day at 8:00.
+LOG_DAYS_AROUND = 1
+#: The longest session that can be logged: a school day. A booked meeting starts and
+#: ends on the same day; a longer log is a typing error (17:00 for 07:00...).
+MAX_LOGGED_SESSION = timedelta(hours=8)
+
+
+def logged_time_problem(request: MediationRequest, assignment: Assignment,
+                        start: datetime, end: datetime) -> tuple[str, object] | None:
+    """Why a meeting cannot be logged from ``start`` to ``end``, as (field, message), or None.
+
+    The field is ``actual_date`` (the day of the start) or ``actual_end``. A log counts
+    against the request's project on the day it started: that day must lie within the
+    project's period (extensions included, rule 4 of DESIGN.md), and within
+    ``LOG_DAYS_AROUND`` days of the appointment booked.
+    """
+    day = in_rome(start).date()
+    project = request.project
+    if not project.covers(day):
+        return "actual_date", _l(
+            "The session must take place within the period of its project, %(project)s:"
+            " from %(first)s to %(last)s.", project=project.title,
+            first=format_date(project.start_date, "short"),
+            last=format_date(project.effective_end_date, "short"))
+    if assignment.start_dt is not None:
+        booked = in_rome(assignment.start_dt).date()
+        if abs((day - booked).days) > LOG_DAYS_AROUND:
+            return "actual_date", _l(
+                "The session was booked for %(date)s: log it on that day, the day before or"
+                " the day after. A meeting held on another day must be booked again.",
+                date=format_date(booked, "long"))
+    if end - start > MAX_LOGGED_SESSION:
+        return "actual_end", _l("A session lasts at most %(hours)d hours: check the times.",
+                                hours=MAX_LOGGED_SESSION.seconds // 3600)
+    return None
+
+
 def log_session(actor: User, assignment: Assignment, data: LogInput) -> SessionLog:
     """Log what happened, once the session has started (or a returned log, corrected).
 
     The log counts against the request type's default macro-action and action
     in the request's project; the coordinator can change them when approving.
+
+    :raise InvalidInput: a meeting's times are missing, in the future, outside its
+        project's period or too far from the day booked (``actual_date``: the day of
+        the start), or too long (see :func:`logged_time_problem`).
     """
     _require(_mediator_of(actor, assignment), NotAllowed())
     request = _lock(assignment.request)
@@ -645,6 +710,9 @@ def log_session(actor: User, assignment: Assignment, data: LogInput) -> SessionL
             raise InvalidInput(_l("The end must come after the start."), field="actual_end")
         if data.actual_start > now:
             raise InvalidInput(_l("This time is in the future."), field="actual_start")
+        problem = logged_time_problem(request, assignment, data.actual_start, data.actual_end)
+        if problem is not None:
+            raise InvalidInput(problem[1], field=problem[0])
     if existing is None:
         macro, action = default_counting(request)
         log = SessionLog(macro_action=macro, action=action)

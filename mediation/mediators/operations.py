@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..audit import record
+from ..bookings.locks import lock_mediators
 from ..bookings.operations import InvalidInput
 from ..errors import NotAllowed
 from ..extensions import db
@@ -97,6 +98,8 @@ def set_availability(
         that is empty, outside 07:00–20:00 or overlapping another one that day.
     """
     _require(may_edit_calendar(actor, mediator))
+    # What the booking rules read changes: not while a booking of theirs checks it.
+    lock_mediators(mediator)
     ranges = sorted(ranges)
     for weekday, start, end in ranges:
         field = f"weekday_{weekday}"
@@ -153,6 +156,8 @@ def add_absence(actor: User, mediator: MediatorProfile, start_dt: datetime,
         is longer than a year (``end``), the reason is too long (``reason``).
     """
     _require(may_edit_calendar(actor, mediator))
+    # What the booking rules read changes: not while a booking of theirs checks it.
+    lock_mediators(mediator)
     if start_dt.tzinfo is None or end_dt.tzinfo is None:
         raise ValueError("absence times must be aware datetimes")
     if end_dt <= start_dt:
@@ -220,6 +225,8 @@ def set_profile(
         ``municipalities``, with a message for the person.
     """
     _require(manages(actor, mediator))
+    # What the booking rules read changes: not while a booking of theirs checks it.
+    lock_mediators(mediator)
     cap = Decimal(weekly_hour_cap)
     if not MIN_CAP <= cap <= MAX_CAP:
         raise InvalidInput(
@@ -272,6 +279,8 @@ def set_own_profile(
     :raise InvalidInput: ``languages`` or ``municipalities``.
     """
     _require(actor.role == Role.mediator and mediator.user_id == actor.id)
+    # What the booking rules read changes: not while a booking of theirs checks it.
+    lock_mediators(mediator)
     wanted_languages = _checked_languages(languages)
     names = _checked_municipalities(municipalities)
     _apply(mediator, wanted_languages, names)
