@@ -1,12 +1,16 @@
 """Fixtures: an app on a fresh database, clients, factories and a login helper.
 
-Every test runs on SQLite (a fresh file per test). When
-``MEDIATION_TEST_DATABASE_URL`` is set, the whole suite runs on that database
-instead (PostgreSQL in CI): the schema is created once, and every table is
-emptied before each test.
+Every test runs on SQLite (a fresh file per test, copied from a schema built once per
+session). When ``MEDIATION_TEST_DATABASE_URL`` is set, the whole suite runs on that
+database instead (PostgreSQL in CI): the schema is created once, and every table a test
+left rows in is emptied before the next test.
+
+Under pytest-xdist (``-n auto``) every worker has its own SQLite template and, on
+PostgreSQL, its own database: ``<name>_gw0``, ``<name>_gw1``... created when missing.
 """
 
 import os
+import shutil
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from itertools import count
@@ -40,7 +44,22 @@ from mediation.models import (
     User,
 )
 
-TEST_DATABASE_URL = os.environ.get("MEDIATION_TEST_DATABASE_URL")
+#: The pytest-xdist worker this process is ("gw0", "gw1"...), None without xdist.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def _worker_database_url(url: str | None) -> str | None:
+    """Each xdist worker runs on a database of its own, named after the given one."""
+    if not url or not XDIST_WORKER:
+        return url
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return url
+    return parsed.set(database=f"{parsed.database}_{XDIST_WORKER}").render_as_string(
+        hide_password=False)
+
+
+TEST_DATABASE_URL = _worker_database_url(os.environ.get("MEDIATION_TEST_DATABASE_URL"))
 # The live layer starts the service in processes of its own and has its own conftest:
 # run it with `pytest tests/live --confcutdir=tests/live` (README, "Tests").
 collect_ignore = ["live"]
@@ -62,7 +81,26 @@ def pytest_report_header(config):
     return "database: SQLite (a fresh file per test)"
 
 
+def pytest_configure(config):
+    if TEST_DATABASE_URL and XDIST_WORKER and backend() == "postgresql":
+        _create_worker_database()
+
+
+def pytest_sessionfinish(session):
+    # An xdist worker hands its count to the controller (see pytest_testnodedown).
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["database_tests"] = _database_tests["count"]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist's controller: add up the workers' counts (it runs no test itself)."""
+    _database_tests["count"] += getattr(node, "workeroutput", {}).get("database_tests", 0)
+
+
 def pytest_terminal_summary(terminalreporter):
+    # .ci/run greps this line to prove that the suite ran on PostgreSQL.
     terminalreporter.write_line(
         f"database backend: {backend()}; tests that used the database: "
         f"{_database_tests['count']}"
@@ -73,15 +111,45 @@ def count_database_test() -> None:
     _database_tests["count"] += 1
 
 
-def _empty_all_tables() -> None:
-    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+def _create_worker_database() -> None:
+    """Create this xdist worker's database (``<name>_gwN``) if it does not exist yet."""
+    name = sa.make_url(TEST_DATABASE_URL).database
+    server = sa.create_engine(os.environ["MEDIATION_TEST_DATABASE_URL"],
+                              isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    try:
+        with server.connect() as conn:
+            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": name})
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        server.dispose()
+
+
+def _empty_used_tables() -> None:
+    """Empty the tables that hold rows and restart the sequences that were used.
+
+    TRUNCATE of every table took about a second a test on the CI machine (it creates new
+    files for every table and index); one query finds the few tables a test wrote to, and
+    DELETE empties small tables in milliseconds. Sequences restart as RESTART IDENTITY did.
+    """
+    tables = db.metadata.sorted_tables
+    probe = " UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})" for t in tables)
     with db.engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        used = set(conn.exec_driver_sql(probe).scalars())
+        for table in reversed(tables):  # referencing tables first
+            if table.name in used:
+                conn.exec_driver_sql(f"DELETE FROM {table.name}")
+        conn.exec_driver_sql(
+            "SELECT setval((quote_ident(schemaname) || '.' || quote_ident(sequencename))"
+            "::regclass, 1, false) "
+            "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL")
 
 
 def _prepare_server_database() -> None:
     if _schema_ready["done"]:
-        _empty_all_tables()
+        _empty_used_tables()
         return
     with db.engine.begin() as conn:
         conn.exec_driver_sql("DROP SCHEMA public CASCADE")
@@ -135,14 +203,43 @@ def app_config(tmp_path):
     return make_test_config(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A SQLite file with the schema, built once per session (per xdist worker): copying it
+    is much cheaper than ``create_all`` for every test. The copy carries everything
+    ``create_all`` made, the overlap triggers included (tests/test_schema.py)."""
+    if TEST_DATABASE_URL:
+        return None
+    folder = tmp_path_factory.mktemp("schema")
+    template = create_app(make_test_config(folder))
+    with template.app_context():
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()  # the last connection checkpoints the WAL into the file
+    path = folder / "test.sqlite"
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def _sqlite_file(uri: str) -> str | None:
+    url = sa.make_url(uri)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
+
+
 @pytest.fixture
-def app(app_config):
+def app(app_config, sqlite_template):
+    path = _sqlite_file(app_config["SQLALCHEMY_DATABASE_URI"])
+    copied = bool(path and sqlite_template and not os.path.exists(path))
+    if copied:
+        shutil.copyfile(sqlite_template, path)
     app = create_app(app_config)
     app.test_client_class = Client
     with app.app_context():
         if TEST_DATABASE_URL:
             _prepare_server_database()
-        else:
+        elif not copied:
             db.create_all()
         count_database_test()
         yield app

@@ -30,6 +30,10 @@ from .booking_helpers import rome, school_day
 
 ATTEMPTS = 50
 
+# Under pytest-xdist these tests run one after another in one worker: each holds 50
+# connections at once, and two at a time would pass PostgreSQL's max_connections (100).
+pytestmark = pytest.mark.xdist_group("concurrency")
+
 
 @pytest.fixture
 def app_config(app_config):
