@@ -30,6 +30,27 @@ def school_day(days_ahead: int = 7) -> date:
     return day
 
 
+def weekday_after(day: date) -> date:
+    """The first weekday after ``day`` (a Friday's is the Monday)."""
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def monday_before_summer_time() -> date:
+    """The Monday of the next week that ends with the change to summer time in Rome (the
+    last Sunday of March), at least a week from today."""
+    year = datetime.now(UTC).date().year
+    while True:
+        sunday = date(year, 3, 31)
+        sunday -= timedelta(days=(sunday.weekday() + 1) % 7)
+        monday = sunday - timedelta(days=6)
+        if monday >= school_day():
+            return monday
+        year += 1
+
+
 def rome(day: date, hour: int, minute: int = 0) -> datetime:
     return to_utc(day, time(hour, minute))
 

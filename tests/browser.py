@@ -19,6 +19,18 @@ CHROMIUM_ARGS = [
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
 
+def chromium_env() -> dict[str, str]:
+    """The environment chromium starts with, without libfaketime.
+
+    CI also runs the suite under ``faketime`` (the clock a year ahead). Chromium with
+    libfaketime preloaded never loads a page, or its zygote cannot fork, even when
+    FAKETIME_SKIP_CMDS or FAKETIME_ONLY_CMDS spare it. The pages read no clock in the
+    browser, so chromium keeps the real one while the server (this process) is moved.
+    """
+    return {key: value for key, value in os.environ.items()
+            if key != "LD_PRELOAD" and not key.startswith("FAKETIME")}
+
+
 def browser_available() -> bool:
     try:
         import playwright  # noqa: F401
@@ -66,7 +78,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                     env=chromium_env())
         checked = CspCheckedBrowser(instance)
         yield checked
         instance.close()

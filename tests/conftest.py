@@ -326,8 +326,10 @@ class Factory:
         kw.setdefault("title", f"Project {i}")
         kw.setdefault("fund", "FAMI")
         kw.setdefault("lead_partner", "Regione Lombardia")
-        kw.setdefault("start_date", datetime(2024, 1, 1).date())
-        kw.setdefault("end_date", datetime(2027, 6, 30).date())
+        # Running from a year before today to a year and a half after, whatever the date.
+        today = datetime.now(UTC).date()
+        kw.setdefault("start_date", today.fromordinal(today.toordinal() - 365))
+        kw.setdefault("end_date", today.fromordinal(today.toordinal() + 550))
         return self.add(Project(**kw))
 
     def request_type(self, **kw) -> RequestType:

@@ -7,12 +7,16 @@ are not opened twice). On every page axe-core 4.14.1 (vendored from the npm
 registry under tests/vendor, evaluated through the DevTools protocol so that the
 page's Content-Security-Policy stays strict) must find no serious or critical
 violation of the WCAG 2.0/2.1 A and AA rules. Forms are also sent empty once, so
-that pages showing validation errors are checked too.
+that pages showing validation errors are checked too. Every ``<details>`` is opened before axe runs,
+so that what a page folds away (the mediators who cannot take a request, a score's
+factors) is checked whatever the demo's data happens to show open on the day; a test
+of its own builds the offer page with mediators who cannot take the request.
 
 Accessibility does not depend on the database: the test runs on SQLite only.
 """
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -22,10 +26,19 @@ from werkzeug.exceptions import HTTPException
 
 from mediation.demo import load_demo
 from mediation.extensions import db
-from mediation.models import Assignment, AssignmentState, MediatorProfile, Role, User
+from mediation.models import (
+    Absence,
+    Assignment,
+    AssignmentState,
+    MediatorProfile,
+    Role,
+    User,
+)
 
 from .browser import require_browser
+from .conftest import PASSWORD as FACTORY_PASSWORD
 from .conftest import backend
+from .test_coordination_views import make_world, next_week, rome
 
 pytestmark = [
     pytest.mark.browser,
@@ -55,7 +68,9 @@ EMPTY_FORMS = {
 
 
 def run_axe(page) -> list[str]:
-    """The serious and critical violations on the page, one line each."""
+    """The serious and critical violations on the page, one line each, with every
+    ``<details>`` opened first (axe skips what is hidden)."""
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate(
@@ -195,5 +210,53 @@ def test_pages_before_logging_in(app, live_server, browser, locale):
         page.click("main button[type=submit]")
         page.wait_for_load_state()
         found[path + " (sent empty)"] = run_axe(page)
+    context.close()
+    assert not any(found.values()), found
+
+
+@pytest.mark.parametrize("locale", ["it", "en"])
+def test_offer_page_with_mediators_who_cannot_take_it(app, factory, live_server, browser,
+                                                      locale):
+    """The coordinator's offer page in both of its states, built whatever the date: some
+    mediators available and the others folded under "why not?", and nobody available
+    (the list of those who cannot take it is then open from the start)."""
+    world = make_world(factory)
+    day = next_week(0)
+    start, end = rome(day, 10), rome(day, 11)
+    world.mediator(display_name="Free Amal")
+    absent = world.mediator(display_name="Absent Badr")
+    factory.add(Absence(mediator=absent, start_dt=start - timedelta(days=1),
+                        end_dt=end + timedelta(days=1)))
+    busy = world.mediator(display_name="Busy Chaima")
+    factory.assignment(request=world.request(), mediator=busy, start=start, end=end,
+                       state=AssignmentState.accepted)
+    world.mediator(display_name="Romanian Gabi", languages=("ro",))
+    some = world.request(slots=((0, 10),))
+    nobody = world.request(slots=((0, 10),), language=factory.language("ti"))
+    world.coordinator.locale = locale
+    db.session.flush()
+    email, some_id, nobody_id = world.coordinator.email, some.id, nobody.id
+    # Committed, and nothing read after it: the server needs SQLite's write lock.
+    db.session.commit()
+    context = browser.new_context(locale=locale)
+    page = context.new_page()
+    page.goto(live_server.url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", FACTORY_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    found = {}
+    for request_id, open_at_first, available in ((some_id, False, 1), (nobody_id, True, 0)):
+        path = f"/coordination/requests/{request_id}/offer"
+        response = page.goto(live_server.url + path)
+        assert response is not None and response.status == 200, path
+        excluded = page.locator("details.app-excluded")
+        assert excluded.count() == 1, path
+        assert excluded.evaluate("d => d.open") == open_at_first, path
+        assert excluded.locator(".app-candidate-unavailable").count() == 4 - available, path
+        assert (page.locator(".app-candidate:not(.app-candidate-unavailable)").count()
+                == available), path
+        found[path] = run_axe(page)
+        assert excluded.evaluate("d => d.open"), "axe ran with the list folded"
     context.close()
     assert not any(found.values()), found

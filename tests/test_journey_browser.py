@@ -6,11 +6,12 @@ teacher's part again in English. A screenshot of each step is saved under
 test-output/<test name>/.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from mediation.bookings.rules import in_rome, to_utc
 from mediation.extensions import db
 from mediation.models import (
     Assignment,
@@ -52,8 +53,9 @@ def lodi(factory):
                      address="Viale Pavia 4", municipality="Lodi"))
     project = factory.add(Project(
         code="FAMI2127", title="Lab'Impact – FAMI 2021-2027", fund="FAMI 2021-2027",
-        lead_partner="Regione Lombardia", start_date=datetime(2024, 1, 1).date(),
-        end_date=datetime(2027, 6, 30).date()))
+        lead_partner="Regione Lombardia",
+        start_date=datetime.now(UTC).date() - timedelta(days=365),
+        end_date=datetime.now(UTC).date() + timedelta(days=550)))
     ensure_macro_actions(project)
     people = {
         "teacher": factory.user(Role.teacher, school=school, email="maestra.bianchi@example.org",
@@ -168,8 +170,12 @@ def test_whole_journey_in_italian_then_teacher_in_english(app, lodi, live_server
     assert db.session.scalar(sa.select(MediationRequest.state)) == RequestState.confirmed
     db.session.commit()
 
-    # Time passes: the meeting took place yesterday morning.
-    start = utcnow().replace(microsecond=0) - timedelta(days=1)
+    # Time passes: the meeting took place on the last school day before today, at 9:00 in
+    # Rome (not "now minus a day", which late in the evening runs past midnight).
+    last_day = in_rome(utcnow()).date() - timedelta(days=1)
+    while last_day.weekday() >= 5:
+        last_day -= timedelta(days=1)
+    start = to_utc(last_day, time(9))
     db.session.execute(sa.update(Assignment).values(start_dt=start,
                                                     end_dt=start + timedelta(hours=1)))
     db.session.commit()

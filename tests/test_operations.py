@@ -31,7 +31,7 @@ from mediation.models import (
     utcnow,
 )
 
-from .booking_helpers import rome, school_day
+from .booking_helpers import monday_before_summer_time, rome, school_day, weekday_after
 
 
 def mails(template="booking"):
@@ -309,7 +309,9 @@ class TestMediatorAnswers:
         assignment = offered(booking)
         with pytest.raises(ops.InvalidInput):
             ops.decline(booking.mediator.user, assignment, "")
-        proposal = assignment.start_dt + timedelta(days=1)
+        # The next school day at the same time (a Friday's is the Monday after).
+        start = in_rome(assignment.start_dt)
+        proposal = rome(weekday_after(start.date()), start.hour, start.minute)
         ops.decline(booking.mediator.user, assignment, "Impegnata", proposal)
         assert assignment.state == AssignmentState.declined
         assert assignment.proposed_start_dt == proposal
@@ -647,11 +649,7 @@ class TestSeries:
 
     def test_one_request_per_week_at_the_same_clock_time(self, booking):
         """A series across the change to summer time stays at 10:00 in Rome every week."""
-        from datetime import date
-
-        from mediation.bookings.rules import in_rome
-
-        series = self.weekly(booking, weeks=3, day=date(2027, 3, 22))
+        series = self.weekly(booking, weeks=3, day=monday_before_summer_time())
         starts = [r.slots[0].start_dt for r in series.requests]
         assert [in_rome(s).strftime("%a %H:%M") for s in starts] == ["Mon 10:00"] * 3
         assert [s.hour for s in starts] == [9, 8, 8]  # UTC moves with daylight saving
