@@ -74,6 +74,10 @@ def crawl(service, role: str, locale: str) -> Counter:
     client.login(service.login(role), service.password)
     home = client.set_locale(locale)
     assert f'<html lang="{locale}"' in home.text, f"{role}: the language did not switch"
+    account = client.get("/account")
+    creates = [f for f in client.forms(account) if f.action.endswith("/account/calendar-feed")]
+    if creates:  # a mediator or coordinator without a calendar feed: create it, to fetch it
+        client.submit(account, creates[0])
     seen: Counter = Counter()
     shapes: Counter = Counter()
     queue = ["/"]
@@ -129,4 +133,6 @@ def test_every_link_and_download(service, role, locale):
     if role in ("coordinator", "admin"):
         # The funder's exports, in each format and each language, are among the downloads.
         assert seen["csv"] >= 6 and seen["xlsx"] >= 6, dict(seen)
+    if role in ("mediator", "coordinator"):
+        assert seen["ics"] >= 1, dict(seen)  # their calendar feed
     assert not service.server_errors()
