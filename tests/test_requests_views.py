@@ -255,7 +255,8 @@ def test_meeting_refusals_show_next_to_field_and_keep_input(client, world, case,
         world.factory.add(Closure(school=world.school, name="Sciopero", start_date=second,
                                   end_date=second))
     elif case == "no_project":
-        second = datetime(2027, 9, 6).date()  # a Monday after the project
+        # A Monday after the project ends, whatever the date.
+        second = world.project.end_date + timedelta(days=7 - world.project.end_date.weekday())
     elif case == "short":
         overrides["duration"] = "10"
     login(client, world.teacher)
