@@ -133,14 +133,15 @@ def _empty_used_tables() -> None:
     files for every table and index); one query finds the few tables a test wrote to, and
     DELETE empties small tables in milliseconds. Sequences restart as RESTART IDENTITY did.
     """
+    quote = db.engine.dialect.identifier_preparer.quote
     tables = db.metadata.sorted_tables
     probe = " UNION ALL ".join(
-        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})" for t in tables)
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {quote(t.name)})" for t in tables)
     with db.engine.begin() as conn:
         used = set(conn.exec_driver_sql(probe).scalars())
         for table in reversed(tables):  # referencing tables first
             if table.name in used:
-                conn.exec_driver_sql(f"DELETE FROM {table.name}")
+                conn.exec_driver_sql(f"DELETE FROM {quote(table.name)}")
         conn.exec_driver_sql(
             "SELECT setval((quote_ident(schemaname) || '.' || quote_ident(sequencename))"
             "::regclass, 1, false) "
