@@ -695,7 +695,7 @@ def test_a_killed_workers_message_is_sent_after_the_lease(app, factory, smtp, sm
         deadline = time.monotonic() + lease + 15
         while not smtp.collector.kept_at and time.monotonic() < deadline:
             assert workers[1].poll() is None, workers[1].communicate()
-            time.sleep(0.05)
+            threading.Event().wait(0.05)  # not time.sleep: see test_the_worker_polls...
         assert smtp.collector.kept_at, "not sent again within the lease + 15 s"
         waited = smtp.collector.kept_at[0] - smtp.collector.first_data_at
         # The lease started at the claim, a moment before the server saw DATA.
