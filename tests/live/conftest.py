@@ -336,7 +336,10 @@ def the_application_is_never_imported():
 
 def pytest_terminal_summary(terminalreporter):
     from .test_crawl import TOTALS
+    from .test_races import SUMMARIES
 
+    for line in SUMMARIES:
+        terminalreporter.write_line(f"live {line}")
     for backend, totals in TOTALS.items():
         counts = totals["counts"]
         kinds = ", ".join(f"{counts[k]} {k}" for k in ("csv", "xlsx", "ics", "pdf") if counts[k])

@@ -52,10 +52,14 @@ def errors_of(page: Response) -> list[str]:
     return [text for text in texts if text]
 
 
+#: One line per race, printed at the end of the session (conftest).
+SUMMARIES: list[str] = []
+
+
 def summary(name: str, outcomes: list[str]) -> None:
     counts = {k: outcomes.count(k) for k in ("won", "refused", "error")}
-    print(f"\nrace {name}: {len(outcomes)} attempts, {counts['won']} winners, "
-          f"{counts['refused']} refused, {counts['error']} errors")
+    SUMMARIES.append(f"race {name}: {len(outcomes)} attempts, {counts['won']} winners, "
+                     f"{counts['refused']} refused, {counts['error']} errors")
 
 
 def race(actions: list) -> list:
