@@ -11,6 +11,8 @@ PostgreSQL, its own database: ``<name>_gw0``, ``<name>_gw1``... created when mis
 
 import os
 import shutil
+import threading
+import time as _time
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from itertools import count
@@ -43,6 +45,16 @@ from mediation.models import (
     Site,
     User,
 )
+
+if "faketime" in os.environ.get("LD_PRELOAD", ""):
+    # CI runs the suite once more with the clock moved (libfaketime, .ci/run). Under
+    # libfaketime 0.9.10 Python's time.sleep fails now and then with EINVAL
+    # (wolfcw/libfaketime#426), and so does whatever sleeps: subprocess's wait with a
+    # timeout, for one. In this process, sleeping waits on an event instead.
+    def _sleep(seconds: float) -> None:
+        threading.Event().wait(seconds)
+
+    _time.sleep = _sleep
 
 #: The pytest-xdist worker this process is ("gw0", "gw1"...), None without xdist.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
