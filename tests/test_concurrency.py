@@ -95,21 +95,8 @@ def crowd(booking):
 def test_fifty_simultaneous_offers_book_once(app, crowd):
     """50 coordinators offering overlapping slots of one mediator: exactly one wins."""
     booking, request_ids = crowd
-    coordinator_id, mediator_id = booking.coordinator.id, booking.mediator.id
-
-    def attempt(i):
-        actor = db.session.get(User, coordinator_id)
-        request = db.session.get(MediationRequest, request_ids[i])
-        mediator = db.session.get(MediatorProfile, mediator_id)
-        slot = request.slots[0]
-        try:
-            ops.offer(actor, request, mediator, slot.start_dt, slot.end_dt)
-            db.session.commit()
-            return "booked"
-        except ops.SlotTaken:
-            db.session.rollback()
-            return "taken"
-
+    mediator_id = booking.mediator.id
+    attempt = _offer_attempt(booking.coordinator.id, mediator_id, request_ids)
     outcomes = Counter(run_together(app, attempt, ATTEMPTS))
     assert outcomes == {"booked": 1, "taken": ATTEMPTS - 1}, outcomes
     db.session.expire_all()
