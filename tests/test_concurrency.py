@@ -27,6 +27,7 @@ from mediation.models import (
 )
 
 from .booking_helpers import rome, school_day
+from .conftest import Auth
 
 ATTEMPTS = 50
 
@@ -65,6 +66,16 @@ def run_together(app, attempt, count):
     for thread in threads:
         thread.join(timeout=120)
     return outcomes
+
+
+def logged_in_clients(app, user, count):
+    """``count`` test clients, each with a session of its own as ``user``."""
+    clients = []
+    for _ in range(count):
+        client = app.test_client()
+        Auth(client).login(user)
+        clients.append(client)
+    return clients
 
 
 def overlapping_active_pairs(mediator_id):
@@ -135,15 +146,9 @@ def test_one_request_offered_twice_at_once(app, booking):
 
 def test_fifty_coordinators_clicking_offer_at_once(app, crowd):
     """Through the offer page: one 302, 49 answers 409 with a message, no 500, no overlap."""
-    from .conftest import Auth
-
     booking, request_ids = crowd
     mediator_id = booking.mediator.id
-    clients = []
-    for _ in range(ATTEMPTS):
-        client = app.test_client()
-        Auth(client).login(booking.coordinator)
-        clients.append(client)
+    clients = logged_in_clients(app, booking.coordinator, ATTEMPTS)
 
     def attempt(i):
         response = clients[i].post(
@@ -398,19 +403,13 @@ def test_absence_added_while_offered(app, booking, monkeypatch):
 def test_coordinators_racing_over_the_cap_through_the_page(app, booking):
     """Through the offer page: the coordinator who loses the race over the weekly cap
     gets the page back (400) with the reason, in their language, and the time they chose kept."""
-    from .conftest import Auth
-
     booking.mediator.weekly_hour_cap = 1
     day = school_day()
     ids = [ops.submit_request(booking.teacher, booking.slot_input(day=day, hour=9 + 2 * i)).id
            for i in range(2)]
     db.session.commit()
     mediator_id, name = booking.mediator.id, booking.mediator.user.display_name
-    clients = []
-    for _ in range(2):
-        client = app.test_client()
-        Auth(client).login(booking.coordinator)
-        clients.append(client)
+    clients = logged_in_clients(app, booking.coordinator, 2)
 
     def attempt(i):
         response = clients[i].post(
