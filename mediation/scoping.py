@@ -3,7 +3,7 @@
 Every query that lists or loads data goes through :func:`visible` (usually via
 :func:`scoped` or :func:`get_or_404`); a view never filters by hand. An object
 outside the user's scope is a 404, never a 403, so that its existence is not
-revealed (DESIGN.md, rule 5).
+revealed (docs/design.md, rule 5).
 """
 
 from collections.abc import Callable

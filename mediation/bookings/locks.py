@@ -1,7 +1,7 @@
 """Serialising the writes that book a mediator, per mediator.
 
 The database itself refuses two overlapping active assignments of one mediator
-(rule 1 of DESIGN.md). The other rules of a booking are checked in Python, by
+(rule 1 of docs/design.md). The other rules of a booking are checked in Python, by
 reading the mediator's other assignments, absences, availability and hour cap
 (``matching.check``): the weekly hour cap, the travel buffer between two places,
 absences, availability. Two transactions checking the same mediator at the same

@@ -1,4 +1,4 @@
-"""Every transition of the request lifecycle (DESIGN.md), one function each.
+"""Every transition of the request lifecycle (docs/design.md), one function each.
 
 Each function checks that the actor may do it, changes the rows, writes the
 audit event and queues the emails, in the caller's transaction; the view (or
@@ -657,7 +657,7 @@ def logged_time_problem(request: MediationRequest, assignment: Assignment,
 
     The field is ``actual_date`` (the day of the start) or ``actual_end``. A log counts
     against the request's project on the day it started: that day must lie within the
-    project's period (extensions included, rule 4 of DESIGN.md), and within
+    project's period (extensions included, rule 4 of docs/design.md), and within
     ``LOG_DAYS_AROUND`` days of the appointment booked.
     """
     day = in_rome(start).date()

@@ -1,4 +1,4 @@
-"""The data model (DESIGN.md, "What it stores"), one module per group of tables."""
+"""The data model (docs/design.md, "What it stores"), one module per group of tables."""
 
 from . import (
     constraints,  # noqa: F401  (registers the overlap rule's DDL)

@@ -12,7 +12,7 @@ from .types import UTCDateTime, enum_column, utcnow
 
 
 class RequestState(enum.StrEnum):
-    """States of a request (DESIGN.md, "Lifecycle of a request")."""
+    """States of a request (docs/design.md, "Lifecycle of a request")."""
 
     awaiting_approval = "awaiting_approval"
     open = "open"

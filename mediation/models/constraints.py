@@ -1,4 +1,4 @@
-"""Rule 1 of DESIGN.md in the database: a mediator's active assignments never overlap.
+"""Rule 1 of docs/design.md in the database: a mediator's active assignments never overlap.
 
 PostgreSQL enforces it with an exclusion constraint; SQLite, which has none, with
 triggers (writes run in ``BEGIN IMMEDIATE`` transactions, see ``mediation.db``),

@@ -12,7 +12,7 @@ loaded::
 - **postgresql**: ``flask db upgrade`` and ``flask demo`` on a fresh database of the server
   in ``MEDIATION_LIVE_POSTGRES`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432``),
   named by ``MEDIATION_LIVE_DATABASE`` (default ``mediation_live``; runs side by side need
-  names of their own), then gunicorn with the README's settings.
+  names of their own), then gunicorn with the settings of docs/operations.md.
 
 Each has a real SMTP server (aiosmtpd, its own process, writing a Maildir) and the outbox
 worker (``flask outbox run``, its own process) with ``MEDIATION_MAIL_BACKEND=smtp``. The
@@ -56,9 +56,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def readme_blocks(info: str = r"\w*") -> list[str]:
-    """The README's fenced blocks whose info string matches ``info``."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+DEPLOYMENT_GUIDE = "docs/operations.md"
+
+
+def readme_blocks(info: str = r"\w*", document: str = "README.md") -> list[str]:
+    """The fenced blocks of ``document`` whose info string matches ``info``."""
+    text = (ROOT / document).read_text(encoding="utf-8")
     return re.findall(rf"^```{info}\n(.*?)^```", text, re.M | re.S)
 
 
@@ -67,12 +70,12 @@ def readme_first_command() -> str:
 
 
 def readme_line(pattern: str) -> str:
-    """The README's shell line matching ``pattern`` (the deployment section's commands)."""
-    for block in readme_blocks():
+    """The shell line matching ``pattern`` in the deployment guide (docs/operations.md)."""
+    for block in readme_blocks(document=DEPLOYMENT_GUIDE):
         for line in block.splitlines():
             if re.search(pattern, line):
                 return line.split("#")[0].strip()
-    raise AssertionError(f"no line matching {pattern!r} in the README's shell blocks")
+    raise AssertionError(f"no line matching {pattern!r} in {DEPLOYMENT_GUIDE}'s shell blocks")
 
 
 def wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 600):
