@@ -118,7 +118,7 @@ def login(client, user):
 
 
 def test_agenda_shows_offers_upcoming_days_and_sessions_to_log(client, world):
-    """Offers, upcoming appointments under their Rome day, and sessions to log are listed."""
+    """Sessions to log and offers come first, with their actions; then the appointments."""
     offer = world.booking(start=now() + timedelta(days=2))
     upcoming_start = to_utc(in_rome(now()).date() + timedelta(days=10), time(8, 30))
     upcoming = world.booking(start=upcoming_start, state=AssignmentState.accepted,
@@ -130,18 +130,121 @@ def test_agenda_shows_offers_upcoming_days_and_sessions_to_log(client, world):
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    offers_part, rest = html.split('id="upcoming-title"')
-    upcoming_part, to_log_part = rest.split('id="to-log-title"')
-    assert f"/agenda/assignments/{offer.id}/accept" in offers_part
-    assert f"/agenda/assignments/{offer.id}/decline" in offers_part
+    tasks, appointments = html.split('id="today-title"')
+    assert f"/agenda/assignments/{offer.id}/accept" in tasks
+    assert f"/agenda/assignments/{offer.id}/decline" in tasks
+    assert f"/agenda/assignments/{past.id}/log" in tasks
+    assert "Log the session" in tasks
     heading = format_date(in_rome(upcoming_start).date(), "full", locale="en")
-    assert heading in upcoming_part
-    assert "08:30" in upcoming_part and "09:30" in upcoming_part
-    assert world.site.address in upcoming_part
-    assert upcoming.request.type.name_en in upcoming_part
-    assert f"/agenda/assignments/{past.id}/log" in to_log_part
-    assert "Log the session" in to_log_part
+    assert heading in appointments
+    assert "08:30" in appointments and "09:30" in appointments
+    assert world.site.address in appointments
+    assert upcoming.request.type.name_en in appointments
     assert f"/agenda/assignments/{upcoming.id}/log" not in html
+
+
+class Week:
+    """A frozen moment, Wednesday 12:00 in Rome of the week after this one, and the days
+    around it: the agenda's "today" and "this week" do not depend on the hour it runs."""
+
+    def __init__(self):
+        monday = in_rome(now()).date() + timedelta(days=7 - in_rome(now()).weekday())
+        self.today = monday + timedelta(days=2)
+        self.now = to_utc(self.today, time(12))
+
+    def at(self, days: int, hour: int) -> datetime:
+        return to_utc(self.today + timedelta(days=days), time(hour))
+
+
+@pytest.fixture
+def week(monkeypatch):
+    frozen = Week()
+    monkeypatch.setattr("mediation.agenda.views.utcnow", lambda: frozen.now)
+    return frozen
+
+
+def what_needs_the_mediator(world, week):
+    """An offer waiting, two sessions to log (9 days and 1 day ago), one appointment later
+    today, one on Friday and one in three weeks."""
+    accepted = AssignmentState.accepted
+    return {
+        "later": world.booking(start=week.at(21, 10), state=accepted),
+        "offer": world.booking(start=week.at(7, 10)),
+        "friday": world.booking(start=week.at(2, 10), state=accepted),
+        "today": world.booking(start=week.at(0, 15), state=accepted),
+        "yesterday": world.booking(start=week.at(-1, 10), state=accepted),
+        "old": world.booking(start=week.at(-9, 10), state=accepted),
+    }
+
+
+def test_agenda_puts_what_needs_the_mediator_first(client, world, week):
+    """Overdue sessions (the oldest first, with their age), then the offer, then today,
+    the rest of the week and later: each once, in this order, each with its action."""
+    booked = what_needs_the_mediator(world, week)
+    login(client, world.mediator.user)
+
+    html = client.get("/agenda", headers=EN).get_data(as_text=True)
+
+    order = [int(n) for n in re.findall(r'data-assignment="(\d+)"', html)]
+    names = {a.id: name for name, a in booked.items()}
+    assert [names[n] for n in order] == ["old", "yesterday", "offer", "today", "friday", "later"]
+    headings = [html.index(f'id="{key}-title"') for key in ("tasks", "today", "this-week", "later")]
+    assert headings == sorted(headings)
+    assert html.index(f'data-assignment="{booked["friday"].id}"') > headings[2]
+    # Each task carries its age and its action.
+    old = task(html, booked["old"])
+    assert "9 days ago" in old and f'href="/agenda/assignments/{booked["old"].id}/log"' in old
+    assert "Yesterday" in task(html, booked["yesterday"])
+    offer = task(html, booked["offer"])
+    assert f'action="/agenda/assignments/{booked["offer"].id}/accept"' in offer
+    assert f'href="/agenda/assignments/{booked["offer"].id}/decline"' in offer
+
+
+def test_agenda_tasks_in_italian(client, world, week):
+    """The ages and the labels read as Italian."""
+    booked = what_needs_the_mediator(world, week)
+    login(client, world.mediator.user)
+
+    html = client.get("/agenda", headers={"Accept-Language": "it"}).get_data(as_text=True)
+
+    assert "9 giorni fa" in task(html, booked["old"])
+    assert "Ieri" in task(html, booked["yesterday"])
+    assert "Registra l'incontro" in task(html, booked["old"])
+    assert "Nuova proposta" in task(html, booked["offer"])
+    assert "Da fare" in html and "Più avanti" in html
+
+
+def task(html: str, assignment) -> str:
+    """The markup of one item of "To do"."""
+    start = html.index(f'id="task-{assignment.id}"')
+    return html[start:html.index("</li>", start)]
+
+
+@pytest.mark.parametrize(("days", "label"), [
+    (0, "Today"), (1, "Yesterday"), (2, "2 days ago"), (13, "13 days ago"),
+    (14, "2 weeks ago"), (59, "8 weeks ago"), (60, "2 months ago"), (400, "13 months ago"),
+])
+def test_how_long_ago(app, days, label):
+    """Ages count Rome's calendar days: a session at 23:30 yesterday was "Yesterday"."""
+    from mediation.agenda.views import since
+
+    today = in_rome(now()).date()
+    moment = to_utc(today - timedelta(days=days), time(23, 30))
+    with app.test_request_context(headers=EN):
+        assert since(moment, to_utc(today, time(0, 30))) == label
+
+
+def test_week_navigation_is_one_row_of_three(client, world):
+    """Previous, this week, next: three links in one group, named in full for screen
+    readers; the week view links back to the agenda outside the group."""
+    login(client, world.mediator.user)
+
+    for url in ("/agenda", f"/agenda?week={in_rome(now()).date().isoformat()}"):
+        html = client.get(url, headers=EN).get_data(as_text=True)
+        nav = html[html.index('aria-label="Weeks"'):]
+        nav = nav[:nav.index("</nav>")]
+        assert nav.count("<a ") == 3, url
+        assert 'aria-label="Previous week"' in nav and 'aria-label="Next week"' in nav
 
 
 def test_agenda_italian_day_heading(client, world):
@@ -159,6 +262,7 @@ def test_agenda_never_shows_the_pupils_restricted_data(client, world):
     """Country of origin and risk indicators never appear on the mediator's pages."""
     offer = world.booking()
     past = world.booking(start=yesterday_at(10), state=AssignmentState.accepted)
+    world.booking(start=now() + timedelta(days=12), state=AssignmentState.accepted)
     login(client, world.mediator.user)
 
     for url in ("/agenda", f"/agenda/assignments/{offer.id}/decline",
@@ -489,7 +593,7 @@ def test_log_on_a_day_far_from_the_appointment_is_refused_on_the_day(client, wor
     assert f'value="{long_ago}"' in html
     assert "Explained the school timetable" in html
     italian_error = italian.get_data(as_text=True).split('id="day-error"', 1)[1]
-    assert "La sessione deve svolgersi nel periodo del suo progetto" in italian_error
+    assert "L'incontro deve svolgersi nel periodo del suo progetto" in italian_error
     db.session.expire_all()
     assert assignment.session_log is None
     assert assignment.request.state == RequestState.confirmed
@@ -648,6 +752,6 @@ def test_agenda_queries_do_not_grow(app, factory, count_queries):
         with count_queries() as counter:
             response = client.get("/agenda")
         assert response.status_code == 200
-        assert response.get_data(as_text=True).count("card-title") == n
+        assert response.get_data(as_text=True).count("data-assignment=") == n
         counts.append(counter.count)
     assert counts[0] == counts[1], counts

@@ -100,7 +100,7 @@ class TestLogRequests:
         assert sent.log_requests == 1
         [(email, subject)] = mails()
         assert email == booking.mediator.user.email
-        assert subject.startswith("Registra l'intervento")
+        assert subject.startswith("Registra l'incontro")
         message = db.session.scalars(sa.select(OutboxMessage)).one()
         assert f"/agenda/assignments/{assignment.id}/log" in message.body_text
         assert reminders.send_due(NOW + timedelta(hours=1)).log_requests == 0

@@ -82,10 +82,16 @@ def week_start(day: date) -> date:
 
 
 def agenda(user: User, now: datetime, week: date | None = None) -> dict:
-    """The mediator's agenda: offers, upcoming appointments by day, sessions to log.
+    """The mediator's agenda: what needs them first, then their appointments.
 
-    Without ``week``: every upcoming appointment (up to ``UPCOMING_LIMIT``).
-    With ``week`` (a Monday): the accepted assignments of that week, logged or not.
+    Always: ``to_log``, the accepted assignments that have happened and are not logged
+    (or whose log was sent back), the oldest first; ``offers``, the offers still to
+    answer, the soonest first.
+
+    Without ``week``: the upcoming appointments not yet logged (up to ``UPCOMING_LIMIT``),
+    split into ``today_items`` (a list), ``this_week_days`` and ``later`` (lists of ``Day``), by
+    their Europe/Rome date. With ``week`` (a Monday): ``days``, the accepted assignments
+    of that week, logged or not.
     """
     happens = _when()
     mine = scoped(Assignment, user).options(*_loaders())
@@ -94,27 +100,30 @@ def agenda(user: User, now: datetime, week: date | None = None) -> dict:
         .order_by(happens, Assignment.id)
     ).all()
     accepted = mine.where(Assignment.state == AssignmentState.accepted)
-    if week is None:
-        upcoming = db.session.scalars(
-            accepted.where(happens > now, _not_logged())
-            .order_by(happens, Assignment.id).limit(UPCOMING_LIMIT + 1)
-        ).all()
-        more = len(upcoming) > UPCOMING_LIMIT
-        upcoming = upcoming[:UPCOMING_LIMIT]
-    else:
-        first, last = to_utc(week, time()), to_utc(week + timedelta(days=7), time())
-        upcoming = db.session.scalars(
-            accepted.where(happens >= first, happens < last).order_by(happens, Assignment.id)
-        ).all()
-        more = False
     to_log = db.session.scalars(
         accepted.where(happens <= now, _not_logged()).order_by(happens, Assignment.id)
     ).all()
-    return {
-        "offers": offers,
-        "days": by_day(upcoming),
-        "more": more,
-        "limit": UPCOMING_LIMIT,
-        "to_log": to_log,
-        "week": week,
-    }
+    context = {"offers": offers, "to_log": to_log, "week": week, "more": False,
+               "limit": UPCOMING_LIMIT, "today_items": [], "this_week_days": [], "later": [],
+               "days": []}
+    if week is not None:
+        first, last = to_utc(week, time()), to_utc(week + timedelta(days=7), time())
+        context["days"] = by_day(db.session.scalars(
+            accepted.where(happens >= first, happens < last).order_by(happens, Assignment.id)
+        ).all())
+        return context
+    upcoming = db.session.scalars(
+        accepted.where(happens > now, _not_logged())
+        .order_by(happens, Assignment.id).limit(UPCOMING_LIMIT + 1)
+    ).all()
+    context["more"] = len(upcoming) > UPCOMING_LIMIT
+    today = in_rome(now).date()
+    next_monday = week_start(today) + timedelta(days=7)
+    for day in by_day(upcoming[:UPCOMING_LIMIT]):
+        if day.day == today:
+            context["today_items"] = day.assignments
+        elif day.day < next_monday:
+            context["this_week_days"].append(day)
+        else:
+            context["later"].append(day)
+    return context

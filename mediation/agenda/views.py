@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth.views import safe_next
@@ -59,19 +60,37 @@ def _parse_week(value: str | None) -> date | None:
         abort(404)
 
 
+def since(moment: datetime, now: datetime) -> str:
+    """How long ago ``moment`` was, in Rome's calendar days: "Today", "3 days ago"."""
+    days = (in_rome(now).date() - in_rome(moment).date()).days
+    if days <= 0:
+        return _("Today")
+    if days == 1:
+        return _("Yesterday")
+    if days < 14:
+        return ngettext("%(num)d day ago", "%(num)d days ago", days)
+    if days < 60:
+        return ngettext("%(num)d week ago", "%(num)d weeks ago", days // 7)
+    return ngettext("%(num)d month ago", "%(num)d months ago", days // 30)
+
+
 @bp.route("")
 @roles_required(Role.mediator)
 def index():
-    """My agenda: offers to answer, upcoming appointments by day, sessions to log."""
+    """My agenda: what needs me (sessions to log, the oldest first, and offers to answer),
+    then today's appointments, the rest of the week's and the later ones; or one week."""
     now = utcnow()
     week = _parse_week(request.args.get("week"))
     context = queries.agenda(_user(), now, week)
-    this_week = queries.week_start(in_rome(now).date())
+    today = in_rome(now).date()
+    this_week = queries.week_start(today)
     shown = week or this_week
     return render_template(
-        "agenda/index.html", now=now, answer_form=AnswerForm(),
+        "agenda/index.html", now=now, today=today, answer_form=AnswerForm(),
         this_week=this_week,
         previous_week=shown - timedelta(days=7), next_week=shown + timedelta(days=7),
+        since=lambda a: since(queries.when(a), now),
+        overdue=lambda a: in_rome(queries.when(a)).date() < today,
         **context,
     )
 
