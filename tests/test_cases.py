@@ -1,12 +1,14 @@
 """Pupil pathways: the case page, updating it, and the list of cases at risk."""
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from mediation.bookings.operations import InvalidInput
+from mediation.bookings.rules import in_rome, to_utc
 from mediation.cases import operations, queries
 from mediation.errors import NotAllowed
 from mediation.extensions import db
@@ -488,13 +490,15 @@ def test_at_risk_list_rules_and_boundaries(client, world, factory):
     # second old, so it is listed too.)
     assert "12 pupils" in text and "NO-BOUNDARY" in text
     assert not re.search(r"NO-(?!BOUNDARY)", text)
-    assert "High risk, and no session in the last 6 weeks" in text
+    # The real time since the last session, not the threshold.
+    assert "High risk, and no session for 6 weeks" in text
     assert "High risk, and no session yet" in text
     assert "The last session asked for a follow-up, not booked yet" in text
     assert "Last year of the cycle (Primary school), and no orientation this school year" in text
     assert "Last year of the cycle (Lower secondary school)" in text
     assert f'href="/cases/{old.id}#next-step"' in html
-    assert "Book the next step" in text
+    # A coordinator cannot book: the button says what the case page offers.
+    assert "Ask the school lead" in text and "Book the next step" not in text
     html = client.get(f"/cases/at-risk?school={w.school.id}", headers=EN).get_data(as_text=True)
     assert "12 pupils" in main_text(html)
     quiet = factory.school(w.ambito)
@@ -551,3 +555,91 @@ def test_case_page_costs_the_same_with_3_or_30_requests(client, world, factory,
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
     assert db.session.scalar(sa.select(sa.func.count(Assignment.id))) == 30
+
+
+# --- the order of the cases at risk, and the time since the last session ----------
+
+
+def _months_before(day: date, months: int) -> date:
+    """The same day of the month ``months`` earlier (the 28th at most: every month has it)."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, min(day.day, 28))
+
+
+def test_at_risk_list_is_ordered_by_severity_with_the_real_time_since(client, world):
+    """Most risk indicators first, then the longest without a session (never first)."""
+    w = world
+    at = now()
+    today = in_rome(at).date()
+
+    def on(day: date) -> datetime:
+        return to_utc(day, time(12))  # noon in Rome: that calendar day whatever the hour
+
+    three = {"high_absences": True, "repeated_year": True, "late_enrolment": True}
+    # K7Q (the world's case): 3 indicators (absences, repeated, A0), never a session.
+    four = w.case("S-FOUR", italian_level=ItalianLevel.a1, **three)
+    w.session(four, on(today - timedelta(weeks=10)))
+    eighteen = w.case("S-THREE-18M", **three)
+    w.session(eighteen, on(_months_before(today, 18)))
+    eight_weeks = w.case("S-THREE-8W", **three)
+    w.session(eight_weeks, on(today - timedelta(weeks=8)))
+    two_years = w.case("S-TWO-27M", high_absences=True, repeated_year=True)
+    w.session(two_years, on(_months_before(today, 27)))
+    by_status = w.case("S-NONE-STATUS", status=PupilStatus.at_risk)
+    w.session(by_status, on(today - timedelta(weeks=7)))
+    follow_up = w.case("S-NONE-FOLLOW-UP")
+    w.session(follow_up, on(today - timedelta(days=5)), follow_up=True)
+    db.session.commit()
+    order = ["S-FOUR", "K7Q", "S-THREE-18M", "S-THREE-8W", "S-TWO-27M", "S-NONE-STATUS",
+             "S-NONE-FOLLOW-UP"]
+
+    rows = queries.at_risk(w.coordinator, at, WEEKS)
+    assert [row.code for row in rows] == order
+    assert [row.indicators for row in rows] == [4, 3, 3, 3, 2, 0, 0]
+
+    since = {"en": ["10 weeks", "Never", "18 months", "8 weeks", "2 years, 3 months",
+                    "7 weeks", "5 days"],
+             "it": ["10 settimane", "Mai", "18 mesi", "8 settimane", "2 anni e 3 mesi",
+                    "7 settimane", "5 giorni"]}
+    login(client, w.coordinator)
+    for lang, expected in since.items():
+        html = client.get("/cases/at-risk", headers={"Accept-Language": lang}).get_data(
+            as_text=True)
+        items = re.findall(r'<li class="app-at-risk-item" data-case="([\w-]+)">(.*?)</li>\s*'
+                           r'(?=<li class="app-at-risk-item"|</ol>)', html, re.S)
+        assert [code for code, _ in items] == order
+        shown = [visible_text(re.search(r"<dd data-since>(.*?)</dd>", item, re.S).group(1))
+                 for _, item in items]
+        assert [text.split(" (")[0].strip() for text in shown] == expected, lang
+        assert 'data-indicators="4"' in items[0][1]
+    text = main_text(client.get("/cases/at-risk", headers=EN).get_data(as_text=True))
+    assert "High risk, and no session for 18 months" in text
+    assert "High risk, and no session for 2 years, 3 months" in text
+    assert "4 of 4" in text
+
+
+@pytest.mark.parametrize("lang, days, shown", [
+    ("en", 0, "less than a day"), ("it", 0, "meno di un giorno"),
+    ("en", 1, "1 day"), ("en", 13, "13 days"), ("it", 13, "13 giorni"),
+    ("en", 14, "2 weeks"), ("en", 89, "12 weeks"), ("it", 49, "7 settimane"),
+])
+def test_time_since_in_days_and_weeks(app, lang, days, shown):
+    from mediation.cases.views import time_since
+
+    now_ = datetime(2026, 3, 31, 10, tzinfo=UTC)  # frozen: the test needs no clock
+    with app.test_request_context(), force_locale(lang):
+        assert time_since(now_ - timedelta(days=days), now_) == shown
+
+
+@pytest.mark.parametrize("lang, last, shown", [
+    ("en", date(2025, 12, 31), "3 months"), ("en", date(2026, 1, 1), "12 weeks"),
+    ("en", date(2024, 9, 30), "18 months"), ("it", date(2024, 9, 30), "18 mesi"),
+    ("en", date(2024, 4, 1), "23 months"), ("en", date(2024, 3, 31), "2 years"),
+    ("en", date(2020, 1, 15), "6 years, 2 months"), ("it", date(2020, 1, 15), "6 anni e 2 mesi"),
+])
+def test_time_since_in_months_and_years(app, lang, last, shown):
+    from mediation.cases.views import time_since
+
+    now_ = to_utc(date(2026, 3, 31), time(23, 30))  # 23:30 in Rome: 21:30 UTC, same day
+    with app.test_request_context(), force_locale(lang):
+        assert time_since(to_utc(last, time(9)), now_) == shown

@@ -215,6 +215,7 @@ def test_sessions_csv_in_italian(client, auth, data):
     assert translation["Tipo di richiesta"] == "Traduzione scritta"
     assert translation["Modalità"] == ""  # a translation has no meeting mode
     assert (translation["Macroazione"], translation["Azione"]) == ("2", "")
+    assert translation["Titolo dell'azione"] == ""
     assert (translation["Pagine"], translation["Parole"]) == ("3", "900")
     assert translation["Codice alunno"] == ""
     assert late == {
@@ -222,8 +223,11 @@ def test_sessions_csv_in_italian(client, auth, data):
         "Ora di fine": "00:15", "Ore": "0,75", "Minuti": "45", "Progetto": "FAMI-LAB",
         "Ambito": "Ambito di Lodi", "Codice meccanografico": "LOIC81001A",
         "Scuola": "IC Lodi Uno", "Comune": "Lodi", "Tipo di richiesta": "Colloquio con la famiglia",
-        "Lingua": "Arabo", "Modalità": "In presenza", "Macroazione": "1", "Azione": "1.1",
-        "Esito": "Svolto", "Alunni incontrati": "1", "Genitori incontrati": "2",
+        "Lingua": "Arabo", "Modalità": "In presenza", "Macroazione": "1",
+        # The codes, and beside them the names a reader needs.
+        "Titolo della macroazione": "Mediazione scuola-famiglia", "Azione": "1.1",
+        "Titolo dell'azione": "Colloqui", "Esito": "Svolto", "Alunni incontrati": "1",
+        "Genitori incontrati": "2",
         "Docenti incontrati": "1", "Codice alunno": "ALU-001", "Mediatore": "Fatima El Amrani",
         "Pagine": "", "Parole": "",
     }
@@ -242,6 +246,8 @@ def test_sessions_csv_in_english(client, auth, data):
                                 "Minutes", "Project"]
     assert [r["Hours"] for r in got] == ["", "1.00", "0.75", "1.00"]
     assert got[2]["Outcome"] == "Held"
+    assert (got[2]["Macro-action"], got[2]["Macro-action title"], got[2]["Action"],
+            got[2]["Action title"]) == ("1", "School-family mediation", "1.1", "Meetings")
     assert got[2]["Mode"] == "In person"
     assert got[2]["Language"] == "Arabic"
 

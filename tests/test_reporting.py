@@ -56,13 +56,14 @@ def period(start: date, end: date, **kw) -> ReportFilter:
 
 def test_totals_count_approved_sessions_of_the_ambito_only(app, data):
     # S1..S6: 1 + 0.5 + 1 + 1 + 0 + 0.75 h; cost med1 (30 €/h) 1.5 h, med2 (20 €/h) 2.75 h.
+    # Beside the hours as shown, the exact seconds (the page writes "4 h 15 min").
     assert aggregates.totals(q1(), data.coordinator) == {
-        "sessions": 6, "hours": D("4.25"), "cost": D("100.00")}
+        "sessions": 6, "hours": D("4.25"), "seconds": 15300, "cost": D("100.00")}
     # The admin also sees S8 (Beta, 2 h with med3 at 25 €/h).
     assert aggregates.totals(q1(), data.admin) == {
-        "sessions": 7, "hours": D("6.25"), "cost": D("150.00")}
+        "sessions": 7, "hours": D("6.25"), "seconds": 22500, "cost": D("150.00")}
     assert aggregates.totals(q1(), data.coordinator_beta) == {
-        "sessions": 1, "hours": D("2.00"), "cost": D("50.00")}
+        "sessions": 1, "hours": D("2.00"), "seconds": 7200, "cost": D("50.00")}
 
 
 def test_submitted_and_returned_logs_do_not_count(app, data):
@@ -72,17 +73,17 @@ def test_submitted_and_returned_logs_do_not_count(app, data):
     data.logs["S9"].state = LogState.approved
     db.session.commit()
     assert aggregates.totals(february, data.coordinator) == {
-        "sessions": 2, "hours": D("2.00"), "cost": D("50.00")}
+        "sessions": 2, "hours": D("2.00"), "seconds": 7200, "cost": D("50.00")}
 
 
 def test_hours_by_macro_action(app, data):
     assert aggregates.hours_by_macro_action(q1(), data.coordinator) == [
         {"macro_action_id": data.m1.id, "project_code": "P", "number": 1,
          "title_it": "Macro 1", "title_en": "Macro 1 en",
-         "sessions": 4, "hours": D("3.25"), "cost": D("80.00")},
+         "sessions": 4, "hours": D("3.25"), "seconds": 11700, "cost": D("80.00")},
         {"macro_action_id": data.m2.id, "project_code": "P", "number": 2,
          "title_it": "Macro 2", "title_en": "Macro 2 en",
-         "sessions": 2, "hours": D("1.00"), "cost": D("20.00")},
+         "sessions": 2, "hours": D("1.00"), "seconds": 3600, "cost": D("20.00")},
     ]
 
 
@@ -227,6 +228,7 @@ def test_requests_by_state_and_time_to_first_offer(app, data):
     assert {k: v for k, v in figures.items() if k != "by_state"} == {
         "total": 10, "unfilled": 2, "unfilled_share": D("0.2000"), "offered": 8,
         "first_offer_median_hours": D("5.00"), "first_offer_average_hours": D("12.00"),
+        "first_offer_median_seconds": 5 * 3600, "first_offer_average_seconds": 12 * 3600,
     }
 
 
@@ -257,10 +259,12 @@ def test_utilisation(app, data):
     # med2 S3 1 + S4 1 + S6 0.75 + S10 1. Declined offers and S5 (no time) do not count.
     assert aggregates.utilisation(q1(), data.coordinator) == [
         {"mediator_id": data.med1.id, "name": "Amina Uno", "weekly_hour_cap": D("20"),
-         "booked_hours": D("2.50"), "capacity_hours": D("257.14"),
+         "booked_hours": D("2.50"), "booked_seconds": 9000, "capacity_hours": D("257.14"),
+         "capacity_seconds": D(20 * 90 * 3600) / 7,
          "utilisation": D(7) / 720},  # 2.5 ÷ (20 × 90 ÷ 7), not rounded
         {"mediator_id": data.med2.id, "name": "Besa Due", "weekly_hour_cap": D("10"),
-         "booked_hours": D("3.75"), "capacity_hours": D("128.57"),
+         "booked_hours": D("3.75"), "booked_seconds": 13500, "capacity_hours": D("128.57"),
+         "capacity_seconds": D(10 * 90 * 3600) / 7,
          "utilisation": D(7) / 240},
     ]
     by_name = {row["name"]: row for row in aggregates.utilisation(q1(), data.admin)}
@@ -314,7 +318,7 @@ def test_budget(app, data):
         "cost_in_period": D("100.00"), "spent_to_date": D("195.00"),
         "remaining": D("405.00"), "share_spent": D("0.3250"), "daily_cost": D("2.00"),
         "runs_out_on": date(2025, 10, 29), "exhausted": False, "runs_out_before_end": True,
-        "lasts_past_end": False,
+        "lasts_past_end": False, "runout": "before_end",
     }
     assert TODAY + timedelta(days=202) == date(2025, 10, 29)
     [regional] = aggregates.budget(q1(), data.admin, today=TODAY)
@@ -402,7 +406,7 @@ def test_filters_narrow_the_figures(app, data, field, expected):
 
 def test_the_admin_filters_an_ambito(app, data):
     assert aggregates.totals(q1(ambito_id=data.beta.id), data.admin) == {
-        "sessions": 1, "hours": D("2.00"), "cost": D("50.00")}
+        "sessions": 1, "hours": D("2.00"), "seconds": 7200, "cost": D("50.00")}
 
 
 def test_parse_filter_keeps_the_coordinator_in_their_ambito(app, data):
@@ -435,7 +439,8 @@ def test_every_figure_is_empty_for_a_coordinator_of_another_region(app, data, fa
     stranger = factory.user(Role.coordinator)
     db.session.commit()
     figures = aggregates.dashboard(q1(), stranger, today=TODAY)
-    assert figures["totals"] == {"sessions": 0, "hours": D("0.00"), "cost": D("0.00")}
+    assert figures["totals"] == {"sessions": 0, "hours": D("0.00"), "seconds": 0,
+                                 "cost": D("0.00")}
     assert figures["beneficiaries"]["beneficiaries"] == 0
     assert figures["requests_by_state"]["total"] == 0
     assert figures["utilisation"] == [] and figures["hours_vs_planned"] == []
@@ -460,8 +465,8 @@ def test_page_shows_the_figures_of_the_filter(app, data, client, auth):
                                    "schools", "teachers", "documents", "cost", "requests")} == {
         "hours": "4.25", "sessions": "6", "beneficiaries": "12", "contacts": "17",
         "schools": "2", "teachers": "3", "documents": "1", "cost": "100.00", "requests": "10"}
-    # Localised numbers (Italian by default) and the definitions.
-    assert "4,25" in page and "100,00" in page
+    # Localised numbers (Italian by default), hours in hours and minutes, the definitions.
+    assert "4 h 15 min" in page and "100,00" in page and "4,25" not in page
     assert 'id="how-title"' in page
     assert "{# exports #}" not in page  # a template comment, not output
     # Other Ambiti's schools are not offered in the filter.
@@ -515,7 +520,7 @@ def test_page_in_english(app, data, client, auth):
     data.coordinator.locale = "en"
     auth.login(data.coordinator)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
-    assert "4.25" in page and "How figures are computed" in page
+    assert "4 h 15 min" in page and "How figures are computed" in page
     assert "Meeting" in page and "Macro 1 en" in page
 
 
@@ -741,8 +746,8 @@ def test_the_run_out_date_comes_from_exact_costs(app, data, client, auth, monkey
     auth.login(data.admin)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     runout = re.search(r'<p class="app-dash-runout"[^>]*>(.*?)</p>', page, re.S).group(1)
-    assert "non si esauriscono prima della fine del progetto (31 dicembre 2025)" in runout
-    assert str(TODAY.year + 684) not in runout
+    assert "si esauriscono dopo la fine del progetto (31 dicembre 2025)" in runout
+    assert str(TODAY.year + 684) not in page
 
 
 def test_a_tiny_daily_cost_still_says_when_the_money_runs_out(app, data, client, auth,
@@ -762,7 +767,7 @@ def test_a_tiny_daily_cost_still_says_when_the_money_runs_out(app, data, client,
     auth.login(data.admin)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     runout = re.search(r'<p class="app-dash-runout"[^>]*>(.*?)</p>', page, re.S).group(1)
-    assert "non si esauriscono prima della fine del progetto" in runout
+    assert "si esauriscono dopo la fine del progetto" in runout
     assert "speso nulla" not in runout
     # 100 € at 1 €/day: 100 days. A pace slower than the calendar: no date, no error.
     assert aggregates.run_out_day(100 * 360_000, 90 * 360_000, TODAY) == \
@@ -802,3 +807,232 @@ def test_exports_add_up_to_the_dashboard(app, data, factory, client, auth):
         int(period_total["Minutes"]) == 405
     assert D(period_total["Minutes"]) / 60 == page_hours
     assert D(period_total["Hours"]).quantize(D("0.01")) == page_hours
+
+
+# --- what a person reads: run-out wording, charts, hours and minutes, hints ---------
+
+from flask_babel import force_locale  # noqa: E402
+
+from mediation.models import BudgetLine  # noqa: E402
+from mediation.reporting import display  # noqa: E402
+from mediation.templating import localised_date  # noqa: E402
+
+#: The key words of each run-out sentence, in each language.
+RUNOUT_WORDS = {
+    "it": {"before_end": ("Al ritmo attuale i fondi si esauriscono il",
+                          "prima della fine del progetto"),
+           "after_end": ("Al ritmo attuale i fondi si esauriscono dopo la fine del progetto",
+                         "bastano per tutto il progetto"),
+           "nothing_spent": ("Per questo progetto non è stato ancora speso nulla",)},
+    "en": {"before_end": ("At the current pace the money runs out on",
+                          "That is before the end of the project."),
+           "after_end": ("At the current pace the money runs out after the end of the project",
+                         "it lasts the whole project"),
+           "nothing_spent": ("Nothing has been spent on this project yet",)},
+}
+
+
+def _runout_paragraphs(page: str) -> dict[str, tuple[str, str, str]]:
+    """Per project code: its run-out state, data-runs-out and the sentence as read."""
+    found = re.findall(r'<div class="app-dash-budget" data-project="(\w+)">.*?'
+                       r'<p class="app-dash-runout" data-runout="(\w+)" '
+                       r'data-runs-out="([^"]*)">(.*?)</p>', page, re.S)
+    return {code: (state, runs_out, " ".join(re.sub(r"<[^>]+>", " ", text).split()))
+            for code, state, runs_out, text in found}
+
+
+def _long_date(app, day: date, lang: str) -> str:
+    with app.test_request_context(), force_locale(lang):
+        return localised_date(day, "long")
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_run_out_wording_within_beyond_the_end_and_nothing_spent(app, data, factory, client,
+                                                                 auth, monkeypatch, lang):
+    # A second project running in Q1 with a budget and no session at all: no pace, no date.
+    fresh = factory.project(code="PN", title="Progetto nuovo", start_date=date(2025, 1, 1),
+                            end_date=date(2026, 12, 31))
+    factory.add(BudgetLine(project=fresh, label="Iniziale", amount=D("1000.00")))
+    data.admin.locale = lang
+    db.session.commit()
+    _freeze_reporting_day(monkeypatch)
+    auth.login(data.admin)
+    query = "/reporting/?start=2025-01-01&end=2025-03-31"
+    words = RUNOUT_WORDS[lang]
+
+    # Within the project: 405 € left at 2 €/day (exact: 180 € in 90 days) is 202 days,
+    # 29 October 2025, before the end (31 December 2025).
+    paragraphs = _runout_paragraphs(client.get(query).get_data(as_text=True))
+    state, runs_out, text = paragraphs["P"]
+    assert (state, runs_out) == ("before_end", "2025-10-29")
+    assert all(w in text for w in words["before_end"]), text
+    assert _long_date(app, date(2025, 10, 29), lang) in text
+    state, runs_out, text = paragraphs["PN"]
+    assert (state, runs_out) == ("nothing_spent", "")
+    assert all(w in text for w in words["nothing_spent"]), text
+    assert not re.search(r"\d", text)  # no date, no number of days
+
+    # Beyond the end: with 500,100 € the same pace lasts 249,952 days (year 2709). The
+    # page says the money lasts past the end, with the end's date, and no other date.
+    data.project.budget_lines[0].amount = D("500000.00")
+    db.session.commit()
+    page = client.get(query).get_data(as_text=True)
+    state, runs_out, text = _runout_paragraphs(page)["P"]
+    assert (state, runs_out) == ("after_end", "")
+    assert all(w in text for w in words["after_end"]), text
+    assert f"({_long_date(app, date(2025, 12, 31), lang)})" in text
+    assert (TODAY + timedelta(days=249_952)).year == 2709 and "2709" not in page
+
+
+def test_run_out_cases_from_exact_figures():
+    end, today = date(2025, 12, 31), date(2025, 4, 10)
+    day = 90 * 360_000  # 1 € a day over the last 90 days, in cents × seconds
+    case = aggregates.runout_case
+    assert case(0, 600 * 360_000, day, None, end, today) == "exhausted"
+    assert case(100, 5 * 360_000, day, None, end, date(2026, 1, 5)) == "ended"
+    assert case(100 * 360_000, 5 * 360_000, day, today + timedelta(days=100), end,
+                today) == "before_end"
+    # The last day of the project is still within it; the day after is not.
+    assert case(1, 1, day, end, end, today) == "before_end"
+    assert case(1, 1, day, end + timedelta(days=1), end, today) == "after_end"
+    assert case(10**15, 1, 1, None, end, today) == "after_end"  # past date.max
+    assert case(100, 0, 0, None, end, today) == "nothing_spent"
+    assert case(100, 5, 0, None, end, today) == "no_recent"
+
+
+def test_an_ended_project_says_what_was_left(app, data, client, auth, monkeypatch):
+    monkeypatch.setattr(aggregates, "_today", lambda today: today or date(2026, 2, 1))
+    auth.login(data.admin)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    state, runs_out, text = _runout_paragraphs(page)["P"]
+    assert (state, runs_out) == ("ended", "")
+    assert text == "Il progetto si è concluso il 31 dicembre 2025 con 405,00 € non spesi."
+
+
+def _chart_islands(page: str) -> tuple[dict, dict]:
+    charts = json.loads(re.search(
+        r'<script type="application/json" id="chart-data">(.*?)</script>', page, re.S).group(1))
+    formats = json.loads(re.search(
+        r'<script type="application/json" id="chart-formats">(.*?)</script>', page,
+        re.S).group(1))
+    return charts, formats
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_chart_axes_and_macro_action_names(app, data, client, auth, lang):
+    data.admin.locale = lang
+    db.session.commit()
+    auth.login(data.admin)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    charts, formats = _chart_islands(page)
+    # Counts get whole ticks (no "0, 0.5, 1, 1.5"), shares run from 0 to 100 %.
+    by_unit = {}
+    for chart_id, spec in charts.items():
+        by_unit.setdefault(spec["unit"], []).append(chart_id)
+    assert sorted(by_unit["count"]) == ["chart-beneficiaries", "chart-requests", "chart-types"]
+    for chart_id in by_unit["count"]:
+        assert charts[chart_id]["scale"]["ticks"]["precision"] == 0
+    assert charts["chart-utilisation"]["scale"] == {"min": 0, "suggestedMax": 1}
+    assert all(charts[c]["scale"]["beginAtZero"] for c in by_unit["hours"])
+    # Macro-actions by their names, not "P · 1".
+    suffix = "" if lang == "it" else " en"
+    names = [f"1. Macro 1{suffix}", f"2. Macro 2{suffix}"]
+    assert charts["chart-macro-actions"]["labels"] == [[name] for name in names]
+    assert [d["label"] for d in charts["chart-months"]["datasets"]] == names
+    assert [label[1] for label in charts["chart-planned"]["labels"]][:2] == names
+    assert "P · 1" not in json.dumps(charts, ensure_ascii=False)
+    # The month table's columns are named too.
+    assert re.search(rf'<th scope="col" class="text-end app-dash-macro-col" '
+                     rf'title="P · 1\. Macro 1{suffix}">1\. Macro 1{suffix}</th>', page)
+    # Hours in the charts are exact (dashboard.js writes them in hours and minutes with
+    # these patterns, rounded once).
+    assert charts["chart-macro-actions"]["datasets"][0]["data"] == [5.25, 1.0]
+    assert formats["duration"] == {"hm": "{h} h {m} min", "h": "{h} h", "m": "{m} min"}
+
+
+def test_long_macro_action_names_are_wrapped_and_cut_for_the_charts():
+    name = ("1. Qualificazione del sistema scolastico in contesti multiculturali, anche "
+            "attraverso azioni di contrasto alla dispersione scolastica")
+    lines = display.wrapped(name)
+    assert len(lines) == 3 and all(len(line) <= display.LABEL_WIDTH for line in lines)
+    assert lines[0] == "1. Qualificazione del sistema" and lines[-1].endswith("…")
+    assert len(display.short(name)) <= display.SHORT_LABEL
+    row = {"project_code": "FAMI2127", "number": 4, "title_it": "Promozione",
+           "title_en": "Promotion"}
+    assert display.macro_name(row, "en") == "4. Promotion"
+    assert display.macro_name(row, "it", with_project=True) == "FAMI2127 · 4. Promozione"
+
+
+@pytest.mark.parametrize("lang, seconds, shown", [
+    ("it", 45_000, "12 h 30 min"), ("en", 45_000, "12 h 30 min"),
+    ("it", 1234 * 3600 + 300, "1.234 h 5 min"), ("en", 1234 * 3600 + 300, "1,234 h 5 min"),
+    ("it", 2700, "45 min"), ("en", 10_800, "3 h"), ("en", 0, "0 h"), ("en", None, "0 h"),
+    # Rounded once, half up, from the exact seconds: 30 s is a minute; 24 s is none
+    # (0.4 min), where rounding to 0.01 h first (0.01 h = 36 s) made it one.
+    ("en", 30, "1 min"), ("en", 24, "0 h"), ("en", 10_785, "3 h"),
+    ("en", D("925714.2857"), "257 h 9 min"),
+])
+def test_hours_and_minutes(app, lang, seconds, shown):
+    with app.test_request_context(), force_locale(lang):
+        assert display.hours_minutes(seconds) == shown
+
+
+def test_page_shows_hours_and_minutes_and_exports_keep_numbers(app, data, client, auth):
+    auth.login(data.coordinator)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    card = re.search(r'data-total="hours" data-value="4.25">.*?</div>', page, re.S).group(0)
+    assert '<p class="app-dash-card-value">4 h 15 min</p>' in card
+    # S4 (2 h at 01:30-03:30 on the clock across the change to summer time) is 1 hour.
+    assert re.search(r'<tr data-macro-action="\d+">\s*<th scope="row">P · 2\. Macro 2</th>'
+                     r'\s*<td class="text-end">2</td>\s*<td class="text-end" '
+                     r'data-value="1.00">1 h</td>', page)
+    # Median time to the first offer: 5 h; med1's cap: 20 h a week; capacity 257 h 9 min.
+    assert re.search(r'data-total="first-offer-median" data-value="5.00">5 h</dd>', page)
+    assert re.search(r'<tr data-mediator="\d+">\s*<th scope="row">Amina Uno</th>\s*'
+                     r'<td class="text-end">20 h</td>.*?<td class="text-end">257 h 9 min</td>',
+                     page, re.S)
+    # The export keeps numbers: hours with a decimal comma, whole minutes.
+    response = client.get("/reporting/export/sessions.csv?start=2025-01-01&end=2025-03-31")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True)[1:]),
+                               delimiter=";"))
+    assert {(r["Ore"], r["Minuti"]) for r in rows} >= {("1,00", "60"), ("0,75", "45")}
+
+
+#: Each figure that may look inconsistent with another, and a few words of its hint.
+HINTS = {
+    "hours": "also when the family did not come",
+    "sessions": "families who did not come, meetings cancelled at the last minute",
+    "beneficiaries": "even if they were not there",
+    "contacts": "a family met three times is three contacts",
+    "teachers": "not the teachers present",
+    "documents": "each also counts as a session",
+    "schools": "at least one approved session",
+    "cost": "hourly cost on each mediator's profile today",
+    "months": "counts in the month it started",
+    "types": "Translations count as sessions but have no hours",
+    "people": "more pupils among the beneficiaries than among the contacts",
+    "requests": "in the state it is in today",
+    "utilisation": "not of the approved logs",
+    "planned": "every date, not only of the period",
+    "budget": "for the whole project, every Ambito",
+}
+
+
+def test_figures_that_look_contradictory_are_explained_next_to_them(app, data, client, auth):
+    data.coordinator.locale = "en"
+    db.session.commit()
+    auth.login(data.coordinator)
+    page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
+    hints = dict(re.findall(r'<p class="app-dash-hint" data-hint="([\w-]+)">(.*?)</p>', page,
+                            re.S))
+    assert set(hints) == set(HINTS)
+    for name, words in HINTS.items():
+        assert words in " ".join(hints[name].split()).replace("&#39;", "'"), name
+    # A total's hint is inside its own card, under its figure.
+    for name in ("hours", "sessions", "beneficiaries", "contacts", "teachers", "documents"):
+        card = re.search(rf'<div class="app-dash-card h-100" data-total="{name}".*?</div>',
+                         page, re.S).group(0)
+        assert f'data-hint="{name}"' in card
+    # A section's hint comes right after its heading.
+    assert re.search(r'id="requests-title">[^<]*</h2>\s*<p class="app-dash-hint" '
+                     r'data-hint="requests">', page)

@@ -83,12 +83,17 @@ def _one_if(condition) -> sa.ColumnElement[int]:
     return sa.case((condition, 1), else_=0)
 
 
+def _indicator_count_sql() -> sa.ColumnElement[int]:
+    """:func:`risk_indicator_count` in SQL."""
+    return (_one_if(PupilCase.high_absences) + _one_if(PupilCase.repeated_year)
+            + _one_if(PupilCase.late_enrolment)
+            + _one_if(PupilCase.italian_level.in_(LOW_ITALIAN_LEVELS)))
+
+
 def _high_risk_sql(status_column) -> sa.ColumnElement[bool]:
     """:func:`is_high_risk` in SQL, ``status_column`` the current year's status (or NULL)."""
-    count = (_one_if(PupilCase.high_absences) + _one_if(PupilCase.repeated_year)
-             + _one_if(PupilCase.late_enrolment)
-             + _one_if(PupilCase.italian_level.in_(LOW_ITALIAN_LEVELS)))
-    return sa.or_(count >= HIGH_RISK_MIN_INDICATORS, status_column == PupilStatus.at_risk)
+    return sa.or_(_indicator_count_sql() >= HIGH_RISK_MIN_INDICATORS,
+                  status_column == PupilStatus.at_risk)
 
 
 def _last_grade_sql() -> sa.ColumnElement[bool]:
@@ -277,6 +282,7 @@ class AtRiskRow:
     school_name: str
     ambito_name: str
     status: PupilStatus | None
+    indicators: int
     last_session: datetime | None
     no_recent_session: bool
     follow_up_pending: bool
@@ -297,6 +303,10 @@ def at_risk(user: User, now: datetime, weeks: int, school_id: int | None = None
       :data:`FOLLOW_UP_BOOKED_STATES` was made, or takes place, after that session;
     - it is in the last grade of its cycle in the current school year, has not moved on,
       and has no orientation request since the year started that is still valid.
+
+    The most urgent first: by the number of risk indicators (most first), then by the
+    time since the last session (never first, then the longest ago), then by school,
+    class and code.
     """
     year, previous = current_and_previous_school_years(now)
     cutoff = now - timedelta(weeks=weeks)
@@ -367,10 +377,12 @@ def at_risk(user: User, now: datetime, weeks: int, school_id: int | None = None
             ),
         )
 
+    indicators = _indicator_count_sql()
     stmt = (
         sa.select(
             PupilCase.id, PupilCase.code, PupilCase.class_name, PupilCase.cycle,
-            School.id, School.name, Ambito.name, status.status, latest.c.session_dt,
+            School.id, School.name, Ambito.name, status.status, indicators,
+            latest.c.session_dt,
             _one_if(no_recent_session), _one_if(follow_up_pending), _one_if(transition),
         )
         .join(School, School.id == PupilCase.school_id)
@@ -383,16 +395,17 @@ def at_risk(user: User, now: datetime, weeks: int, school_id: int | None = None
             followed,
             sa.or_(no_recent_session, follow_up_pending, transition),
         )
-        .order_by(Ambito.name, School.name, PupilCase.class_name, PupilCase.code)
+        .order_by(indicators.desc(), latest.c.session_dt.asc().nulls_first(),
+                  Ambito.name, School.name, PupilCase.class_name, PupilCase.code)
     )
     if school_id is not None:
         stmt = stmt.where(PupilCase.school_id == school_id)
     return [
         AtRiskRow(case_id=row[0], code=row[1], class_name=row[2], cycle=row[3],
                   school_id=row[4], school_name=row[5], ambito_name=row[6], status=row[7],
-                  last_session=row[8], no_recent_session=bool(row[9]),
-                  follow_up_pending=bool(row[10]),
-                  transition_without_orientation=bool(row[11]))
+                  indicators=int(row[8]), last_session=row[9], no_recent_session=bool(row[10]),
+                  follow_up_pending=bool(row[11]),
+                  transition_without_orientation=bool(row[12]))
         for row in db.session.execute(stmt)
     ]
 

@@ -7,13 +7,18 @@ lets teachers and mediators load a case (to file or serve a request about it): t
 rule is for the request pages, which show the code and class only.
 """
 
+from datetime import datetime
+
+from babel.lists import format_list
+from babel.units import format_unit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..bookings.operations import InvalidInput
+from ..bookings.rules import in_rome
 from ..bounds import page_arg
 from ..errors import Conflict
 from ..extensions import db
@@ -251,16 +256,40 @@ def set_status(case_id: int):
 # --- the cases at risk ------------------------------------------------------------
 
 
-def _reasons(row: queries.AtRiskRow, weeks: int) -> list[str]:
-    """Why a case is on the list, in words."""
+def time_since(last: datetime, now: datetime) -> str:
+    """How long ago ``last`` was, as a person says it, by Europe/Rome calendar days:
+    "3 days" under two weeks, "5 weeks" under three months, "18 months" under two years,
+    then "2 years and 3 months" (CLDR's words and plurals for the locale)."""
+    locale = get_locale()
+    first, today = in_rome(last).date(), in_rome(now).date()
+    days = (today - first).days
+    months = ((today.year - first.year) * 12 + today.month - first.month
+              - (today.day < first.day))
+    if days < 1:
+        return _("less than a day")
+    if days < 14:
+        return format_unit(days, "duration-day", locale=locale)
+    if months < 3:
+        return format_unit(days // 7, "duration-week", locale=locale)
+    if months < 24:
+        return format_unit(months, "duration-month", locale=locale)
+    years, months = divmod(months, 12)
+    parts = [format_unit(years, "duration-year", locale=locale)]
+    if months:
+        parts.append(format_unit(months, "duration-month", locale=locale))
+    return format_list(parts, style="unit", locale=locale)
+
+
+def _reasons(row: queries.AtRiskRow, now: datetime) -> list[str]:
+    """Why a case is on the list, in words: for a case without a recent session, the
+    real time since its last one (not the threshold that put it on the list)."""
     reasons = []
     if row.no_recent_session:
         if row.last_session is None:
             reasons.append(_("High risk, and no session yet"))
         else:
-            reasons.append(ngettext("High risk, and no session in the last %(num)d week",
-                                    "High risk, and no session in the last %(num)d weeks",
-                                    weeks))
+            reasons.append(_("High risk, and no session for %(time)s",
+                             time=time_since(row.last_session, now)))
     if row.follow_up_pending:
         reasons.append(_("The last session asked for a follow-up, not booked yet"))
     if row.transition_without_orientation:
@@ -284,9 +313,12 @@ def at_risk():
     # Only a listed school: Optional() lets "  " through without an error.
     listed = {str(school.id) for school in schools}
     school_id = int(form.school.data) if form.school.data in listed else None
-    rows = queries.at_risk(user, utcnow(), weeks, school_id=school_id)
+    now = utcnow()
+    rows = queries.at_risk(user, now, weeks, school_id=school_id)
     return render_template(
         "cases/at_risk.html", form=form, weeks=weeks,
-        rows=[(row, _reasons(row, weeks)) for row in rows],
+        rows=[(row, _reasons(row, now),
+               time_since(row.last_session, now) if row.last_session else None)
+              for row in rows],
         show_ambito=user.role == Role.admin, filtered=school_id is not None,
     )

@@ -7,7 +7,10 @@ and returns plain dicts and lists of dicts: numbers as ``int`` or ``Decimal``, d
 ``date``. Figures are exact: each is computed from unrounded values (seconds, cents ×
 seconds) and rounded once, for display: hours to 0.01 and money to cents (:func:`hours`,
 :func:`euros`: what the page shows, never the input of another figure); shares and
-ratios are not rounded at all (:func:`_ratio`: the template rounds them, once). No
+ratios are not rounded at all (:func:`_ratio`: the template rounds them, once). Beside
+each figure in hours is its exact duration in seconds (``seconds``, ``used_seconds``,
+``booked_seconds``...), which the page shows as hours and minutes, rounded once to the
+minute (``display.hours_minutes``); the hours stay for the charts and the checks. No
 function loads session rows into Python; the number of queries never depends on the
 number of sessions.
 
@@ -399,7 +402,7 @@ def totals(report: ReportFilter, user: User, *, figures: dict | None = None) -> 
     """Sessions, hours and cost of the approved sessions of the filter."""
     row = _one(_figures(report, user, figures)["totals"])
     return {"sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
-            "cost": euros(row["cost"])}
+            "seconds": int(row["seconds"]), "cost": euros(row["cost"])}
 
 
 def hours_by_macro_action(report: ReportFilter, user: User, *,
@@ -415,7 +418,7 @@ def hours_by_macro_action(report: ReportFilter, user: User, *,
         result.append({"macro_action_id": macro_action_id, "project_code": code,
                        "number": number, "title_it": title_it, "title_en": title_en,
                        "sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
-                       "cost": euros(row["cost"])})
+                       "seconds": int(row["seconds"]), "cost": euros(row["cost"])})
     return result
 
 
@@ -446,13 +449,16 @@ def hours_by_month(report: ReportFilter, user: User, *,
     """Every month the period touches (Europe/Rome), with its sessions and hours, in all
     and per macro-action (``hours_by_macro_action``: macro-action id → hours)."""
     figures = _figures(report, user, figures)
-    result = [{"month": first, "sessions": 0, "hours": hours(0), "hours_by_macro_action": {}}
+    result = [{"month": first, "sessions": 0, "hours": hours(0), "seconds": 0,
+               "hours_by_macro_action": {}, "seconds_by_macro_action": {}}
               for first in month_starts(report)]
     for (index, _sub), row in figures["month"].items():
         result[index]["sessions"] = int(row["sessions"])
         result[index]["hours"] = hours(row["seconds"])
+        result[index]["seconds"] = int(row["seconds"])
     for (index, macro_action_id), row in figures["month_macro_action"].items():
         result[index]["hours_by_macro_action"][macro_action_id] = hours(row["seconds"])
+        result[index]["seconds_by_macro_action"][macro_action_id] = int(row["seconds"])
     return result
 
 
@@ -465,7 +471,8 @@ def sessions_by_type(report: ReportFilter, user: User, *,
     names = db.session.execute(_type_names(), {"ids": [key for key, _sub in rows]})
     return [{"type_id": type_id, "code": code, "name_it": name_it, "name_en": name_en,
              "sessions": int(rows[type_id, None]["sessions"]),
-             "hours": hours(rows[type_id, None]["seconds"])}
+             "hours": hours(rows[type_id, None]["seconds"]),
+             "seconds": int(rows[type_id, None]["seconds"])}
             for type_id, code, name_it, name_en in names]
 
 
@@ -563,6 +570,9 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
         "offered": offered,
         "first_offer_median_hours": hours(median) if offered else None,
         "first_offer_average_hours": hours(average) if offered else None,
+        # Unrounded (the page shows them in hours and minutes, rounded once).
+        "first_offer_median_seconds": _decimal(median) if offered else None,
+        "first_offer_average_seconds": _decimal(average) if offered else None,
     }
 
 
@@ -626,7 +636,9 @@ def utilisation(report: ReportFilter, user: User) -> list[dict]:
         week_seconds = _decimal(cap) * days * 3600
         result.append({"mediator_id": mediator_id, "name": name, "weekly_hour_cap": cap,
                        "booked_hours": hours(seconds),
+                       "booked_seconds": int(seconds or 0),
                        "capacity_hours": hours(week_seconds / 7),
+                       "capacity_seconds": week_seconds / 7,
                        "utilisation": _ratio(_decimal(seconds) * 7, week_seconds)})
     return result
 
@@ -683,6 +695,8 @@ def hours_vs_planned(report: ReportFilter, user: User) -> list[dict]:
             "title_en": title_en, "planned_hours": planned_value,
             "used_hours": hours(in_period_seconds),
             "used_total_hours": hours(total_seconds),
+            "used_seconds": int(in_period_seconds or 0),
+            "used_total_seconds": int(total_seconds or 0),
             # From the seconds, not the hours shown (rounded to 0.01).
             "share_used": (_ratio(total_seconds or 0, planned_value * 3600)
                            if planned_value else None),
@@ -825,8 +839,28 @@ def budget(report: ReportFilter, user: User, today: date | None = None, *,
             # rather than give a date past the end (perhaps centuries away).
             "lasts_past_end": (remaining_exact > 0 and pace > 0
                                and (runs_out is None or runs_out > end)),
+            "runout": runout_case(remaining_exact, to_date, pace, runs_out, end, today),
         })
     return result
+
+
+def runout_case(remaining: int, to_date: int, pace: int, runs_out: date | None, end: date,
+                today: date) -> str:
+    """What the page says about when the money runs out, from the exact figures (cents ×
+    seconds): ``exhausted`` (nothing remains), ``ended`` (the project is over, money
+    left), ``before_end`` (``runs_out`` is a day of the project), ``after_end`` (at this
+    pace it lasts past the end: the page gives the end, not a date perhaps centuries
+    away), ``nothing_spent`` (not a cent yet: no pace), ``no_recent`` (nothing in the
+    last :data:`PACE_DAYS` days)."""
+    if remaining <= 0:
+        return "exhausted"
+    if end < today:
+        return "ended"
+    if runs_out is not None and runs_out <= end:
+        return "before_end"
+    if pace > 0:
+        return "after_end"
+    return "nothing_spent" if to_date <= 0 else "no_recent"
 
 
 def run_out_day(remaining: int, pace: int, today: date) -> date | None:

@@ -236,7 +236,9 @@ def _session_columns() -> list[Column]:
         Column(_("Language"), Kind.text, 16),
         Column(_("Mode"), Kind.text, 14),
         Column(_("Macro-action"), Kind.integer, 8),
+        Column(_("Macro-action title"), Kind.text, 44),
         Column(_("Action"), Kind.text, 8),
+        Column(_("Action title"), Kind.text, 36),
         Column(_("Outcome"), Kind.text, 18),
         Column(_("Pupils met"), Kind.integer, 8),
         Column(_("Parents met"), Kind.integer, 8),
@@ -263,8 +265,8 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
     projects = _lookup(Project.id, Project.code)
     types = _lookup(RequestType.id, _name(RequestType, locale), RequestType.kind)
     languages = _lookup(Language.id, _name(Language, locale))
-    macro_actions = _lookup(MacroAction.id, MacroAction.number)
-    actions = _lookup(Action.id, Action.code)
+    macro_actions = _lookup(MacroAction.id, MacroAction.number, _title(MacroAction, locale))
+    actions = _lookup(Action.id, Action.code, _title(Action, locale))
     mediators = dict(db.session.execute(
         sa.select(MediatorProfile.id, User.display_name)
         .join(User, User.id == MediatorProfile.user_id)).all())
@@ -294,8 +296,9 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
             _minutes(seconds) if timed else None,
             projects[project_id], ambiti[ambito_id], school_code, school, municipality,
             type_name, languages[language_id],
-            modes[mode] if type_kind == RequestKind.slot else None, macro_actions[macro_id],
-            actions.get(action_id), outcomes[outcome], pupils, parents, teachers, pupil_code,
+            modes[mode] if type_kind == RequestKind.slot else None, *macro_actions[macro_id],
+            *actions.get(action_id, (None, None)), outcomes[outcome], pupils, parents,
+            teachers, pupil_code,
             mediators[mediator_id], pages, words,
         )
 

@@ -17,10 +17,12 @@ from ..i18n import format_percent
 from ..models import Ambito, Language, MacroAction, Project, RequestType, Role, School
 from ..scoping import roles_required, visible
 from ..templating import request_state_label
-from . import aggregates
+from . import aggregates, display
 from .filters import OutOfScope, default_period, parse_filter
 
 bp = Blueprint("reporting", __name__, url_prefix="/reporting")
+# Seconds as "12 h 30 min" (rounded once, to the minute), in any template.
+bp.add_app_template_filter(display.hours_minutes, "hours_minutes")
 
 REPORTERS = (Role.coordinator, Role.admin)
 
@@ -66,84 +68,105 @@ def _number(value) -> float:
     return float(value) if isinstance(value, Decimal) else value
 
 
-def _title(row: dict, locale: str) -> str:
-    return row["title_it"] if locale == "it" else row["title_en"]
+def _hours(seconds) -> float:
+    """Exact hours for a chart (dashboard.js rounds them once, to the minute, as it
+    writes them)."""
+    return float(Decimal(str(seconds or 0)) / 3600)
 
 
 def _macro_label(row: dict, locale: str) -> str:
-    return f"{row['project_code']} · {row['number']}. {_title(row, locale)}"
+    return f"{row['project_code']} · {row['number']}. {display.macro_title(row, locale)}"
 
 
 def _month_label(first: date) -> str:
     return format_date(first, "LLL yyyy")
 
 
+#: The value axis of each kind of chart (Chart.js scale options): counts in whole
+#: ticks, shares from 0 to 100 % (more when a mediator is booked past the cap), hours
+#: from zero (dashboard.js writes their ticks in hours and minutes).
+SCALES = {
+    "count": {"beginAtZero": True, "ticks": {"precision": 0}},
+    "percent": {"min": 0, "suggestedMax": 1},
+    "hours": {"beginAtZero": True},
+}
+
+
+def _spec(unit: str, **spec) -> dict:
+    return {"unit": unit, "scale": SCALES[unit], **spec}
+
+
 def _chart_data(figures: dict, locale: str) -> dict:
-    """What dashboard.js draws: one entry per canvas, the same numbers as the tables."""
+    """What dashboard.js draws: one entry per canvas, the same numbers as the tables.
+    Macro-actions appear by their names: wrapped in lines on an axis, cut short in a
+    legend (the full names are in the tables)."""
     macro = figures["hours_by_macro_action"]
     months = figures["hours_by_month"]
     requests = figures["requests_by_state"]
     people = figures["beneficiaries"]
     planned = figures["hours_vs_planned"]
+    several = len({row["project_code"] for row in [*macro, *planned]}) > 1
+
+    def name(row):
+        return display.macro_name(row, locale, with_project=several)
+
     return {
-        "chart-months": {
-            "type": "bar", "stacked": True, "unit": "hours", "axis": _("Hours"),
-            "labels": [_month_label(m["month"]) for m in months],
-            "datasets": [
-                {"label": f"{row['project_code']} · {row['number']}",
-                 "data": [_number(m["hours_by_macro_action"].get(row["macro_action_id"], 0))
+        "chart-months": _spec(
+            "hours", type="bar", stacked=True, axis=_("Hours"),
+            labels=[_month_label(m["month"]) for m in months],
+            datasets=[
+                {"label": display.short(name(row)),
+                 "data": [_hours(m["seconds_by_macro_action"].get(row["macro_action_id"], 0))
                           for m in months]}
                 for row in macro
             ],
-        },
-        "chart-macro-actions": {
-            "type": "bar", "horizontal": True, "unit": "hours", "axis": _("Hours"),
-            "labels": [f"{row['project_code']} · {row['number']}" for row in macro],
-            "datasets": [{"label": _("Hours"), "data": [_number(r["hours"]) for r in macro]}],
-        },
-        "chart-types": {
-            "type": "bar", "horizontal": True, "unit": "count",
-            "axis": _("Approved sessions"),
-            "labels": [row["name_it" if locale == "it" else "name_en"]
-                       for row in figures["sessions_by_type"]],
-            "datasets": [{"label": _("Approved sessions"),
-                          "data": [row["sessions"] for row in figures["sessions_by_type"]]}],
-        },
-        "chart-beneficiaries": {
-            "type": "bar", "unit": "count", "axis": _("People"),
-            "labels": [_("Pupils"), _("Parents")],
-            "datasets": [
+        ),
+        "chart-macro-actions": _spec(
+            "hours", type="bar", horizontal=True, axis=_("Hours"),
+            labels=[display.wrapped(name(row)) for row in macro],
+            datasets=[{"label": _("Hours"), "data": [_hours(r["seconds"]) for r in macro]}],
+        ),
+        "chart-types": _spec(
+            "count", type="bar", horizontal=True, axis=_("Approved sessions"),
+            labels=[display.wrapped(row["name_it" if locale == "it" else "name_en"])
+                    for row in figures["sessions_by_type"]],
+            datasets=[{"label": _("Approved sessions"),
+                       "data": [row["sessions"] for row in figures["sessions_by_type"]]}],
+        ),
+        "chart-beneficiaries": _spec(
+            "count", type="bar", axis=_("People"),
+            labels=[_("Pupils"), _("Parents")],
+            datasets=[
                 {"label": _("Unique beneficiaries"),
                  "data": [people["pupils"], people["parents"]]},
                 {"label": _("Contacts"),
                  "data": [people["pupil_contacts"], people["parent_contacts"]]},
             ],
-        },
-        "chart-requests": {
-            "type": "bar", "unit": "count", "axis": _("Requests"),
-            "labels": [request_state_label(row["state"]) for row in requests["by_state"]],
-            "datasets": [{"label": _("Requests"),
-                          "data": [row["count"] for row in requests["by_state"]]}],
-        },
-        "chart-utilisation": {
-            "type": "bar", "horizontal": True, "unit": "percent",
-            "axis": _("Utilisation"),
-            "labels": [row["name"] for row in figures["utilisation"]],
-            "datasets": [{"label": _("Utilisation"),
-                          "data": [_number(row["utilisation"] or 0)
-                                   for row in figures["utilisation"]]}],
-        },
-        "chart-planned": {
-            "type": "bar", "horizontal": True, "unit": "hours", "axis": _("Hours"),
-            "labels": [f"{row['ambito_name']} · {row['project_code']} · {row['number']}"
-                       for row in planned],
-            "datasets": [
+        ),
+        "chart-requests": _spec(
+            "count", type="bar", axis=_("Requests"),
+            labels=[request_state_label(row["state"]) for row in requests["by_state"]],
+            datasets=[{"label": _("Requests"),
+                       "data": [row["count"] for row in requests["by_state"]]}],
+        ),
+        "chart-utilisation": _spec(
+            "percent", type="bar", horizontal=True, axis=_("Utilisation"),
+            labels=[row["name"] for row in figures["utilisation"]],
+            datasets=[{"label": _("Utilisation"),
+                       "data": [_number(row["utilisation"] or 0)
+                                for row in figures["utilisation"]]}],
+        ),
+        "chart-planned": _spec(
+            "hours", type="bar", horizontal=True, axis=_("Hours"),
+            labels=[[row["ambito_name"], *display.wrapped(name(row), lines=2)]
+                    for row in planned],
+            datasets=[
                 {"label": _("Planned hours"),
                  "data": [_number(row["planned_hours"] or 0) for row in planned]},
                 {"label": _("Hours used (all dates)"),
-                 "data": [_number(row["used_total_hours"]) for row in planned]},
+                 "data": [_hours(row["used_total_seconds"]) for row in planned]},
             ],
-        },
+        ),
     }
 
 
@@ -180,9 +203,11 @@ def dashboard():
         chosen=chosen,
         figures=figures,
         chart_data=_chart_data(figures, locale),
+        chart_formats={"duration": display.duration_patterns()},
         is_coordinator=user.role == Role.coordinator,
         macro_label=lambda row: _macro_label(row, locale),
-        title_of=lambda row: _title(row, locale),
+        title_of=lambda row: display.macro_title(row, locale),
+        macro_short=lambda row: display.short(display.macro_name(row, locale)),
         month_label=_month_label,
         percent=_percent,
         state_label=request_state_label,
