@@ -17,6 +17,7 @@ from babel.support import Translations
 from flask import abort
 
 from ..bookings.rules import ROME
+from ..core.operations import may_edit_contact
 from ..models import (
     Assignment,
     AssignmentState,
@@ -213,6 +214,7 @@ class Letter:
     default_code: str  # the written language of the request's language
     chosen_code: str  # the one shown (default, or the teacher's choice); may have no catalog
     choices: list[str]
+    may_edit_contact: bool = False  # the user may fill in the school's address and telephone
 
 
 def build(req: MediationRequest, user: User, requested: str | None) -> Letter:
@@ -231,7 +233,7 @@ def build(req: MediationRequest, user: User, requested: str | None) -> Letter:
             family = half(chosen, req, appointment)
     return Letter(req=req, appointment=appointment, italian=italian, family=family,
                   spoken=req.language, default_code=default, chosen_code=chosen,
-                  choices=choices)
+                  choices=choices, may_edit_contact=may_edit_contact(user, req.school))
 
 
 def interface(letter: Letter, ui_locale: str) -> dict:
@@ -249,7 +251,9 @@ def interface(letter: Letter, ui_locale: str) -> dict:
     # The family speaks a language seldom written (or a variety): say which one it got.
     written_instead = (letter.family is not None and chosen == letter.default_code
                        and letter.spoken.code != chosen)
+    school = letter.req.school
     return {
+        "contact_missing": not (school.address and school.telephone),
         "choices": sorted(options.items(), key=lambda item: item[1].casefold()),
         "missing_name": missing_name,
         "written_instead": written_instead,
