@@ -147,6 +147,14 @@ def test_right_to_left_languages():
     assert {code for code in FAMILY_LOCALES if letters.is_rtl(code)} == RTL
 
 
+def test_english_dates_put_the_day_first_on_a_24_hour_clock(client, booking, meeting):
+    Auth(client).login(booking.teacher)
+    _, (_, _, english) = halves(client.get(url(meeting, lang="en")).text)
+    assert "Tuesday, 1 December 2026" in english
+    assert "from 16:30 to 17:30" in english
+    assert "PM" not in english
+
+
 def test_dates_fall_back_to_numbers_without_locale_data():
     assert letters._when(START, "xx-unknown") == ("01/12/2026", "16:30")
     assert letters._when(START, "it") == ("martedì 1 dicembre 2026", "16:30")
@@ -229,10 +237,11 @@ def test_letter_in_every_family_language(client, booking, meeting, locale):
             assert text in italian
 
     local = START.astimezone(ROME)
-    assert format_date(local.date(), "full", locale=locale) in family
+    dates = letters.DATE_LOCALES.get(locale, locale)
+    assert format_date(local.date(), "full", locale=dates) in family
     times = strings["from %(start)s to %(end)s"] % {
-        "start": format_time(START, "short", tzinfo=ROME, locale=locale),
-        "end": format_time(END, "short", tzinfo=ROME, locale=locale),
+        "start": format_time(START, "short", tzinfo=ROME, locale=dates),
+        "end": format_time(END, "short", tzinfo=ROME, locale=dates),
     }
     assert times in family
     mediator = strings["A linguistic-cultural mediator who speaks %(language)s will be present."]

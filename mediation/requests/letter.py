@@ -44,6 +44,10 @@ WRITTEN_LANGUAGE = {
 #: The value of the ``lang`` attribute when it says more than the catalog's code.
 LANG_TAGS = {"zh": "zh-Hans"}
 
+#: The CLDR locale whose dates and times a half uses, when not its catalog's: English as
+#: written in Europe (Wednesday, 2 December 2026; 16:30), as everywhere in the service.
+DATE_LOCALES = {"en": "en_GB"}
+
 #: Italian is the letter's reference text and its left half.
 ITALIAN = "it"
 
@@ -148,8 +152,9 @@ def half(code: str, req: MediationRequest, appointment: Assignment) -> Half:
     translations = _catalog(code)
     if translations is None:
         raise LookupError(f"no letters catalog for {code!r}")
-    day, start = _when(appointment.start_dt, code)
-    _, end = _when(appointment.end_dt or appointment.start_dt, code)
+    dates = DATE_LOCALES.get(code, code)
+    day, start = _when(appointment.start_dt, dates)
+    _, end = _when(appointment.end_dt or appointment.start_dt, dates)
     return Half(
         code=code,
         lang=LANG_TAGS.get(code, code),
