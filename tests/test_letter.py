@@ -30,6 +30,8 @@ START = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)  # 16:30 in Rome
 END = datetime(2026, 12, 1, 16, 30, tzinfo=UTC)
 PUPIL_CODE = "LO-2026-SECRET-017"
 NOTE = "The father works nights; call after 10"
+SCHOOL_ADDRESS = "Via Dante Alighieri 7"
+SCHOOL_TELEPHONE = "0371 402715"
 FAMILY_LOCALES = [code for code in translations.LETTER_LOCALES if code != "it"]
 RTL = {"ar", "ur", "fa", "ps"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -145,6 +147,14 @@ def test_right_to_left_languages():
     assert {code for code in FAMILY_LOCALES if letters.is_rtl(code)} == RTL
 
 
+def test_english_dates_put_the_day_first_on_a_24_hour_clock(client, booking, meeting):
+    Auth(client).login(booking.teacher)
+    _, (_, _, english) = halves(client.get(url(meeting, lang="en")).text)
+    assert "Tuesday, 1 December 2026" in english
+    assert "from 16:30 to 17:30" in english
+    assert "PM" not in english
+
+
 def test_dates_fall_back_to_numbers_without_locale_data():
     assert letters._when(START, "xx-unknown") == ("01/12/2026", "16:30")
     assert letters._when(START, "it") == ("martedì 1 dicembre 2026", "16:30")
@@ -155,8 +165,10 @@ def test_dates_fall_back_to_numbers_without_locale_data():
 
 @pytest.fixture
 def meeting(booking, factory):
-    """A confirmed family meeting in Arabic, with a pupil code and a note (never printed)."""
+    """A confirmed family meeting in Arabic, with a pupil code and a note (never printed),
+    at a school whose address and telephone are filled in."""
     b = booking
+    b.school.address, b.school.telephone = SCHOOL_ADDRESS, SCHOOL_TELEPHONE
     case = factory.add(PupilCase(school=b.school, code=PUPIL_CODE, class_name="2A",
                                  cycle=Cycle.primaria))
     arabic = factory.language("ar")  # the mediator's, made by the booking fixture
@@ -225,10 +237,11 @@ def test_letter_in_every_family_language(client, booking, meeting, locale):
             assert text in italian
 
     local = START.astimezone(ROME)
-    assert format_date(local.date(), "full", locale=locale) in family
+    dates = letters.DATE_LOCALES.get(locale, locale)
+    assert format_date(local.date(), "full", locale=dates) in family
     times = strings["from %(start)s to %(end)s"] % {
-        "start": format_time(START, "short", tzinfo=ROME, locale=locale),
-        "end": format_time(END, "short", tzinfo=ROME, locale=locale),
+        "start": format_time(START, "short", tzinfo=ROME, locale=dates),
+        "end": format_time(END, "short", tzinfo=ROME, locale=dates),
     }
     assert times in family
     mediator = strings["A linguistic-cultural mediator who speaks %(language)s will be present."]
@@ -256,6 +269,52 @@ def test_letter_names_the_teacher_and_the_school(client, booking, meeting):
         assert booking.school.name in half
     assert "che parla arabo." in italian
     assert "يتحدث العربية" in family
+
+
+def reply_slip(half_html: str) -> str:
+    return half_html.split('class="app-letter-reply"', 1)[1]
+
+
+def test_letter_prints_the_school_address_and_telephone(client, booking, meeting):
+    """Both halves carry the school's address and number, the reply slip the number to call
+    (isolated left-to-right, so that an Arabic line keeps its digits in order)."""
+    Auth(client).login(booking.teacher)
+    page = client.get(url(meeting), headers=EN).text
+    (_, _, italian), (_, _, family) = halves(page)
+    for half in (italian, family):
+        assert f"{SCHOOL_ADDRESS}, {booking.school.municipality}" in half
+        assert half.count(SCHOOL_TELEPHONE) == 2  # the letterhead and the reply slip
+    assert "Telefono:" in italian and "الهاتف:" in family
+    for body in (m.group(3) for m in HALF.finditer(page)):
+        slip = reply_slip(body)
+        assert f'<bdi dir="ltr" class="app-letter-phone">{SCHOOL_TELEPHONE}</bdi>' in slip
+        assert "app-letter-blank" not in slip.split("app-letter-phone")[0]
+    assert "not filled in" not in page
+
+
+@pytest.mark.parametrize("user", ["teacher", "lead"])
+def test_without_the_school_contact_the_letter_leaves_a_line(client, booking, meeting, user):
+    """A school without address and telephone: the municipality alone, no empty label, a
+    line to write the number on; the page says so, and links the lead to the form."""
+    booking.school.address = booking.school.telephone = None
+    db.session.commit()
+    Auth(client).login(getattr(booking, user))
+    page = client.get(url(meeting), headers=EN).text
+    (_, _, italian), (_, _, family) = halves(page)
+    assert "Telefono" not in italian and "الهاتف" not in family
+    assert "None" not in italian + family
+    for body in (m.group(3) for m in HALF.finditer(page)):
+        assert "app-letter-phone" not in body
+        assert "app-letter-blank" in reply_slip(body)
+        school = re.search(r'<p class="app-letter-school">(.*?)</p>', body, re.S).group(1)
+        assert re.sub(r"<[^>]+>", " ", school).split() == [
+            *booking.school.name.split(), booking.school.municipality]
+    assert "address or telephone number is not filled in" in page
+    link = f'href="/schools/{booking.school.id}/contact"'
+    if user == "lead":
+        assert link in page
+    else:
+        assert link not in page and "The school's lead can fill them in" in page
 
 
 def test_default_is_the_request_language(client, booking, meeting):

@@ -2,21 +2,26 @@
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..auth.operations import update_preferences
 from ..auth.views import safe_next
+from ..bookings.operations import InvalidInput
 from ..extensions import db
 from ..models import Ambito, Role, School
 from ..scoping import get_or_404, roles_required
-from . import queries
+from . import operations, queries
+from .forms import SchoolContactForm
 
 bp = Blueprint("core", __name__)
 
@@ -53,7 +58,36 @@ def school(school_id: int):
     """A school with its sites and cycles; its staff for those who manage it."""
     user = current_user._get_current_object()
     school = get_or_404(School, school_id, user)
-    return render_template("core/school.html", **queries.school_page(school, user))
+    return render_template("core/school.html", **queries.school_page(school, user),
+                           may_edit_contact=operations.may_edit_contact(user, school))
+
+
+@bp.route("/schools/<int:school_id>/contact", methods=["GET", "POST"])
+@roles_required(Role.lead, Role.coordinator, Role.admin)
+def school_contact(school_id: int):
+    """The school's address and telephone, printed on the family letter."""
+    user = current_user._get_current_object()
+    school = get_or_404(School, school_id, user)
+    if not operations.may_edit_contact(user, school):
+        abort(404)
+    form = SchoolContactForm(obj=school)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                changes = operations.update_contact(
+                    user, school, address=form.address.data, telephone=form.telephone.data)
+            except InvalidInput as error:
+                db.session.rollback()
+                school = get_or_404(School, school_id, user)
+                getattr(form, error.field).errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(_("Contact details saved.") if changes else _("Nothing to change."),
+                      "success" if changes else "info")
+                return redirect(url_for("core.school", school_id=school_id))
+    return render_template("core/school_contact.html", school=school, form=form), status
 
 
 @bp.route("/ambiti/<int:ambito_id>")

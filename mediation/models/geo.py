@@ -48,6 +48,10 @@ class School(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200), info=NOT_PERSONAL)
     municipality: Mapped[str] = mapped_column(sa.String(100), info=NOT_PERSONAL)
     requires_lead_approval: Mapped[bool] = mapped_column(default=False, info=NOT_PERSONAL)
+    #: The school's own contact details, printed on the family letter (street and number,
+    #: the switchboard's number); empty until the lead fills them in.
+    address: Mapped[str | None] = mapped_column(sa.String(200), info=NOT_PERSONAL)
+    telephone: Mapped[str | None] = mapped_column(sa.String(30), info=NOT_PERSONAL)
 
     ambito: Mapped[Ambito] = relationship(back_populates="schools")
     sites: Mapped[list["Site"]] = relationship(

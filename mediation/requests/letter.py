@@ -17,6 +17,7 @@ from babel.support import Translations
 from flask import abort
 
 from ..bookings.rules import ROME
+from ..core.operations import may_edit_contact
 from ..models import (
     Assignment,
     AssignmentState,
@@ -42,6 +43,10 @@ WRITTEN_LANGUAGE = {
 
 #: The value of the ``lang`` attribute when it says more than the catalog's code.
 LANG_TAGS = {"zh": "zh-Hans"}
+
+#: The CLDR locale whose dates and times a half uses, when not its catalog's: English as
+#: written in Europe (Wednesday, 2 December 2026; 16:30), as everywhere in the service.
+DATE_LOCALES = {"en": "en_GB"}
 
 #: Italian is the letter's reference text and its left half.
 ITALIAN = "it"
@@ -147,8 +152,9 @@ def half(code: str, req: MediationRequest, appointment: Assignment) -> Half:
     translations = _catalog(code)
     if translations is None:
         raise LookupError(f"no letters catalog for {code!r}")
-    day, start = _when(appointment.start_dt, code)
-    _, end = _when(appointment.end_dt or appointment.start_dt, code)
+    dates = DATE_LOCALES.get(code, code)
+    day, start = _when(appointment.start_dt, dates)
+    _, end = _when(appointment.end_dt or appointment.start_dt, dates)
     return Half(
         code=code,
         lang=LANG_TAGS.get(code, code),
@@ -213,6 +219,7 @@ class Letter:
     default_code: str  # the written language of the request's language
     chosen_code: str  # the one shown (default, or the teacher's choice); may have no catalog
     choices: list[str]
+    may_edit_contact: bool = False  # the user may fill in the school's address and telephone
 
 
 def build(req: MediationRequest, user: User, requested: str | None) -> Letter:
@@ -231,7 +238,7 @@ def build(req: MediationRequest, user: User, requested: str | None) -> Letter:
             family = half(chosen, req, appointment)
     return Letter(req=req, appointment=appointment, italian=italian, family=family,
                   spoken=req.language, default_code=default, chosen_code=chosen,
-                  choices=choices)
+                  choices=choices, may_edit_contact=may_edit_contact(user, req.school))
 
 
 def interface(letter: Letter, ui_locale: str) -> dict:
@@ -249,7 +256,9 @@ def interface(letter: Letter, ui_locale: str) -> dict:
     # The family speaks a language seldom written (or a variety): say which one it got.
     written_instead = (letter.family is not None and chosen == letter.default_code
                        and letter.spoken.code != chosen)
+    school = letter.req.school
     return {
+        "contact_missing": not (school.address and school.telephone),
         "choices": sorted(options.items(), key=lambda item: item[1].casefold()),
         "missing_name": missing_name,
         "written_instead": written_instead,
