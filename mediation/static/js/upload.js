@@ -37,6 +37,7 @@
       var size = document.createElement("span");
       size.className = "upload-file-weight";
       size.textContent = sizeText(file.size);
+      text.appendChild(document.createTextNode(" "));
       text.appendChild(size);
       item.appendChild(text);
       list.appendChild(item);
