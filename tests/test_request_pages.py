@@ -16,6 +16,7 @@ import pytest
 from flask_babel import force_locale
 from markupsafe import escape
 
+from mediation.bookings.rules import in_rome
 from mediation.extensions import db
 from mediation.models import (
     Assignment,
@@ -31,7 +32,7 @@ from mediation.models import (
     utcnow,
 )
 from mediation.outbox import queue_email
-from mediation.templating import localised_datetime, localised_day_and_time
+from mediation.templating import localised_date, localised_datetime, localised_day_and_time
 
 from .booking_helpers import rome, school_day, weekday_after
 from .conftest import Auth
@@ -251,8 +252,7 @@ def test_the_form_shows_the_closures_and_the_period(app, client, booking):
     for absent in ("Festa patronale", "Festa di sabato", "Passata"):
         assert absent not in aside
     with app.test_request_context(), force_locale("it"):
-        from mediation.templating import localised_date
-        period = (localised_date(max(utcnow().date(), booking.project.start_date)),
+        period = (localised_date(max(in_rome(utcnow()).date(), booking.project.start_date)),
                   localised_date(booking.project.end_date))
         assert localised_date(first, "full") in aside
     assert f"Dal {period[0]} al {period[1]}" in aside
