@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import flask_mail
+import jinja2
 import sqlalchemy as sa
 from flask import current_app, g, render_template
 from flask_babel import force_locale
@@ -102,9 +103,26 @@ def queue_email(template: str, user: User, *, attachments: list[dict] | None = N
     return message
 
 
+def text_environment(app) -> jinja2.Environment:
+    """The app's templates without HTML escaping, for the text part of emails.
+
+    A text template may import macros from an ``.html`` template (the words shared with
+    the HTML part): compiled by the app's environment, those would escape what people
+    typed (``l'orario`` as ``l&#39;orario``), and ``_()`` would escape its placeholders.
+    This overlay shares the app's loader, filters and globals but compiles every template,
+    whatever its name, with autoescaping off; it has its own cache, so that it never
+    reuses a template the app compiled with escaping on.
+    """
+    env = app.extensions.get("mediation_text_env")
+    if env is None:
+        env = app.jinja_env.overlay(autoescape=False, cache_size=100)
+        app.extensions["mediation_text_env"] = env
+    return env
+
+
 def _render_text(name: str, context: dict) -> tuple[str, str]:
-    """The ``subject`` and ``body`` blocks of a text email template."""
-    template = current_app.jinja_env.get_template(name)
+    """The ``subject`` and ``body`` blocks of a text email template, unescaped."""
+    template = text_environment(current_app).get_template(name)
     variables = dict(context)
     current_app.update_template_context(variables)
     ctx = template.new_context(variables)

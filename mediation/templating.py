@@ -48,6 +48,27 @@ def request_state_label(state: RequestState) -> str:
     return str(_REQUEST_STATE_LABELS[state])
 
 
+#: What each state means, in words a teacher understands, shown beside the state's name.
+_REQUEST_STATE_HINTS = {
+    RequestState.awaiting_approval: _l(
+        "The school's intercultural lead must approve it before it goes to the coordinator."),
+    RequestState.open: _l("The coordinator of the Ambito is looking for a mediator."),
+    RequestState.offered: _l("Offered to a mediator, who has not answered yet."),
+    RequestState.confirmed: _l("A mediator has accepted: the appointment is fixed."),
+    RequestState.logged: _l(
+        "The mediator has recorded the session (or delivered the translation);"
+        " the coordinator is checking the record."),
+    RequestState.closed: _l("Done: the coordinator has approved the mediator's record."),
+    RequestState.rejected: _l("The school's intercultural lead did not approve it."),
+    RequestState.cancelled: _l("Cancelled: nothing will take place."),
+    RequestState.unfilled: _l("No mediator could be found; the request is closed."),
+}
+
+
+def request_state_hint(state: RequestState) -> str:
+    return str(_REQUEST_STATE_HINTS[state])
+
+
 def cycle_label(cycle: Cycle) -> str:
     labels = {
         Cycle.infanzia: _l("Pre-school"),
@@ -134,6 +155,11 @@ def localised_date(value: date | datetime | None, fmt: str = "medium") -> str:
     return format_date(value, fmt) if value else ""
 
 
+def localised_time(value: datetime | None) -> str:
+    """"16:30": the end of a time range whose start reads as a day and a time."""
+    return format_time(value, "short") if value else ""
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
@@ -142,6 +168,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = localised_datetime
     app.jinja_env.filters["date"] = localised_date
     app.jinja_env.filters["day_and_time"] = localised_day_and_time
+    app.jinja_env.filters["time"] = localised_time
     app.jinja_env.filters["format_number"] = number_filter
     app.jinja_env.filters["cycle_label"] = cycle_label
     app.jinja_env.filters["format_currency"] = currency_filter
@@ -149,6 +176,7 @@ def register_template_helpers(app: Flask) -> None:
         ROLE_LABELS=ROLE_LABELS,
         STATE_BADGES=STATE_BADGES,
         request_state_label=request_state_label,
+        request_state_hint=request_state_hint,
         navigation=navigation,
         scope_label=scope_label,
         BOOTSTRAP_ITALIA="vendor/bootstrap-italia-2.18.3",

@@ -690,17 +690,16 @@ def render_actions(app, assignment, user):
 
 
 def test_request_actions_partial(app, world, factory):
-    """The request page offers Accept/Decline or "Log the session" to the mediator only."""
+    """The request page's side offers "Log the session" to the mediator only (the answer
+    to an offer is at the top of the page: tests/test_requests_views.py)."""
     offer = world.booking()
     started = world.booking(start=yesterday_at(10), state=AssignmentState.accepted)
     future = world.booking(start=now() + timedelta(days=9), state=AssignmentState.accepted)
     other = factory.mediator(ambiti=[world.ambito]).user
 
-    offered_html = render_actions(app, offer, world.mediator.user)
     started_html = render_actions(app, started, world.mediator.user)
 
-    assert f"/agenda/assignments/{offer.id}/accept" in offered_html
-    assert f"/agenda/assignments/{offer.id}/decline" in offered_html
+    assert render_actions(app, offer, world.mediator.user).strip() == ""
     assert f"/agenda/assignments/{started.id}/log" in started_html
     assert render_actions(app, future, world.mediator.user).strip() == ""
     assert render_actions(app, offer, other).strip() == ""

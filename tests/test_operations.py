@@ -19,6 +19,8 @@ from mediation.models import (
     AuditEvent,
     Closure,
     Cycle,
+    Document,
+    DocumentKind,
     LogState,
     MacroAction,
     OutboxMessage,
@@ -80,6 +82,16 @@ def past_confirmed(booking, hours_ago=2):
 def held(start, end):
     return LogInput(outcome=Outcome.held, actual_start=start, actual_end=end, parents_met=2,
                     summary="Colloquio svolto.")
+
+
+def translated(request, user) -> Document:
+    """A translated document's row (the file itself does not matter to the operations)."""
+    document = Document(request=request, kind=DocumentKind.translation,
+                        storage_name=f"t{request.id}.pdf", original_name="tradotto.pdf",
+                        content_type="application/pdf", size_bytes=10, uploaded_by_id=user.id)
+    db.session.add(document)
+    db.session.flush()
+    return document
 
 
 class TestSubmit:
@@ -423,6 +435,36 @@ class TestLogs:
             ops.log_session(booking.mediator.user, assignment,
                             held(assignment.end_dt, assignment.start_dt))
         assert excinfo.value.field == "actual_end"
+
+    def test_a_translation_is_not_delivered_without_its_file(self, booking):
+        """A translation's log needs the translated document; a corrected log may keep the
+        one delivered before."""
+        deadline = utcnow() - timedelta(hours=3)
+        request = booking.factory.request(school=booking.school, project=booking.project,
+                                          type=booking.translation, requester=booking.teacher,
+                                          state=RequestState.confirmed, deadline_dt=deadline,
+                                          duration_minutes=None, page_count=1)
+        assignment = booking.factory.add(Assignment(
+            request=request, mediator=booking.mediator, state=AssignmentState.accepted,
+            deadline_dt=deadline))
+        db.session.commit()
+        with force_locale("it"), pytest.raises(ops.InvalidInput) as excinfo:
+            ops.log_session(booking.mediator.user, assignment,
+                            LogInput(outcome=Outcome.held, pages=1))
+        assert excinfo.value.field == "document"
+        with force_locale("it"):
+            assert str(excinfo.value.message) == "Allega il documento tradotto."
+        db.session.rollback()
+        assert request.state == RequestState.confirmed and assignment.session_log is None
+
+        document = translated(request, booking.mediator.user)
+        log = ops.log_session(booking.mediator.user, assignment,
+                              LogInput(outcome=Outcome.held, pages=1,
+                                       delivered_document=document))
+        ops.return_log(booking.coordinator, log, "Manca una pagina")
+        again = ops.log_session(booking.mediator.user, assignment,
+                                LogInput(outcome=Outcome.held, pages=2))
+        assert again.state == LogState.submitted and again.delivered_document_id == document.id
 
     def test_approve_closes_and_may_recount(self, booking):
         """Approving closes the request; the coordinator can move it to another macro-action."""
@@ -776,7 +818,8 @@ class TestReportingCopies:
             deadline_dt=deadline))
         db.session.commit()
         log = ops.log_session(booking.mediator.user, assignment, LogInput(
-            outcome=Outcome.held, pages=2, words=600))
+            outcome=Outcome.held, pages=2, words=600,
+            delivered_document=translated(request, booking.mediator.user)))
         db.session.commit()
         assert reporting_copies(log) == expected_copies(assignment, deadline)
         assignment = db.session.get(Assignment, assignment.id)
@@ -881,7 +924,9 @@ class TestRunningTotals:
             deadline_dt=deadline))
         db.session.commit()
         log = ops.log_session(booking.mediator.user, assignment,
-                              LogInput(outcome=Outcome.held, pages=1, words=250))
+                              LogInput(outcome=Outcome.held, pages=1, words=250,
+                                       delivered_document=translated(request,
+                                                                     booking.mediator.user)))
         ops.approve_log(booking.coordinator, log)
         db.session.commit()
         [row] = running_totals()

@@ -226,39 +226,35 @@ def log(assignment_id: int):
         return render_template("agenda/log.html", form=None, blocked=blocked, **context), 409
     if form.validate_on_submit():
         upload = form.document.data if is_translation else None
-        if is_translation and not upload and existing_document is None:
-            form.document.errors = [*form.document.errors,
-                                    _("Attach the translated document.")]
-        else:
-            document = None
-            try:
-                if upload:
-                    document = store_upload(upload, assignment.request,
-                                            DocumentKind.translation, user, field="document")
-                operations.log_session(user, assignment, _log_input(form, assignment, document))
-            except (InvalidInput, InvalidUpload) as error:
-                _forget_file(document)
-                db.session.rollback()
-                # The day of the logged start is the form's own field.
-                name = {"actual_date": "day"}.get(error.field, error.field)
-                field = getattr(form, name or "", None)
-                if field is None:
-                    form.form_errors.append(error.message)
-                else:
-                    field.errors = [*field.errors, error.message]
-            except (InvalidTransition, SlotTaken) as error:
-                _forget_file(document)
-                db.session.rollback()
-                return render_template("agenda/log.html", form=None, blocked=error.message,
-                                       **context), 409
+        document = None
+        try:
+            if upload:
+                document = store_upload(upload, assignment.request,
+                                        DocumentKind.translation, user, field="document")
+            operations.log_session(user, assignment, _log_input(form, assignment, document))
+        except (InvalidInput, InvalidUpload) as error:
+            _forget_file(document)
+            db.session.rollback()
+            # The day of the logged start is the form's own field.
+            name = {"actual_date": "day"}.get(error.field, error.field)
+            field = getattr(form, name or "", None)
+            if field is None:
+                form.form_errors.append(error.message)
             else:
-                db.session.commit()
-                if is_translation:
-                    flash(_("Thank you: the translation has been delivered to the school."),
-                          "success")
-                else:
-                    flash(_("Thank you: the session has been logged. The coordinator will"
-                            " review it."), "success")
-                return redirect(url_for("agenda.index"))
+                field.errors = [*field.errors, error.message]
+        except (InvalidTransition, SlotTaken) as error:
+            _forget_file(document)
+            db.session.rollback()
+            return render_template("agenda/log.html", form=None, blocked=error.message,
+                                   **context), 409
+        else:
+            db.session.commit()
+            if is_translation:
+                flash(_("Thank you: the translation has been delivered to the school."),
+                      "success")
+            else:
+                flash(_("Thank you: the session has been logged. The coordinator will"
+                        " review it."), "success")
+            return redirect(url_for("agenda.index"))
     status = 400 if request.method == "POST" else 200
     return render_template("agenda/log.html", form=form, blocked=None, **context), status

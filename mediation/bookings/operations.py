@@ -689,7 +689,8 @@ def log_session(actor: User, assignment: Assignment, data: LogInput) -> SessionL
 
     :raise InvalidInput: a meeting's times are missing, in the future, outside its
         project's period or too far from the day booked (``actual_date``: the day of
-        the start), or too long (see :func:`logged_time_problem`).
+        the start), or too long (see :func:`logged_time_problem`); a translation comes
+        without its document (``document``) and none was delivered before.
     """
     _require(_mediator_of(actor, assignment), NotAllowed())
     request = _lock(assignment.request)
@@ -713,6 +714,11 @@ def log_session(actor: User, assignment: Assignment, data: LogInput) -> SessionL
         problem = logged_time_problem(request, assignment, data.actual_start, data.actual_end)
         if problem is not None:
             raise InvalidInput(problem[1], field=problem[0])
+    elif data.delivered_document is None and (
+        existing is None or existing.delivered_document_id is None
+    ):
+        # A translation is delivered with its file (a corrected log may keep the one sent).
+        raise InvalidInput(_l("Attach the translated document."), field="document")
     if existing is None:
         macro, action = default_counting(request)
         log = SessionLog(macro_action=macro, action=action)

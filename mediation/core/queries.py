@@ -31,6 +31,8 @@ def _request_loaders():
         joinedload(MediationRequest.language),
         joinedload(MediationRequest.school),
         selectinload(MediationRequest.slots),
+        # The lists show the appointment's time once a mediator has accepted.
+        selectinload(MediationRequest.assignments),
     )
 
 

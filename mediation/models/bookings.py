@@ -162,6 +162,17 @@ class MediationRequest(db.Model):
         back_populates="request", order_by="Assignment.id"
     )
 
+    @property
+    def appointment(self) -> "Assignment | None":
+        """The accepted assignment: the mediator and the time (or, for a translation, the
+        deadline) that the school can count on. Pages and emails show its time first."""
+        return next((a for a in self.assignments if a.state == AssignmentState.accepted), None)
+
+    @property
+    def pending_offer(self) -> "Assignment | None":
+        """The assignment offered to a mediator who has not answered yet."""
+        return next((a for a in self.assignments if a.state == AssignmentState.offered), None)
+
 
 class PreferredSlot(db.Model):
     """One of the (up to three) times a school proposes for a meeting."""

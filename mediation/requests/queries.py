@@ -11,11 +11,13 @@ from ..extensions import db
 from ..models import (
     ACTIVE_ASSIGNMENT_STATES,
     Assignment,
+    Closure,
     Document,
     Language,
     MediationRequest,
     MediatorProfile,
     PreferredSlot,
+    Project,
     PupilCase,
     RequestState,
     RequestType,
@@ -83,6 +85,43 @@ def school_requests(user: User, filters: Filters) -> sa.Select:
                               within(Assignment.start_dt)),
         ))
     return stmt.order_by(MediationRequest.created_dt.desc(), MediationRequest.id.desc())
+
+
+@dataclass
+class BookingWindow:
+    """What the request form shows while a teacher picks days: the days a project runs
+    (``first`` to ``last``, None when no project runs from today on), its projects, and
+    the school's closures (regional holidays and its own) in that period, by date."""
+
+    first: date | None
+    last: date | None
+    projects: list[Project]
+    closures: list[Closure]
+
+
+def booking_window(user: User, today: date) -> BookingWindow:
+    """The period in which the user's school can book, and its closures from ``today``."""
+    projects = [p for p in db.session.scalars(
+        sa.select(Project).options(selectinload(Project.extensions))
+        .order_by(Project.start_date)
+    ) if p.effective_end_date >= today]
+    if not projects:
+        return BookingWindow(None, None, [], [])
+    first = max(today, projects[0].start_date)
+    last = max(p.effective_end_date for p in projects)
+    closures = [c for c in db.session.scalars(
+        sa.select(Closure).where(
+            sa.or_(Closure.school_id.is_(None), Closure.school_id == user.school_id),
+            Closure.end_date >= first,
+            Closure.start_date <= last,
+        ).order_by(Closure.start_date, Closure.end_date, Closure.id)
+    ) if not _weekend_only(c.start_date, c.end_date)]
+    return BookingWindow(first, last, projects, closures)
+
+
+def _weekend_only(first: date, last: date) -> bool:
+    """A closure on a Saturday or a Sunday (25 April some years) closes no school day."""
+    return (last - first).days < 2 and first.weekday() >= 5 and last.weekday() >= 5
 
 
 def _start_of(day: date | None):

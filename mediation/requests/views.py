@@ -30,7 +30,7 @@ from ..bookings.operations import (
     SlotInput,
     SlotTaken,
 )
-from ..bookings.rules import LATE_CANCELLATION, to_utc
+from ..bookings.rules import LATE_CANCELLATION, in_rome, to_utc
 from ..bounds import page_arg
 from ..documents import InvalidUpload, document_path, store_upload
 from ..extensions import db
@@ -369,6 +369,7 @@ def new(type_code: str):
     return render_template(
         "requests/new.html", form=form, rtype=rtype, lost_files=lost_files,
         approval_needed=user.school.requires_lead_approval and user.role != Role.lead,
+        window=queries.booking_window(user, in_rome(utcnow()).date()),
     ), status
 
 
@@ -451,10 +452,16 @@ def _render_detail(req: MediationRequest, user: User, status: int = 200,
     documents = queries.documents(req, user)
     start = _meeting_start(req, active)
     in_school = user.role in SCHOOL_ROLES and user.school_id == req.school_id
+    offer = req.pending_offer
     context = {
         "req": req,
         "events": _history(req, user, own),
         "active": active,
+        # The time first: the appointment once a mediator has accepted, else the offer
+        # waiting for an answer (with the buttons, for the mediator it is offered to).
+        "appointment": req.appointment,
+        "offer": offer,
+        "offer_for_me": offer is not None and offer.mediator.user_id == user.id,
         "now": now,
         "assignments": assignments,
         "summary_for": summary_for,

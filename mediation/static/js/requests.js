@@ -89,6 +89,59 @@
     update();
   }
 
+  function parseList(element, name) {
+    try {
+      return JSON.parse(element.getAttribute(name) || "[]");
+    } catch (error) {
+      return [];
+    }
+  }
+
+  /* <fieldset data-closures='["2026-12-07"]' data-closure-ends='["2026-12-08"]'
+   *   data-closure-names='["Ponte"]' data-message-closed="... {name} ..."
+   *   data-message-weekend="..." data-message-period="...">
+   * with <input type="date" data-school-day min max> inside: the day picked is checked
+   * at once (weekend, closure, outside the project's period), with the server's words.
+   * ISO dates compare as strings. */
+  function schoolDays(fieldset) {
+    var starts = parseList(fieldset, "data-closures");
+    var ends = parseList(fieldset, "data-closure-ends");
+    var names = parseList(fieldset, "data-closure-names");
+
+    function problem(input) {
+      var value = input.value;
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) { return ""; }
+      var weekday = new Date(value + "T12:00:00Z").getUTCDay();
+      if (weekday === 0 || weekday === 6) {
+        return fieldset.getAttribute("data-message-weekend") || "";
+      }
+      if ((input.min && value < input.min) || (input.max && value > input.max)) {
+        return fieldset.getAttribute("data-message-period") || "";
+      }
+      for (var i = 0; i < starts.length; i += 1) {
+        if (starts[i] <= value && value <= ends[i]) {
+          return (fieldset.getAttribute("data-message-closed") || "").replace("{name}", names[i]);
+        }
+      }
+      return "";
+    }
+
+    fieldset.querySelectorAll("input[type=date][data-school-day]").forEach(function (input) {
+      var note = document.createElement("small");
+      note.className = "form-text d-block text-danger fw-semibold app-day-check";
+      note.id = input.id + "-check";
+      note.setAttribute("aria-live", "polite");
+      input.parentNode.appendChild(note);
+      var described = input.getAttribute("aria-describedby");
+      input.setAttribute("aria-describedby", (described ? described + " " : "") + note.id);
+      function update() { note.textContent = problem(input); }
+      input.addEventListener("change", update);
+      input.addEventListener("input", update);
+      update();
+    });
+  }
+
   document.querySelectorAll("select[data-filter-select]").forEach(filterableSelect);
   document.querySelectorAll("[data-show-if-field]").forEach(conditional);
+  document.querySelectorAll("fieldset[data-closures]").forEach(schoolDays);
 })();
