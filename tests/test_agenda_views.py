@@ -134,7 +134,7 @@ def test_agenda_shows_offers_upcoming_days_and_sessions_to_log(client, world):
     upcoming_part, to_log_part = rest.split('id="to-log-title"')
     assert f"/agenda/assignments/{offer.id}/accept" in offers_part
     assert f"/agenda/assignments/{offer.id}/decline" in offers_part
-    heading = format_date(in_rome(upcoming_start).date(), "full", locale="en")
+    heading = format_date(in_rome(upcoming_start).date(), "full", locale="en_GB")
     assert heading in upcoming_part
     assert "08:30" in upcoming_part and "09:30" in upcoming_part
     assert world.site.address in upcoming_part

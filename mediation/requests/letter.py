@@ -12,11 +12,11 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
-from babel.dates import format_date, format_time
 from babel.support import Translations
 from flask import abort
 
 from ..bookings.rules import ROME
+from ..i18n import format_date, format_time
 from ..models import (
     Assignment,
     AssignmentState,
