@@ -9,6 +9,9 @@ request's page in several states. Each page is loaded once and measured at both 
 - nothing makes the page scroll sideways: ``document.documentElement.scrollWidth`` is
   not wider than the window; the message names the elements that stick out, widest
   first (what sits in a scrolling box, such as a ``.table-responsive``, is not counted);
+- no button nor badge is hidden, even in part, to the side of such a box (a table's
+  last column scrolled out of sight on a phone: its button, its status), unless the box
+  is a grid made to be scrolled (``data-scrolls-sideways``: the calendars' weeks);
 - at 1366 px no label of the main menu wraps onto a second line (the lines of its text
   are counted from the text's client rectangles);
 - every badge's text has a contrast of at least 4.5:1 with its background (WCAG 2.1 AA);
@@ -63,13 +66,20 @@ SHOTS = {
 }
 #: Problems left to the part of the work that owns the page (issue 16): (endpoint,
 #: width) -> who fixes it. Remove an entry once its page passes.
-KNOWN: dict[tuple[str, int], str] = {}
+KNOWN: dict[tuple[str, int], str] = {
+    ("cases.at_risk", PHONE): "figures: the pupils at risk are a table wider than a phone,"
+                              " its 'Book the next step' buttons out of sight",
+}
 
 MEASURE = """async (width) => {
     await document.fonts.ready;
-    // Two frames: what reacts to a resize (the dashboard's charts) has redrawn.
-    await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    // What reacts to a resize (the dashboard's charts) redraws a few frames later: a page
+    // wider than the window gets up to a second to settle.
     const root = document.documentElement;
+    await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    for (let waited = 0; root.scrollWidth > root.clientWidth && waited < 1000; waited += 100) {
+        await new Promise(done => setTimeout(done, 100));
+    }
     const result = {width: window.innerWidth, client: root.clientWidth,
                     scroll: root.scrollWidth, offenders: [], wrapped: [], badges: [],
                     text: document.body.innerText};
@@ -123,6 +133,22 @@ MEASURE = """async (width) => {
         result.offenders = result.offenders.slice(0, 4).map(
             ({what, width, right}) => ({what, width, right}));
     }
+    // Buttons and badges that a box scrolling sideways shows only in part, or not at all
+    // until it is scrolled (a table's last column on a phone).
+    result.hidden = [];
+    for (const el of document.querySelectorAll('main .btn, main button, main .badge')) {
+        if (!el.getClientRects().length) continue;
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+            const x = getComputedStyle(p).overflowX;
+            if (x === 'visible') continue;
+            if (p.hasAttribute('data-scrolls-sideways')) break;  // a grid made to be scrolled
+            const box = p.getBoundingClientRect(), r = el.getBoundingClientRect();
+            if (r.right > box.right + 1 || r.left < box.left - 1) {
+                result.hidden.push(describe(el));
+            }
+            break;
+        }
+    }
     const lines = (el) => {
         const range = document.createRange();
         range.selectNodeContents(el);
@@ -170,6 +196,9 @@ def problems_at(measured: dict, width: int, locale: str) -> list[str]:
                            for o in measured["offenders"]) or "no element found"
         found.append(f"scrolls sideways: {measured['scroll']} px wide in {measured['client']}"
                      f" ({widest})")
+    if measured["hidden"]:
+        found.append(f"{len(measured['hidden'])} buttons or badges hidden to the side of a"
+                     f" box that scrolls: {'; '.join(measured['hidden'][:3])}")
     if width == LAPTOP:
         found += [f"menu label on {w['lines']} lines: {w['label']!r}"
                   for w in measured["wrapped"]]
