@@ -112,8 +112,8 @@ def tile_columns(count: int) -> str:
     classes = ["app-tiles"]
     for breakpoint, most in TILE_COLUMNS:
         columns = max(1, min(count, most))
-        while columns > 2 and count % columns == 1:
-            columns -= 1
+        fitting = [c for c in range(columns, 1, -1) if count <= c or count % c != 1]
+        columns = fitting[0] if fitting else columns
         classes.append(f"app-tiles-{breakpoint}-{columns}" if breakpoint
                        else f"app-tiles-{columns}")
     return " ".join(classes)
