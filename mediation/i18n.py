@@ -2,9 +2,10 @@
 
 import functools
 import re
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 
-from babel import Locale
+from babel import Locale, dates
 from babel.numbers import (
     NumberPattern,
     get_currency_precision,
@@ -12,7 +13,7 @@ from babel.numbers import (
     parse_pattern,
 )
 from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone, to_user_timezone
 from flask_login import current_user
 from jinja2 import pass_context
 
@@ -37,6 +38,63 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+# --- dates and times ---------------------------------------------------------
+# Every date and time a person reads is written by the functions below (the templates'
+# filters in mediation/templating.py call them; tests/test_dates.py checks that no module
+# formats dates with flask_babel or Babel directly). Babel's "en" is American English:
+# "1/7/27", "Jan 7, 2027", "2:00 PM". People working in Italy read the day before the
+# month and a 24-hour clock, so English pages, emails and calendars use the CLDR data of
+# British English: "07/01/2027", "7 Jan 2027", "14:00". Italian is Italian.
+
+#: The CLDR locale whose date and time patterns each interface language uses.
+DATE_LOCALES = {"en": "en_GB"}
+
+
+def date_locale(locale: Locale | str | None = None) -> Locale:
+    """The locale that writes dates and times for ``locale`` (default: the current one,
+    forced ones included, as emails are rendered)."""
+    if locale is None:
+        locale = get_locale()
+        if locale is None:
+            locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return _date_locale(str(locale))
+
+
+@functools.cache
+def _date_locale(name: str) -> Locale:
+    return Locale.parse(DATE_LOCALES.get(name, name))
+
+
+def format_date(value: date | datetime | None = None, fmt: str = "medium", *,
+                locale: Locale | str | None = None, rebase: bool = True) -> str:
+    """The day of ``value`` (a datetime is first moved to Europe/Rome): ``fmt`` is short,
+    medium, long, full or a CLDR pattern ("EEE d MMM")."""
+    if value is None:
+        value = datetime.now(get_timezone())
+    elif rebase and isinstance(value, datetime):
+        value = to_user_timezone(value)
+    return dates.format_date(value, fmt, locale=date_locale(locale))
+
+
+def format_datetime(value: datetime | None = None, fmt: str = "medium", *,
+                    locale: Locale | str | None = None, tzinfo: tzinfo | None = None) -> str:
+    """Day and time of ``value`` in Europe/Rome (naive values are UTC)."""
+    return dates.format_datetime(value, fmt, tzinfo=tzinfo or get_timezone(),
+                                 locale=date_locale(locale))
+
+
+def format_time(value: time | datetime | None = None, fmt: str = "short", *,
+                locale: Locale | str | None = None, tzinfo: tzinfo | None = None,
+                rebase: bool = True) -> str:
+    """The time of ``value``, on a 24-hour clock in both languages. A datetime is moved to
+    Europe/Rome (naive ones are UTC); ``rebase=False`` writes a wall-clock ``time`` (an
+    availability range) as it is."""
+    if not rebase:
+        return dates.format_time(value, fmt, locale=date_locale(locale))
+    return dates.format_time(value, fmt, tzinfo=tzinfo or get_timezone(),
+                             locale=date_locale(locale))
 
 
 # --- numbers ------------------------------------------------------------------

@@ -4,19 +4,12 @@ from datetime import date, datetime
 
 from babel.support import NullTranslations
 from flask import Flask, request, url_for
-from flask_babel import (
-    format_date,
-    format_datetime,
-    format_time,
-    get_locale,
-    get_translations,
-    lazy_pgettext,
-)
+from flask_babel import get_locale, get_translations, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 
-from .i18n import currency_filter, number_filter
+from .i18n import currency_filter, format_date, format_datetime, format_time, number_filter
 from .models import Cycle, RequestState, Role
 from .outbox import after_request_delivery
 
@@ -94,7 +87,11 @@ STATE_BADGES = {
 
 
 def navigation() -> list[tuple[str, str]]:
-    """The (label, url) entries of the main menu for the current user's role."""
+    """The (label, url) entries of the main menu for the current user's role.
+
+    The menu holds on one line at 1366 px in both languages (tests/test_layout_browser.py):
+    some entries have a shorter label than their page's title (context "menu"), and "My
+    account" is the user's name in the header (base.html; an entry of the phone menu)."""
     if not current_user.is_authenticated:
         return []
     user = current_user
@@ -112,7 +109,7 @@ def navigation() -> list[tuple[str, str]]:
         items.append((_l("Absences"), url_for("mediators.absences")))
     elif user.role in (Role.coordinator, Role.admin):
         items.append((_l("Requests"), url_for("coordination.queue")))
-        items.append((_l("Session logs"), url_for("coordination.logs")))
+        items.append((lazy_pgettext("menu", "Session logs"), url_for("coordination.logs")))
         items.append((_l("Mediators"), url_for("mediators.index")))
         items.append((_l("Calendar"), url_for("mediators.calendar")))
         items.append((_l("Dashboard"), url_for("reporting.dashboard")))
@@ -121,9 +118,26 @@ def navigation() -> list[tuple[str, str]]:
             items.append((_l("My Ambito"), url_for("core.ambito", ambito_id=user.ambito_id)))
         items.append((_l("Email outbox"), url_for("outbox_admin.index")))
         if user.role == Role.admin:
-            items.append((_l("Record of processing"), url_for("privacy.record")))
-    items.append((_l("My account"), url_for("auth.account")))
+            items.append((lazy_pgettext("menu", "Privacy"), url_for("privacy.record")))
     return items
+
+
+#: The most tiles a row of counters holds: on a phone, from 768 px, from 1200 px.
+TILE_COLUMNS = (("", 3), ("md", 5), ("xl", 9))
+
+
+def tile_columns(count: int) -> str:
+    """The classes of a grid of ``count`` tiles (app.css ``.app-tiles``): at each width
+    as many columns as fit, fewer when the last row would hold a single tile (9 tiles:
+    3 x 3 on a phone, 5 + 4 from 768 px, one row from 1200 px)."""
+    classes = ["app-tiles"]
+    for breakpoint, most in TILE_COLUMNS:
+        columns = max(1, min(count, most))
+        fitting = [c for c in range(columns, 1, -1) if count <= c or count % c != 1]
+        columns = fitting[0] if fitting else columns
+        classes.append(f"app-tiles-{breakpoint}-{columns}" if breakpoint
+                       else f"app-tiles-{columns}")
+    return " ".join(classes)
 
 
 def scope_label() -> str:
@@ -145,7 +159,8 @@ def localised_datetime(value: datetime | None, fmt: str = "medium") -> str:
 
 
 def localised_day_and_time(value: datetime | None) -> str:
-    """"giovedì 17 dicembre 2026, 08:30": what a person reads in an agenda."""
+    """"giovedì 17 dicembre 2026, 08:30", "Thursday, 17 December 2026, 08:30": what a
+    person reads in an agenda."""
     if not value:
         return ""
     return f"{format_date(value, 'full')}, {format_time(value, 'short')}"
@@ -179,6 +194,7 @@ def register_template_helpers(app: Flask) -> None:
         request_state_hint=request_state_hint,
         navigation=navigation,
         scope_label=scope_label,
+        tile_columns=tile_columns,
         BOOTSTRAP_ITALIA="vendor/bootstrap-italia-2.18.3",
     )
 

@@ -135,7 +135,7 @@ def test_agenda_shows_offers_upcoming_days_and_sessions_to_log(client, world):
     assert f"/agenda/assignments/{offer.id}/decline" in tasks
     assert f"/agenda/assignments/{past.id}/log" in tasks
     assert "Log the session" in tasks
-    heading = format_date(in_rome(upcoming_start).date(), "full", locale="en")
+    heading = format_date(in_rome(upcoming_start).date(), "full", locale="en_GB")
     assert heading in appointments
     assert "08:30" in appointments and "09:30" in appointments
     assert world.site.address in appointments

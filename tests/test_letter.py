@@ -11,6 +11,7 @@ from babel.messages import mofile, pofile
 from mediation import translations
 from mediation.bookings.rules import ROME
 from mediation.extensions import db
+from mediation.i18n import date_locale
 from mediation.models import (
     AssignmentState,
     Cycle,
@@ -237,11 +238,11 @@ def test_letter_in_every_family_language(client, booking, meeting, locale):
             assert text in italian
 
     local = START.astimezone(ROME)
-    dates = letters.DATE_LOCALES.get(locale, locale)
-    assert format_date(local.date(), "full", locale=dates) in family
+    cldr = date_locale(locale)  # English: day before month, 24-hour clock
+    assert format_date(local.date(), "full", locale=cldr) in family
     times = strings["from %(start)s to %(end)s"] % {
-        "start": format_time(START, "short", tzinfo=ROME, locale=dates),
-        "end": format_time(END, "short", tzinfo=ROME, locale=dates),
+        "start": format_time(START, "short", tzinfo=ROME, locale=cldr),
+        "end": format_time(END, "short", tzinfo=ROME, locale=cldr),
     }
     assert times in family
     mediator = strings["A linguistic-cultural mediator who speaks %(language)s will be present."]

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import record
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
+from ..i18n import format_date
 from ..models import (
     ACTIVE_ASSIGNMENT_STATES,
     Action,

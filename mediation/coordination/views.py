@@ -13,7 +13,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_time, format_timedelta, get_locale, ngettext
+from flask_babel import format_timedelta, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -25,6 +25,7 @@ from ..bookings.queries import load_request
 from ..bookings.rules import in_rome, to_utc
 from ..bounds import page_arg, valid_id
 from ..extensions import db
+from ..i18n import format_time
 from ..models import (
     Action,
     LanguageLevel,

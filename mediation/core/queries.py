@@ -101,8 +101,11 @@ def current_projects():
 
 
 def school_home(user: User) -> dict:
+    counts = state_counts(user)
     return {
-        "counts": state_counts(user),
+        "counts": counts,
+        # A lead approves the school's requests: the home page says how many wait.
+        "to_approve": counts[RequestState.awaiting_approval] if user.role == Role.lead else 0,
         "upcoming": upcoming_assignments(user, AssignmentState.accepted),
         "recent": recent_requests(user),
     }
@@ -144,6 +147,7 @@ def admin_home(user: User) -> dict:
     ).all()
     return {
         "counts": state_counts(user),
+        "to_approve": logs_awaiting_approval(user),
         "running": running,
         "projects": projects,
         "ambiti": per_ambito,

@@ -8,6 +8,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
@@ -37,6 +38,13 @@ def home():
     if user.role == Role.coordinator:
         return render_template("core/home_coordinator.html", **queries.coordinator_home(user))
     return render_template("core/home_admin.html", **queries.admin_home(user))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Where browsers and feed readers look for the icon whatever the page says."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600)
 
 
 @bp.route("/locale", methods=["POST"])

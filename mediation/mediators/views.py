@@ -8,9 +8,8 @@ Anyone else gets a 404.
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from babel.dates import format_time as babel_format_time
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale, ngettext, pgettext
+from flask_babel import get_locale, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -19,6 +18,7 @@ from wtforms import SelectChoice
 from ..bookings.operations import InvalidInput
 from ..bookings.rules import in_rome, to_utc
 from ..extensions import db
+from ..i18n import format_date, format_time
 from ..models import (
     Absence,
     Ambito,
@@ -52,12 +52,13 @@ EVERYONE = (Role.mediator, Role.coordinator, Role.admin)
 
 @bp.app_template_filter("wall_time")
 def wall_time(value: time | datetime | None) -> str:
-    """A Europe/Rome wall-clock time ("08:00", "8:00 AM"), never shifted to another zone."""
+    """A Europe/Rome wall-clock time ("08:00" in both languages), never shifted to another
+    zone."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = in_rome(value).time()
-    return babel_format_time(value, "short", locale=get_locale())
+    return format_time(value, "short", rebase=False)
 
 
 @bp.app_template_filter("short_school")

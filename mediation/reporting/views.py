@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..i18n import format_percent
+from ..i18n import format_date, format_percent
 from ..models import Ambito, Language, MacroAction, Project, RequestType, Role, School
 from ..scoping import roles_required, visible
 from ..templating import request_state_label

@@ -12,12 +12,12 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
-from babel.dates import format_date, format_time
 from babel.support import Translations
 from flask import abort
 
 from ..bookings.rules import ROME
 from ..core.operations import may_edit_contact
+from ..i18n import format_date, format_time
 from ..models import (
     Assignment,
     AssignmentState,
@@ -43,10 +43,6 @@ WRITTEN_LANGUAGE = {
 
 #: The value of the ``lang`` attribute when it says more than the catalog's code.
 LANG_TAGS = {"zh": "zh-Hans"}
-
-#: The CLDR locale whose dates and times a half uses, when not its catalog's: English as
-#: written in Europe (Wednesday, 2 December 2026; 16:30), as everywhere in the service.
-DATE_LOCALES = {"en": "en_GB"}
 
 #: Italian is the letter's reference text and its left half.
 ITALIAN = "it"
@@ -152,9 +148,10 @@ def half(code: str, req: MediationRequest, appointment: Assignment) -> Half:
     translations = _catalog(code)
     if translations is None:
         raise LookupError(f"no letters catalog for {code!r}")
-    dates = DATE_LOCALES.get(code, code)
-    day, start = _when(appointment.start_dt, dates)
-    _, end = _when(appointment.end_dt or appointment.start_dt, dates)
+    # mediation.i18n writes English as it is written in Europe (Wednesday, 2 December
+    # 2026; 16:30), as everywhere in the service.
+    day, start = _when(appointment.start_dt, code)
+    _, end = _when(appointment.end_dt or appointment.start_dt, code)
     return Half(
         code=code,
         lang=LANG_TAGS.get(code, code),

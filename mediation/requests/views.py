@@ -14,7 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import format_datetime, format_time, get_locale, pgettext
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -34,6 +34,7 @@ from ..bookings.rules import LATE_CANCELLATION, in_rome, to_utc
 from ..bounds import page_arg
 from ..documents import InvalidUpload, document_path, store_upload
 from ..extensions import db
+from ..i18n import format_datetime, format_time
 from ..models import (
     ACTIVE_ASSIGNMENT_STATES,
     AssignmentState,

@@ -1,7 +1,8 @@
 /* The request form: searchable selects and fields shown only when they apply.
  * Progressive enhancement: without JavaScript every field is visible and works.
  *
- * <select data-filter-select data-filter-label="Search" data-filter-empty="None">:
+ * <select data-filter-select data-filter-label="Search" data-filter-empty="None"
+ *         data-filter-placeholder="e.g. Arabic">:
  *   a text box above the select keeps only the options whose text contains what is typed.
  * <div data-show-if-field="mode" data-show-if-value="in_person">:
  *   shown only while the field named "mode" has that value.
@@ -23,6 +24,7 @@
     input.id = select.id + "-filter";
     input.setAttribute("autocomplete", "off");
     input.setAttribute("aria-controls", select.id);
+    input.placeholder = select.getAttribute("data-filter-placeholder") || "";
     var label = document.createElement("label");
     label.className = "app-label active";
     label.htmlFor = input.id;
