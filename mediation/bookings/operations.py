@@ -51,6 +51,7 @@ from .queries import is_locked
 from .rules import (
     LATE_CANCELLATION,
     Calendar,
+    booking_problem,
     deadline_problem,
     in_rome,
     slot_problem,
@@ -430,13 +431,9 @@ def _check_time(request: MediationRequest, mediator: MediatorProfile,
         raise InvalidInput(_l("Choose a time."), field="start")
     day = in_rome(start).date()
     calendar = Calendar.load(request.school, day, day)
-    problem = slot_problem(start, end, calendar, now)
+    problem = booking_problem(start, end, calendar, now, request.project_id)
     if problem:
         raise InvalidInput(problem, field="start")
-    project = calendar.project_on(day)
-    if project.id != request.project_id:
-        raise InvalidInput(_l("This time falls in another project than the request's."),
-                           field="start")
 
 
 def offer(actor: User, request: MediationRequest, mediator: MediatorProfile,
