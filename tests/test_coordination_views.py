@@ -220,20 +220,28 @@ def test_queue_filters(coordinator, world, factory):
 
 
 def test_queue_sorting_and_age(coordinator, world):
-    """Oldest first by default; urgent first; or by date of the meeting; ages read "N days"."""
+    """Urgent requests first, then the oldest, by default; the oldest first; or by date of
+    the meeting; ages read "N days"."""
     now = datetime.now(UTC)
     old = world.request(created_dt=now - timedelta(days=3), slots=((4, 10),))
     urgent = world.request(created_dt=now - timedelta(days=1), urgency=Urgency.urgent,
                            slots=((2, 10),))
     soon = world.request(created_dt=now - timedelta(days=2), slots=((0, 9),))
+    older_urgent = world.request(created_dt=now - timedelta(days=2, hours=1),
+                                 urgency=Urgency.urgent, slots=((3, 10),))
     db.session.commit()
     html = coordinator.get("/coordination/requests", headers=EN).get_data(as_text=True)
-    assert listed(html) == [old.id, soon.id, urgent.id]
+    assert listed(html) == [older_urgent.id, urgent.id, old.id, soon.id]
     assert "3 days" in html
+    # The form says which order is shown.
+    assert re.search(r'<option selected value="urgency">|<option value="urgency" selected',
+                     html)
     html = coordinator.get("/coordination/requests?sort=urgency", headers=EN).get_data(True)
-    assert listed(html) == [urgent.id, old.id, soon.id]
+    assert listed(html) == [older_urgent.id, urgent.id, old.id, soon.id]
+    html = coordinator.get("/coordination/requests?sort=age", headers=EN).get_data(True)
+    assert listed(html) == [old.id, older_urgent.id, soon.id, urgent.id]
     html = coordinator.get("/coordination/requests?sort=date", headers=EN).get_data(True)
-    assert listed(html) == [soon.id, urgent.id, old.id]
+    assert listed(html) == [soon.id, urgent.id, older_urgent.id, old.id]
 
 
 def test_queue_is_paginated(app, coordinator, world):

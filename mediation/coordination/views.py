@@ -99,7 +99,7 @@ def _queue_filters(form: QueueFilterForm) -> queries.QueueFilters:
         urgency=Urgency(urgency) if urgency else None,
         date_from=value(form.date_from),
         date_to=value(form.date_to),
-        sort=value(form.sort) or "age",
+        sort=value(form.sort) or queries.SORTS[0],
     )
 
 
