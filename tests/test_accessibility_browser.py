@@ -38,7 +38,7 @@ from mediation.models import (
 from .browser import require_browser
 from .conftest import PASSWORD as FACTORY_PASSWORD
 from .conftest import backend
-from .test_coordination_views import make_world, next_week, rome
+from .test_coordination_views import make_world, next_week, rome, running
 
 pytestmark = [
     pytest.mark.browser,
@@ -222,6 +222,7 @@ def test_offer_page_with_mediators_who_cannot_take_it(app, factory, live_server,
     (the list of those who cannot take it is then open from the start, under their next
     free times). Who does not speak the language is counted, not listed."""
     world = make_world(factory)
+    running(world)  # the free times are those of the request's project
     day = next_week(0)
     start, end = rome(day, 10), rome(day, 11)
     world.mediator(display_name="Free Amal")

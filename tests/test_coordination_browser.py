@@ -15,7 +15,7 @@ from mediation.models import Urgency
 
 from .conftest import PASSWORD
 from .test_accessibility_browser import run_axe
-from .test_coordination_views import make_world
+from .test_coordination_views import make_world, running
 
 pytestmark = pytest.mark.browser
 
@@ -84,6 +84,7 @@ def dead_end(factory):
     Arabic speakers (one of whom is free on Tuesday afternoons only); a Romanian speaker
     who is counted; an urgent request and an old one in the queue."""
     world = make_world(factory)
+    running(world)
     world.coordinator.locale = "it"
     amal = world.mediator(display_name="Amal D'Angelo")
     for availability in amal.availability:

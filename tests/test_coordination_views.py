@@ -329,6 +329,7 @@ def test_dead_end_page_queries_do_not_grow(app, factory, count_queries):
     """The offer page with its free times costs the same with 5 or 60 speakers who cannot
     take the time asked for, with their bookings and absences."""
     world = make_world(factory)
+    running(world)
     req = world.request(slots=((0, 10),))
     tuesday = first_weekday_from_tomorrow(1)
     url = f"/coordination/requests/{req.id}/offer"
@@ -612,8 +613,15 @@ class DeadEnd:
         return rome(self.tuesday, 14), rome(self.tuesday, 15)
 
 
+def running(world):
+    """Make the world's project the one running (rules.Calendar): the factory gives every
+    other request a project of its own, from the same day."""
+    world.project.start_date += timedelta(days=1)
+
+
 @pytest.fixture
 def dead_end(world) -> DeadEnd:
+    running(world)
     amal = world.mediator(display_name="Amal D'Angelo")
     for availability in amal.availability:
         if availability.weekday == 1:

@@ -368,6 +368,9 @@ class FreeWorld(World):
         self.monday = monday_after(14)
         self.now = to_utc(self.monday - timedelta(days=3), time(12))
         booking.mediator.availability.clear()  # the fixture's mediator is never free
+        # The factory gives every other request a project of its own, from the same day:
+        # the request's starts a day later, so that it is the one running (rules.Calendar).
+        booking.project.start_date += timedelta(days=1)
         self.amal = self.available("Amal", [(0, 9, 12), (2, 14, 17)])
 
     def available(self, name, ranges, **kw):
