@@ -38,7 +38,7 @@ from mediation.models import (
 from .browser import require_browser
 from .conftest import PASSWORD as FACTORY_PASSWORD
 from .conftest import backend
-from .test_coordination_views import make_world, next_week, rome
+from .test_coordination_views import make_world, next_week, rome, running
 
 pytestmark = [
     pytest.mark.browser,
@@ -219,8 +219,10 @@ def test_offer_page_with_mediators_who_cannot_take_it(app, factory, live_server,
                                                       locale):
     """The coordinator's offer page in both of its states, built whatever the date: some
     mediators available and the others folded under "why not?", and nobody available
-    (the list of those who cannot take it is then open from the start)."""
+    (the list of those who cannot take it is then open from the start, under their next
+    free times). Who does not speak the language is counted, not listed."""
     world = make_world(factory)
+    running(world)  # the free times are those of the request's project
     day = next_week(0)
     start, end = rome(day, 10), rome(day, 11)
     world.mediator(display_name="Free Amal")
@@ -232,7 +234,7 @@ def test_offer_page_with_mediators_who_cannot_take_it(app, factory, live_server,
                        state=AssignmentState.accepted)
     world.mediator(display_name="Romanian Gabi", languages=("ro",))
     some = world.request(slots=((0, 10),))
-    nobody = world.request(slots=((0, 10),), language=factory.language("ti"))
+    nobody = world.request(slots=((0, 18),))  # after everyone's hours
     world.coordinator.locale = locale
     db.session.flush()
     email, some_id, nobody_id = world.coordinator.email, some.id, nobody.id
@@ -253,9 +255,11 @@ def test_offer_page_with_mediators_who_cannot_take_it(app, factory, live_server,
         excluded = page.locator("details.app-excluded")
         assert excluded.count() == 1, path
         assert excluded.evaluate("d => d.open") == open_at_first, path
-        assert excluded.locator(".app-candidate-unavailable").count() == 4 - available, path
+        assert excluded.locator(".app-candidate-unavailable").count() == 3 - available, path
         assert (page.locator(".app-candidate:not(.app-candidate-unavailable)").count()
                 == available), path
+        assert page.locator(".app-not-speaking").count() == 1, path
+        assert page.locator(".app-free-times").count() == 1 - available, path
         found[path] = run_axe(page)
         assert excluded.evaluate("d => d.open"), "axe ran with the list folded"
     context.close()

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import render_template
 
-from mediation.bookings.rules import to_utc
+from mediation.bookings.rules import ROME, to_utc
 from mediation.extensions import db
 from mediation.models import (
     Absence,
@@ -23,12 +23,14 @@ from mediation.models import (
     Outcome,
     PreferredSlot,
     Project,
+    ProposalState,
     RequestKind,
     RequestState,
     RequestType,
     Role,
     School,
     SessionLog,
+    TimeProposal,
     Urgency,
     User,
 )
@@ -220,20 +222,28 @@ def test_queue_filters(coordinator, world, factory):
 
 
 def test_queue_sorting_and_age(coordinator, world):
-    """Oldest first by default; urgent first; or by date of the meeting; ages read "N days"."""
+    """Urgent requests first, then the oldest, by default; the oldest first; or by date of
+    the meeting; ages read "N days"."""
     now = datetime.now(UTC)
     old = world.request(created_dt=now - timedelta(days=3), slots=((4, 10),))
     urgent = world.request(created_dt=now - timedelta(days=1), urgency=Urgency.urgent,
                            slots=((2, 10),))
     soon = world.request(created_dt=now - timedelta(days=2), slots=((0, 9),))
+    older_urgent = world.request(created_dt=now - timedelta(days=2, hours=1),
+                                 urgency=Urgency.urgent, slots=((3, 10),))
     db.session.commit()
     html = coordinator.get("/coordination/requests", headers=EN).get_data(as_text=True)
-    assert listed(html) == [old.id, soon.id, urgent.id]
+    assert listed(html) == [older_urgent.id, urgent.id, old.id, soon.id]
     assert "3 days" in html
+    # The form says which order is shown.
+    assert re.search(r'<option selected value="urgency">|<option value="urgency" selected',
+                     html)
     html = coordinator.get("/coordination/requests?sort=urgency", headers=EN).get_data(True)
-    assert listed(html) == [urgent.id, old.id, soon.id]
+    assert listed(html) == [older_urgent.id, urgent.id, old.id, soon.id]
+    html = coordinator.get("/coordination/requests?sort=age", headers=EN).get_data(True)
+    assert listed(html) == [old.id, older_urgent.id, soon.id, urgent.id]
     html = coordinator.get("/coordination/requests?sort=date", headers=EN).get_data(True)
-    assert listed(html) == [soon.id, urgent.id, old.id]
+    assert listed(html) == [soon.id, urgent.id, older_urgent.id, old.id]
 
 
 def test_queue_is_paginated(app, coordinator, world):
@@ -311,6 +321,40 @@ def test_offer_page_queries_do_not_grow(app, factory, count_queries):
             response = client.get(url)
         assert response.status_code == 200
         assert response.get_data(as_text=True).count('id="candidate-') == n
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
+
+
+def test_dead_end_page_queries_do_not_grow(app, factory, count_queries):
+    """The offer page with its free times costs the same with 5 or 60 speakers who cannot
+    take the time asked for, with their bookings and absences."""
+    world = make_world(factory)
+    running(world)
+    req = world.request(slots=((0, 10),))
+    tuesday = first_weekday_from_tomorrow(1)
+    url = f"/coordination/requests/{req.id}/offer"
+    counts, added = [], 0
+    for n in (5, 60):
+        for i in range(added, n):
+            other = world.request(slots=((1, 14),), state=RequestState.confirmed)
+            mediator = world.mediator(languages=("ar", f"m{factory.n()}"))
+            for availability in mediator.availability:
+                availability.start_time = time(13)  # never at 10:00
+            factory.assignment(request=other, mediator=mediator,
+                               start=rome(tuesday, 13 + i % 3), end=rome(tuesday, 14 + i % 3),
+                               state=AssignmentState.accepted)
+            if i % 2:
+                factory.add(Absence(mediator=mediator, start_dt=rome(tuesday, 15),
+                                    end_dt=rome(tuesday + timedelta(days=1), 15)))
+        added = n
+        db.session.commit()
+        client = app.test_client()
+        Auth(client).login(world.coordinator)
+        db.session.expire_all()
+        with count_queries() as counter:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count(" app-free-mediator\"") == n
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
 
@@ -436,8 +480,9 @@ def test_candidates_say_why_not(coordinator, world):
     assert "Available" in candidate_html(html, free)
     # The week's hours are read for whoever speaks the language, and only for them.
     assert "1 of 20 hours booked that week" in candidate_html(html, busy)
-    assert "Why not: does not speak the language" in candidate_html(html, romanian)
-    assert "hours booked that week" not in candidate_html(html, romanian)
+    # Who does not speak the language is counted, not listed.
+    assert f'id="candidate-{romanian.id}"' not in html and "Romanian Gabi" not in html
+    assert "1 mediator does not speak ar." in html
     assert "Why not: absent" in candidate_html(html, absent)
     assert "Why not: already booked then" in candidate_html(html, busy)
     assert "Why not: outside their weekly availability" in candidate_html(html, outside)
@@ -446,8 +491,8 @@ def test_candidates_say_why_not(coordinator, world):
     # Available first; the excluded, by name, behind a summary that counts them.
     assert html.index(f'id="candidate-{free.id}"') < html.index(f'id="candidate-{absent.id}"')
     excluded = html[html.index('class="mt-3 app-excluded"'):]
-    assert "5 mediators cannot take it: why not?" in excluded
-    names = ["Absent Badr", "Afternoon Driss", "Busy Chaima", "Capped Fatima", "Romanian Gabi"]
+    assert "4 mediators cannot take it: why not?" in excluded
+    names = ["Absent Badr", "Afternoon Driss", "Busy Chaima", "Capped Fatima"]
     assert sorted(names, key=excluded.index) == names
     assert "Free Amal" not in excluded
     # Hard filters: only the available one can be chosen.
@@ -525,6 +570,234 @@ def test_offer_page_of_a_closed_request_goes_back(coordinator, world):
     response = coordinator.get(f"/coordination/requests/{req.id}/offer")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/requests/{req.id}")
+
+
+# --- no mediator can take the times asked for: their next free times ------------
+
+
+def first_weekday_from_tomorrow(weekday: int) -> date:
+    """The first ``weekday`` after today in Rome (the free times start tomorrow)."""
+    day = datetime.now(ROME).date() + timedelta(days=1)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return day
+
+
+def forms_in(html: str, marker: str) -> list[tuple[str, dict]]:
+    """(action, fields with its first submit button's) of the forms in the part of the page
+    that starts at ``marker``, up to the end of its section."""
+    start = html.index(marker)
+    part = html[start:html.index("</section>", start)]
+    found = []
+    for action, body in re.findall(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>',
+                                   part, re.S):
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', body))
+        fields.update(re.findall(r'<button type="submit"[^>]* name="([^"]+)" value="([^"]*)"',
+                                 body)[:1])
+        found.append((action.replace("&amp;", "&"), fields))
+    return found
+
+
+@dataclass
+class DeadEnd:
+    """An open request for Monday 10:00 in Arabic, which the only Arabic speaker cannot
+    take: she works on Tuesdays from 14 to 17 only. A Romanian speaker does not count."""
+
+    req: MediationRequest
+    amal: object
+    romanian: object
+    tuesday: date
+
+    @property
+    def first_time(self) -> tuple[datetime, datetime]:
+        return rome(self.tuesday, 14), rome(self.tuesday, 15)
+
+
+def running(world):
+    """Make the world's project the one running (rules.Calendar): the factory gives every
+    other request a project of its own, from the same day."""
+    world.project.start_date += timedelta(days=1)
+
+
+@pytest.fixture
+def dead_end(world) -> DeadEnd:
+    running(world)
+    amal = world.mediator(display_name="Amal D'Angelo")
+    for availability in amal.availability:
+        if availability.weekday == 1:
+            availability.start_time = time(14)
+        else:
+            db.session.delete(availability)
+    romanian = world.mediator(display_name="Romanian Gabi", languages=("ro",))
+    req = world.request(slots=((0, 10),))
+    db.session.commit()
+    return DeadEnd(req, amal, romanian, first_weekday_from_tomorrow(1))
+
+
+def test_dead_end_shows_the_next_free_times(coordinator, world, dead_end):
+    """Nobody can take the time asked for: the page lists when the speakers of the language
+    are free, each time with one click to offer it or propose it; "mark unfilled" stays at
+    hand; who does not speak the language is counted, not listed."""
+    req, amal = dead_end.req, dead_end.amal
+    html = coordinator.get(f"/coordination/requests/{req.id}/offer", headers=EN).get_data(True)
+    assert "No mediator can take the times the school proposed" in html
+    section = html[html.index("app-free-times"):html.index("</section>",
+                                                            html.index("app-free-times"))]
+    assert f'id="free-{amal.id}"' in section and "Amal D&#39;Angelo" in section
+    start, end = dead_end.first_time
+    assert f'datetime="{start.isoformat()}"' in section  # the first Tuesday afternoon
+    forms = forms_in(html, "app-free-times")
+    offers = [f for a, f in forms if a.endswith(f"/requests/{req.id}/offer")]
+    proposals = [f for a, f in forms if a.endswith(f"/requests/{req.id}/propose")]
+    assert len(offers) == len(proposals) == 4  # a handful, one each
+    first = {"slot": "other", "date": dead_end.tuesday.isoformat(), "start": "14:00",
+             "end": "15:00", "mediator_id": str(amal.id)}
+    assert first.items() <= offers[0].items() and offers[0]["from_state"] == "open"
+    assert proposals[0]["date"] == first["date"] and proposals[0]["start"] == "14:00"
+    assert [a for a, _ in forms][-1].endswith(f"/requests/{req.id}/unfilled")
+    assert "Romanian Gabi" not in html and f'id="candidate-{dead_end.romanian.id}"' not in html
+    assert "1 mediator does not speak ar." in html
+    # Where someone can take a time asked for, no free times are shown.
+    fine = world.request(slots=((1, 14),))
+    db.session.commit()
+    html = coordinator.get(f"/coordination/requests/{fine.id}/offer", headers=EN).get_data(True)
+    assert "app-free-times" not in html and "Available" in candidate_html(html, amal)
+
+
+def test_offer_a_free_time_in_one_click(coordinator, world, dead_end):
+    """The "Offer" button of a free time books it for the mediator, as any offer does."""
+    req, amal = dead_end.req, dead_end.amal
+    html = coordinator.get(f"/coordination/requests/{req.id}/offer").get_data(True)
+    action, fields = forms_in(html, "app-free-times")[0]
+    response = coordinator.post(action, data=fields)
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/requests/{req.id}")
+    db.session.expire_all()
+    assignment = db.session.scalar(sa.select(Assignment).where(Assignment.request_id == req.id))
+    assert (assignment.start_dt, assignment.end_dt) == dead_end.first_time
+    assert assignment.mediator_id == amal.id and assignment.state == AssignmentState.offered
+    assert db.session.get(MediationRequest, req.id).state == RequestState.offered
+    assert [m.template for m in outbox_for(amal.user)] == ["booking"]
+
+
+def test_propose_a_free_time_and_the_school_accepts(app, coordinator, world, dead_end):
+    """"Propose to the school": the teacher is asked (mail and request page), accepts, the
+    coordinator is told and offers it in one click."""
+    req, amal = dead_end.req, dead_end.amal
+    start, end = dead_end.first_time
+    html = coordinator.get(f"/coordination/requests/{req.id}/offer").get_data(True)
+    action, fields = next((a, f) for a, f in forms_in(html, "app-free-times")
+                          if a.endswith("/propose"))
+    response = coordinator.post(action, data=fields)
+    assert response.headers["Location"].endswith(f"/coordination/requests/{req.id}/offer")
+    db.session.expire_all()
+    proposal = db.session.scalar(sa.select(TimeProposal))
+    assert (proposal.request_id, proposal.mediator_id) == (req.id, amal.id)
+    assert (proposal.start_dt, proposal.end_dt, proposal.state) == (
+        start, end, ProposalState.pending)
+    assert db.session.get(MediationRequest, req.id).state == RequestState.open  # not booked
+    assert not db.session.scalars(sa.select(Assignment)).all()
+    (mail,) = outbox_for(world.teacher)
+    assert mail.template == "proposal"
+    # The text part as typed, the HTML part escaped.
+    assert "Amal D'Angelo" in mail.body_text and "&#39;" not in mail.body_text
+    assert "Amal D&#39;Angelo" in mail.body_html
+    assert f"/requests/{req.id}" in mail.body_text
+    html = coordinator.get(f"/coordination/requests/{req.id}/offer", headers=EN).get_data(True)
+    assert "Waiting for its answer." in html
+
+    # What the teacher then sees, and their answer.
+    teacher = app.test_client()
+    Auth(teacher).login(world.teacher)
+    page = teacher.get(f"/requests/{req.id}", headers=EN).get_data(True)
+    assert "Another time proposed by the coordinator" in page
+    assert f'datetime="{start.isoformat()}"' in page
+    ((answer_action, answer),) = forms_in(page, "app-time-proposals")
+    assert answer_action.endswith(f"/requests/{req.id}/proposal")
+    assert answer == {"csrf_token": answer["csrf_token"], "proposal_id": str(proposal.id),
+                      "answer": "accept"}
+    response = teacher.post(answer_action, data=answer, headers=EN)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(TimeProposal, proposal.id).state == ProposalState.accepted
+    (told,) = outbox_for(world.coordinator)
+    assert told.template == "proposal" and "Amal D'Angelo" in told.body_text
+    assert f"/coordination/requests/{req.id}/offer" in told.body_text
+    page = teacher.get(f"/requests/{req.id}", headers=EN).get_data(True)
+    assert "You have accepted" in page and "Accept this time" not in page
+    assert "Proposed time accepted by the school" in page  # the history
+
+    # The coordinator offers the accepted time in one click.
+    html = coordinator.get(f"/coordination/requests/{req.id}/offer", headers=EN).get_data(True)
+    assert "The school has accepted" in html
+    action, fields = next((a, f) for a, f in forms_in(html + "</section>", "app-school-proposal")
+                          if a.endswith("/offer"))
+    assert coordinator.post(action, data=fields).status_code == 302
+    db.session.expire_all()
+    assignment = db.session.scalar(sa.select(Assignment).where(Assignment.request_id == req.id))
+    assert (assignment.start_dt, assignment.end_dt, assignment.mediator_id) == (
+        start, end, amal.id)
+
+
+def test_the_school_declines_a_proposed_time(app, coordinator, world, dead_end):
+    """Declining tells the coordinator; the offer page says so and still offers free times."""
+    req = dead_end.req
+    start, end = dead_end.first_time
+    proposal = ops_propose(world, req, dead_end.amal, start, end)
+    teacher = app.test_client()
+    Auth(teacher).login(world.teacher)
+    # No answer chosen: nothing changes, never a 500.
+    response = teacher.post(f"/requests/{req.id}/proposal", headers=EN,
+                            data={"proposal_id": proposal.id}, follow_redirects=True)
+    assert "Choose whether to accept or decline" in response.get_data(True)
+    response = teacher.post(f"/requests/{req.id}/proposal",
+                            data={"proposal_id": proposal.id, "answer": "decline"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(TimeProposal, proposal.id).state == ProposalState.declined
+    assert [m.template for m in outbox_for(world.coordinator)] == ["proposal"]
+    html = coordinator.get(f"/coordination/requests/{req.id}/offer", headers=EN).get_data(True)
+    assert "The school has declined" in html and "app-free-times" in html
+    assert "Another time proposed" not in teacher.get(f"/requests/{req.id}").get_data(True)
+
+
+def ops_propose(world, req, mediator, start, end):
+    from mediation.bookings import operations as ops
+    proposal = ops.propose_time(world.coordinator, req, mediator, start, end)
+    db.session.commit()
+    return proposal
+
+
+def test_propose_refuses_what_cannot_be_booked(coordinator, world, dead_end):
+    """A time the mediator cannot take, or no time at all: a message, nothing stored."""
+    req, amal = dead_end.req, dead_end.amal
+    url = f"/coordination/requests/{req.id}/propose"
+    monday = next_week(0).isoformat()
+    response = coordinator.post(url, headers=EN, follow_redirects=True, data={
+        "mediator_id": amal.id, "date": monday, "start": "10:00", "end": "11:00"})
+    assert "cannot take it: outside their weekly availability" in response.get_data(True)
+    response = coordinator.post(url, headers=EN, follow_redirects=True, data={})
+    assert "Choose one of the free times to propose." in response.get_data(True)
+    assert db.session.scalars(sa.select(TimeProposal)).all() == []
+
+
+def test_answering_is_for_the_school_only(app, client, world, dead_end, factory):
+    """The coordinator, the mediator, another school's teacher: 404; an unknown proposal
+    too; nothing changes."""
+    req = dead_end.req
+    proposal = ops_propose(world, req, dead_end.amal, *dead_end.first_time)
+    other_teacher = factory.user(Role.teacher)
+    for user in (world.coordinator, dead_end.amal.user, other_teacher):
+        Auth(client).login(user)
+        response = client.post(f"/requests/{req.id}/proposal",
+                               data={"proposal_id": proposal.id, "answer": "accept"})
+        assert response.status_code == 404, user.role
+    Auth(client).login(world.teacher)
+    response = client.post(f"/requests/{req.id}/proposal",
+                           data={"proposal_id": proposal.id + 1, "answer": "accept"})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(TimeProposal, proposal.id).state == ProposalState.pending
 
 
 # --- unfilled and cancelled ------------------------------------------------

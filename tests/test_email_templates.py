@@ -19,6 +19,7 @@ from mediation.models import (
     Outcome,
     RequestState,
     SessionLog,
+    TimeProposal,
 )
 from mediation.outbox import queue_email
 
@@ -31,6 +32,12 @@ MIN_FRAGMENT = 6
 def kinds(template: str) -> list[str]:
     text = "".join(p.read_text() for p in EMAILS.glob("*.*")
                    if p.name.startswith(template) or p.name == "_booking_text.html")
+    return sorted(set(re.findall(r"kind == '(\w+)'", text)))
+
+
+def own_kinds(template: str) -> list[str]:
+    """The kinds a template names itself (one that shares no words with the booking's)."""
+    text = "".join(p.read_text() for p in EMAILS.glob(f"{template}.*"))
     return sorted(set(re.findall(r"kind == '(\w+)'", text)))
 
 
@@ -83,16 +90,21 @@ def scene(booking):
                            macro_action_id=booking.project.macro_actions[0].id,
                            actual_start_dt=start, actual_end_dt=start + timedelta(hours=1),
                            state=LogState.returned, review_comment="C-1"))
+    proposal = f.add(TimeProposal(request=request, mediator=booking.mediator,
+                                  start_dt=start + timedelta(days=2),
+                                  end_dt=start + timedelta(days=2, hours=1),
+                                  proposed_by=booking.coordinator, answered_by=booking.teacher))
     db.session.commit()
     return {"request": request, "assignment": assignment, "log": log,
-            "inviter": booking.coordinator, "token": "t0k3n"}
+            "inviter": booking.coordinator, "token": "t0k3n", "proposal": proposal}
 
 
 def cases():
     yield from (("booking", kind) for kind in kinds("booking"))
     yield from (("reminder", kind) for kind in kinds("reminder"))
+    yield from (("proposal", kind) for kind in own_kinds("proposal"))
     for name in sorted(p.stem for p in EMAILS.glob("*.txt")):
-        if name not in ("booking", "reminder"):
+        if name not in ("booking", "reminder", "proposal"):
             yield name, None
 
 

@@ -15,6 +15,7 @@ from mediation.models import (
     Absence,
     AssignmentState,
     AvailabilityRange,
+    Closure,
     Cycle,
     MediatorMunicipality,
     Mode,
@@ -353,3 +354,166 @@ def test_ranked_available_means_bookable(booking, ranges, busy, absent, cap, wee
                 ops.offer(booking.coordinator, request, mediator, start, end)
     finally:
         db.session.rollback()
+
+
+# --- the next free times, when nobody can take the times asked for ----------------
+
+
+class FreeWorld(World):
+    """The World, seen on a fixed Friday at noon: the following Monday and Wednesday are
+    the first days Amal (Mon 9-12, Wed 14-17) is available; the request lasts an hour."""
+
+    def __init__(self, booking):
+        super().__init__(booking)
+        self.monday = monday_after(14)
+        self.now = to_utc(self.monday - timedelta(days=3), time(12))
+        booking.mediator.availability.clear()  # the fixture's mediator is never free
+        # The factory gives every other request a project of its own, from the same day:
+        # the request's starts a day later, so that it is the one running (rules.Calendar).
+        booking.project.start_date += timedelta(days=1)
+        self.amal = self.available("Amal", [(0, 9, 12), (2, 14, 17)])
+
+    def available(self, name, ranges, **kw):
+        m = self.mediator(name, **kw)
+        m.availability.clear()
+        for weekday, start, end in ranges:
+            self.f.add(AvailabilityRange(mediator=m, weekday=weekday, start_time=time(start),
+                                         end_time=time(end)))
+        return m
+
+    def at(self, days, hour, minute=0, minutes=60):
+        start = to_utc(self.monday + timedelta(days=days), time(hour, minute))
+        return start, start + timedelta(minutes=minutes)
+
+    def free(self, weeks=2, per_mediator=4, user=None):
+        db.session.flush()
+        db.session.expire_all()
+        openings = matching.next_free_times(self.request, user or self.b.coordinator,
+                                            now=self.now, weeks=weeks,
+                                            per_mediator=per_mediator)
+        self.openings = openings
+        return {f.mediator.display_name: f.times for f in openings.mediators}
+
+
+@pytest.fixture
+def free_world(booking):
+    return FreeWorld(booking)
+
+
+class TestNextFreeTimes:
+    def test_soonest_first_one_per_range_and_day(self, free_world):
+        w = free_world
+        assert w.free()["Amal"] == [w.at(0, 9), w.at(2, 14), w.at(7, 9), w.at(9, 14)]
+        assert w.free(per_mediator=2)["Amal"] == [w.at(0, 9), w.at(2, 14)]
+        assert w.openings.first_day == w.monday - timedelta(days=2)  # from tomorrow
+        assert w.openings.last_day == w.monday + timedelta(days=11)  # two weeks
+        # Two ranges on a day give a time in each; a range shorter than the meeting none.
+        w.available("Bilal", [(0, 9, 10), (0, 14, 16)])
+        w.f.add(AvailabilityRange(mediator_id=w.amal.id, weekday=1, start_time=time(8),
+                                  end_time=time(8, 45)))
+        found = w.free()
+        assert found["Bilal"] == [w.at(0, 9), w.at(0, 14), w.at(7, 9), w.at(7, 14)]
+        assert found["Amal"][:2] == [w.at(0, 9), w.at(2, 14)]
+        # The request's duration counts: 90 minutes fit from 9:00 in 9-12, not in 9-10.
+        w.request.duration_minutes = 90
+        assert w.free()["Bilal"] == [w.at(0, 14, minutes=90), w.at(7, 14, minutes=90)]
+
+    def test_an_absence(self, free_world):
+        """Absent Monday until 10:30: the first free hour starts at 10:30; absent all
+        Wednesday: none that day."""
+        w = free_world
+        w.f.add(Absence(mediator=w.amal, start_dt=to_utc(w.monday, time(8)),
+                        end_dt=to_utc(w.monday, time(10, 30))))
+        w.f.add(Absence(mediator=w.amal, start_dt=w.at(2, 0)[0], end_dt=w.at(3, 0)[0]))
+        assert w.free()["Amal"] == [w.at(0, 10, 30), w.at(7, 9), w.at(9, 14)]
+
+    def test_a_booking_and_the_travel_buffer(self, free_world):
+        """Booked 14-15 on Wednesday at another school: 15:00 leaves no time to travel
+        (30 minutes), 15:30 does; at the same school 15:00 is free."""
+        w = free_world
+        other_school = w.f.school(w.b.school.ambito)
+        w.booked(w.amal, *w.at(2, 14), school=other_school)
+        assert w.free()["Amal"][1] == w.at(2, 15, 30)
+        same = w.available("Same", [(2, 14, 17)])
+        w.booked(same, *w.at(2, 14))
+        assert w.free()["Same"][0] == w.at(2, 15)
+        # A declined offer holds no time.
+        declined = w.available("Declined", [(2, 14, 17)])
+        w.booked(declined, *w.at(2, 14), state=AssignmentState.declined)
+        assert w.free()["Declined"][0] == w.at(2, 14)
+
+    def test_the_weekly_cap(self, free_world):
+        """2.5 hours a week, 2 booked in the first week (outside the availability, which
+        does not matter): no hour left that week; the next week is free."""
+        w = free_world
+        w.amal.weekly_hour_cap = Decimal("2.5")
+        w.booked(w.amal, *w.at(1, 9, minutes=120))
+        assert w.free()["Amal"] == [w.at(7, 9), w.at(9, 14)]
+        w.amal.weekly_hour_cap = Decimal("3")
+        assert w.free()["Amal"] == [w.at(0, 9), w.at(2, 14), w.at(7, 9), w.at(9, 14)]
+
+    def test_closures(self, free_world):
+        """The school's own closure on Monday and a regional one (every school) on the
+        next Wednesday; another school's closure does not count."""
+        w = free_world
+        day = w.monday
+        w.f.add(Closure(school_id=w.b.school.id, name="Ponte", start_date=day, end_date=day))
+        w.f.add(Closure(name="Festa", start_date=day + timedelta(days=9),
+                        end_date=day + timedelta(days=9)))
+        elsewhere = w.f.school(w.b.school.ambito)
+        w.f.add(Closure(school_id=elsewhere.id, name="Elsewhere",
+                        start_date=day + timedelta(days=2), end_date=day + timedelta(days=2)))
+        assert w.free()["Amal"] == [w.at(2, 14), w.at(7, 9)]
+
+    def test_the_project_end(self, free_world):
+        """The request's project ends on the second Tuesday: nothing after it."""
+        w = free_world
+        w.b.project.end_date = w.monday + timedelta(days=8)
+        assert w.free()["Amal"] == [w.at(0, 9), w.at(2, 14), w.at(7, 9)]
+
+    def test_who_is_listed_and_who_is_counted(self, free_world):
+        """Speakers of the language are listed (even without a free time); who does not
+        speak it is counted; another Ambito's mediator is neither."""
+        w = free_world
+        w.available("Romanian", [(0, 9, 12)], languages=("ro",))
+        w.available("Busy", [])
+        w.f.mediator(ambiti=[w.f.ambito()], display_name="Elsewhere")
+        found = w.free()
+        never = w.b.mediator.user.display_name  # the fixture's, without availability
+        assert set(found) == {"Amal", "Busy", never}
+        assert list(found)[0] == "Amal"  # soonest free first, those without a time last
+        assert found["Busy"] == found[never] == []
+        assert w.openings.not_speaking == 1
+        assert w.openings.found
+
+    def test_each_free_time_passes_the_ranking_and_can_be_offered(self, free_world):
+        """Every time found is one rank() calls available and offer() accepts."""
+        w = free_world
+        w.f.add(Absence(mediator=w.amal, start_dt=to_utc(w.monday, time(8)),
+                        end_dt=to_utc(w.monday, time(9, 30))))
+        w.booked(w.amal, *w.at(2, 14), school=w.f.school(w.b.school.ambito))
+        times = w.free()["Amal"]
+        assert times
+        for start, end in times:
+            standing = matching.check(w.request, w.b.coordinator, w.amal, start, end)
+            assert standing.available, (start, standing.reasons)
+        ops.offer(w.b.coordinator, w.request, w.amal, *times[0])
+        db.session.rollback()
+
+
+def test_next_free_times_costs_the_same_with_more_mediators(app, free_world, count_queries):
+    """A fixed number of queries with 3 or 30 speakers, their bookings and absences."""
+    w = free_world
+    counts = []
+    for n in (3, 30):
+        for i in range(n):
+            m = w.available(f"M{n}-{i}", [(0, 9, 12), (2, 14, 17), (4, 8, 10)])
+            w.booked(m, *w.at(0, 9 + i % 3))
+            w.f.add(Absence(mediator=m, start_dt=w.at(2, 0)[0], end_dt=w.at(2, 15)[0]))
+        db.session.commit()
+        db.session.expire_all()
+        with count_queries() as counter:
+            openings = matching.next_free_times(w.request, w.b.coordinator, now=w.now)
+        assert sum(1 for f in openings.mediators if f.times) > n
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts

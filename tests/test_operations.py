@@ -26,10 +26,12 @@ from mediation.models import (
     OutboxMessage,
     Outcome,
     ProjectExtension,
+    ProposalState,
     PupilCase,
     RequestState,
     Role,
     SessionLog,
+    TimeProposal,
     utcnow,
 )
 
@@ -392,6 +394,74 @@ class TestReassignAndCancel:
         assert mails()[-1].recipient_email == booking.teacher.email
         with pytest.raises(ops.InvalidTransition):
             ops.cancel_request(booking.teacher, request, "duplicate")
+
+
+class TestTimeProposals:
+    """A time the coordinator proposes to the school when nobody can take its times."""
+
+    def times(self, booking, request, hour=14):
+        day = weekday_after(in_rome(request.slots[0].start_dt).date())
+        return rome(day, hour), rome(day, hour + 1)
+
+    def test_propose_books_nothing_and_asks_the_school(self, booking):
+        request = submitted(booking)
+        start, end = self.times(booking, request)
+        proposal = ops.propose_time(booking.coordinator, request, booking.mediator, start, end)
+        assert proposal.state == ProposalState.pending
+        assert proposal.proposed_by == booking.coordinator
+        assert request.state == RequestState.open and not request.assignments
+        assert actions(request)[-1] == "time.proposed"
+        assert [(m.recipient_email, m.template) for m in mails("proposal")] == [
+            (booking.teacher.email, "proposal")]
+        with pytest.raises(ops.InvalidInput):  # the same time twice
+            ops.propose_time(booking.coordinator, request, booking.mediator, start, end)
+
+    def test_propose_applies_the_offer_rules(self, booking):
+        """Only the Ambito's coordinator, on an open meeting, at a time the mediator can
+        take (here: absent) and the school calendar allows (here: a Saturday)."""
+        request = submitted(booking)
+        start, end = self.times(booking, request)
+        with pytest.raises(NotAllowed):
+            ops.propose_time(booking.teacher, request, booking.mediator, start, end)
+        booking.factory.add(Absence(mediator=booking.mediator, start_dt=start, end_dt=end))
+        with force_locale("en"), pytest.raises(ops.InvalidInput, match="absent"):
+            ops.propose_time(booking.coordinator, request, booking.mediator, start, end)
+        saturday = in_rome(start).date() + timedelta(days=(5 - in_rome(start).weekday()) % 7)
+        with force_locale("en"), pytest.raises(ops.InvalidInput, match="weekend"):
+            ops.propose_time(booking.coordinator, request, booking.mediator,
+                             rome(saturday, 10), rome(saturday, 11))
+        ops.mark_unfilled(booking.coordinator, request)
+        with pytest.raises(ops.InvalidTransition):
+            ops.propose_time(booking.coordinator, request, booking.mediator, start, end)
+
+    def test_accepting_one_declines_the_others_and_tells_the_coordinator(self, booking):
+        request = submitted(booking)
+        first = ops.propose_time(booking.coordinator, request, booking.mediator,
+                                 *self.times(booking, request, 9))
+        second = ops.propose_time(booking.coordinator, request, booking.mediator,
+                                  *self.times(booking, request, 14))
+        db.session.commit()
+        with pytest.raises(NotAllowed):
+            ops.answer_proposal(booking.coordinator, second, True)
+        with pytest.raises(NotAllowed):
+            ops.answer_proposal(booking.factory.user(Role.teacher), second, True)
+        ops.answer_proposal(booking.lead, second, True)  # anyone of the school
+        assert (first.state, second.state) == (ProposalState.declined, ProposalState.accepted)
+        assert second.answered_by == booking.lead and second.answered_dt is not None
+        assert actions(request)[-1] == "time.accepted"
+        assert mails("proposal")[-1].recipient_email == booking.coordinator.email
+        with pytest.raises(ops.InvalidTransition):  # answered already
+            ops.answer_proposal(booking.teacher, second, False)
+
+    def test_a_time_past_cannot_be_accepted(self, booking):
+        request = submitted(booking)
+        start = utcnow() - timedelta(hours=1)
+        proposal = booking.factory.add(TimeProposal(
+            request=request, mediator=booking.mediator, start_dt=start,
+            end_dt=start + timedelta(hours=1), proposed_by=booking.coordinator))
+        with pytest.raises(ops.InvalidTransition):
+            ops.answer_proposal(booking.teacher, proposal, True)
+        assert proposal.state == ProposalState.pending
 
 
 class TestLogs:

@@ -15,13 +15,19 @@ another place), under the weekly hour cap.
 Soft factors (weights in ``MATCHING_WEIGHTS``): continuity with the pupil or
 the school, fair workload this month, proximity that day, least recently
 assigned, exact language variety.
+
+When nobody can take the times a school proposed, :func:`next_free_times` finds,
+for each mediator who speaks the language and covers the school, their next
+times that pass the same hard filters (each rule is one function below, used by
+both) and the school calendar (``rules.booking_problem``), in a fixed number of
+queries whatever the number of mediators, bookings and days.
 """
 
 import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -53,7 +59,7 @@ from ..models import (
     utcnow,
 )
 from ..scoping import visible
-from .rules import ROME, in_rome
+from .rules import ROME, Calendar, booking_problem, in_rome, to_utc
 
 DEFAULT_WEIGHTS = {
     "continuity_case": 40.0,  # has already worked with this pupil: families trust a face they know
@@ -72,6 +78,12 @@ RECENCY_FULL_DAYS = 30
 WEEKS_PER_MONTH = Decimal(52) / Decimal(12)
 #: A meeting starts and ends on the same day, so it lasts less than this.
 MAX_MEETING = timedelta(days=1)
+#: How many weeks ahead :func:`next_free_times` looks, from tomorrow.
+FREE_TIMES_WEEKS = 4
+#: How many free times it finds per mediator.
+FREE_TIMES_PER_MEDIATOR = 4
+#: A free time starts at the beginning of an availability range or this much later.
+FREE_TIMES_STEP = timedelta(minutes=30)
 
 #: The states of a request whose assignment was accepted.
 WENT_AHEAD = (RequestState.confirmed, RequestState.logged, RequestState.closed)
@@ -254,6 +266,48 @@ def _needs_travel(a: Booked, request: MediationRequest) -> bool:
     return (a.school_id, a.site_id) != (request.school_id, request.site_id)
 
 
+# -- the hard filters that depend on the time: one function each, for rank and for
+#    next_free_times alike ---------------------------------------------------------------
+
+
+def _within_availability(ranges: list, start: datetime, end: datetime) -> bool:
+    """The whole meeting lies inside one of the weekly ranges of its weekday
+    (``ranges``: (start time, end time) in Rome)."""
+    local_start, local_end = in_rome(start), in_rome(end)
+    if local_start.date() != local_end.date():
+        return False
+    start_time, end_time = local_start.time(), local_end.time()
+    return any(r_start <= start_time and end_time <= r_end for r_start, r_end in ranges)
+
+
+def _is_absent(absences: list, start: datetime, end: datetime) -> bool:
+    """One of the absences (start, end) touches the meeting."""
+    return any(a_start <= end and a_end > start for a_start, a_end in absences)
+
+
+def _clash(booked: list[Booked], request: MediationRequest, start: datetime, end: datetime,
+           buffer: timedelta) -> tuple[str, Booked] | None:
+    """("busy", the booking) when an active booking overlaps the meeting, ("travel", it)
+    when one at another place leaves less than the travel buffer, or None."""
+    for a in booked:
+        if a.start_dt < end and start < a.end_dt:
+            return "busy", a
+    for a in booked:
+        close = a.start_dt < end + buffer and start - buffer < a.end_dt
+        if close and _needs_travel(a, request):
+            return "travel", a
+    return None
+
+
+def _over_cap(week_hours: Decimal, meeting_hours: Decimal, cap: Decimal) -> bool:
+    """The meeting would take the week's booked hours past the weekly cap."""
+    return week_hours + meeting_hours > cap
+
+
+def _hours_of(start: datetime, end: datetime) -> Decimal:
+    return Decimal((end - start).total_seconds()) / 3600
+
+
 class _Texts:
     """The factors' sentences, translated once per ranking rather than once per mediator."""
 
@@ -285,7 +339,7 @@ class _Pool:
     whom they have worked and when last. Loaded once for all the slots of a request."""
 
     def __init__(self, request: MediationRequest, user: User, only: MediatorProfile | None,
-                 now: datetime):
+                 now: datetime, *, scores: bool = True):
         self.request = request
         self.now = now
         self.weights = weights()
@@ -322,7 +376,7 @@ class _Pool:
                 eligible.append(m.id)
         self.eligible = eligible
         self.worked_case, self.worked_school, self.last_assigned = set(), set(), {}
-        if eligible:
+        if eligible and scores:
             self.worked_case, self.worked_school = self._history()
             self.last_assigned = self._last_assigned()
 
@@ -438,14 +492,23 @@ class _Pool:
 
     # -- what depends on the time -------------------------------------------------------
 
-    def absences(self, start: datetime, end: datetime) -> set[int]:
+    def absence_ranges(self, start: datetime, end: datetime) -> dict[int, list]:
+        """The absences touching ``start``–``end``, as (start, end) by mediator."""
+        found = defaultdict(list)
         if not self.eligible:
-            return set()
-        return set(self.conn.scalars(
-            sa.select(Absence.mediator_id).where(self._among(Absence.mediator_id),
-                                                 Absence.start_dt <= end,
-                                                 Absence.end_dt > start)
-        ))
+            return found
+        for mediator_id, a_start, a_end in self.conn.execute(
+            sa.select(Absence.mediator_id, Absence.start_dt, Absence.end_dt)
+            .where(self._among(Absence.mediator_id), Absence.start_dt <= end,
+                   Absence.end_dt > start)
+        ).all():
+            found[mediator_id].append((a_start, a_end))
+        return found
+
+    def absences(self, start: datetime, end: datetime) -> set[int]:
+        """The mediators absent at some moment of ``start``–``end``."""
+        return {mediator_id for mediator_id, ranges in self.absence_ranges(start, end).items()
+                if _is_absent(ranges, start, end)}
 
     def availability(self, weekdays: set[int]) -> dict:
         ranges = defaultdict(list)
@@ -464,6 +527,10 @@ class _Pool:
         """Active assignments that day or within the travel buffer, by mediator."""
         day_start, day_end = _local_day_bounds(start)
         low, high = min(day_start, start - self.buffer), max(day_end, end + self.buffer)
+        return self.bookings(low, high, ignore_id)
+
+    def bookings(self, low: datetime, high: datetime, ignore_id: int) -> dict:
+        """Active assignments touching ``low``–``high``, by mediator, earliest first."""
         found = defaultdict(list)
         if not self.eligible:
             return found
@@ -576,10 +643,7 @@ def _rank(pool: _Pool, standings: list[_Standing], start: datetime | None,
         results.sort(key=lambda r: (bool(r.reasons), -r.score))  # as below
         return results
 
-    local_start, local_end = in_rome(start), in_rome(end)
-    weekday = local_start.weekday()
-    same_day = local_start.date() == local_end.date()
-    start_time, end_time = local_start.time(), local_end.time()
+    weekday = in_rome(start).weekday()
     if availability is None:
         availability = pool.availability({weekday})
     neighbours = pool.neighbours(start, end, ignore_id)
@@ -588,7 +652,7 @@ def _rank(pool: _Pool, standings: list[_Standing], start: datetime | None,
     if bounds not in hours_cache:
         hours_cache[bounds] = pool.hours(*bounds, ignore_id)
     week_hours, month_hours = hours_cache[bounds]
-    slot_hours = Decimal((end - start).total_seconds()) / 3600
+    slot_hours = _hours_of(start, end)
     school_id, municipality = request.school_id, request.school.municipality
     zero, nothing = Decimal(0), []
     for m, base in zip(pool.candidates, standings, strict=True):
@@ -598,28 +662,17 @@ def _rank(pool: _Pool, standings: list[_Standing], start: datetime | None,
         reasons = []
         this_week = week_hours.get(m.id, zero)
         this_month = month_hours.get(m.id, zero)
-        for r_start, r_end in availability.get((m.id, weekday), nothing):
-            if same_day and r_start <= start_time and end_time <= r_end:
-                break
-        else:
+        if not _within_availability(availability.get((m.id, weekday), nothing), start, end):
             reasons.append("unavailable")
         if m.id in absent:
             reasons.append("absent")
         booked = neighbours.get(m.id, nothing)
         conflict = None
-        for a in booked:
-            if a.start_dt < end and start < a.end_dt:
-                reasons.append("busy")
-                conflict = a
-                break
-        else:
-            for a in booked:
-                close = a.start_dt < end + buffer and start - buffer < a.end_dt
-                if close and _needs_travel(a, request):
-                    reasons.append("travel")
-                    conflict = a
-                    break
-        if this_week + slot_hours > m.weekly_hour_cap:
+        clash = _clash(booked, request, start, end, buffer)
+        if clash is not None:
+            reasons.append(clash[0])
+            conflict = clash[1]
+        if _over_cap(this_week, slot_hours, m.weekly_hour_cap):
             reasons.append("over_cap")
         if reasons:  # excluded: no score
             results.append(Ranked(m, reasons, [], this_week, this_month, conflict,
@@ -692,3 +745,108 @@ def check(request: MediationRequest, user: User, mediator: MediatorProfile,
     """The one mediator's standing (None when the user cannot see them)."""
     found = rank(request, user, start, end, ignore=ignore, only=mediator)
     return found[0] if found else None
+
+
+# -- when nobody can take the times asked for -------------------------------------------
+
+
+@dataclass(slots=True)
+class FreeTimes:
+    """A mediator who could take the request, with their next free times (start, end)."""
+
+    mediator: Candidate
+    times: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+@dataclass
+class Openings:
+    """What :func:`next_free_times` found, from ``first_day`` to ``last_day``."""
+
+    first_day: date
+    last_day: date
+    duration: timedelta
+    #: Those who speak the language and cover the school, soonest free first.
+    mediators: list[FreeTimes]
+    #: How many of the mediators the user can see do not speak the language (counted,
+    #: not listed: they could never take it).
+    not_speaking: int
+
+    @property
+    def found(self) -> bool:
+        return any(m.times for m in self.mediators)
+
+
+def next_free_times(request: MediationRequest, user: User, *, now: datetime | None = None,
+                    weeks: int = FREE_TIMES_WEEKS,
+                    per_mediator: int = FREE_TIMES_PER_MEDIATOR) -> Openings:
+    """The next times, from tomorrow and for ``weeks`` weeks, at which each mediator the
+    user can see who speaks the request's language and covers its school could take
+    the request's meeting (its duration).
+
+    A time passes every hard filter of :func:`rank` that depends on the time, with the
+    same functions (within the weekly availability, not absent, neither booked then nor
+    too close to a booking at another place, under the weekly cap) and the school
+    calendar's rules (a school day of the request's project, no closure:
+    ``rules.booking_problem``). Within each availability range of a day the earliest
+    such start is taken (on the range's start or ``FREE_TIMES_STEP`` after it), so that
+    the times offered are spread over days rather than half an hour apart; at most
+    ``per_mediator`` times each, soonest first. The meeting is a meeting of this
+    request: an open request holds no booking, so none is ignored.
+
+    A fixed number of queries whatever the number of mediators, bookings and days: the
+    pool's, the calendar's, one each for the availability, the absences and the
+    bookings of the period, and one for the booked hours of each of its weeks.
+    """
+    now = now or utcnow()
+    pool = _Pool(request, user, None, now, scores=False)
+    minutes = request.duration_minutes or request.type.default_duration_minutes or 60
+    duration = timedelta(minutes=minutes)
+    first = in_rome(now).date() + timedelta(days=1)
+    last = first + timedelta(days=7 * weeks - 1)
+    eligible = [FreeTimes(m) for m in pool.candidates if not pool.static_reasons[m.id]]
+    openings = Openings(
+        first, last, duration, eligible,
+        sum(1 for m in pool.candidates if "language" in pool.static_reasons[m.id]))
+    if not eligible:
+        return openings
+
+    low, high = to_utc(first, time.min), to_utc(last + timedelta(days=1), time.min)
+    calendar = Calendar.load(request.school, first, last)
+    availability = pool.availability(set(range(7)))
+    absences = pool.absence_ranges(low, high)
+    booked = pool.bookings(low - pool.buffer, high + pool.buffer, -1)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    week_hours = {}
+    for day in days:
+        week = _week_bounds(to_utc(day, time(12)))
+        if week not in week_hours:
+            week_hours[week] = pool.hours(week, _month_bounds(week[0]), -1)[0]
+    meeting_hours = _hours_of(to_utc(first, time(12)), to_utc(first, time(12)) + duration)
+    zero, nothing = Decimal(0), []
+
+    for free in eligible:
+        m = free.mediator
+        absent, bookings = absences.get(m.id, nothing), booked.get(m.id, nothing)
+        for day in days:
+            if len(free.times) >= per_mediator:
+                break
+            ranges = sorted(availability.get((m.id, day.weekday()), nothing))
+            hours = week_hours[_week_bounds(to_utc(day, time(12)))].get(m.id, zero)
+            if not ranges or _over_cap(hours, meeting_hours, m.weekly_hour_cap):
+                continue
+            for r_start, r_end in ranges:
+                start = to_utc(day, r_start)
+                while len(free.times) < per_mediator:
+                    end = start + duration
+                    if not _within_availability([(r_start, r_end)], start, end):
+                        break  # past the end of the range
+                    if (_within_availability(ranges, start, end)
+                            and booking_problem(start, end, calendar, now,
+                                                request.project_id) is None
+                            and not _is_absent(absent, start, end)
+                            and _clash(bookings, request, start, end, pool.buffer) is None):
+                        free.times.append((start, end))
+                        break  # the next range
+                    start += FREE_TIMES_STEP
+    eligible.sort(key=lambda f: (not f.times, f.times[0][0] if f.times else now))
+    return openings

@@ -13,7 +13,15 @@ from sqlalchemy.orm import joinedload
 
 from .. import calendars
 from ..extensions import db
-from ..models import Assignment, MediationRequest, MediatorProfile, Role, SessionLog, User
+from ..models import (
+    Assignment,
+    MediationRequest,
+    MediatorProfile,
+    Role,
+    SessionLog,
+    TimeProposal,
+    User,
+)
 from ..outbox import queue_email
 
 
@@ -129,3 +137,22 @@ def translation_delivered(log: SessionLog) -> None:
     assignment = log.assignment
     _send("translation_delivered", [assignment.request.requester], assignment.request,
           assignment=assignment, log=log)
+
+
+def time_proposed(proposal: TimeProposal) -> None:
+    """The requester (or, if they have left, the school's leads) is asked whether the time
+    the coordinator proposes suits the school."""
+    request = proposal.request
+    recipients = [request.requester] if request.requester.active else _leads(request)
+    for user in recipients:
+        queue_email("proposal", user, kind="time_proposed", request=request,
+                    proposal=proposal)
+
+
+def proposal_answered(proposal: TimeProposal) -> None:
+    """The coordinator who proposed the time is told the school's answer."""
+    coordinator = proposal.proposed_by
+    if not coordinator.active:
+        return
+    queue_email("proposal", coordinator, kind=f"proposal_{proposal.state.value}",
+                request=proposal.request, proposal=proposal)

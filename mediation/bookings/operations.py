@@ -33,6 +33,7 @@ from ..models import (
     Mode,
     Outcome,
     PreferredSlot,
+    ProposalState,
     PupilCase,
     RequestKind,
     RequestSeries,
@@ -40,6 +41,7 @@ from ..models import (
     RequestType,
     Role,
     SessionLog,
+    TimeProposal,
     Urgency,
     User,
     utcnow,
@@ -51,6 +53,7 @@ from .queries import is_locked
 from .rules import (
     LATE_CANCELLATION,
     Calendar,
+    booking_problem,
     deadline_problem,
     in_rome,
     slot_problem,
@@ -430,13 +433,9 @@ def _check_time(request: MediationRequest, mediator: MediatorProfile,
         raise InvalidInput(_l("Choose a time."), field="start")
     day = in_rome(start).date()
     calendar = Calendar.load(request.school, day, day)
-    problem = slot_problem(start, end, calendar, now)
+    problem = booking_problem(start, end, calendar, now, request.project_id)
     if problem:
         raise InvalidInput(problem, field="start")
-    project = calendar.project_on(day)
-    if project.id != request.project_id:
-        raise InvalidInput(_l("This time falls in another project than the request's."),
-                           field="start")
 
 
 def offer(actor: User, request: MediationRequest, mediator: MediatorProfile,
@@ -551,6 +550,63 @@ def mark_unfilled(actor: User, request: MediationRequest) -> None:
     request.state = RequestState.unfilled
     _event(request, "request.unfilled", actor)
     notifications.unfilled(request)
+
+
+def propose_time(actor: User, request: MediationRequest, mediator: MediatorProfile,
+                 start: datetime, end: datetime) -> TimeProposal:
+    """Propose the school a time at which ``mediator`` is free, when no mediator can take
+    the times it asked for. Nothing is booked: the school accepts or declines it
+    (:func:`answer_proposal`), and the coordinator offers an accepted time as any other.
+
+    :raise InvalidInput: the time is not bookable, the mediator cannot take it then
+        (the matching's hard filters, as for an offer), or it is already proposed.
+    """
+    _require(_coordinates(actor, request), NotAllowed())
+    _lock(request)
+    _require(request.state == RequestState.open and request.type.kind == RequestKind.slot)
+    _check_time(request, mediator, start, end)
+    try:
+        _check_mediator(actor, request, mediator, start, end)
+    except SlotTaken:
+        raise InvalidInput(
+            _l("%(name)s cannot take it: %(reason)s.", name=mediator.user.display_name,
+               reason=matching.REASONS["busy"]), field="mediator") from None
+    _require(not any(p.state == ProposalState.pending and p.start_dt == start
+                     and p.end_dt == end for p in request.proposals),
+             InvalidInput(_l("This time has already been proposed to the school."),
+                          field="start"))
+    proposal = TimeProposal(request=request, mediator=mediator, start_dt=start, end_dt=end,
+                            proposed_by=actor)
+    db.session.add(proposal)
+    db.session.flush()
+    _event(request, "time.proposed", actor, proposal_id=proposal.id, mediator_id=mediator.id,
+           proposed=start.isoformat())
+    notifications.time_proposed(proposal)
+    return proposal
+
+
+def answer_proposal(actor: User, proposal: TimeProposal, accept: bool) -> None:
+    """The school accepts a time the coordinator proposed (the other times proposed are
+    then declined) or declines it; the coordinator who proposed it is told."""
+    request = proposal.request
+    _require(_in_school(actor, request), NotAllowed())
+    _lock(request)
+    db.session.refresh(proposal)
+    _require(request.state == RequestState.open and proposal.state == ProposalState.pending)
+    now = utcnow()
+    _require(proposal.start_dt > now, InvalidTransition(_l("This time is in the past.")))
+    answered = [proposal]
+    if accept:
+        answered += [p for p in request.proposals
+                     if p.id != proposal.id and p.state == ProposalState.pending]
+    for each in answered:
+        each.state = (ProposalState.accepted if accept and each is proposal
+                      else ProposalState.declined)
+        each.answered_by = actor
+        each.answered_dt = now
+    _event(request, "time.accepted" if accept else "time.declined", actor,
+           proposal_id=proposal.id, proposed=proposal.start_dt.isoformat())
+    notifications.proposal_answered(proposal)
 
 
 def approve_log(actor: User, log: SessionLog, macro_action: MacroAction | None = None,

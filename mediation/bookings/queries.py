@@ -11,6 +11,7 @@ from ..models import (
     MediatorProfile,
     RequestSeries,
     SessionLog,
+    TimeProposal,
     User,
 )
 from ..scoping import get_or_404, scoped
@@ -36,6 +37,10 @@ def load_request(request_id: int, user: User, *, lock: bool = False) -> Mediatio
         joinedload(MediationRequest.project),
         selectinload(MediationRequest.slots),
         selectinload(MediationRequest.series).selectinload(RequestSeries.requests),
+        selectinload(MediationRequest.proposals).options(
+            joinedload(TimeProposal.mediator).joinedload(MediatorProfile.user),
+            joinedload(TimeProposal.answered_by),
+        ),
         selectinload(MediationRequest.assignments).options(
             joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
             joinedload(Assignment.session_log).options(

@@ -82,6 +82,18 @@ def slot_problem(start: datetime, end: datetime, calendar: Calendar, now: dateti
     return None
 
 
+def booking_problem(start: datetime, end: datetime, calendar: Calendar, now: datetime,
+                    project_id: int):
+    """Why a meeting of the request of project ``project_id`` cannot be booked then (the
+    calendar's rules, and the time must count against the request's project), or None."""
+    problem = slot_problem(start, end, calendar, now)
+    if problem is not None:
+        return problem
+    if calendar.project_on(in_rome(start).date()).id != project_id:
+        return _l("This time falls in another project than the request's.")
+    return None
+
+
 def deadline_problem(deadline: datetime, calendar: Calendar, now: datetime):
     """Why a translation cannot be due then, or None."""
     if deadline <= now:

@@ -47,10 +47,10 @@ class QueueFilterForm(FlaskForm):
     date_to = DateField(_l("To"), validators=[Optional()])
     sort = SelectField(
         _l("Sort by"),
-        choices=[SelectChoice("age", _l("Waiting longest first")),
-                 SelectChoice("urgency", _l("Urgent first, then waiting longest")),
+        choices=[SelectChoice("urgency", _l("Urgent, then oldest")),
+                 SelectChoice("age", _l("Oldest first")),
                  SelectChoice("date", _l("Date of the meeting"))],
-        default="age",
+        default="urgency",
         validators=[Optional()],
     )
 

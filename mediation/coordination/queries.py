@@ -27,8 +27,8 @@ from ..models import (
 )
 from ..scoping import scoped, visible
 
-#: Orders of the queue, by the ``sort`` parameter.
-SORTS = ("age", "urgency", "date")
+#: Orders of the queue, by the ``sort`` parameter; the first is the default.
+SORTS = ("urgency", "age", "date")
 
 
 @dataclass
@@ -42,7 +42,7 @@ class QueueFilters:
     urgency: Urgency | None = None
     date_from: date | None = None
     date_to: date | None = None
-    sort: str = "age"
+    sort: str = "urgency"
 
 
 def _first_slot():
@@ -93,14 +93,16 @@ def _filtered(stmt: sa.Select, filters: QueueFilters) -> sa.Select:
 
 
 def _order(sort: str):
+    """Urgent requests first, then the oldest (the default); the oldest first; or by the
+    date of the meeting."""
     created = (MediationRequest.created_dt.asc(), MediationRequest.id.asc())
-    if sort == "urgency":
-        urgent_first = sa.case((MediationRequest.urgency == Urgency.urgent, 0), else_=1)
-        return (urgent_first, *created)
+    if sort == "age":
+        return created
     if sort == "date":
         when = meeting_time()
         return (when.is_(None), when.asc(), *created)
-    return created
+    urgent_first = sa.case((MediationRequest.urgency == Urgency.urgent, 0), else_=1)
+    return (urgent_first, *created)
 
 
 def queue(user: User, filters: QueueFilters, page: int, per_page: int):

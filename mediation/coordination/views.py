@@ -100,7 +100,7 @@ def _queue_filters(form: QueueFilterForm) -> queries.QueueFilters:
         urgency=Urgency(urgency) if urgency else None,
         date_from=value(form.date_from),
         date_to=value(form.date_to),
-        sort=value(form.sort) or "age",
+        sort=value(form.sort) or queries.SORTS[0],
     )
 
 
@@ -188,18 +188,41 @@ LEVEL_LABELS = {
 }
 
 
+def _other_time_args(start, end) -> dict:
+    """The offer form's fields for a time that is not one of the preferred slots."""
+    local_start, local_end = in_rome(start), in_rome(end)
+    return {"slot": OTHER, "date": local_start.date().isoformat(),
+            "start": local_start.strftime("%H:%M"), "end": local_end.strftime("%H:%M")}
+
+
+def _no_slot_can_be_taken(rankings, now) -> bool:
+    """Nobody can take any of the preferred times (or they have all passed)."""
+    return all(r.best is None or r.start < now for r in rankings)
+
+
 def _render_offer(req, form, slot, start, end, status=200, conflict=None,
                   series_conflicts=None):
     user = _user()
+    now = utcnow()
     active = queries.active_assignment(req)
     is_translation = req.type.kind == RequestKind.deadline
-    found = best = None
+    found = best = rankings = None
     if not is_translation and len(req.slots) > 1 and slot != OTHER:
         # Rank every preferred slot once: the chosen one is shown, the best suggested.
         rankings, best = matching.rank_slots(req, user, ignore=active)
         found = next(r.ranked for r in rankings if str(r.position) == slot)
     elif is_translation or start is not None:
         found = matching.rank(req, user, start, end, ignore=active)
+        if not is_translation and slot != OTHER:
+            rankings = [matching.SlotRanking(int(slot), start, end, found)]
+    # A dead end: show when the mediators who speak the language are free instead.
+    openings = None
+    if (rankings is not None and req.state == RequestState.open
+            and _no_slot_can_be_taken(rankings, now)):
+        openings = matching.next_free_times(req, user, now=now)
+    # Who does not speak the language is counted, not listed: they could never take it.
+    not_speaking = sum(1 for c in found or () if "language" in c.reasons)
+    candidates = None if found is None else [c for c in found if "language" not in c.reasons]
     return render_template(
         "coordination/offer.html",
         req=req,
@@ -210,9 +233,14 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None,
         active=active,
         reassigning=active is not None,
         is_translation=is_translation,
-        candidates=found,
+        candidates=candidates,
+        not_speaking=not_speaking,
         best=best,
+        openings=openings,
+        other_time=_other_time_args,
         proposals=_proposals(req),
+        # The times proposed to the school, latest first, while they lie ahead.
+        school_proposals=[p for p in reversed(req.proposals) if p.start_dt > now],
         conflict=conflict,
         series_conflicts=series_conflicts or [],
         level_label=lambda level: _("native") if level == LanguageLevel.native
@@ -290,6 +318,38 @@ def offer(request_id: int):
         flash(_("The request has been offered to %(name)s, who has been told.", name=name),
               "success")
     return _detail(req)
+
+
+@bp.route("/requests/<int:request_id>/propose", methods=["POST"])
+@roles_required(*COORDINATORS)
+def propose(request_id: int):
+    """Propose the school a time at which a mediator is free (from the offer page's free
+    times); nothing is booked until the school accepts it and it is offered."""
+    user = _user()
+    req = load_request(request_id, user, lock=True)
+    back = redirect(url_for("coordination.offer", request_id=request_id))
+    form = OfferForm()
+    form.validate()
+    day, start, end = form.date.data, form.start.data, form.end.data
+    if (form.mediator_id.errors or form.mediator_id.data is None or form.date.errors
+            or day is None or start is None or end is None or end <= start):
+        flash(_("Choose one of the free times to propose."), "danger")
+        return back
+    mediator = get_or_404(MediatorProfile, form.mediator_id.data, user,
+                          joinedload(MediatorProfile.user))
+    try:
+        operations.propose_time(user, req, mediator, to_utc(day, start), to_utc(day, end))
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return back
+    except InvalidTransition as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _detail(req)
+    db.session.commit()
+    flash(_("The time has been proposed to the school, which has been told."), "success")
+    return back
 
 
 # --- unfilled, cancelled ---------------------------------------------------

@@ -17,9 +17,11 @@ from .bookings import (
     Mode,
     Outcome,
     PreferredSlot,
+    ProposalState,
     RequestSeries,
     RequestState,
     SessionLog,
+    TimeProposal,
     Urgency,
 )
 from .cases import ItalianLevel, PupilCase, PupilCaseStatus, PupilStatus
@@ -59,10 +61,12 @@ __all__ = [
     "MacroAction", "MediationRequest", "MediatorLanguage", "MediatorMunicipality",
     "MediatorProfile", "Mode",
     "OutboxMessage", "OutboxState", "Outcome", "PlannedHours", "PreferredSlot", "Project",
+    "ProposalState",
     "ProjectExtension", "PupilCase", "PupilCaseStatus", "PupilStatus", "RequestKind",
     "RequestSeries",
     "RequestState", "RequestType", "Role", "SCHOOL_ROLES", "School", "SchoolCycle",
-    "SchoolYear", "SessionLog", "Site", "Urgency", "User", "UserSession", "UTCDateTime",
+    "SchoolYear", "SessionLog", "Site", "TimeProposal", "Urgency", "User", "UserSession",
+    "UTCDateTime",
     "mediator_ambiti",
     "utcnow",
 ]

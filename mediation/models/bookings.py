@@ -161,6 +161,9 @@ class MediationRequest(db.Model):
     assignments: Mapped[list["Assignment"]] = relationship(
         back_populates="request", order_by="Assignment.id"
     )
+    proposals: Mapped[list["TimeProposal"]] = relationship(
+        back_populates="request", order_by="TimeProposal.id"
+    )
 
     @property
     def appointment(self) -> "Assignment | None":
@@ -193,6 +196,51 @@ class PreferredSlot(db.Model):
     end_dt: Mapped[datetime] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
 
     request: Mapped[MediationRequest] = relationship(back_populates="slots")
+
+
+class ProposalState(enum.StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+
+
+class TimeProposal(db.Model):
+    """A time the coordinator proposes to the school when no mediator can take the times
+    it asked for: a time at which ``mediator`` is free. Nothing is booked until the
+    school accepts it and the coordinator offers it (``bookings.operations``)."""
+
+    __tablename__ = "time_proposals"
+    __table_args__ = (
+        sa.CheckConstraint("start_dt < end_dt", name="range_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_requests.id"), index=True, info=NOT_PERSONAL,
+    )
+    mediator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediator_profiles.id"), info=personal(BOOKING),
+    )
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+    state: Mapped[ProposalState] = mapped_column(
+        enum_column(ProposalState, "proposal_state"), default=ProposalState.pending,
+        info=NOT_PERSONAL,
+    )
+    proposed_by_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id"), info=personal(BOOKING),
+    )
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info=NOT_PERSONAL)
+    answered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), info=personal(BOOKING),
+    )
+    answered_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
+
+    request: Mapped[MediationRequest] = relationship(back_populates="proposals")
+    mediator: Mapped["MediatorProfile"] = relationship()  # noqa: F821
+    proposed_by: Mapped["User"] = relationship(foreign_keys=[proposed_by_id])  # noqa: F821
+    answered_by: Mapped["User | None"] = relationship(  # noqa: F821
+        foreign_keys=[answered_by_id])
 
 
 class AssignmentState(enum.StrEnum):

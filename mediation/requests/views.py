@@ -100,6 +100,9 @@ EVENT_LABELS = {
     "session.approved": _l("Session log approved"),
     "session.returned": _l("Session log returned for corrections"),
     "document.uploaded": _l("Document uploaded"),
+    "time.proposed": _l("Another time proposed to the school"),
+    "time.accepted": _l("Proposed time accepted by the school"),
+    "time.declined": _l("Proposed time declined by the school"),
 }
 
 ASSIGNMENT_STATE_LABELS = {
