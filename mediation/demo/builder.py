@@ -820,7 +820,6 @@ class _DemoBuilder:
 
     def _note(self, request: _Request) -> str | None:
         hours = [(_rome(a).time(), _rome(b).time()) for a, b in request.slots]
-        mediator = request.assignments[-1].mediator if request.assignments else None
 
         def fits(condition: str | None) -> bool:
             if condition == "afternoon":
@@ -828,7 +827,7 @@ class _DemoBuilder:
             if condition == "morning":
                 return all(b <= time(13, 0) for _, b in hours)
             if condition == "woman":
-                return mediator is None or mediator.woman
+                return all(a.mediator.woman for a in request.assignments)
             if condition == "in_person":
                 return request.mode == Mode.in_person
             return True
