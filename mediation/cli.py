@@ -38,11 +38,19 @@ def seed_command():
 @click.command("demo")
 @click.option("--password", default="demo", show_default=True, help="Password of every demo user.")
 def demo_command(password: str):
-    """Load realistic demo data (idempotent) and print the demo logins."""
-    from .demo import load_demo
+    """Load realistic demo data (idempotent); print where to start, the demo's volumes
+    and every demo login."""
+    from .demo import START_HERE, demo_volumes, load_demo
 
     logins = load_demo(password=password)
     db.session.commit()
+    click.echo(f"Start here (password: {password}):")
+    for role, email, shows in START_HERE:
+        click.echo(f"  {role:<12} {email:<45} {shows}")
+    click.echo("")
+    for line in demo_volumes().lines():
+        click.echo(line)
+    click.echo("")
     click.echo(f"Demo logins (password: {password}):")
     for role, email, description in logins:
         click.echo(f"  {role:<12} {email:<45} {description}")

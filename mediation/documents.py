@@ -111,11 +111,12 @@ def _copy(out, data: bytes) -> None:
         out.write(data[start:start + CHUNK_BYTES])
 
 
-def _save(data: bytes, name: str, field: str) -> str:
+def _save(data: bytes, name: str, field: str, sync: bool = True) -> str:
     """Write ``data`` under a new random name; nothing is left behind if it fails.
 
-    The file is written under a temporary name, synced, then renamed: the final name
-    exists only once the whole file is on disk.
+    The file is written under a temporary name, synced (unless ``sync`` is false: files
+    that can be made again), then renamed: the final name exists only once the whole
+    file is on disk.
 
     :raise InvalidUpload: the disk is full, or another error of the file system.
     """
@@ -126,7 +127,8 @@ def _save(data: bytes, name: str, field: str) -> str:
         with open(partial, "xb") as out:
             _copy(out, data)
             out.flush()
-            os.fsync(out.fileno())
+            if sync:
+                os.fsync(out.fileno())
         os.replace(partial, folder / storage_name)
     except OSError as error:
         partial.unlink(missing_ok=True)
@@ -179,3 +181,18 @@ def store_upload(upload: FileStorage, request: MediationRequest, kind: DocumentK
 
 def document_path(document: Document) -> Path:
     return upload_folder() / document.storage_name
+
+
+def store_file(data: bytes, name: str, sync: bool = True) -> tuple[str, str]:
+    """Check and write a file the way an upload is written, for code that makes its own
+    files (the demo data, which needs no sync): return its storage name and content type.
+
+    :raise InvalidUpload: not an allowed type by name and content, or it could not be
+        written.
+    """
+    content_type = content_type_of(name, data)
+    if content_type is None:
+        raise InvalidUpload(
+            _l("%(name)s is not a PDF, Word, Excel, OpenDocument, text or image file.",
+               name=name))
+    return _save(data, name, "documents", sync), content_type

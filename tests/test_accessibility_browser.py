@@ -15,6 +15,7 @@ of its own builds the offer page with mediators who cannot take the request.
 Accessibility does not depend on the database: the test runs on SQLite only.
 """
 
+import shutil
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.exceptions import HTTPException
 
+from mediation import create_app
 from mediation.demo import load_demo
 from mediation.extensions import db
 from mediation.models import (
@@ -37,7 +39,7 @@ from mediation.models import (
 
 from .browser import require_browser
 from .conftest import PASSWORD as FACTORY_PASSWORD
-from .conftest import backend
+from .conftest import backend, make_test_config
 from .test_coordination_views import make_world, next_week, rome, running
 
 pytestmark = [
@@ -136,10 +138,37 @@ def crawl(app, page, base: str) -> tuple[dict[str, list[str]], Counter]:
     return found, seen
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The demo data built once (per xdist worker): a SQLite file and its uploads, which
+    each test copies (building it takes seconds; copying it, milliseconds)."""
+    require_browser()
+    folder = tmp_path_factory.mktemp("demo")
+    template = create_app(make_test_config(folder))
+    with template.app_context():
+        db.create_all()
+        load_demo(password=PASSWORD)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # the last connection checkpoints the WAL into the file
+    return folder
+
+
+@pytest.fixture
+def app_config(request, tmp_path):
+    """The database and uploads of a test that asks for the demo start as copies of the
+    demo's."""
+    if "demo" in request.fixturenames:
+        template = request.getfixturevalue("demo_template")
+        shutil.copyfile(template / "test.sqlite", tmp_path / "test.sqlite")
+        shutil.copytree(template / "uploads", tmp_path / "uploads")
+    return make_test_config(tmp_path)
+
+
 @pytest.fixture
 def demo(app):
     require_browser()
-    load_demo(password=PASSWORD)
+    load_demo(password=PASSWORD)  # already there: only the logins are read
     db.session.commit()
     users = {}
     for role in Role:
