@@ -5,7 +5,7 @@ no mediator can take the times it asked for, and the school's answer); nothing e
 changes, no data to move.
 
 Revision ID: 75299fa49fcf
-Revises: 7d3e5a1c9b42
+Revises: 290d762bd28a (the schools' contact details)
 Create Date: 2026-12-04 08:24:58.791451
 
 """
@@ -17,7 +17,7 @@ import mediation.models.types
 
 # revision identifiers, used by Alembic.
 revision = '75299fa49fcf'
-down_revision = '7d3e5a1c9b42'
+down_revision = '290d762bd28a'
 branch_labels = None
 depends_on = None
 
