@@ -30,6 +30,7 @@ from mediation.models import (
     MediationRequest,
     MediatorProfile,
     PlannedHours,
+    PreferredSlot,
     Project,
     PupilCase,
     PupilCaseStatus,
@@ -304,6 +305,17 @@ def test_demo_looks_like_a_real_year_of_work(app, runner):
         assert db.session.scalar(sa.select(Closure.id).where(
             Closure.name.like("Ponte%"), Closure.start_date >= date(current, 12, 1),
             Closure.end_date <= date(current, 12, 10)))
+
+    # Nothing waits for a time gone by: a request still open, or awaiting approval, has a
+    # preferred time to come (the coordinator marks the others as not covered).
+    stale = db.session.execute(
+        sa.select(MediationRequest.id, MediationRequest.state)
+        .join(PreferredSlot, PreferredSlot.request_id == MediationRequest.id)
+        .where(MediationRequest.state.in_([RequestState.open,
+                                           RequestState.awaiting_approval]))
+        .group_by(MediationRequest.id, MediationRequest.state)
+        .having(sa.func.max(PreferredSlot.end_dt) < now)).all()
+    assert not stale, stale
 
     check_start_here(now)
 

@@ -1224,7 +1224,11 @@ class _DemoBuilder:
                 return
             request.event(moment, info.lead, "request.approved")
         given_up = self._after(moment, rng.uniform(24, 72))
-        if given_up > min(self.now, start):
+        if given_up > start:
+            # Nobody was found before the meeting: the coordinator says so at the latest
+            # on its day, never later (a request asking for a past time is not left open).
+            given_up = max(moment, self._before(start))
+        if given_up > self.now:
             request.state = RequestState.open
             return
         request.state = RequestState.unfilled
