@@ -11,7 +11,7 @@ import re
 import pytest
 
 from mediation.extensions import db
-from mediation.models import LogState
+from mediation.models import LogState, TimeProposal
 from mediation.outbox import queue_email
 
 from .privacy_world import SECRET_COUNTRY_SHOWN, build_world, login_with_token
@@ -110,6 +110,13 @@ def test_no_email_shows_them(app, world, who, template, kind):
                "inviter": world["coord_A"], "token": "t0k3n"}
     if kind:
         context["kind"] = kind
+    if template == "proposal":  # a time proposed to the school, and its answer
+        assignment = world["asg_A1"]
+        context["proposal"] = TimeProposal(
+            request=world["req_A1"], mediator=assignment.mediator,
+            start_dt=assignment.start_dt, end_dt=assignment.end_dt,
+            proposed_by=world["coord_A"], answered_by=world.user("teacher_A1"))
+        db.session.add(context["proposal"])
     user = world.user(who)
     for locale in ("it", "en"):
         user.locale = locale
