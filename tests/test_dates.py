@@ -116,7 +116,9 @@ def test_english_emails_write_dates_day_first(app, booking, scene, template, kin
     message = queue_email(template, user, **context)
     for part in (message.subject, message.body_text, message.body_html or ""):
         assert american_dates(re.sub(r"<[^>]+>", " ", part)) == [], (template, kind)
-    if "10:00" in message.body_text:  # the emails that say when the appointment is
+    if template == "proposal":  # the time proposed to the school, two days later
+        assert "Thursday, 3 December 2026, 10:00" in message.body_text
+    elif "10:00" in message.body_text:  # the emails that say when the appointment is
         assert "Tuesday, 1 December 2026, 10:00" in message.body_text
 
 

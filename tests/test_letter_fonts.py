@@ -13,6 +13,7 @@ from babel.dates import format_date, format_time
 from babel.messages import pofile
 
 from mediation import PROJECT_ROOT, translations
+from mediation.i18n import date_locale
 from mediation.models import Language
 from mediation.requests import letter as letters
 from mediation.seed import LANGUAGES
@@ -86,7 +87,7 @@ def letter_text(locale: str) -> set[str]:
         for message in pofile.read_po(f, locale=locale):
             if message.id:
                 chars |= set(message.string)
-    dates = letters.DATE_LOCALES.get(locale, locale)
+    dates = date_locale(locale)  # English as written in Europe, as the letter does
     day = date(2026, 1, 1)
     for offset in range(366):
         chars |= set(format_date(day + timedelta(offset), "full", locale=dates))

@@ -29,6 +29,7 @@ from mediation.models import (
     PreferredSlot,
     RequestState,
     SessionLog,
+    TimeProposal,
     utcnow,
 )
 from mediation.outbox import queue_email
@@ -134,13 +135,15 @@ def test_lists_show_the_appointment_not_the_first_proposal(app, client, booking)
 
     for url in ("/", "/requests"):
         text = page(client, booking.teacher, url)
-        row = text[text.index(f'href="/requests/{scene.request.id}"'):]
+        # The list's last link to the request: the home page also links the requests from
+        # its list of confirmed meetings, above the table of requests.
+        row = text[text.rindex(f'href="/requests/{scene.request.id}"'):]
         row = row[:row.index(f'href="/requests/{open_one.request.id}"')
                   if f'href="/requests/{open_one.request.id}"' in row else 2000]
         assert appointment in row, url
         assert first_proposal not in row, url
         assert "altre fasce" not in row and "altri orari" not in row, url
-        later = text[text.index(f'href="/requests/{open_one.request.id}"'):]
+        later = text[text.rindex(f'href="/requests/{open_one.request.id}"'):]
         assert open_first in later[:2500], url
 
 
@@ -385,9 +388,13 @@ def typed_scene(booking):
                            macro_action_id=booking.project.macro_actions[0].id,
                            actual_start_dt=start, actual_end_dt=start + timedelta(hours=1),
                            state=LogState.returned, review_comment=f"Commento {TYPED}"))
+    proposal = f.add(TimeProposal(request=request, mediator=booking.mediator,
+                                  start_dt=start + timedelta(days=2),
+                                  end_dt=start + timedelta(days=2, hours=1),
+                                  proposed_by=booking.coordinator, answered_by=booking.teacher))
     db.session.commit()
     return {"request": request, "assignment": assignment, "log": log,
-            "inviter": booking.coordinator, "token": "t0k3n"}
+            "inviter": booking.coordinator, "token": "t0k3n", "proposal": proposal}
 
 
 #: The free text each kind of booking email quotes (besides names, in every one).
