@@ -177,3 +177,17 @@ def test_reporting_copies_and_totals_are_backfilled(migrated):
         ApprovedSessionTotal.seconds).order_by(ApprovedSessionTotal.seconds)).all()
     assert [tuple(t) for t in totals] == [(translation.school_id, 1, 0),
                                          (meeting.school_id, 1, 4500)]
+
+
+def test_the_migrations_have_one_head():
+    """Two branches that each add a migration on the same parent leave two heads, and
+    `flask db upgrade` then refuses to run: each new migration must follow the last one."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from mediation import PROJECT_ROOT
+
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, heads
