@@ -241,10 +241,11 @@ def test_letter_in_every_family_language(client, booking, meeting, locale):
     cldr = date_locale(locale)  # English: day before month, 24-hour clock
     assert format_date(local.date(), "full", locale=cldr) in family
     times = strings["from %(start)s to %(end)s"] % {
-        "start": format_time(START, "short", tzinfo=ROME, locale=cldr),
-        "end": format_time(END, "short", tzinfo=ROME, locale=cldr),
+        "start": format_time(START, letters.LETTER_TIME, tzinfo=ROME, locale=cldr),
+        "end": format_time(END, letters.LETTER_TIME, tzinfo=ROME, locale=cldr),
     }
     assert times in family
+    assert not re.search(r"\d\s?(AM|PM|am|pm)\b", family), locale  # 24-hour in every half
     mediator = strings["A linguistic-cultural mediator who speaks %(language)s will be present."]
     assert mediator.split("%(language)s")[0].strip() in family
     assert "martedì 1 dicembre 2026" in italian and "dalle 16:30 alle 17:30" in italian

@@ -92,7 +92,8 @@ def letter_text(locale: str) -> set[str]:
     for offset in range(366):
         chars |= set(format_date(day + timedelta(offset), "full", locale=dates))
     for hour in range(24):
-        chars |= set(format_time(datetime(2026, 1, 1, hour, 30), "short", locale=dates))
+        chars |= set(format_time(datetime(2026, 1, 1, hour, 30), letters.LETTER_TIME,
+                                  locale=dates))
     rows: dict[str, Language] = {}
     for code, name_it, name_en, parent in LANGUAGES:
         rows[code] = Language(code=code, name_it=name_it, name_en=name_en,

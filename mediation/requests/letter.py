@@ -133,13 +133,18 @@ class Half:
         return translated % values if values else translated
 
 
+#: The letter's times, in every language: the 24-hour clock of the Italian half and of
+#: every clock in Italy (Tagalog or Bengali would otherwise write "4:30 PM" beside 16:30).
+LETTER_TIME = "HH:mm"
+
+
 def _when(moment: datetime, code: str) -> tuple[str, str]:
-    """The date ("full") and the time ("short") in Rome, the way language ``code`` writes
-    them; numbers only when Babel has no data for it."""
+    """The date ("full", the way language ``code`` writes it) and the time (24-hour) in
+    Rome; numbers only when Babel has no data for the language."""
     local = moment.astimezone(ROME)
     try:
         return (format_date(local.date(), "full", locale=code),
-                format_time(local, "short", tzinfo=ROME, locale=code))
+                format_time(local, LETTER_TIME, tzinfo=ROME, locale=code))
     except (UnknownLocaleError, ValueError, KeyError):
         return local.strftime("%d/%m/%Y"), local.strftime("%H:%M")
 
