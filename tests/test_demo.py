@@ -317,6 +317,10 @@ def test_demo_looks_like_a_real_year_of_work(app, runner):
         .having(sa.func.max(PreferredSlot.end_dt) < now)).all()
     assert not stale, stale
 
+    # Every school's letterhead is filled: the family letter shows its address and number.
+    assert not db.session.scalars(sa.select(School.code).where(
+        sa.or_(School.address.is_(None), School.telephone.is_(None)))).all()
+
     check_start_here(now)
 
 

@@ -38,7 +38,7 @@ from ..scoping import get_or_404, scoped, visible
 # --- the definitions ----------------------------------------------------------
 
 #: Grades of each cycle: a pupil whose class starts with the last grade's digit is in the
-#: last year of the cycle (mediation/demo.py builds classes the same way).
+#: last year of the cycle (mediation/demo/ builds classes the same way).
 CYCLE_GRADES = {Cycle.infanzia: 3, Cycle.primaria: 5, Cycle.secondaria_1: 3,
                 Cycle.secondaria_2: 5}
 #: Italian levels that count as a risk indicator.

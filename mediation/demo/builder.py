@@ -429,10 +429,8 @@ class _DemoBuilder:
                 municipality=spec["municipality"],
                 requires_lead_approval=spec["approval"],
             )
-            contact = dict(zip(("address", "telephone"), D.SCHOOL_CONTACTS[spec["code"]],
-                               strict=True))
-            for key, column in D.SCHOOL_CONTACT_COLUMNS:
-                setattr(school, column, contact[key])
+            # The letterhead of the family letter (numbers that reach no one).
+            school.address, school.telephone = D.SCHOOL_CONTACTS[spec["code"]]
             school.cycle_rows = [SchoolCycle(cycle=c) for c in spec["cycles"]]
             sites = []
             for number, (name, address, municipality) in enumerate(spec["sites"], start=1):

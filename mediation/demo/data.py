@@ -188,9 +188,6 @@ SCHOOL_CONTACTS = {
     "MIIC8QR00L": ("Via Allea Comunale 2, 20029 Turbigo", "0331 000808"),
     "MIIS03300B": ("Via Matteotti 4, 20022 Castano Primo", "0331 000033"),
 }
-#: The School column each contact goes to, as ("address" or "telephone", column name).
-#: Empty while the model has no such columns: the builder sets the ones listed here.
-SCHOOL_CONTACT_COLUMNS: list[tuple[str, str]] = []
 
 # --- People -----------------------------------------------------------------
 
