@@ -48,9 +48,29 @@ def require_browser():
     pytest.skip("Debian's chromium or playwright is not installed")
 
 
+def closing_body(app):
+    """The app, its response body read and closed before the test server sends it.
+
+    Werkzeug's development server closes the body in a ``finally`` that first drains
+    the socket; when the browser has reset the connection (a page navigating away while
+    the favicon is sent), that read raises and the static file stays open. The unclosed
+    file then fails whichever test the garbage collector happens to run in. Gunicorn,
+    as deployed, is not involved.
+    """
+    def wrapped(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wrapped
+
+
 class LiveServer:
     def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, closing_body(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
