@@ -86,10 +86,9 @@ def configure_blueprints(app: Flask) -> None:
     from .outbox_admin.views import bp as outbox_bp
     from .privacy.views import bp as privacy_bp
     from .reporting.views import bp as reporting_bp
-    from .requests.proposals import bp as proposals_bp
     from .requests.views import bp as requests_bp
 
-    for blueprint in (core_bp, auth_bp, requests_bp, proposals_bp, coordination_bp, agenda_bp,
+    for blueprint in (core_bp, auth_bp, requests_bp, coordination_bp, agenda_bp,
                       mediators_bp, feeds_bp, outbox_bp, cases_bp, reporting_bp, privacy_bp):
         app.register_blueprint(blueprint)
 

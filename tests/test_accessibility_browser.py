@@ -65,7 +65,6 @@ EMPTY_FORMS = {
     "requests.new": "main form[method=post]",
     "agenda.decline": "main form[method=post]",
     "agenda.log": "main form[method=post]",
-    "coordination.cancel": "main form[method=post]",
 }
 
 

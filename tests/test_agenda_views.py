@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from babel.dates import format_date
 from flask import render_template
 
+from mediation.bookings import policy
 from mediation.bookings.rules import in_rome, to_utc
 from mediation.extensions import db
 from mediation.models import (
@@ -685,8 +686,9 @@ def test_returned_log_can_be_corrected(client, world):
 
 def render_actions(app, assignment, user):
     with app.test_request_context(headers=EN):
-        return render_template("agenda/_request_actions.html", req=assignment.request,
-                               active=assignment, now=now(), current_user=user)
+        return render_template("requests/_mediator_actions.html", req=assignment.request,
+                               active=assignment, now=now(), current_user=user,
+                               actions=policy.actions(user, assignment.request, now()))
 
 
 def test_request_actions_partial(app, world, factory):
@@ -705,8 +707,10 @@ def test_request_actions_partial(app, world, factory):
     assert render_actions(app, offer, other).strip() == ""
     assert render_actions(app, offer, world.teacher).strip() == ""
     with app.test_request_context():
-        assert render_template("agenda/_request_actions.html", req=offer.request, active=None,
-                               now=now(), current_user=world.mediator.user).strip() == ""
+        assert render_template(
+            "requests/_mediator_actions.html", req=offer.request, active=None, now=now(),
+            current_user=world.mediator.user,
+            actions=policy.actions(world.mediator.user, offer.request, now())).strip() == ""
 
 
 # --- cost ------------------------------------------------------------------------

@@ -9,8 +9,10 @@ import pytest
 import sqlalchemy as sa
 from flask import render_template
 
+from mediation.bookings import policy
 from mediation.bookings.rules import ROME, to_utc
 from mediation.extensions import db
+from mediation.requests.forms import CancelForm
 from mediation.models import (
     Absence,
     Action,
@@ -807,12 +809,12 @@ def test_mark_unfilled(coordinator, world):
     """An open request can be marked unfilled, once; the second time is refused politely."""
     req = world.request()
     db.session.commit()
-    response = coordinator.post(f"/coordination/requests/{req.id}/unfilled")
+    response = coordinator.post(f"/requests/{req.id}/unfilled")
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(MediationRequest, req.id).state == RequestState.unfilled
     assert len(outbox_for(world.teacher)) == 1
-    response = coordinator.post(f"/coordination/requests/{req.id}/unfilled")
+    response = coordinator.post(f"/requests/{req.id}/unfilled")
     assert response.status_code == 302
 
 
@@ -824,12 +826,14 @@ def test_cancel(coordinator, world):
                                           start=rome(next_week(0), 10),
                                           end=rome(next_week(0), 11))
     db.session.commit()
-    assert coordinator.get(f"/coordination/requests/{req.id}/cancel").status_code == 200
-    response = coordinator.post(f"/coordination/requests/{req.id}/cancel", headers=EN,
+    # The request page's cancel form, the same for the school and the coordinator.
+    assert f'action="/requests/{req.id}/cancel"' in coordinator.get(
+        f"/requests/{req.id}").get_data(as_text=True)
+    response = coordinator.post(f"/requests/{req.id}/cancel", headers=EN,
                                 data={"reason": "", "note": "kept"})
     assert response.status_code == 400
     assert "kept" in response.get_data(as_text=True)
-    response = coordinator.post(f"/coordination/requests/{req.id}/cancel",
+    response = coordinator.post(f"/requests/{req.id}/cancel",
                                 data={"reason": "no_longer_needed", "note": "Family moved"})
     assert response.status_code == 302
     db.session.expire_all()
@@ -929,8 +933,8 @@ def test_another_ambito_is_a_404(client, world, factory):
     assert client.get(f"/coordination/requests/{req.id}/offer").status_code == 404
     assert client.post(f"/coordination/requests/{req.id}/offer",
                        data={"slot": "1", "mediator_id": mediator_a.id}).status_code == 404
-    assert client.post(f"/coordination/requests/{req.id}/unfilled").status_code == 404
-    assert client.post(f"/coordination/requests/{req.id}/cancel",
+    assert client.post(f"/requests/{req.id}/unfilled").status_code == 404
+    assert client.post(f"/requests/{req.id}/cancel",
                        data={"reason": "duplicate"}).status_code == 404
     # A mediator of Ambito A offered on an Ambito B request.
     assert client.post(f"/coordination/requests/{req_b.id}/offer",
@@ -970,12 +974,13 @@ def test_other_roles_get_404_everywhere(client, world, who):
             "lead": world.factory.user(Role.lead, school=world.school)}[who]
     db.session.commit()
     Auth(client).login(user)
+    # (Cancelling is the request page's action, which the school may take too:
+    # tests/test_requests_views.py.)
     for url in ("/coordination/requests", f"/coordination/requests/{req.id}/offer",
-                f"/coordination/requests/{req.id}/cancel", "/coordination/logs"):
+                "/coordination/logs"):
         assert client.get(url).status_code == 404, url
     for url in (f"/coordination/requests/{req.id}/offer",
-                f"/coordination/requests/{req.id}/unfilled",
-                f"/coordination/requests/{req.id}/cancel",
+                f"/requests/{req.id}/unfilled",
                 "/coordination/logs/approve", f"/coordination/logs/{log.id}/approve",
                 f"/coordination/logs/{log.id}/return"):
         assert client.post(url, data={"mediator_id": mediator.id, "reason": "duplicate",
@@ -1003,9 +1008,11 @@ def test_admin_coordinates_every_ambito(client, world, factory):
 
 
 def _actions(app, user, req, active=None):
+    now = datetime.now(UTC)
     with app.test_request_context(headers=EN):
-        return render_template("coordination/_request_actions.html", req=req, active=active,
-                               now=datetime.now(UTC), current_user=user)
+        return render_template("requests/_coordination_actions.html", req=req, active=active,
+                               now=now, current_user=user, cancel_form=CancelForm(),
+                               actions=policy.actions(user, req, now))
 
 
 def test_request_actions_partial(app, world):
@@ -1014,7 +1021,7 @@ def test_request_actions_partial(app, world):
     open_req = world.request()
     html = _actions(app, world.coordinator, open_req)
     assert f"/coordination/requests/{open_req.id}/offer" in html
-    assert f"/coordination/requests/{open_req.id}/unfilled" in html
+    assert f"/requests/{open_req.id}/unfilled" in html
     assert 'value="no_longer_needed"' in html
     assert _actions(app, world.teacher, open_req).strip() == ""
     assert _actions(app, mediator.user, open_req).strip() == ""

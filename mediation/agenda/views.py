@@ -8,22 +8,21 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth.views import safe_next
-from ..bookings import operations
+from ..bookings import operations, policy
 from ..bookings.operations import InvalidInput, InvalidTransition, LogInput, SlotTaken
 from ..bookings.rules import in_rome, to_utc
 from ..documents import InvalidUpload, document_path, store_upload
 from ..extensions import db
 from ..models import (
     Assignment,
-    AssignmentState,
     DocumentKind,
-    LogState,
     Outcome,
     RequestKind,
     Role,
     utcnow,
 )
 from ..scoping import get_or_404, roles_required
+from ..view_helpers import refused, show_error
 from . import queries
 from .forms import AnswerForm, DeclineForm, MeetingLogForm, TranslationLogForm
 
@@ -107,9 +106,7 @@ def accept(assignment_id: int):
     try:
         operations.accept(user, assignment)
     except (InvalidTransition, SlotTaken) as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(_back(form))
+        return refused(error, _back(form))
     db.session.commit()
     flash(_("You accepted the appointment. The school has been told that you are coming."),
           "success")
@@ -124,7 +121,7 @@ def decline(assignment_id: int):
     form = DeclineForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    if assignment.state != AssignmentState.offered:
+    if not policy.answer_allowed(assignment):
         flash(_("This offer is no longer waiting for your answer."), "warning")
         return redirect(_back(form))
     if form.validate_on_submit():
@@ -135,13 +132,9 @@ def decline(assignment_id: int):
             operations.decline(user, assignment, form.reason.data, proposed)
         except InvalidInput as error:
             db.session.rollback()
-            field = {"proposed_start": "proposed_date"}.get(error.field, error.field)
-            target = getattr(form, field or "", None) or form.reason
-            target.errors = [*target.errors, error.message]
+            show_error(form, error, {"proposed_start": "proposed_date"}, fallback="reason")
         except (InvalidTransition, SlotTaken) as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-            return redirect(_back(form))
+            return refused(error, _back(form))
         else:
             db.session.commit()
             flash(_("You declined the offer. The coordinator has been told."), "info")
@@ -177,18 +170,6 @@ def _log_form(assignment: Assignment):
     return form
 
 
-def _blocked(assignment: Assignment, now: datetime) -> str | None:
-    """Why the log form is not shown (the operation checks again), or None."""
-    log = assignment.session_log
-    if assignment.state != AssignmentState.accepted:
-        return _("This appointment is not confirmed, so there is nothing to log.")
-    if assignment.start_dt is not None and assignment.start_dt > now:
-        return _("A session can be logged only once it has started.")
-    if log is not None and log.state != LogState.returned:
-        return _("This session has already been logged.")
-    return None
-
-
 def _log_input(form, assignment: Assignment, document) -> LogInput:
     if isinstance(form, TranslationLogForm):
         return LogInput(
@@ -221,7 +202,9 @@ def log(assignment_id: int):
     # After a rolled-back attempt these objects are expired and simply reload.
     context = {"assignment": assignment, "is_translation": is_translation,
                "existing_document": existing_document}
-    blocked = _blocked(assignment, now)
+    # Why the form is not shown (the operation asks the policy again), or None.
+    refusal = policy.log_refusal(assignment, now)
+    blocked = policy.LOG_REFUSALS[refusal] if refusal else None
     if blocked and request.method == "GET":
         return render_template("agenda/log.html", form=None, blocked=blocked, **context), 409
     if form.validate_on_submit():
@@ -236,12 +219,7 @@ def log(assignment_id: int):
             _forget_file(document)
             db.session.rollback()
             # The day of the logged start is the form's own field.
-            name = {"actual_date": "day"}.get(error.field, error.field)
-            field = getattr(form, name or "", None)
-            if field is None:
-                form.form_errors.append(error.message)
-            else:
-                field.errors = [*field.errors, error.message]
+            show_error(form, error, {"actual_date": "day"})
         except (InvalidTransition, SlotTaken) as error:
             _forget_file(document)
             db.session.rollback()

@@ -20,7 +20,6 @@ from ..errors import DomainError, NotAllowed
 from ..extensions import db
 from ..i18n import format_date
 from ..models import (
-    ACTIVE_ASSIGNMENT_STATES,
     Action,
     Assignment,
     AssignmentState,
@@ -47,11 +46,10 @@ from ..models import (
     utcnow,
 )
 from ..models.constraints import is_overlap_violation
-from . import matching, notifications
+from . import matching, notifications, policy
 from .locks import lock_mediators
 from .queries import is_locked
 from .rules import (
-    LATE_CANCELLATION,
     Calendar,
     booking_problem,
     deadline_problem,
@@ -103,13 +101,6 @@ CANCELLATION_REASONS = {
 #: The longest weekly series a school can ask for.
 MAX_SERIES_WEEKS = 12
 
-#: States from which a request can still be cancelled (anything before "logged").
-CANCELLABLE = (
-    RequestState.awaiting_approval, RequestState.open, RequestState.offered,
-    RequestState.confirmed,
-)
-
-
 @dataclass
 class SlotInput:
     start: datetime
@@ -159,20 +150,6 @@ def _require(condition: bool, error: DomainError | None = None) -> None:
         raise error or InvalidTransition()
 
 
-def _in_school(actor: User, request: MediationRequest) -> bool:
-    return actor.role in (Role.teacher, Role.lead) and actor.school_id == request.school_id
-
-
-def _coordinates(actor: User, request: MediationRequest) -> bool:
-    if actor.role == Role.admin:
-        return True
-    return actor.role == Role.coordinator and actor.ambito_id == request.school.ambito_id
-
-
-def _mediator_of(actor: User, assignment: Assignment) -> bool:
-    return actor.role == Role.mediator and assignment.mediator.user_id == actor.id
-
-
 def _lock(request: MediationRequest) -> MediationRequest:
     """Re-read the request for update, so concurrent transitions serialise on it."""
     if is_locked(request):  # the view read it for update in this transaction
@@ -181,15 +158,6 @@ def _lock(request: MediationRequest) -> MediationRequest:
     # nullable side of the outer joins an eager-loaded request comes with.
     db.session.refresh(request, with_for_update={"of": MediationRequest})
     return request
-
-
-def active_assignment(request: MediationRequest) -> Assignment | None:
-    return db.session.scalar(
-        sa.select(Assignment).where(
-            Assignment.request_id == request.id,
-            Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES),
-        )
-    )
 
 
 def _event(request: MediationRequest, action: str, actor: User, **data) -> None:
@@ -348,9 +316,9 @@ def _with_series(request: MediationRequest, state: RequestState) -> list[Mediati
 
 def approve_request(actor: User, request: MediationRequest) -> None:
     """The school lead lets a request (all the waiting weeks of a series) go to the coordinator."""
-    _require(actor.role == Role.lead and actor.school_id == request.school_id, NotAllowed())
+    _require(policy.may_approve(actor, request), NotAllowed())
     _lock(request)
-    _require(request.state == RequestState.awaiting_approval)
+    _require(policy.allows(request, "approve"))
     for each in _with_series(request, RequestState.awaiting_approval):
         each.state = RequestState.open
         _event(each, "request.approved", actor)
@@ -358,11 +326,11 @@ def approve_request(actor: User, request: MediationRequest) -> None:
 
 def reject_request(actor: User, request: MediationRequest, reason: str) -> None:
     """The school lead turns a request (and the waiting weeks of its series) down."""
-    _require(actor.role == Role.lead and actor.school_id == request.school_id, NotAllowed())
+    _require(policy.may_approve(actor, request), NotAllowed())
     if not reason.strip():
         raise InvalidInput(_l("Say why the request is rejected."), field="reason")
     _lock(request)
-    _require(request.state == RequestState.awaiting_approval)
+    _require(policy.allows(request, "reject"))
     for each in _with_series(request, RequestState.awaiting_approval):
         each.state = RequestState.rejected
         each.rejection_reason = reason.strip()
@@ -376,19 +344,16 @@ def cancel_request(actor: User, request: MediationRequest, reason: str,
 
     A cancellation less than 24 hours before the meeting is flagged late.
     """
-    _require(_in_school(actor, request) or _coordinates(actor, request), NotAllowed())
+    _require(policy.may_cancel(actor, request), NotAllowed())
     if reason not in CANCELLATION_REASONS:
         raise InvalidInput(_l("Choose a reason."), field="reason")
     _lock(request)
-    _require(request.state in CANCELLABLE)
-    assignment = active_assignment(request)
-    start = assignment.start_dt if assignment and assignment.start_dt else None
-    if start is None and request.slots:
-        start = request.slots[0].start_dt
+    _require(policy.allows(request, "cancel"))
+    assignment = policy.active_assignment(request)
     request.state = RequestState.cancelled
     request.cancellation_reason = reason
     request.cancellation_note = (note or "").strip() or None
-    request.cancelled_late = start is not None and start - utcnow() < LATE_CANCELLATION
+    request.cancelled_late = policy.is_late(request, utcnow(), assignment)
     if assignment is not None:
         assignment.state = AssignmentState.cancelled
         assignment.end_reason = reason
@@ -444,11 +409,11 @@ def offer(actor: User, request: MediationRequest, mediator: MediatorProfile,
 
     :raise SlotTaken: the mediator holds an overlapping offer or appointment.
     """
-    _require(_coordinates(actor, request), NotAllowed())
+    _require(policy.may_coordinate(actor, request), NotAllowed())
     _lock(request)
     # Before the checks: they read the mediator's bookings, absences and hours.
     lock_mediators(mediator)
-    _require(request.state == RequestState.open)
+    _require(policy.allows(request, "offer"))
     _check_time(request, mediator, start, end)
     _check_mediator(actor, request, mediator, start, end)
     assignment = _new_assignment(actor, request, mediator, start, end)
@@ -486,13 +451,13 @@ def offer_series(actor: User, request: MediationRequest,
     """
     _require(request.series_id is not None, InvalidTransition())
     for week in request.series.requests:
-        _require(_coordinates(actor, week), NotAllowed())
+        _require(policy.may_coordinate(actor, week), NotAllowed())
     # The weeks first (in id order, as every write locks requests before mediators),
     # then the mediator; the checks below read what the previous holders committed.
     for week in sorted(request.series.requests, key=lambda r: r.id):
         _lock(week)
     lock_mediators(mediator)
-    weeks = [r for r in request.series.requests if r.state == RequestState.open]
+    weeks = [r for r in request.series.requests if policy.allows(r, "offer")]
     _require(bool(weeks))
     conflicts = []
     for week in weeks:
@@ -517,14 +482,13 @@ def reassign(actor: User, request: MediationRequest, mediator: MediatorProfile,
              reason: str, start: datetime | None = None,
              end: datetime | None = None) -> Assignment:
     """Replace the active assignment by an offer to another mediator (or another time)."""
-    _require(_coordinates(actor, request), NotAllowed())
+    _require(policy.may_coordinate(actor, request), NotAllowed())
     if not reason.strip():
         raise InvalidInput(_l("Say why the request is reassigned."), field="reason")
     _lock(request)
     lock_mediators(mediator)  # the new one: the old one's time is only freed
-    _require(request.state in (RequestState.offered, RequestState.confirmed))
-    old = active_assignment(request)
-    _require(old is not None)
+    _require(policy.reassign_allowed(request))
+    old = policy.active_assignment(request)
     _check_time(request, mediator, start, end)
     _check_mediator(actor, request, mediator, start, end, ignore=old)
     old.state = AssignmentState.superseded
@@ -544,9 +508,9 @@ def reassign(actor: User, request: MediationRequest, mediator: MediatorProfile,
 
 def mark_unfilled(actor: User, request: MediationRequest) -> None:
     """Record that no mediator could be found."""
-    _require(_coordinates(actor, request), NotAllowed())
+    _require(policy.may_coordinate(actor, request), NotAllowed())
     _lock(request)
-    _require(request.state == RequestState.open)
+    _require(policy.allows(request, "mark_unfilled"))
     request.state = RequestState.unfilled
     _event(request, "request.unfilled", actor)
     notifications.unfilled(request)
@@ -561,9 +525,9 @@ def propose_time(actor: User, request: MediationRequest, mediator: MediatorProfi
     :raise InvalidInput: the time is not bookable, the mediator cannot take it then
         (the matching's hard filters, as for an offer), or it is already proposed.
     """
-    _require(_coordinates(actor, request), NotAllowed())
+    _require(policy.may_coordinate(actor, request), NotAllowed())
     _lock(request)
-    _require(request.state == RequestState.open and request.type.kind == RequestKind.slot)
+    _require(policy.propose_allowed(request))
     _check_time(request, mediator, start, end)
     try:
         _check_mediator(actor, request, mediator, start, end)
@@ -589,12 +553,15 @@ def answer_proposal(actor: User, proposal: TimeProposal, accept: bool) -> None:
     """The school accepts a time the coordinator proposed (the other times proposed are
     then declined) or declines it; the coordinator who proposed it is told."""
     request = proposal.request
-    _require(_in_school(actor, request), NotAllowed())
+    _require(policy.may_answer_proposal(actor, request), NotAllowed())
     _lock(request)
     db.session.refresh(proposal)
-    _require(request.state == RequestState.open and proposal.state == ProposalState.pending)
     now = utcnow()
-    _require(proposal.start_dt > now, InvalidTransition(_l("This time is in the past.")))
+    if not policy.proposal_open(proposal, now):
+        # Still pending, the request still open: only its time has passed.
+        passed = (policy.allows(request, "answer_proposal")
+                  and proposal.state == ProposalState.pending)
+        raise InvalidTransition(_l("This time is in the past.") if passed else None)
     answered = [proposal]
     if accept:
         answered += [p for p in request.proposals
@@ -613,9 +580,9 @@ def approve_log(actor: User, log: SessionLog, macro_action: MacroAction | None =
                 action: Action | None = None) -> None:
     """Approve a session log (possibly counting it against another action); closes the request."""
     request = log.assignment.request
-    _require(_coordinates(actor, request), NotAllowed())
+    _require(policy.may_coordinate(actor, request), NotAllowed())
     _lock(request)
-    _require(log.state == LogState.submitted and request.state == RequestState.logged)
+    _require(policy.review_allowed(log))
     if log.actual_start_dt is not None and log.actual_end_dt is not None:
         # Logged before these checks existed, or through another way in: not counted.
         problem = logged_time_problem(request, log.assignment, log.actual_start_dt,
@@ -644,11 +611,11 @@ def approve_log(actor: User, log: SessionLog, macro_action: MacroAction | None =
 def return_log(actor: User, log: SessionLog, comment: str) -> None:
     """Send a log back to the mediator with a comment."""
     request = log.assignment.request
-    _require(_coordinates(actor, request), NotAllowed())
+    _require(policy.may_coordinate(actor, request), NotAllowed())
     if not comment.strip():
         raise InvalidInput(_l("Tell the mediator what to correct."), field="comment")
     _lock(request)
-    _require(log.state == LogState.submitted and request.state == RequestState.logged)
+    _require(policy.review_allowed(log))
     log.state = LogState.returned
     log.review_comment = comment.strip()
     _event(request, "session.returned", actor, log_id=log.id)
@@ -660,11 +627,10 @@ def return_log(actor: User, log: SessionLog, comment: str) -> None:
 
 def accept(actor: User, assignment: Assignment) -> None:
     """The mediator takes the offer; the school is told who is coming."""
-    _require(_mediator_of(actor, assignment), NotAllowed())
+    _require(policy.holds(actor, assignment), NotAllowed())
     request = _lock(assignment.request)
     db.session.refresh(assignment)
-    _require(assignment.state == AssignmentState.offered
-             and request.state == RequestState.offered)
+    _require(policy.answer_allowed(assignment))
     assignment.state = AssignmentState.accepted
     assignment.responded_dt = utcnow()
     request.state = RequestState.confirmed
@@ -675,13 +641,12 @@ def accept(actor: User, assignment: Assignment) -> None:
 def decline(actor: User, assignment: Assignment, reason: str,
             proposed_start: datetime | None = None) -> None:
     """The mediator turns the offer down, optionally proposing another time."""
-    _require(_mediator_of(actor, assignment), NotAllowed())
+    _require(policy.holds(actor, assignment), NotAllowed())
     if not reason.strip():
         raise InvalidInput(_l("Say why you decline."), field="reason")
     request = _lock(assignment.request)
     db.session.refresh(assignment)
-    _require(assignment.state == AssignmentState.offered
-             and request.state == RequestState.offered)
+    _require(policy.answer_allowed(assignment))
     if proposed_start is not None and proposed_start < utcnow():
         raise InvalidInput(_l("This time is in the past."), field="proposed_start")
     assignment.state = AssignmentState.declined
@@ -748,18 +713,13 @@ def log_session(actor: User, assignment: Assignment, data: LogInput) -> SessionL
         the start), or too long (see :func:`logged_time_problem`); a translation comes
         without its document (``document``) and none was delivered before.
     """
-    _require(_mediator_of(actor, assignment), NotAllowed())
+    _require(policy.holds(actor, assignment), NotAllowed())
     request = _lock(assignment.request)
-    _require(assignment.state == AssignmentState.accepted)
     now = utcnow()
-    begins = assignment.start_dt
-    _require(begins is None or begins <= now, InvalidTransition(
-        _l("A session can be logged only once it has started.")))
+    refusal = policy.log_refusal(assignment, now)
+    _require(refusal is None, InvalidTransition(
+        policy.LOG_REFUSALS[refusal] if refusal == "not_started" else None))
     existing = assignment.session_log
-    if existing is not None:
-        _require(existing.state == LogState.returned and request.state == RequestState.logged)
-    else:
-        _require(request.state == RequestState.confirmed)
     if request.type.kind == RequestKind.slot:
         if data.actual_start is None or data.actual_end is None:
             raise InvalidInput(_l("Give the start and end of the session."), field="actual_start")

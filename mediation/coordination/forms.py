@@ -13,7 +13,6 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..bookings.operations import CANCELLATION_REASONS
 from ..bounds import MAX_ID
 from ..models import RequestState, Urgency
 
@@ -72,19 +71,6 @@ class OfferForm(FlaskForm):
         validators=[Optional(), Length(max=1000)],
         filters=[strip],
         description=_l("The mediator who had it will read this."),
-    )
-
-
-class CancelForm(FlaskForm):
-    reason = SelectField(
-        _l("Reason"),
-        choices=[SelectChoice("", _l("Choose a reason"))]
-        + [SelectChoice(code, label) for code, label in CANCELLATION_REASONS.items()],
-        validators=[DataRequired(message=_l("Choose a reason."))],
-    )
-    note = TextAreaField(
-        _l("Note"), validators=[Optional(), Length(max=1000)], filters=[strip],
-        description=_l("Optional. Do not write anything sensitive about the pupil."),
     )
 
 

@@ -149,11 +149,6 @@ def filter_choices(user: User) -> dict:
     }
 
 
-def active_assignment(request: MediationRequest) -> Assignment | None:
-    """The offered or accepted assignment among the (loaded) assignments of a request."""
-    return next((a for a in request.assignments if a.state in ACTIVE_ASSIGNMENT_STATES), None)
-
-
 def counter_proposals(request: MediationRequest) -> list[Assignment]:
     """Declined assignments whose mediator proposed another time, latest first."""
     return sorted(

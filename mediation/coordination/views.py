@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
-from ..bookings import matching, operations
+from ..bookings import matching, operations, policy
 from ..bookings.operations import InvalidInput, InvalidTransition, SlotTaken
 from ..bookings.queries import load_request
 from ..bookings.rules import in_rome, to_utc
@@ -43,7 +43,6 @@ from ..templating import request_state_label
 from . import queries
 from .forms import (
     ALL,
-    CancelForm,
     OfferForm,
     QueueFilterForm,
     ReturnLogForm,
@@ -51,7 +50,7 @@ from .forms import (
 )
 
 bp = Blueprint("coordination", __name__, url_prefix="/coordination")
-# The request page's action partial offers the cancellation reasons.
+# The request page shows the cancellation's reason.
 bp.add_app_template_global(operations.CANCELLATION_REASONS, "CANCELLATION_REASONS")
 
 COORDINATORS = (Role.coordinator, Role.admin)
@@ -137,7 +136,7 @@ def queue():
         args=args,
         now=now,
         age=lambda r: format_timedelta(now - r.created_dt),
-        active_of=queries.active_assignment,
+        active_of=policy.active_assignment,
         ALL=ALL,
     )
 
@@ -204,7 +203,7 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None,
                   series_conflicts=None):
     user = _user()
     now = utcnow()
-    active = queries.active_assignment(req)
+    active = policy.active_assignment(req)
     is_translation = req.type.kind == RequestKind.deadline
     found = best = rankings = None
     if not is_translation and len(req.slots) > 1 and slot != OTHER:
@@ -217,7 +216,7 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None,
             rankings = [matching.SlotRanking(int(slot), start, end, found)]
     # A dead end: show when the mediators who speak the language are free instead.
     openings = None
-    if (rankings is not None and req.state == RequestState.open
+    if (rankings is not None and policy.allows(req, "offer")
             and _no_slot_can_be_taken(rankings, now)):
         openings = matching.next_free_times(req, user, now=now)
     # Who does not speak the language is counted, not listed: they could never take it.
@@ -258,8 +257,8 @@ def offer(request_id: int):
     # A POST reads the request for update once, instead of reading it, then again
     # (with everything its page shows) in the operation's _lock.
     req = load_request(request_id, user, lock=request.method == "POST")
-    reassigning = req.state in (RequestState.offered, RequestState.confirmed)
-    if req.state != RequestState.open and not reassigning:
+    reassigning = policy.reassign_allowed(req)
+    if not policy.allows(req, "offer") and not reassigning:
         flash(_("This request is not waiting for a mediator."), "warning")
         return _detail(req)
     if (request.method == "POST" and reassigning
@@ -352,9 +351,6 @@ def propose(request_id: int):
     return back
 
 
-# --- unfilled, cancelled ---------------------------------------------------
-
-
 @bp.route("/requests/<int:request_id>/offer-series", methods=["POST"])
 @roles_required(*COORDINATORS)
 def offer_series(request_id: int):
@@ -385,55 +381,6 @@ def offer_series(request_id: int):
     flash(_("%(num)d weeks offered to %(name)s, who has been told.", num=len(assignments),
             name=name), "success")
     return _detail(req)
-
-
-@bp.route("/requests/<int:request_id>/unfilled", methods=["POST"])
-@roles_required(*COORDINATORS)
-def unfilled(request_id: int):
-    """Record that no mediator could be found."""
-    user = _user()
-    req = load_request(request_id, user)
-    try:
-        operations.mark_unfilled(user, req)
-    except InvalidTransition as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return _detail(req)
-    db.session.commit()
-    flash(_("The request is marked as unfilled; the school has been told."), "success")
-    return _detail(req)
-
-
-@bp.route("/requests/<int:request_id>/cancel", methods=["GET", "POST"])
-@roles_required(*COORDINATORS)
-def cancel(request_id: int):
-    """Cancel a request before it is logged, with a reason."""
-    user = _user()
-    req = load_request(request_id, user)
-    if req.state not in operations.CANCELLABLE:
-        flash(_("This request can no longer be cancelled."), "warning")
-        return _detail(req)
-    form = CancelForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.cancel_request(user, req, form.reason.data, form.note.data)
-        except InvalidInput as error:
-            db.session.rollback()
-            req = load_request(request_id, user)
-            form[error.field if error.field in form else "reason"].errors.append(error.message)
-            status = 400
-        except InvalidTransition as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-            return _detail(req)
-        else:
-            db.session.commit()
-            flash(_("The request has been cancelled."), "success")
-            return _detail(req)
-    elif form.is_submitted():
-        status = 400
-    return render_template("coordination/cancel.html", req=req, form=form), status
 
 
 # --- session logs ----------------------------------------------------------

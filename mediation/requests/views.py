@@ -19,24 +19,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..bookings import operations
+from ..bookings import operations, policy
 from ..bookings import queries as booking_queries
 from ..bookings.operations import (
-    CANCELLABLE,
     CANCELLATION_REASONS,
     InvalidInput,
-    InvalidTransition,
     RequestInput,
     SlotInput,
-    SlotTaken,
 )
-from ..bookings.rules import LATE_CANCELLATION, in_rome, to_utc
+from ..bookings.rules import in_rome, to_utc
 from ..bounds import page_arg
 from ..documents import InvalidUpload, document_path, store_upload
 from ..extensions import db
 from ..i18n import format_datetime, format_time
 from ..models import (
-    ACTIVE_ASSIGNMENT_STATES,
     AssignmentState,
     Cycle,
     Direction,
@@ -56,6 +52,7 @@ from ..models import (
 )
 from ..scoping import roles_required
 from ..templating import cycle_label, request_state_label
+from ..view_helpers import show_error
 from . import queries
 from .forms import (
     DIRECTION_LABELS,
@@ -75,15 +72,6 @@ from .forms import (
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
 SCHOOL_ROLES = (Role.teacher, Role.lead)
-
-#: The action partial the request page includes for each role.
-ACTION_PARTIALS = {
-    Role.teacher: "requests/_request_actions.html",
-    Role.lead: "requests/_request_actions.html",
-    Role.coordinator: "coordination/_request_actions.html",
-    Role.admin: "coordination/_request_actions.html",
-    Role.mediator: "agenda/_request_actions.html",
-}
 
 #: What each audit action means, as the request's history shows it.
 EVENT_LABELS = {
@@ -317,16 +305,11 @@ def _submit(form, user: User, rtype: RequestType, cases: dict) -> MediationReque
 
 
 def _show_error(form, error) -> None:
-    """Put a domain error next to the field it names (or above the form)."""
-    name = error.field or ""
-    if name.startswith("slot_"):
-        name = f"{name}_date"
-    name = {"deadline": "deadline_date"}.get(name, name)
-    field = form._fields.get(name)
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+    """Put a domain error next to the field it names: a slot's error on its date."""
+    aliases = {"deadline": "deadline_date"}
+    if error.field and error.field.startswith("slot_"):
+        aliases[error.field] = f"{error.field}_date"
+    show_error(form, error, aliases)
 
 
 @bp.route("/new/<type_code>", methods=["GET", "POST"])
@@ -431,53 +414,33 @@ def _history(req: MediationRequest, user: User, own_assignments: set[int] | None
     return rows
 
 
-def _meeting_start(req: MediationRequest, active) -> datetime | None:
-    if active is not None and active.start_dt is not None:
-        return active.start_dt
-    return req.slots[0].start_dt if req.slots else None
-
-
-def _render_detail(req: MediationRequest, user: User, status: int = 200,
-                   reject_form=None, cancel_form=None):
+def render_detail(req: MediationRequest, user: User, status: int = 200,
+                  reject_form=None, cancel_form=None):
+    """The request's page; the forms of a refused action come back with their errors."""
     now = utcnow()
-    active = next((a for a in req.assignments if a.state in ACTIVE_ASSIGNMENT_STATES), None)
+    allowed = policy.actions(user, req, now)
     if user.role == Role.mediator:
         assignments = [a for a in req.assignments if a.mediator.user_id == user.id]
         own = {a.id for a in assignments}
     else:
         assignments = list(req.assignments)
         own = None
-    # The log's summary: school roles, coordinators and the mediator who wrote it.
-    summary_for = {
-        a.id for a in assignments
-        if user.role in (Role.teacher, Role.lead, Role.coordinator)
-        or (user.role == Role.mediator and a.mediator.user_id == user.id)
-    }
     documents = queries.documents(req, user)
-    start = _meeting_start(req, active)
-    in_school = user.role in SCHOOL_ROLES and user.school_id == req.school_id
-    offer = req.pending_offer
     context = {
         "req": req,
+        "actions": allowed,
         "events": _history(req, user, own),
-        "active": active,
+        "active": policy.active_assignment(req),
         # The time first: the appointment once a mediator has accepted, else the offer
         # waiting for an answer (with the buttons, for the mediator it is offered to).
         "appointment": req.appointment,
-        "offer": offer,
-        "offer_for_me": offer is not None and offer.mediator.user_id == user.id,
+        "offer": req.pending_offer,
         "now": now,
         "assignments": assignments,
-        "summary_for": summary_for,
+        "summary_for": {a.id for a in assignments if policy.reads_summary(user, a)},
         "sources": [d for d in documents if d.kind == DocumentKind.source],
         "translations": [d for d in documents if d.kind == DocumentKind.translation],
-        "meeting_start": start,
-        "action_partial": ACTION_PARTIALS.get(user.role, "requests/_request_actions.html"),
-        # For requests/_request_actions.html.
-        "can_approve": (user.role == Role.lead and in_school
-                        and req.state == RequestState.awaiting_approval),
-        "can_cancel": in_school and req.state in CANCELLABLE,
-        "cancel_late": start is not None and start - now < LATE_CANCELLATION,
+        "meeting_start": policy.meeting_start(req),
         "reject_form": reject_form or RejectForm(formdata=None),
         "cancel_form": cancel_form or CancelForm(formdata=None),
     }
@@ -489,79 +452,7 @@ def _render_detail(req: MediationRequest, user: User, status: int = 200,
 def detail(request_id: int):
     user = _user()
     req = booking_queries.load_request(request_id, user)
-    return _render_detail(req, user)
-
-
-def _back(req_id: int):
-    return redirect(url_for("requests.detail", request_id=req_id))
-
-
-def _refused(error, request_id: int):
-    db.session.rollback()
-    flash(error.message, "danger")
-    return _back(request_id)
-
-
-@bp.route("/<int:request_id>/approve", methods=["POST"])
-@roles_required(Role.lead)
-def approve(request_id: int):
-    user = _user()
-    req = booking_queries.load_request(request_id, user)
-    try:
-        operations.approve_request(user, req)
-    except (InvalidTransition, SlotTaken) as error:
-        return _refused(error, request_id)
-    db.session.commit()
-    flash(_("Request approved: it now goes to the coordinator."), "success")
-    return _back(request_id)
-
-
-@bp.route("/<int:request_id>/reject", methods=["POST"])
-@roles_required(Role.lead)
-def reject(request_id: int):
-    user = _user()
-    req = booking_queries.load_request(request_id, user)
-    form = RejectForm()
-    if form.validate_on_submit():
-        try:
-            operations.reject_request(user, req, form.reason.data)
-        except (InvalidTransition, SlotTaken) as error:
-            return _refused(error, request_id)
-        except InvalidInput as error:
-            db.session.rollback()
-            req = booking_queries.load_request(request_id, user)
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Request rejected; the teacher has been told why."), "success")
-            return _back(request_id)
-    return _render_detail(req, user, 400, reject_form=form)
-
-
-@bp.route("/<int:request_id>/cancel", methods=["POST"])
-@roles_required(Role.teacher, Role.lead, Role.coordinator, Role.admin)
-def cancel(request_id: int):
-    user = _user()
-    req = booking_queries.load_request(request_id, user)
-    form = CancelForm()
-    if form.validate_on_submit():
-        try:
-            operations.cancel_request(user, req, form.reason.data, form.note.data)
-        except (InvalidTransition, SlotTaken) as error:
-            return _refused(error, request_id)
-        except InvalidInput as error:
-            db.session.rollback()
-            req = booking_queries.load_request(request_id, user)
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            if req.cancelled_late:
-                flash(_("Request cancelled. It was less than 24 hours before the meeting,"
-                        " so the cancellation is recorded as late."), "warning")
-            else:
-                flash(_("Request cancelled."), "success")
-            return _back(request_id)
-    return _render_detail(req, user, 400, cancel_form=form)
+    return render_detail(req, user)
 
 
 @bp.route("/<int:request_id>/documents/<int:document_id>")
@@ -607,3 +498,7 @@ def letter_link(req: MediationRequest) -> str:
     from . import letter as letters
 
     return letters.link_state(req, _user())
+
+
+# The request page's actions, on this blueprint (imported last: they render the page).
+from . import actions as _actions  # noqa: E402, F401

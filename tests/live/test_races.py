@@ -164,7 +164,7 @@ class Booking:
 
     def cancel_now(self, request_id: int, client: Client | None = None) -> Response:
         client = client or self.coordinator
-        page = client.get(f"/coordination/requests/{request_id}/cancel")
+        page = client.get(f"/requests/{request_id}")
         form = client.form(page, "/cancel", has_field="reason")
         return client.submit(page, form, reason="no_longer_needed")
 
@@ -388,7 +388,7 @@ def test_accept_racing_cancel_ends_consistent(booking):
     for request_id in ids:
         booking.offer_now(request_id)
         accept = booking.prepared_accept(request_id)
-        page = booking.coordinator.get(f"/coordination/requests/{request_id}/cancel")
+        page = booking.coordinator.get(f"/requests/{request_id}")
         form = booking.coordinator.form(page, "/cancel", has_field="reason")
         accepted, cancelled = race([
             accept, lambda p=page, f=form: booking.coordinator.submit(p, f,

@@ -1,0 +1,303 @@
+"""Who may do what to a request, in which state: the request lifecycle's one home.
+
+Every action on a request asks two questions, kept apart because a refusal answers them
+differently:
+
+- *may* this user act on this object at all? (``may_*``) A "no" means the object is none
+  of their business: the operation raises ``NotAllowed`` (a 404, as for an object of
+  another school or Ambito);
+- does the object's state allow the action *now*? (``TRANSITIONS`` and the ``*_allowed``
+  predicates) A "no" means it was possible and is no longer: ``InvalidTransition`` (409).
+
+``can_*`` asks both. The operations (``bookings/operations.py``) enforce each question
+through this module after locking the request; the request page is handed one
+:class:`RequestActions` built by :func:`actions`, so that no view or template decides a
+rule by itself. ``tests/test_policy.py`` checks, for every role, state and action, that
+this module, the operation and the page agree.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from ..models import (
+    ACTIVE_ASSIGNMENT_STATES,
+    Assignment,
+    AssignmentState,
+    LogState,
+    MediationRequest,
+    ProposalState,
+    RequestKind,
+    RequestState,
+    Role,
+    SessionLog,
+    TimeProposal,
+    User,
+)
+
+S = RequestState
+
+#: The request's state diagram: for each state, the actions it allows and the state each
+#: leads to (docs/design.md draws it). A state with no entry is final.
+TRANSITIONS: dict[RequestState, dict[str, RequestState]] = {
+    S.awaiting_approval: {"approve": S.open, "reject": S.rejected, "cancel": S.cancelled},
+    S.open: {"offer": S.offered, "mark_unfilled": S.unfilled, "cancel": S.cancelled,
+             "propose_time": S.open, "answer_proposal": S.open},
+    S.offered: {"accept": S.confirmed, "decline": S.open, "reassign": S.offered,
+                "cancel": S.cancelled},
+    S.confirmed: {"log": S.logged, "reassign": S.offered, "cancel": S.cancelled},
+    S.logged: {"approve_log": S.closed, "return_log": S.logged, "log": S.logged},
+}
+
+#: Every action of the lifecycle, in the order the diagram names them.
+ACTIONS = tuple(dict.fromkeys(a for moves in TRANSITIONS.values() for a in moves))
+
+#: States from which a request can still be cancelled (anything before "logged").
+CANCELLABLE = frozenset(state for state, moves in TRANSITIONS.items() if "cancel" in moves)
+
+#: A cancellation closer than this to the meeting's start is recorded as late.
+LATE_CANCELLATION = timedelta(hours=24)
+
+
+def allows(request: MediationRequest, action: str) -> bool:
+    """Whether the request's state allows ``action`` (the state diagram alone)."""
+    return action in TRANSITIONS.get(request.state, {})
+
+
+# --- who: the parties to a request --------------------------------------------
+
+
+def in_school(user: User, request: MediationRequest) -> bool:
+    """A teacher or the lead of the school that asked."""
+    return user.role in (Role.teacher, Role.lead) and user.school_id == request.school_id
+
+
+def leads_school(user: User, request: MediationRequest) -> bool:
+    return user.role == Role.lead and user.school_id == request.school_id
+
+
+def coordinates(user: User, request: MediationRequest) -> bool:
+    """The coordinator of the school's Ambito, or the regional admin."""
+    if user.role == Role.admin:
+        return True
+    return user.role == Role.coordinator and user.ambito_id == request.school.ambito_id
+
+
+def holds(user: User, assignment: Assignment) -> bool:
+    """The mediator the assignment is (or was) for."""
+    return user.role == Role.mediator and assignment.mediator.user_id == user.id
+
+
+# --- facts about a request that several rules read ------------------------------
+
+
+def active_assignment(request: MediationRequest) -> Assignment | None:
+    """The offered or accepted assignment among the request's (loaded) assignments."""
+    return next((a for a in request.assignments if a.state in ACTIVE_ASSIGNMENT_STATES), None)
+
+
+def meeting_start(request: MediationRequest,
+                  active: Assignment | None = None) -> datetime | None:
+    """When the meeting starts: the active assignment's time, else the first time asked
+    for; None for a translation."""
+    active = active if active is not None else active_assignment(request)
+    if active is not None and active.start_dt is not None:
+        return active.start_dt
+    return request.slots[0].start_dt if request.slots else None
+
+
+def is_late(request: MediationRequest, now: datetime,
+            active: Assignment | None = None) -> bool:
+    """Whether cancelling now is a late cancellation (less than 24 hours before the
+    meeting, or after its start)."""
+    start = meeting_start(request, active)
+    return start is not None and start - now < LATE_CANCELLATION
+
+
+# --- the school ----------------------------------------------------------------
+
+
+def may_approve(user: User, request: MediationRequest) -> bool:
+    """Approving or rejecting: the school's lead."""
+    return leads_school(user, request)
+
+
+def can_approve(user: User, request: MediationRequest) -> bool:
+    return may_approve(user, request) and allows(request, "approve")
+
+
+def may_cancel(user: User, request: MediationRequest) -> bool:
+    """Cancelling: the school (teachers and lead) and its coordinators."""
+    return in_school(user, request) or coordinates(user, request)
+
+
+def can_cancel(user: User, request: MediationRequest) -> bool:
+    return may_cancel(user, request) and allows(request, "cancel")
+
+
+def may_answer_proposal(user: User, request: MediationRequest) -> bool:
+    return in_school(user, request)
+
+
+def proposal_open(proposal: TimeProposal, now: datetime) -> bool:
+    """A proposed time the school can still accept or decline."""
+    return (allows(proposal.request, "answer_proposal")
+            and proposal.state == ProposalState.pending and proposal.start_dt > now)
+
+
+def can_answer_proposal(user: User, proposal: TimeProposal, now: datetime) -> bool:
+    return may_answer_proposal(user, proposal.request) and proposal_open(proposal, now)
+
+
+def sees_proposals(user: User, request: MediationRequest) -> bool:
+    """The times proposed to the school concern the school and its coordinators."""
+    return in_school(user, request) or coordinates(user, request)
+
+
+# --- the coordinator -----------------------------------------------------------
+
+
+def may_coordinate(user: User, request: MediationRequest) -> bool:
+    """Offering, reassigning, marking unfilled, proposing times, reviewing logs."""
+    return coordinates(user, request)
+
+
+def can_offer(user: User, request: MediationRequest) -> bool:
+    return may_coordinate(user, request) and allows(request, "offer")
+
+
+def reassign_allowed(request: MediationRequest) -> bool:
+    return allows(request, "reassign") and active_assignment(request) is not None
+
+
+def can_reassign(user: User, request: MediationRequest) -> bool:
+    return may_coordinate(user, request) and reassign_allowed(request)
+
+
+def can_mark_unfilled(user: User, request: MediationRequest) -> bool:
+    return may_coordinate(user, request) and allows(request, "mark_unfilled")
+
+
+def propose_allowed(request: MediationRequest) -> bool:
+    """Another time can be proposed for a meeting, not for a translation's deadline."""
+    return allows(request, "propose_time") and request.type.kind == RequestKind.slot
+
+
+def review_allowed(log: SessionLog) -> bool:
+    """A log waiting for the coordinator: approve it or send it back."""
+    return (log.state == LogState.submitted
+            and allows(log.assignment.request, "approve_log"))
+
+
+def can_review(user: User, log: SessionLog) -> bool:
+    return may_coordinate(user, log.assignment.request) and review_allowed(log)
+
+
+# --- the mediator --------------------------------------------------------------
+
+
+def answer_allowed(assignment: Assignment) -> bool:
+    """An offer waiting for the mediator's answer (accept or decline)."""
+    return (assignment.state == AssignmentState.offered
+            and allows(assignment.request, "accept"))
+
+
+def can_answer(user: User, assignment: Assignment) -> bool:
+    return holds(user, assignment) and answer_allowed(assignment)
+
+
+#: Why a session cannot be logged, as the mediator reads it.
+LOG_REFUSALS = {
+    "not_confirmed": _l("This appointment is not confirmed, so there is nothing to log."),
+    "not_started": _l("A session can be logged only once it has started."),
+    "already_logged": _l("This session has already been logged."),
+}
+
+
+def log_refusal(assignment: Assignment, now: datetime) -> str | None:
+    """Why the session cannot be logged now (a code of ``LOG_REFUSALS``), or None.
+
+    A session is logged by the mediator who accepted it, once it has started (a
+    translation at any time); a log is written once, then corrected only when the
+    coordinator sends it back.
+    """
+    request = assignment.request
+    log = assignment.session_log
+    if assignment.state != AssignmentState.accepted:
+        return "not_confirmed"
+    if assignment.start_dt is not None and assignment.start_dt > now:
+        return "not_started"
+    if log is None:
+        return None if request.state == RequestState.confirmed else "not_confirmed"
+    if log.state == LogState.returned and request.state == RequestState.logged:
+        return None
+    return "already_logged"
+
+
+def can_log(user: User, assignment: Assignment, now: datetime) -> bool:
+    return holds(user, assignment) and log_refusal(assignment, now) is None
+
+
+def reads_summary(user: User, assignment: Assignment) -> bool:
+    """A session log's summary is read by the school, the coordinator and the mediator
+    who wrote it (not by the regional admin, nor by other mediators)."""
+    if user.role in (Role.teacher, Role.lead, Role.coordinator):
+        return True
+    return holds(user, assignment)
+
+
+# --- the request page ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestActions:
+    """What ``user`` can do on a request's page now; the page shows exactly these."""
+
+    approve: bool = False  # and reject: the lead's two answers
+    cancel: bool = False
+    cancel_late: bool = False  # a cancellation now would be recorded as late
+    offer: bool = False
+    reassign: bool = False
+    mark_unfilled: bool = False
+    review_log: SessionLog | None = None
+    answer_offer: Assignment | None = None  # the offer waiting for this mediator
+    log: Assignment | None = None  # the session this mediator can log (or correct) now
+    answer_proposals: bool = False
+    see_proposals: bool = False
+    school_side: bool = False  # the user is of the school that asked
+    coordinator_side: bool = False  # the user coordinates the school's Ambito
+
+    @property
+    def school(self) -> bool:
+        """Anything in the school's box (approve, reject, cancel)."""
+        return self.approve or self.cancel
+
+    @property
+    def coordination(self) -> bool:
+        return self.offer or self.reassign or self.mark_unfilled or self.review_log is not None
+
+
+def actions(user: User, request: MediationRequest, now: datetime) -> RequestActions:
+    """Everything ``user`` can do on ``request``'s page, decided once, here."""
+    active = active_assignment(request)
+    coordinating = may_coordinate(user, request)
+    cancel = can_cancel(user, request)
+    log = active.session_log if active is not None else None
+    offer = request.pending_offer
+    return RequestActions(
+        approve=can_approve(user, request),
+        cancel=cancel,
+        cancel_late=cancel and is_late(request, now, active),
+        offer=coordinating and allows(request, "offer"),
+        reassign=coordinating and reassign_allowed(request),
+        mark_unfilled=coordinating and allows(request, "mark_unfilled"),
+        review_log=log if coordinating and log is not None and review_allowed(log) else None,
+        answer_offer=offer if offer is not None and can_answer(user, offer) else None,
+        log=active if active is not None and can_log(user, active, now) else None,
+        answer_proposals=may_answer_proposal(user, request) and allows(
+            request, "answer_proposal"),
+        see_proposals=sees_proposals(user, request) and allows(request, "answer_proposal"),
+        school_side=in_school(user, request),
+        coordinator_side=coordinating,
+    )
