@@ -86,6 +86,16 @@ STATE_BADGES = {
 }
 
 
+#: The side of the service each role is on: the menu, the home pages and the lists link
+#: to that side's pages (a school's request list, or the coordinator's queue).
+SIDES = {Role.teacher: "school", Role.lead: "school", Role.coordinator: "coordination",
+         Role.admin: "coordination", Role.mediator: "mediator"}
+
+
+def user_side() -> str | None:
+    return SIDES.get(current_user.role) if current_user.is_authenticated else None
+
+
 def navigation() -> list[tuple[str, str]]:
     """The (label, url) entries of the main menu for the current user's role.
 
@@ -202,7 +212,8 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale():
-        return {"current_locale": str(get_locale()), "current_path": request.full_path}
+        return {"current_locale": str(get_locale()), "current_path": request.full_path,
+                "user_side": user_side()}
 
     app.after_request(after_request_delivery)
 

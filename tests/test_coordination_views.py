@@ -12,7 +12,6 @@ from flask import render_template
 from mediation.bookings import policy
 from mediation.bookings.rules import ROME, to_utc
 from mediation.extensions import db
-from mediation.requests.forms import CancelForm
 from mediation.models import (
     Absence,
     Action,
@@ -36,6 +35,7 @@ from mediation.models import (
     Urgency,
     User,
 )
+from mediation.requests.forms import CancelForm
 
 from .conftest import Auth
 

@@ -265,6 +265,7 @@ class RequestActions:
     log: Assignment | None = None  # the session this mediator can log (or correct) now
     answer_proposals: bool = False
     see_proposals: bool = False
+    see_offer: bool = False  # whom the request is offered to, and when
     school_side: bool = False  # the user is of the school that asked
     coordinator_side: bool = False  # the user coordinates the school's Ambito
 
@@ -298,6 +299,7 @@ def actions(user: User, request: MediationRequest, now: datetime) -> RequestActi
         answer_proposals=may_answer_proposal(user, request) and allows(
             request, "answer_proposal"),
         see_proposals=sees_proposals(user, request) and allows(request, "answer_proposal"),
+        see_offer=in_school(user, request) or coordinating,
         school_side=in_school(user, request),
         coordinator_side=coordinating,
     )

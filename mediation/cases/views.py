@@ -170,6 +170,9 @@ def _render_case(case: PupilCase, user: User, status: int = 200, indicators_form
         "statuses": statuses,
         "timeline": queries.timeline(case, user),
         "can_edit": can_edit,
+        # The breadcrumb goes back to the school's pupils (a lead's list) or to the pupils
+        # at risk (the coordinator's and the admin's).
+        "case_list": user.role == Role.lead,
         "weeks": current_app.config["CASES_AT_RISK_WEEKS"],
     }
     if can_edit:

@@ -137,6 +137,7 @@ def queue():
         now=now,
         age=lambda r: format_timedelta(now - r.created_dt),
         active_of=policy.active_assignment,
+        can_offer=lambda r: policy.can_offer(user, r),
         ALL=ALL,
     )
 
@@ -231,6 +232,8 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None,
         end=end,
         active=active,
         reassigning=active is not None,
+        # The request waits for a mediator (not a reassignment): bookings/policy.py.
+        offering=policy.allows(req, "offer"),
         is_translation=is_translation,
         candidates=candidates,
         not_speaking=not_speaking,

@@ -29,6 +29,7 @@ from ..bookings.operations import (
 )
 from ..bookings.rules import in_rome, to_utc
 from ..bounds import page_arg
+from ..cases.views import CASE_READERS
 from ..documents import InvalidUpload, document_path, store_upload
 from ..extensions import db
 from ..i18n import format_datetime, format_time
@@ -441,6 +442,7 @@ def render_detail(req: MediationRequest, user: User, status: int = 200,
         "sources": [d for d in documents if d.kind == DocumentKind.source],
         "translations": [d for d in documents if d.kind == DocumentKind.translation],
         "meeting_start": policy.meeting_start(req),
+        "case_link": user.role in CASE_READERS,
         "reject_form": reject_form or RejectForm(formdata=None),
         "cancel_form": cancel_form or CancelForm(formdata=None),
     }
