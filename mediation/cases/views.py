@@ -36,6 +36,7 @@ from ..requests import queries as request_queries
 from ..requests.forms import chosen, options
 from ..scoping import roles_required
 from ..templating import cycle_label
+from ..view_helpers import show_error
 from . import operations, queries
 from .forms import (
     STATUS_BADGES,
@@ -197,14 +198,6 @@ def _back(case_id: int):
     return redirect(url_for("cases.detail", case_id=case_id))
 
 
-def _show_error(form, error) -> None:
-    field = form._fields.get(error.field or "")
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 @bp.route("/<int:case_id>/indicators", methods=["POST"])
 @roles_required(Role.lead)
 def update_indicators(case_id: int):
@@ -224,7 +217,7 @@ def update_indicators(case_id: int):
         except InvalidInput as error:
             db.session.rollback()
             case = queries.load_case(case_id, user)
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("Risk indicators saved.") if changes else _("Nothing to change."),
@@ -248,7 +241,7 @@ def set_status(case_id: int):
         except (InvalidInput, Conflict) as error:
             db.session.rollback()
             case = queries.load_case(case_id, user)
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("Status for %(year)s saved.", year=year.label), "success")

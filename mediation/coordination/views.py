@@ -40,6 +40,7 @@ from ..models import (
 )
 from ..scoping import get_or_404, roles_required
 from ..templating import request_state_label
+from ..view_helpers import refused, show_error
 from . import queries
 from .forms import (
     ALL,
@@ -298,19 +299,15 @@ def offer(request_id: int):
     except InvalidInput as error:
         db.session.rollback()
         req = load_request(request_id, user)
-        if error.field in form and not (error.field == "start" and slot != OTHER):
-            form[error.field].errors.append(error.message)
-        else:
-            form.form_errors.append(error.message)
+        # A preferred slot's time is not a field of the form: its error goes above it.
+        show_error(form, error, {"start": ""} if slot != OTHER else None)
         return _render_offer(req, form, slot, start, end, status=400)
     except SlotTaken as error:
         db.session.rollback()
         req = load_request(request_id, user)
         return _render_offer(req, form, slot, start, end, status=409, conflict=error.message)
     except InvalidTransition as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return _detail(req)
+        return refused(error, url_for("requests.detail", request_id=request_id))
     name = mediator.user.display_name
     db.session.commit()
     if reassigning:
@@ -342,13 +339,9 @@ def propose(request_id: int):
     try:
         operations.propose_time(user, req, mediator, to_utc(day, start), to_utc(day, end))
     except InvalidInput as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return back
+        return refused(error, url_for("coordination.offer", request_id=request_id))
     except InvalidTransition as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return _detail(req)
+        return refused(error, url_for("requests.detail", request_id=request_id))
     db.session.commit()
     flash(_("The time has been proposed to the school, which has been told."), "success")
     return back
@@ -376,9 +369,7 @@ def offer_series(request_id: int):
                              conflict=_("%(name)s cannot take every week of the series:",
                                         name=mediator.user.display_name))
     except InvalidTransition as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return _detail(req)
+        return refused(error, url_for("requests.detail", request_id=request_id))
     name = mediator.user.display_name
     db.session.commit()
     flash(_("%(num)d weeks offered to %(name)s, who has been told.", num=len(assignments),
@@ -429,9 +420,7 @@ def approve_logs():
         for log in found:
             operations.approve_log(user, log)
     except (InvalidTransition, InvalidInput) as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("coordination.logs"))
+        return refused(error, url_for("coordination.logs"))
     db.session.commit()
     flash(ngettext("%(num)d session log approved.", "%(num)d session logs approved.",
                    len(found)), "success")
@@ -459,9 +448,7 @@ def approve_log(log_id: int):
         db.session.rollback()
         return _render_logs(errors={log_id: error.message}, status=400)
     except InvalidTransition as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("coordination.logs"))
+        return refused(error, url_for("coordination.logs"))
     db.session.commit()
     flash(_("The session log has been approved."), "success")
     return redirect(url_for("coordination.logs"))
@@ -483,9 +470,7 @@ def return_log(log_id: int):
         return _render_logs(errors={log_id: error.message}, comments={log_id: comment},
                             status=400)
     except InvalidTransition as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("coordination.logs"))
+        return refused(error, url_for("coordination.logs"))
     db.session.commit()
     flash(_("The session log has been sent back to the mediator."), "success")
     return redirect(url_for("coordination.logs"))

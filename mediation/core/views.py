@@ -21,6 +21,7 @@ from ..bookings.operations import InvalidInput
 from ..extensions import db
 from ..models import Ambito, Role, School
 from ..scoping import get_or_404, roles_required
+from ..view_helpers import show_error
 from . import operations, queries
 from .forms import SchoolContactForm
 
@@ -89,7 +90,7 @@ def school_contact(school_id: int):
             except InvalidInput as error:
                 db.session.rollback()
                 school = get_or_404(School, school_id, user)
-                getattr(form, error.field).errors.append(error.message)
+                show_error(form, error)
             else:
                 db.session.commit()
                 flash(_("Contact details saved.") if changes else _("Nothing to change."),

@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..scoping import roles_required
 from ..templating import localised_day_and_time
+from ..view_helpers import show_error
 from . import operations, queries
 from .forms import (
     EDITABLE_WEEKDAYS,
@@ -251,11 +252,7 @@ def _put_error(form, error: InvalidInput, errors: dict[str, list]) -> None:
     if name.startswith("weekday_") or name == "languages":
         errors.setdefault(name, []).append(error.message)
         return
-    field = getattr(form, name, None)
-    if field is None:
-        form.form_errors.append(error.message)
-    else:
-        field.errors = [*field.errors, error.message]
+    show_error(form, error)
 
 
 @bp.route("/me/availability", defaults={"mediator_id": None}, methods=["GET", "POST"])
