@@ -158,7 +158,7 @@ def _render_case(case: PupilCase, user: User, status: int = 200, indicators_form
         None,
     )
     statuses = sorted(case.statuses, key=lambda row: row.school_year.start_date, reverse=True)
-    can_edit = user.role == Role.lead and user.school_id == case.school_id
+    can_edit = operations.may_edit(user, case)
     context = {
         "case": case,
         "country": country_name(case.country_of_origin),

@@ -68,11 +68,14 @@ def manages(actor: User, mediator: MediatorProfile) -> bool:
     )
 
 
+def is_self(actor: User, mediator: MediatorProfile) -> bool:
+    """The mediator themself: their profile's languages and places are theirs to say."""
+    return actor.role == Role.mediator and mediator.user_id == actor.id
+
+
 def may_edit_calendar(actor: User, mediator: MediatorProfile) -> bool:
     """The mediator themself, or someone who manages them."""
-    return (actor.role == Role.mediator and mediator.user_id == actor.id) or manages(
-        actor, mediator
-    )
+    return is_self(actor, mediator) or manages(actor, mediator)
 
 
 def _require(condition: bool) -> None:
@@ -278,7 +281,7 @@ def set_own_profile(
 
     :raise InvalidInput: ``languages`` or ``municipalities``.
     """
-    _require(actor.role == Role.mediator and mediator.user_id == actor.id)
+    _require(is_self(actor, mediator))
     # What the booking rules read changes: not while a booking of theirs checks it.
     lock_mediators(mediator)
     wanted_languages = _checked_languages(languages)

@@ -144,7 +144,7 @@ def _urls(mediator: MediatorProfile, own: bool) -> dict:
 
 
 def _is_own(mediator: MediatorProfile) -> bool:
-    return current_user.role == Role.mediator and mediator.user_id == current_user.id
+    return operations.is_self(_user(), mediator)
 
 
 # --- the Ambito's mediators -------------------------------------------------
