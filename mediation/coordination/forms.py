@@ -13,8 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..bookings.operations import CANCELLATION_REASONS
 from ..bounds import MAX_ID
+from ..labels import CANCELLATION_REASON_LABELS
 from ..models import RequestState, Urgency
 
 #: The queue's "all states" choice.
@@ -79,7 +79,7 @@ class CancelForm(FlaskForm):
     reason = SelectField(
         _l("Reason"),
         choices=[SelectChoice("", _l("Choose a reason"))]
-        + [SelectChoice(code, label) for code, label in CANCELLATION_REASONS.items()],
+        + [SelectChoice(code, label) for code, label in CANCELLATION_REASON_LABELS.items()],
         validators=[DataRequired(message=_l("Choose a reason."))],
     )
     note = TextAreaField(

@@ -38,21 +38,18 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..bookings.rules import ROME
 from ..extensions import db
+from ..labels import CYCLE_LABELS, MODE_LABELS, OUTCOME_LABELS
 from ..models import (
     Action,
     Ambito,
     Assignment,
-    Cycle,
     Language,
     MacroAction,
     MediationRequest,
     MediatorProfile,
-    Mode,
-    Outcome,
     Project,
     PupilCase,
     RequestKind,
@@ -73,23 +70,6 @@ DEFAULT_LOCALE = "it"
 BATCH = 2_000
 #: Data rows per XLSX sheet: Excel stops at 1,048,576 rows, the header included.
 SHEET_ROWS = 1_048_575
-
-MODE_LABELS = {
-    Mode.in_person: _l("In person"),
-    Mode.phone: _l("By phone"),
-    Mode.video: _l("By video call"),
-}
-OUTCOME_LABELS = {
-    Outcome.held: _l("Held"),
-    Outcome.family_absent: _l("The family did not come"),
-    Outcome.cancelled_late: _l("Cancelled at the last minute"),
-}
-CYCLE_LABELS = {
-    Cycle.infanzia: _l("Pre-school"),
-    Cycle.primaria: _l("Primary school"),
-    Cycle.secondaria_1: _l("Lower secondary school"),
-    Cycle.secondaria_2: _l("Upper secondary school"),
-}
 
 
 class Kind(enum.StrEnum):
