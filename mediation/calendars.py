@@ -22,6 +22,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
+from .labels import MODE_LABELS
 from .models import Assignment, AssignmentState, Mode, User, utcnow
 from .outbox import recipient_locale
 
@@ -73,10 +74,8 @@ def summary(assignment: Assignment, *, with_mediator: bool = False) -> str:
 def location(assignment: Assignment) -> str:
     """The school and site address for a meeting in person, else how it takes place."""
     request = assignment.request
-    if request.mode == Mode.phone:
-        return _("By phone")
-    if request.mode == Mode.video:
-        return _("By video call")
+    if request.mode in (Mode.phone, Mode.video):
+        return str(MODE_LABELS[request.mode])
     site = request.site
     if site is None:
         return f"{request.school.name}, {request.school.municipality}"

@@ -28,7 +28,7 @@ from mediation.models import (
     Role,
     SessionLog,
 )
-from mediation.reporting import exports
+from mediation.reporting import exports, spreadsheets
 from mediation.reporting.filters import ReportFilter
 from mediation.scoping import scope_of
 
@@ -254,7 +254,7 @@ def test_sessions_csv_in_english(client, auth, data):
 
 def test_sessions_xlsx_numbers_and_dates(client, auth, data):
     response = download(client, auth, data.coordinator_a, "sessions", "xlsx")
-    assert response.mimetype == exports.XLSX_MIMETYPE
+    assert response.mimetype == spreadsheets.XLSX_MIMETYPE
     assert "interventi_2026-01-01_2026-06-30.xlsx" in response.headers["Content-Disposition"]
     sheets = read_xlsx(response)
     assert list(sheets) == ["Interventi del periodo", "Filtri"]
@@ -464,10 +464,10 @@ def test_csv_is_written_in_chunks_as_rows_arrive():
             rows_read.append(i)
             yield (i, "x" * 40)
 
-    table = exports.Table("sessions", "it", "T", "t",
-                          [exports.Column("n", exports.Kind.integer),
-                           exports.Column("s", exports.Kind.text)], rows(), [])
-    chunks = exports.csv_chunks(table, chunk_size=4096)
+    table = spreadsheets.Table("sessions", "it", "T", "t",
+                               [spreadsheets.Column("n", spreadsheets.Kind.integer),
+                                spreadsheets.Column("s", spreadsheets.Kind.text)], rows(), [])
+    chunks = spreadsheets.csv_chunks(table, chunk_size=4096)
     first = next(chunks)
     assert first.startswith("\ufeffn;s\r\n")
     assert len(rows_read) < 200  # the first chunk went out long before the last row
@@ -475,13 +475,13 @@ def test_csv_is_written_in_chunks_as_rows_arrive():
 
 
 def test_xlsx_starts_a_new_sheet_past_the_row_limit(monkeypatch, tmp_path):
-    monkeypatch.setattr(exports, "SHEET_ROWS", 2)
-    table = exports.Table("sessions", "en", "Sessions", "t",
-                          [exports.Column("n", exports.Kind.integer),
-                           exports.Column("day", exports.Kind.date)],
-                          ((i, date(2026, 1, 1) + timedelta(days=i)) for i in range(5)),
-                          [("From", date(2026, 1, 1))])
-    assert exports.write_xlsx(table, tmp_path / "t.xlsx") == 5
+    monkeypatch.setattr(spreadsheets, "SHEET_ROWS", 2)
+    table = spreadsheets.Table("sessions", "en", "Sessions", "t",
+                               [spreadsheets.Column("n", spreadsheets.Kind.integer),
+                                spreadsheets.Column("day", spreadsheets.Kind.date)],
+                               ((i, date(2026, 1, 1) + timedelta(days=i)) for i in range(5)),
+                               [("From", date(2026, 1, 1))])
+    assert spreadsheets.write_xlsx(table, tmp_path / "t.xlsx") == 5
     book = openpyxl.load_workbook(tmp_path / "t.xlsx")
     assert book.sheetnames == ["Sessions", "Sessions (2)", "Sessions (3)", "Filters"]
     assert [c.value for c in book["Sessions (3)"]["A"]] == ["n", 4]
@@ -501,16 +501,16 @@ def test_table_reads_nothing_until_iterated(app, data, count_queries):
 def test_text_is_never_a_formula(tmp_path):
     """A name typed as "=HYPERLINK(...)" stays text: no formula runs when the file opens."""
     def table():
-        return exports.Table("sessions", "it", "T", "t",
-                             [exports.Column("name", exports.Kind.text),
-                              exports.Column("n", exports.Kind.integer)],
-                             iter([('=HYPERLINK("http://x.example")', -1), ("@SUM(A1)", 2),
-                                   ("Rossi", 3)]), [])
-    rows = list(csv.reader(io.StringIO("".join(exports.csv_chunks(table()))[1:]),
+        return spreadsheets.Table("sessions", "it", "T", "t",
+                                  [spreadsheets.Column("name", spreadsheets.Kind.text),
+                                   spreadsheets.Column("n", spreadsheets.Kind.integer)],
+                                  iter([('=HYPERLINK("http://x.example")', -1),
+                                        ("@SUM(A1)", 2), ("Rossi", 3)]), [])
+    rows = list(csv.reader(io.StringIO("".join(spreadsheets.csv_chunks(table()))[1:]),
                            delimiter=";"))
     assert rows[1:] == [["'=HYPERLINK(\"http://x.example\")", "-1"], ["'@SUM(A1)", "2"],
                         ["Rossi", "3"]]
-    exports.write_xlsx(table(), tmp_path / "t.xlsx")
+    spreadsheets.write_xlsx(table(), tmp_path / "t.xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "t.xlsx").worksheets[0]
     assert sheet["A2"].data_type == "s"
     assert sheet["A2"].value == '=HYPERLINK("http://x.example")'
@@ -544,7 +544,7 @@ def test_every_export_downloads_from_a_real_server(app, data, lang):
                 if fmt == "csv":
                     text = content.decode("utf-8-sig")
                     rows = list(csv.reader(io.StringIO(text),
-                                           delimiter=exports.csv_delimiter(lang)))
+                                           delimiter=spreadsheets.csv_delimiter(lang)))
                     assert len(rows) > 1, (kind, rows)
                     assert not re.search(r"Traceback|Internal Server Error", text)
                 else:
@@ -568,6 +568,6 @@ def test_dates_are_day_first_in_the_workbook_and_iso_in_the_csv(client, auth, da
     assert filters["B8"].number_format == "DD/MM/YYYY HH:MM"  # Exported on
     csv_rows = records(read_csv(download(client, auth, data.coordinator_a, "sessions", "csv",
                                          PERIOD + f"&lang={lang}"),
-                                exports.csv_delimiter(lang)))
+                                spreadsheets.csv_delimiter(lang)))
     assert [r["Data" if lang == "it" else "Date"] for r in csv_rows][:2] == \
         ["2026-02-10", "2026-03-29"]

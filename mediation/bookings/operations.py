@@ -19,6 +19,7 @@ from ..audit import record
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
 from ..i18n import format_date
+from ..labels import CANCELLATION_REASON_LABELS
 from ..models import (
     Action,
     Assignment,
@@ -87,16 +88,9 @@ class SeriesConflict(DomainError):
         self.conflicts = conflicts
 
 
-#: Reason codes for cancelling a request, with their labels.
-CANCELLATION_REASONS = {
-    "family_unavailable": _l("The family cannot come"),
-    "no_longer_needed": _l("No longer needed"),
-    "school_event": _l("A school event overlaps"),
-    "pupil_moved": _l("The pupil moved to another school"),
-    "duplicate": _l("Duplicate request"),
-    "no_mediator": _l("No mediator available"),
-    "other": _l("Other reason"),
-}
+#: The reason codes a cancellation accepts: the keys of their labels (one list of codes,
+#: in :mod:`mediation.labels`, so that a form never offers a code this refuses).
+CANCELLATION_REASONS = frozenset(CANCELLATION_REASON_LABELS)
 
 #: The longest weekly series a school can ask for.
 MAX_SERIES_WEEKS = 12

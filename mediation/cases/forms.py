@@ -5,15 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 from wtforms.validators import AnyOf, InputRequired, Optional, ValidationError
 
+from ..labels import PUPIL_STATUS_LABELS, RISK_INDICATOR_LABELS
 from ..models import ItalianLevel, PupilStatus
 from ..requests.forms import options
 
-STATUS_LABELS = {
-    PupilStatus.attending: _l("Attending"),
-    PupilStatus.moved_to_next_cycle: _l("Moved to the next cycle"),
-    PupilStatus.at_risk: _l("At risk"),
-    PupilStatus.left_school: _l("Left school"),
-}
 STATUS_BADGES = {
     PupilStatus.attending: "success",
     PupilStatus.moved_to_next_cycle: "info",
@@ -34,9 +29,9 @@ def id_or_none(value):
 class IndicatorsForm(FlaskForm):
     """The four risk indicators of a case."""
 
-    high_absences = BooleanField(_l("Many absences"))
-    repeated_year = BooleanField(_l("Has repeated a year"))
-    late_enrolment = BooleanField(_l("Enrolled late (in a class below their age)"))
+    high_absences = BooleanField(RISK_INDICATOR_LABELS["high_absences"])
+    repeated_year = BooleanField(RISK_INDICATOR_LABELS["repeated_year"])
+    late_enrolment = BooleanField(RISK_INDICATOR_LABELS["late_enrolment"])
     italian_level = SelectField(
         _l("Level of Italian"),
         choices=options([("", _l("Not assessed")), *((v, v) for v in LEVEL_CHOICES)]),
@@ -57,7 +52,7 @@ class StatusForm(FlaskForm):
     status = SelectField(
         _l("Status"), validate_choice=False,
         choices=options([("", _l("Choose a status")),
-                         *((s.value, label) for s, label in STATUS_LABELS.items())]),
+                         *((s.value, label) for s, label in PUPIL_STATUS_LABELS.items())]),
         validators=[InputRequired(message=_l("Choose a status.")),
                     AnyOf([s.value for s in PupilStatus],
                           message=_l("Choose a status from the list."))],

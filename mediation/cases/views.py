@@ -14,7 +14,6 @@ from babel.units import format_unit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..bookings.operations import InvalidInput
@@ -22,9 +21,9 @@ from ..bookings.rules import in_rome
 from ..bounds import page_arg
 from ..errors import Conflict
 from ..extensions import db
+from ..labels import PUPIL_STATUS_LABELS, cycle_label
 from ..models import (
     ItalianLevel,
-    Outcome,
     PupilCase,
     PupilStatus,
     Role,
@@ -35,12 +34,10 @@ from ..models import (
 from ..requests import queries as request_queries
 from ..requests.forms import chosen, options
 from ..scoping import roles_required
-from ..templating import cycle_label
 from ..view_helpers import show_error
 from . import operations, queries
 from .forms import (
     STATUS_BADGES,
-    STATUS_LABELS,
     AtRiskFilterForm,
     CaseFilterForm,
     IndicatorsForm,
@@ -53,22 +50,9 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 CASE_READERS = (Role.lead, Role.coordinator, Role.admin)
 AT_RISK_READERS = (Role.coordinator, Role.admin)
 
-OUTCOME_LABELS = {
-    Outcome.held: _l("Held"),
-    Outcome.family_absent: _l("The family did not come"),
-    Outcome.cancelled_late: _l("Cancelled at the last minute"),
-}
-INDICATOR_LABELS = {
-    "high_absences": _l("Many absences"),
-    "repeated_year": _l("Has repeated a year"),
-    "late_enrolment": _l("Enrolled late (in a class below their age)"),
-}
-
-
 @bp.context_processor
-def labels():
-    return {"STATUS_LABELS": STATUS_LABELS, "STATUS_BADGES": STATUS_BADGES,
-            "OUTCOME_LABELS": OUTCOME_LABELS, "INDICATOR_LABELS": INDICATOR_LABELS}
+def badges():
+    return {"STATUS_BADGES": STATUS_BADGES}
 
 
 def _user() -> User:
@@ -101,7 +85,7 @@ def index():
     )
     form.status.choices = options(
         [("", _("All statuses")), (queries.NO_STATUS, _("No status yet"))]
-        + [(s.value, label) for s, label in STATUS_LABELS.items()]
+        + [(s.value, label) for s, label in PUPIL_STATUS_LABELS.items()]
     )
     form.validate()
     filters = queries.CaseFilters(

@@ -26,9 +26,9 @@ from ..bookings.rules import in_rome, to_utc
 from ..bounds import page_arg, valid_id
 from ..extensions import db
 from ..i18n import format_time
+from ..labels import request_state_label
 from ..models import (
     Action,
-    LanguageLevel,
     MacroAction,
     MediatorProfile,
     RequestKind,
@@ -39,7 +39,6 @@ from ..models import (
     utcnow,
 )
 from ..scoping import get_or_404, roles_required
-from ..templating import request_state_label
 from ..view_helpers import refused, show_error
 from . import queries
 from .forms import (
@@ -51,8 +50,6 @@ from .forms import (
 )
 
 bp = Blueprint("coordination", __name__, url_prefix="/coordination")
-# The request page shows the cancellation's reason.
-bp.add_app_template_global(operations.CANCELLATION_REASONS, "CANCELLATION_REASONS")
 
 COORDINATORS = (Role.coordinator, Role.admin)
 OTHER = "other"
@@ -181,14 +178,6 @@ def _proposals(req) -> list[dict]:
     return result
 
 
-LEVEL_LABELS = {
-    LanguageLevel.native: "native",
-    LanguageLevel.c2: "C2",
-    LanguageLevel.c1: "C1",
-    LanguageLevel.b2: "B2",
-}
-
-
 def _other_time_args(start, end) -> dict:
     """The offer form's fields for a time that is not one of the preferred slots."""
     local_start, local_end = in_rome(start), in_rome(end)
@@ -246,8 +235,6 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None,
         school_proposals=[p for p in reversed(req.proposals) if p.start_dt > now],
         conflict=conflict,
         series_conflicts=series_conflicts or [],
-        level_label=lambda level: _("native") if level == LanguageLevel.native
-        else LEVEL_LABELS[level],
         time_of=lambda moment: format_time(moment, "short"),
         OTHER=OTHER,
     ), status

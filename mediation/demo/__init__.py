@@ -23,7 +23,7 @@ from .data import (
     DEMO_DOMAIN,
     FAMILY_PROFILES,
     MARKER_AMBITO,
-    ROLE_LABELS,
+    ROLE_ORDER,
     START_HERE,
 )
 from .volumes import demo_volumes
@@ -58,7 +58,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
             )
         )
     )
-    order = list(ROLE_LABELS)
+    order = list(ROLE_ORDER)
 
     def sort_key(user: User) -> tuple:
         ambito = user.ambito or (user.school.ambito if user.school else None)

@@ -455,13 +455,8 @@ CANCELLATIONS = [
 SUPERSEDE_REASON = "Riassegnata: chi aveva accettato non è più disponibile in quella data."
 COVID_CLOSURE = (date(2020, 2, 24), date(2020, 6, 30))
 
-ROLE_LABELS = {
-    Role.admin: "Admin",
-    Role.coordinator: "Coordinator",
-    Role.lead: "School lead",
-    Role.teacher: "Teacher",
-    Role.mediator: "Mediator",
-}
+#: The order in which the demo logins are listed, by role.
+ROLE_ORDER = (Role.admin, Role.coordinator, Role.lead, Role.teacher, Role.mediator)
 
 
 # --- Who shows what -------------------------------------------------------------

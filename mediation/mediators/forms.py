@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..models import LanguageLevel
+from ..labels import LANGUAGE_LEVEL_LABELS
 
 #: Days that can be edited: Monday (0) to Saturday (5).
 EDITABLE_WEEKDAYS = range(6)
@@ -29,14 +29,6 @@ EDITABLE_WEEKDAYS = range(6)
 ROWS_PER_DAY = 3
 #: Empty language rows offered below the mediator's languages.
 SPARE_LANGUAGE_ROWS = 2
-
-LEVEL_LABELS = {
-    LanguageLevel.native: _l("Native speaker"),
-    LanguageLevel.c2: _l("C2 (proficient)"),
-    LanguageLevel.c1: _l("C1 (advanced)"),
-    LanguageLevel.b2: _l("B2 (upper intermediate)"),
-}
-
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
@@ -102,7 +94,7 @@ class LanguageRowForm(Form):
     level = SelectField(
         _l("Level"),
         choices=[SelectChoice("", "")]
-        + [SelectChoice(level.value, label) for level, label in LEVEL_LABELS.items()],
+        + [SelectChoice(level.value, label) for level, label in LANGUAGE_LEVEL_LABELS.items()],
         validators=[Optional()],
     )
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, ngettext, pgettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -35,7 +35,6 @@ from ..view_helpers import show_error
 from . import operations, queries
 from .forms import (
     EDITABLE_WEEKDAYS,
-    LEVEL_LABELS,
     ROWS_PER_DAY,
     SPARE_LANGUAGE_ROWS,
     AbsenceForm,
@@ -65,15 +64,6 @@ def wall_time(value: time | datetime | None) -> str:
 @bp.app_template_filter("short_school")
 def short_school(name: str) -> str:
     return queries.short_school(name)
-
-
-@bp.app_template_global("assignment_state_label")
-def assignment_state_label(state: AssignmentState) -> str:
-    if state == AssignmentState.accepted:
-        return pgettext("assignment state", "Confirmed")
-    if state == AssignmentState.offered:
-        return pgettext("assignment state", "Offered, awaiting answer")
-    return state.value
 
 
 #: Bootstrap Italia colours of a calendar block, per assignment state.
@@ -171,7 +161,7 @@ def index():
     rows = queries.mediator_list(_user(), now, ambito_id)
     return render_template(
         "mediators/index.html", rows=rows, ambiti=ambiti, ambito_id=ambito_id,
-        level_labels=LEVEL_LABELS, monday=queries.week_start(in_rome(now).date()),
+        monday=queries.week_start(in_rome(now).date()),
     )
 
 

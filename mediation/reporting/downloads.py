@@ -13,7 +13,7 @@ from .. import audit
 from ..extensions import db
 from ..models import User
 from ..scoping import scope_of
-from . import exports
+from . import exports, spreadsheets
 from .filters import OutOfScope, default_period, parse_filter
 
 
@@ -50,12 +50,12 @@ def export_response(kind: str, fmt: str, user: User) -> Response:
     export = exports.table(kind, report, scope, locale)
     filename = f"{export.filename}.{fmt}"
     if fmt == "csv":
-        response = Response(stream_with_context(exports.csv_chunks(export)),
+        response = Response(stream_with_context(spreadsheets.csv_chunks(export)),
                             mimetype="text/csv")
     else:
         # A workbook is a zip archive: written whole to a temporary file, then sent.
-        handle = exports.xlsx_file(export)
-        response = Response(exports.file_chunks(handle), mimetype=exports.XLSX_MIMETYPE)
+        handle = spreadsheets.xlsx_file(export)
+        response = Response(spreadsheets.file_chunks(handle), mimetype=spreadsheets.XLSX_MIMETYPE)
         response.call_on_close(handle.close)
         response.content_length = os.fstat(handle.fileno()).st_size
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -14,9 +14,9 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..i18n import format_date, format_percent
+from ..labels import request_state_label
 from ..models import Ambito, Language, MacroAction, Project, RequestType, Role, School
 from ..scoping import roles_required, visible
-from ..templating import request_state_label
 from . import aggregates, display
 from .filters import OutOfScope, default_period, parse_filter
 

@@ -29,19 +29,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..bookings.operations import CANCELLATION_REASONS, MAX_SERIES_WEEKS
+from ..bookings.operations import MAX_SERIES_WEEKS
+from ..labels import CANCELLATION_REASON_LABELS, DIRECTION_LABELS, MODE_LABELS, URGENCY_LABELS
 from ..models import Direction, Mode, Urgency, utcnow
 
-MODE_LABELS = {
-    Mode.in_person: _l("In person"),
-    Mode.phone: _l("By phone"),
-    Mode.video: _l("By video call"),
-}
-URGENCY_LABELS = {Urgency.normal: _l("Normal"), Urgency.urgent: _l("Urgent")}
-DIRECTION_LABELS = {
-    Direction.from_italian: _l("From Italian into the family's language"),
-    Direction.to_italian: _l("From the family's language into Italian"),
-}
 DURATIONS = (30, 45, 60, 90, 120)
 SLOT_COUNT = 3
 #: Value of the pupil select that opens the inline "new pupil code" fields.
@@ -296,7 +287,7 @@ class RejectForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = SelectField(
         _l("Reason"),
-        choices=options([("", _l("Choose a reason")), *CANCELLATION_REASONS.items()]),
+        choices=options([("", _l("Choose a reason")), *CANCELLATION_REASON_LABELS.items()]),
         validators=[InputRequired(message=_l("Choose a reason."))],
     )
     note = TextAreaField(_l("Note (optional)"), filters=[strip],

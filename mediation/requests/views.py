@@ -16,13 +16,11 @@ from flask import (
 )
 from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..bookings import operations, policy
 from ..bookings import queries as booking_queries
 from ..bookings.operations import (
-    CANCELLATION_REASONS,
     InvalidInput,
     RequestInput,
     SlotInput,
@@ -33,13 +31,20 @@ from ..cases.views import CASE_READERS
 from ..documents import InvalidUpload, document_path, store_upload
 from ..extensions import db
 from ..i18n import format_datetime, format_time
+from ..labels import (
+    CANCELLATION_REASON_LABELS,
+    DOCUMENT_KIND_LABELS,
+    EVENT_LABELS,
+    OUTCOME_LABELS,
+    cycle_label,
+    request_state_label,
+)
 from ..models import (
     AssignmentState,
     Cycle,
     Direction,
     DocumentKind,
     Language,
-    LogState,
     MediationRequest,
     Mode,
     Outcome,
@@ -52,15 +57,11 @@ from ..models import (
     utcnow,
 )
 from ..scoping import roles_required
-from ..templating import cycle_label, request_state_label
 from ..view_helpers import show_error
 from . import queries
 from .forms import (
-    DIRECTION_LABELS,
     DURATIONS,
-    MODE_LABELS,
     NEW_CASE,
-    URGENCY_LABELS,
     CancelForm,
     FilterForm,
     MeetingForm,
@@ -74,33 +75,6 @@ bp = Blueprint("requests", __name__, url_prefix="/requests")
 
 SCHOOL_ROLES = (Role.teacher, Role.lead)
 
-#: What each audit action means, as the request's history shows it.
-EVENT_LABELS = {
-    "request.submitted": _l("Request sent"),
-    "request.approved": _l("Approved by the school lead"),
-    "request.rejected": _l("Rejected by the school lead"),
-    "request.cancelled": _l("Request cancelled"),
-    "request.unfilled": _l("Closed: no mediator could be found"),
-    "assignment.offered": _l("Offered to a mediator"),
-    "assignment.accepted": _l("Accepted by the mediator"),
-    "assignment.declined": _l("Declined by the mediator"),
-    "assignment.superseded": _l("Withdrawn from the mediator (reassigned)"),
-    "session.logged": _l("Session logged by the mediator"),
-    "session.approved": _l("Session log approved"),
-    "session.returned": _l("Session log returned for corrections"),
-    "document.uploaded": _l("Document uploaded"),
-    "time.proposed": _l("Another time proposed to the school"),
-    "time.accepted": _l("Proposed time accepted by the school"),
-    "time.declined": _l("Proposed time declined by the school"),
-}
-
-ASSIGNMENT_STATE_LABELS = {
-    AssignmentState.offered: _l("Offered, waiting for an answer"),
-    AssignmentState.accepted: _l("Accepted"),
-    AssignmentState.declined: _l("Declined"),
-    AssignmentState.cancelled: _l("Cancelled"),
-    AssignmentState.superseded: _l("Reassigned"),
-}
 ASSIGNMENT_BADGES = {
     AssignmentState.offered: "info",
     AssignmentState.accepted: "success",
@@ -108,33 +82,12 @@ ASSIGNMENT_BADGES = {
     AssignmentState.cancelled: "danger",
     AssignmentState.superseded: "secondary",
 }
-OUTCOME_LABELS = {
-    Outcome.held: _l("Held"),
-    Outcome.family_absent: _l("The family did not come"),
-    Outcome.cancelled_late: _l("Cancelled at the last minute"),
-}
-LOG_STATE_LABELS = {
-    LogState.submitted: _l("Waiting for the coordinator's approval"),
-    LogState.approved: _l("Approved"),
-    LogState.returned: _l("Returned to the mediator for corrections"),
-}
-DOCUMENT_KIND_LABELS = {
-    DocumentKind.source: _l("document to translate"),
-    DocumentKind.translation: _l("translation"),
-}
 
 
 @bp.context_processor
 def labels():
     return {
-        "MODE_LABELS": MODE_LABELS,
-        "URGENCY_LABELS": URGENCY_LABELS,
-        "DIRECTION_LABELS": DIRECTION_LABELS,
-        "ASSIGNMENT_STATE_LABELS": ASSIGNMENT_STATE_LABELS,
         "ASSIGNMENT_BADGES": ASSIGNMENT_BADGES,
-        "OUTCOME_LABELS": OUTCOME_LABELS,
-        "LOG_STATE_LABELS": LOG_STATE_LABELS,
-        "CANCELLATION_REASONS": CANCELLATION_REASONS,
         "RequestKind": RequestKind,
         "RequestState": RequestState,
         "Role": Role,
@@ -371,8 +324,8 @@ def _describe(event, mediator_names: dict[int, str]) -> list[str]:
     if event.action == "request.submitted" and data.get("state"):
         with suppress(ValueError):
             details.append(request_state_label(RequestState(data["state"])))
-    if "reason" in data and data["reason"] in CANCELLATION_REASONS:
-        details.append(str(CANCELLATION_REASONS[data["reason"]]))
+    if "reason" in data and data["reason"] in CANCELLATION_REASON_LABELS:
+        details.append(str(CANCELLATION_REASON_LABELS[data["reason"]]))
     if data.get("late"):
         details.append(_("late: less than 24 hours before the meeting"))
     if data.get("mediator_id") in mediator_names:
