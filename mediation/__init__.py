@@ -101,7 +101,7 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_errors(app: Flask) -> None:
-    from .errors import register_error_handlers
+    from .error_pages import register_error_handlers
 
     register_error_handlers(app)
 

@@ -17,10 +17,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..bookings.operations import InvalidInput
 from ..bookings.rules import in_rome
 from ..bounds import page_arg
-from ..errors import Conflict
+from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import (
     ItalianLevel,

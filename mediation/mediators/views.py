@@ -15,8 +15,8 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ..bookings.operations import InvalidInput
 from ..bookings.rules import in_rome, to_utc
+from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import format_date, format_time
 from ..models import (

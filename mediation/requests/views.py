@@ -24,15 +24,13 @@ from ..bookings import queries as booking_queries
 from ..bookings.operations import (
     CANCELLABLE,
     CANCELLATION_REASONS,
-    InvalidInput,
-    InvalidTransition,
     RequestInput,
     SlotInput,
-    SlotTaken,
 )
 from ..bookings.rules import LATE_CANCELLATION, in_rome, to_utc
 from ..bounds import page_arg
 from ..documents import InvalidUpload, document_path, store_upload
+from ..errors import InvalidInput, InvalidTransition, SlotTaken
 from ..extensions import db
 from ..i18n import format_datetime, format_time
 from ..models import (
