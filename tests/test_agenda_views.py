@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from babel.dates import format_date
 from flask import render_template
 
-from mediation.bookings.rules import in_rome, to_utc
+from mediation.clock import in_rome, to_utc
 from mediation.extensions import db
 from mediation.models import (
     Assignment,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from mediation.bookings import matching
 from mediation.bookings import operations as ops
-from mediation.bookings.rules import in_rome
+from mediation.clock import in_rome
 from mediation.errors import InvalidInput, InvalidTransition, SlotTaken
 from mediation.extensions import db
 from mediation.mediators import operations as mediator_ops

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import render_template
 
-from mediation.bookings.rules import ROME, to_utc
+from mediation.clock import ROME, to_utc
 from mediation.extensions import db
 from mediation.models import (
     Absence,

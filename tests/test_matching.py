@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mediation.bookings import matching
 from mediation.bookings import operations as ops
-from mediation.bookings.rules import to_utc
+from mediation.clock import to_utc
 from mediation.errors import InvalidInput, SlotTaken
 from mediation.extensions import db
 from mediation.models import (

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from mediation.bookings.rules import to_utc
+from mediation.clock import to_utc
 from mediation.errors import InvalidInput, NotAllowed
 from mediation.extensions import db
 from mediation.mediators import operations

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from mediation.bookings import matching
 from mediation.bookings import operations as ops
 from mediation.bookings.operations import LogInput, SlotInput
-from mediation.bookings.rules import in_rome
+from mediation.clock import in_rome
 from mediation.errors import InvalidInput, InvalidTransition, NotAllowed, SlotTaken
 from mediation.extensions import db
 from mediation.models import (

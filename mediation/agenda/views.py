@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..auth.views import safe_next
 from ..bookings import operations
 from ..bookings.operations import LogInput
-from ..bookings.rules import in_rome, to_utc
+from ..clock import in_rome, to_utc
 from ..documents import InvalidUpload, document_path, store_upload
 from ..errors import InvalidInput, InvalidTransition, SlotTaken
 from ..extensions import db

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import record
+from ..clock import in_rome, to_utc
 from ..errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, SlotTaken
 from ..extensions import db
 from ..i18n import format_date
@@ -55,9 +56,7 @@ from .rules import (
     Calendar,
     booking_problem,
     deadline_problem,
-    in_rome,
     slot_problem,
-    to_utc,
 )
 
 

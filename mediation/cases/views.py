@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..bookings.rules import in_rome
 from ..bounds import page_arg
+from ..clock import in_rome
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import (

@@ -40,7 +40,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..bookings.rules import ROME
+from ..clock import ROME, rome_midnight
 from ..extensions import db
 from ..models import (
     Action,
@@ -202,7 +202,7 @@ def _quarter_index(when, periods: list[Quarter]):
     calendar quarter), by comparing its UTC instant with each quarter's first instant."""
     if len(periods) == 1:
         return sa.literal(0)
-    bounds = [datetime.combine(q.last + timedelta(days=1), time.min, tzinfo=ROME)
+    bounds = [rome_midnight(q.last + timedelta(days=1))
               for q in periods[:-1]]
     return sa.case(*((when < bound, i) for i, bound in enumerate(bounds)),
                    else_=len(periods) - 1)

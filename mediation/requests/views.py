@@ -27,8 +27,9 @@ from ..bookings.operations import (
     RequestInput,
     SlotInput,
 )
-from ..bookings.rules import LATE_CANCELLATION, in_rome, to_utc
+from ..bookings.rules import LATE_CANCELLATION
 from ..bounds import page_arg
+from ..clock import in_rome, to_utc
 from ..documents import InvalidUpload, document_path, store_upload
 from ..errors import InvalidInput, InvalidTransition, SlotTaken
 from ..extensions import db
