@@ -1,16 +1,13 @@
-"""Helpers shared by the benchmarks: bulk inserts, Rome times, sequences, query counting."""
+"""Helpers shared by the benchmarks: bulk inserts, sequences, query counting."""
 
 import os
 import time
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from mediation.extensions import db
 
-ROME = ZoneInfo("Europe/Rome")
 BATCH = 5_000
 
 
@@ -18,10 +15,6 @@ def insert(table, rows: list[dict]) -> None:
     """Bulk insert: one executemany per batch."""
     for i in range(0, len(rows), BATCH):
         db.session.execute(sa.insert(table), rows[i:i + BATCH])
-
-
-def rome(day: date, at: clock) -> datetime:
-    return datetime.combine(day, at, tzinfo=ROME).astimezone(UTC)
 
 
 def weekdays(first: date, last: date) -> list[date]:

@@ -24,10 +24,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from common import ROME, QueryCounter, empty_database, insert, reset_sequences, rome, weekdays
+from common import QueryCounter, empty_database, insert, reset_sequences, weekdays
 
 from mediation import create_app
 from mediation.bookings import matching
+from mediation.clock import ROME, to_utc
 from mediation.extensions import db
 from mediation.models import (
     Absence,
@@ -230,8 +231,8 @@ def build(args, today: date) -> dict:
             towns.append({"mediator_id": m, "municipality": town})
         for _ in range(3):
             first = period_first + timedelta(days=rnd.randrange(period_days))
-            absences.append({"mediator_id": m, "start_dt": rome(first, clock(0)),
-                             "end_dt": rome(first + timedelta(days=rnd.randint(1, 10)), clock(0)),
+            absences.append({"mediator_id": m, "start_dt": to_utc(first, clock(0)),
+                             "end_dt": to_utc(first + timedelta(days=rnd.randint(1, 10)), clock(0)),
                              "reason": None})
     insert(MediatorLanguage.__table__, [
         {"mediator_id": m, "language_id": lang, "level": rnd.choice(("native", "c2", "c1"))}
@@ -263,7 +264,7 @@ def build(args, today: date) -> dict:
     for m, k in enumerate(per_mediator, start=1):
         for cell in rnd.sample(range(cells), k):
             day, at = days[cell // len(CELL_STARTS)], CELL_STARTS[cell % len(CELL_STARTS)]
-            start = rome(day, at)
+            start = to_utc(day, at)
             slots.append((start, start + timedelta(minutes=rnd.choice((60, 60, 60, 90))), m))
     slots.sort()
     usual_schools = {m: rnd.sample(range(1, args.schools + 1), min(args.schools, 8))
@@ -322,12 +323,12 @@ def open_request(language_id: int, today: date) -> int:
         duration_minutes=60,
     )
     request.slots = [
-        PreferredSlot(position=1, start_dt=rome(monday + timedelta(days=1), clock(10)),
-                      end_dt=rome(monday + timedelta(days=1), clock(11))),
-        PreferredSlot(position=2, start_dt=rome(monday + timedelta(days=2), clock(14)),
-                      end_dt=rome(monday + timedelta(days=2), clock(15))),
-        PreferredSlot(position=3, start_dt=rome(monday + timedelta(days=3), clock(9)),
-                      end_dt=rome(monday + timedelta(days=3), clock(10))),
+        PreferredSlot(position=1, start_dt=to_utc(monday + timedelta(days=1), clock(10)),
+                      end_dt=to_utc(monday + timedelta(days=1), clock(11))),
+        PreferredSlot(position=2, start_dt=to_utc(monday + timedelta(days=2), clock(14)),
+                      end_dt=to_utc(monday + timedelta(days=2), clock(15))),
+        PreferredSlot(position=3, start_dt=to_utc(monday + timedelta(days=3), clock(9)),
+                      end_dt=to_utc(monday + timedelta(days=3), clock(10))),
     ]
     db.session.add(request)
     db.session.commit()

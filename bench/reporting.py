@@ -39,18 +39,17 @@ from pathlib import Path
 import sqlalchemy as sa
 from common import (
     BATCH,
-    ROME,
     QueryCounter,
     empty_database,
     insert,
     machine_speed,
     reset_sequences,
-    rome,
     weekdays,
 )
 from werkzeug.security import generate_password_hash
 
 from mediation import create_app
+from mediation.clock import ROME, to_utc
 from mediation.extensions import db
 from mediation.models import (
     Action,
@@ -379,10 +378,10 @@ def build_sessions(rnd: random.Random, args, ref: dict, first: date, today: date
             slot = rtype["kind"].value == "slot"
             case = ((school - 1) * CASES_PER_SCHOOL + rnd.randint(1, CASES_PER_SCHOOL)
                     if rtype["concerns_pupil"] and rnd.random() < 0.7 else None)
-            begin = rome(day, at)
+            begin = to_utc(day, at)
             minutes = rnd.choice((60, 60, 60, 90)) if slot else None
             end = begin + timedelta(minutes=minutes) if slot else None
-            deadline = None if slot else rome(day, clock(17))
+            deadline = None if slot else to_utc(day, clock(17))
             created = begin - timedelta(days=rnd.randint(3, 30), hours=rnd.randint(0, 8))
             offered = created + timedelta(hours=rnd.randint(1, 72))
             request_id += 1
@@ -448,12 +447,12 @@ def build_sessions(rnd: random.Random, args, ref: dict, first: date, today: date
     # Requests that never got a session: one for every twenty sessions, filed over the period.
     states = ["unfilled", "cancelled", "rejected", "open", "awaiting_approval"]
     extra = []
-    span = (now - rome(first, clock(8))).total_seconds()
+    span = (now - to_utc(first, clock(8))).total_seconds()
     for _ in range(args.sessions // 20):
         request_id += 1
         ambito = rnd.choice(list(ref["schools_of"]))
         school = rnd.choice(ref["schools_of"][ambito])
-        created = rome(first, clock(8)) + timedelta(seconds=rnd.uniform(0, span))
+        created = to_utc(first, clock(8)) + timedelta(seconds=rnd.uniform(0, span))
         extra.append({
             "id": request_id, "project_id": 1 if created.date() < ref["middle"] else 2,
             "school_id": school, "site_id": school, "requester_id": ref["teacher_of"][school],

@@ -83,7 +83,7 @@ def configure_blueprints(app: Flask) -> None:
     from .core.views import bp as core_bp
     from .feeds.views import bp as feeds_bp
     from .mediators.views import bp as mediators_bp
-    from .outbox_admin.views import bp as outbox_bp
+    from .outbox.views import bp as outbox_bp
     from .privacy.views import bp as privacy_bp
     from .reporting.views import bp as reporting_bp
     from .requests.views import bp as requests_bp
@@ -100,7 +100,7 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_errors(app: Flask) -> None:
-    from .errors import register_error_handlers
+    from .error_pages import register_error_handlers
 
     register_error_handlers(app)
 

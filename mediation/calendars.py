@@ -15,18 +15,17 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
+from .clock import ROME
 from .labels import MODE_LABELS
 from .models import Assignment, AssignmentState, Mode, User, utcnow
 from .outbox import recipient_locale
 
-ROME = ZoneInfo("Europe/Rome")
 PRODID = "-//Regione Lombardia Lab'Impact//Mediation for schools//EN"
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"

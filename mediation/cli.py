@@ -15,7 +15,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(translate)
-    from .outbox_cli import outbox_cli
+    from .outbox.cli import outbox_cli
     from .privacy.cli import privacy_cli
     from .reminders import reminders_cli
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from mediation.bookings.operations import RequestInput, SlotInput
-from mediation.bookings.rules import to_utc
+from mediation.clock import to_utc
 from mediation.extensions import db
 from mediation.models import (
     Action,

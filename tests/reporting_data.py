@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from mediation.bookings.rules import to_utc
+from mediation.clock import to_utc
 from mediation.extensions import db
 from mediation.models import (
     Assignment,

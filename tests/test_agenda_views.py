@@ -10,7 +10,7 @@ from babel.dates import format_date
 from flask import render_template
 
 from mediation.bookings import policy
-from mediation.bookings.rules import in_rome, to_utc
+from mediation.clock import in_rome, to_utc
 from mediation.extensions import db
 from mediation.models import (
     Assignment,

@@ -3,7 +3,6 @@
 import base64
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +10,7 @@ from icalendar import Calendar
 
 from mediation import calendars
 from mediation.bookings import operations as ops
-from mediation.bookings.rules import to_utc
+from mediation.clock import ROME, to_utc
 from mediation.extensions import db
 from mediation.models import (
     AssignmentState,
@@ -28,7 +27,6 @@ from mediation.models import (
 
 from .booking_helpers import rome, school_day
 
-ROME = ZoneInfo("Europe/Rome")
 PUPIL_CODE = "LODI-2026-077"
 NOTE = "Secret note about the family"
 

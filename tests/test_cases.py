@@ -7,10 +7,9 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from mediation.bookings.operations import InvalidInput
-from mediation.bookings.rules import in_rome, to_utc
 from mediation.cases import operations, queries
-from mediation.errors import NotAllowed
+from mediation.clock import in_rome, to_utc
+from mediation.errors import InvalidInput, NotAllowed
 from mediation.extensions import db
 from mediation.models import (
     Assignment,

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from mediation.bookings import matching
 from mediation.bookings import operations as ops
-from mediation.bookings.rules import in_rome
+from mediation.clock import in_rome
+from mediation.errors import InvalidInput, InvalidTransition, SlotTaken
 from mediation.extensions import db
 from mediation.mediators import operations as mediator_ops
 from mediation.models import (
@@ -132,7 +133,7 @@ def test_one_request_offered_twice_at_once(app, booking):
             ops.offer(actor, req, mediator, req.slots[0].start_dt, req.slots[0].end_dt)
             db.session.commit()
             return "booked"
-        except (ops.SlotTaken, ops.InvalidTransition):
+        except (SlotTaken, InvalidTransition):
             db.session.rollback()
             return "refused"
 
@@ -182,10 +183,10 @@ def _offer_attempt(coordinator_id, mediator_id, request_ids):
             ops.offer(actor, request, mediator, slot.start_dt, slot.end_dt)
             db.session.commit()
             return "booked"
-        except ops.SlotTaken:
+        except SlotTaken:
             db.session.rollback()
             return "taken"
-        except ops.InvalidInput as error:
+        except InvalidInput as error:
             db.session.rollback()
             return _refusal(error)
 
@@ -300,7 +301,7 @@ def test_reassign_and_offer_at_once_keep_the_travel_buffer(app, booking, two_sch
                 ops.offer(actor, request, mediator, slot.start_dt, slot.end_dt)
             db.session.commit()
             return "booked"
-        except ops.InvalidInput as error:
+        except InvalidInput as error:
             db.session.rollback()
             return _refusal(error)
 
@@ -338,7 +339,7 @@ def test_series_and_offer_at_once_keep_the_weekly_cap(app, booking, two_schools)
         except ops.SeriesConflict:
             db.session.rollback()
             return f"{i}: refused"
-        except ops.InvalidInput as error:
+        except InvalidInput as error:
             db.session.rollback()
             return f"{i}: {_refusal(error)}"
 
@@ -388,7 +389,7 @@ def test_absence_added_while_offered(app, booking, monkeypatch):
                       slot.start_dt, slot.end_dt)
             db.session.commit()
             return "booked"
-        except ops.InvalidInput as error:
+        except InvalidInput as error:
             db.session.rollback()
             return _refusal(error)
         finally:

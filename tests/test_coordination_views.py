@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import render_template
 
 from mediation.bookings import policy
-from mediation.bookings.rules import ROME, to_utc
+from mediation.clock import ROME, to_utc
 from mediation.extensions import db
 from mediation.models import (
     Absence,

@@ -10,10 +10,10 @@ import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from mediation.clock import ROME
 from mediation.demo import START_HERE, demo_volumes
 from mediation.demo.data import MEN
 from mediation.documents import document_path
@@ -46,7 +46,6 @@ from mediation.models import (
 
 from .conftest import Auth
 
-ROME = ZoneInfo("Europe/Rome")
 HOME_MARKERS = {
     "teacher": ("Ultime richieste", "Latest requests"),
     "lead": ("Ultime richieste", "Latest requests"),

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from mediation.bookings.rules import to_utc
+from mediation.clock import to_utc
 from mediation.extensions import db
 from mediation.models import (
     Action,

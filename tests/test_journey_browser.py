@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from mediation.bookings.rules import in_rome, to_utc
+from mediation.clock import in_rome, to_utc
 from mediation.extensions import db
 from mediation.models import (
     Assignment,

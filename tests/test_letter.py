@@ -9,7 +9,7 @@ from babel.dates import format_date, format_time
 from babel.messages import mofile, pofile
 
 from mediation import translations
-from mediation.bookings.rules import ROME
+from mediation.clock import ROME
 from mediation.extensions import db
 from mediation.i18n import date_locale
 from mediation.models import (

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from mediation.bookings import matching
 from mediation.bookings import operations as ops
-from mediation.bookings.rules import to_utc
+from mediation.clock import to_utc
+from mediation.errors import InvalidInput, SlotTaken
 from mediation.extensions import db
 from mediation.models import (
     Absence,
@@ -350,7 +351,7 @@ def test_ranked_available_means_bookable(booking, ranges, busy, absent, cap, wee
         if standing.available:
             ops.offer(booking.coordinator, request, mediator, start, end)  # must not raise
         else:
-            with pytest.raises((ops.InvalidInput, ops.SlotTaken)):
+            with pytest.raises((InvalidInput, SlotTaken)):
                 ops.offer(booking.coordinator, request, mediator, start, end)
     finally:
         db.session.rollback()

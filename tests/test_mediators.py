@@ -7,9 +7,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from mediation.bookings.operations import InvalidInput
-from mediation.bookings.rules import to_utc
-from mediation.errors import NotAllowed
+from mediation.clock import to_utc
+from mediation.errors import InvalidInput, NotAllowed
 from mediation.extensions import db
 from mediation.mediators import operations
 from mediation.models import (

@@ -9,8 +9,8 @@ from flask_babel import force_locale
 from mediation.bookings import matching
 from mediation.bookings import operations as ops
 from mediation.bookings.operations import LogInput, SlotInput
-from mediation.bookings.rules import in_rome
-from mediation.errors import NotAllowed
+from mediation.clock import in_rome
+from mediation.errors import InvalidInput, InvalidTransition, NotAllowed, SlotTaken
 from mediation.extensions import db
 from mediation.models import (
     Absence,
@@ -141,7 +141,7 @@ class TestSubmit:
         elif when == "short":
             minutes = 10
         with app.test_request_context(headers={"Accept-Language": "en"}), \
-                pytest.raises(ops.InvalidInput) as excinfo:
+                pytest.raises(InvalidInput) as excinfo:
             ops.submit_request(booking.teacher, booking.slot_input(day=day, minutes=minutes))
         assert excinfo.value.field == "slot_1"
         assert message in str(excinfo.value.message)
@@ -151,13 +151,13 @@ class TestSubmit:
         good = booking.slot_input()
         bad = rome(school_day(-7), 10)
         good.slots.append(SlotInput(bad, bad + timedelta(hours=1)))
-        with pytest.raises(ops.InvalidInput) as excinfo:
+        with pytest.raises(InvalidInput) as excinfo:
             ops.submit_request(booking.teacher, good)
         assert excinfo.value.field == "slot_2"
 
     def test_needs_a_site_in_person(self, booking):
         """An in-person meeting needs one of the school's sites."""
-        with pytest.raises(ops.InvalidInput) as excinfo:
+        with pytest.raises(InvalidInput) as excinfo:
             ops.submit_request(booking.teacher, booking.slot_input(site_id=None))
         assert excinfo.value.field == "site"
 
@@ -190,7 +190,7 @@ class TestSubmit:
         """Creating the same pseudonymous code twice in a school is refused."""
         ops.create_pupil_case(booking.teacher, code="lodi-001", class_name="2B",
                               cycle=Cycle.primaria)
-        with pytest.raises(ops.InvalidInput) as excinfo:
+        with pytest.raises(InvalidInput) as excinfo:
             ops.create_pupil_case(booking.teacher, code="LODI-001", class_name="3C",
                                   cycle=Cycle.primaria)
         assert excinfo.value.field == "case_code"
@@ -209,7 +209,7 @@ class TestApproval:
         """A rejection needs a reason, which the requester is mailed."""
         booking.school.requires_lead_approval = True
         request = submitted(booking)
-        with pytest.raises(ops.InvalidInput):
+        with pytest.raises(InvalidInput):
             ops.reject_request(booking.lead, request, "  ")
         ops.reject_request(booking.lead, request, "Non serve più")
         assert request.state == RequestState.rejected
@@ -225,7 +225,7 @@ class TestApproval:
     def test_approving_an_open_request_is_refused(self, booking):
         """An illegal transition is a 409, not a crash."""
         request = submitted(booking)
-        with pytest.raises(ops.InvalidTransition):
+        with pytest.raises(InvalidTransition):
             ops.approve_request(booking.lead, request)
 
 
@@ -244,7 +244,7 @@ class TestOffer:
         """A second request at an overlapping time is refused; nothing is half-written."""
         offered(booking)
         other = submitted(booking, hour=10)
-        with pytest.raises(ops.SlotTaken):
+        with pytest.raises(SlotTaken):
             ops.offer(booking.coordinator, other, booking.mediator, other.slots[0].start_dt,
                       other.slots[0].end_dt)
         db.session.rollback()
@@ -279,14 +279,14 @@ class TestOffer:
         slot = request.slots[0]
         booking.factory.add(Absence(mediator=booking.mediator, start_dt=slot.start_dt,
                                     end_dt=slot.end_dt + timedelta(days=1)))
-        with pytest.raises(ops.InvalidInput):
+        with pytest.raises(InvalidInput):
             ops.offer(booking.coordinator, request, booking.mediator, slot.start_dt,
                       slot.end_dt)
 
     def test_offer_needs_an_open_request(self, booking):
         """An offered request cannot be offered again."""
         assignment = offered(booking)
-        with pytest.raises(ops.InvalidTransition):
+        with pytest.raises(InvalidTransition):
             ops.offer(booking.coordinator, assignment.request, booking.mediator,
                       assignment.start_dt, assignment.end_dt)
 
@@ -315,13 +315,13 @@ class TestMediatorAnswers:
         assignment = offered(booking)
         ops.cancel_request(booking.teacher, assignment.request, "no_longer_needed")
         db.session.commit()
-        with pytest.raises(ops.InvalidTransition):
+        with pytest.raises(InvalidTransition):
             ops.accept(booking.mediator.user, assignment)
 
     def test_decline_reopens_with_the_proposal(self, booking):
         """Declining needs a reason, may propose a time, and reopens the request."""
         assignment = offered(booking)
-        with pytest.raises(ops.InvalidInput):
+        with pytest.raises(InvalidInput):
             ops.decline(booking.mediator.user, assignment, "")
         # The next school day at the same time (a Friday's is the Monday after).
         start = in_rome(assignment.start_dt)
@@ -344,7 +344,7 @@ class TestReassignAndCancel:
         ops.accept(booking.mediator.user, first)
         db.session.commit()
         second_mediator = booking.factory.mediator(ambiti=[booking.school.ambito])
-        with pytest.raises(ops.InvalidInput):
+        with pytest.raises(InvalidInput):
             ops.reassign(booking.coordinator, first.request, second_mediator, " ",
                          first.start_dt, first.end_dt)
         new = ops.reassign(booking.coordinator, first.request, second_mediator, "Malattia",
@@ -377,7 +377,7 @@ class TestReassignAndCancel:
 
     def test_cancel_needs_a_known_reason(self, booking):
         """The reason is one of the codes."""
-        with pytest.raises(ops.InvalidInput):
+        with pytest.raises(InvalidInput):
             ops.cancel_request(booking.teacher, submitted(booking), "because")
 
     def test_teacher_of_another_school_cannot_cancel(self, booking):
@@ -392,7 +392,7 @@ class TestReassignAndCancel:
         ops.mark_unfilled(booking.coordinator, request)
         assert request.state == RequestState.unfilled
         assert mails()[-1].recipient_email == booking.teacher.email
-        with pytest.raises(ops.InvalidTransition):
+        with pytest.raises(InvalidTransition):
             ops.cancel_request(booking.teacher, request, "duplicate")
 
 
@@ -413,7 +413,7 @@ class TestTimeProposals:
         assert actions(request)[-1] == "time.proposed"
         assert [(m.recipient_email, m.template) for m in mails("proposal")] == [
             (booking.teacher.email, "proposal")]
-        with pytest.raises(ops.InvalidInput):  # the same time twice
+        with pytest.raises(InvalidInput):  # the same time twice
             ops.propose_time(booking.coordinator, request, booking.mediator, start, end)
 
     def test_propose_applies_the_offer_rules(self, booking):
@@ -424,14 +424,14 @@ class TestTimeProposals:
         with pytest.raises(NotAllowed):
             ops.propose_time(booking.teacher, request, booking.mediator, start, end)
         booking.factory.add(Absence(mediator=booking.mediator, start_dt=start, end_dt=end))
-        with force_locale("en"), pytest.raises(ops.InvalidInput, match="absent"):
+        with force_locale("en"), pytest.raises(InvalidInput, match="absent"):
             ops.propose_time(booking.coordinator, request, booking.mediator, start, end)
         saturday = in_rome(start).date() + timedelta(days=(5 - in_rome(start).weekday()) % 7)
-        with force_locale("en"), pytest.raises(ops.InvalidInput, match="weekend"):
+        with force_locale("en"), pytest.raises(InvalidInput, match="weekend"):
             ops.propose_time(booking.coordinator, request, booking.mediator,
                              rome(saturday, 10), rome(saturday, 11))
         ops.mark_unfilled(booking.coordinator, request)
-        with pytest.raises(ops.InvalidTransition):
+        with pytest.raises(InvalidTransition):
             ops.propose_time(booking.coordinator, request, booking.mediator, start, end)
 
     def test_accepting_one_declines_the_others_and_tells_the_coordinator(self, booking):
@@ -450,7 +450,7 @@ class TestTimeProposals:
         assert second.answered_by == booking.lead and second.answered_dt is not None
         assert actions(request)[-1] == "time.accepted"
         assert mails("proposal")[-1].recipient_email == booking.coordinator.email
-        with pytest.raises(ops.InvalidTransition):  # answered already
+        with pytest.raises(InvalidTransition):  # answered already
             ops.answer_proposal(booking.teacher, second, False)
 
     def test_a_time_past_cannot_be_accepted(self, booking):
@@ -459,7 +459,7 @@ class TestTimeProposals:
         proposal = booking.factory.add(TimeProposal(
             request=request, mediator=booking.mediator, start_dt=start,
             end_dt=start + timedelta(hours=1), proposed_by=booking.coordinator))
-        with pytest.raises(ops.InvalidTransition):
+        with pytest.raises(InvalidTransition):
             ops.answer_proposal(booking.teacher, proposal, True)
         assert proposal.state == ProposalState.pending
 
@@ -470,7 +470,7 @@ class TestLogs:
         assignment = offered(booking)
         ops.accept(booking.mediator.user, assignment)
         db.session.commit()
-        with pytest.raises(ops.InvalidTransition):
+        with pytest.raises(InvalidTransition):
             ops.log_session(booking.mediator.user, assignment,
                             held(assignment.start_dt, assignment.end_dt))
 
@@ -478,7 +478,7 @@ class TestLogs:
         """Only an accepted assignment can be logged."""
         assignment = past_confirmed(booking)
         assignment.state = AssignmentState.offered
-        with pytest.raises(ops.InvalidTransition):
+        with pytest.raises(InvalidTransition):
             ops.log_session(booking.mediator.user, assignment,
                             held(assignment.start_dt, assignment.end_dt))
 
@@ -501,7 +501,7 @@ class TestLogs:
     def test_end_before_start_is_refused(self, booking):
         """The end must follow the start."""
         assignment = past_confirmed(booking)
-        with pytest.raises(ops.InvalidInput) as excinfo:
+        with pytest.raises(InvalidInput) as excinfo:
             ops.log_session(booking.mediator.user, assignment,
                             held(assignment.end_dt, assignment.start_dt))
         assert excinfo.value.field == "actual_end"
@@ -518,7 +518,7 @@ class TestLogs:
             request=request, mediator=booking.mediator, state=AssignmentState.accepted,
             deadline_dt=deadline))
         db.session.commit()
-        with force_locale("it"), pytest.raises(ops.InvalidInput) as excinfo:
+        with force_locale("it"), pytest.raises(InvalidInput) as excinfo:
             ops.log_session(booking.mediator.user, assignment,
                             LogInput(outcome=Outcome.held, pages=1))
         assert excinfo.value.field == "document"
@@ -552,7 +552,7 @@ class TestLogs:
         assignment = past_confirmed(booking)
         log = ops.log_session(booking.mediator.user, assignment,
                               held(assignment.start_dt, assignment.end_dt))
-        with pytest.raises(ops.InvalidInput):
+        with pytest.raises(InvalidInput):
             ops.return_log(booking.coordinator, log, "")
         ops.return_log(booking.coordinator, log, "Manca il numero di genitori")
         assert log.state == LogState.returned
@@ -609,7 +609,7 @@ class TestLoggedTimes:
         assignment = confirmed_in_project(booking, start, today - timedelta(days=30),
                                           today + timedelta(days=300))
         long_ago = start - timedelta(days=3 * 365)
-        with pytest.raises(ops.InvalidInput) as excinfo:
+        with pytest.raises(InvalidInput) as excinfo:
             ops.log_session(booking.mediator.user, assignment,
                             held(long_ago, long_ago + timedelta(hours=1)))
         assert excinfo.value.field == "actual_date"
@@ -624,7 +624,7 @@ class TestLoggedTimes:
         start = rome(first, 9)
         assignment = confirmed_in_project(booking, start, first, first + timedelta(days=200))
         evening_before = rome(first - timedelta(days=1), 18)
-        with pytest.raises(ops.InvalidInput) as excinfo:
+        with pytest.raises(InvalidInput) as excinfo:
             ops.log_session(booking.mediator.user, assignment,
                             held(evening_before, evening_before + timedelta(hours=1)))
         assert excinfo.value.field == "actual_date"
@@ -639,7 +639,7 @@ class TestLoggedTimes:
         start = rome(today - timedelta(days=1), 10)
         assignment = confirmed_in_project(booking, start, today - timedelta(days=100),
                                           today - timedelta(days=5))
-        with pytest.raises(ops.InvalidInput):
+        with pytest.raises(InvalidInput):
             ops.log_session(booking.mediator.user, assignment,
                             held(start, start + timedelta(hours=1)))
         db.session.rollback()
@@ -661,7 +661,7 @@ class TestLoggedTimes:
         mediator = booking.mediator.user
         for moved in (rome(booked - timedelta(days=2), 23, 30),
                       rome(booked + timedelta(days=2), 8)):
-            with pytest.raises(ops.InvalidInput) as excinfo:
+            with pytest.raises(InvalidInput) as excinfo:
                 ops.log_session(mediator, assignment, held(moved, moved + timedelta(minutes=20)))
             assert excinfo.value.field == "actual_date"
             assert "log it on that day, the day before or the day after" in english(
@@ -681,7 +681,7 @@ class TestLoggedTimes:
         start = rome(today - timedelta(days=1), 8)
         assignment = confirmed_in_project(booking, start, today - timedelta(days=100),
                                           today + timedelta(days=100))
-        with pytest.raises(ops.InvalidInput) as excinfo:
+        with pytest.raises(InvalidInput) as excinfo:
             ops.log_session(booking.mediator.user, assignment,
                             held(start, start + timedelta(hours=8, minutes=1)))
         assert excinfo.value.field == "actual_end"
@@ -705,7 +705,7 @@ class TestLoggedTimes:
             actual_start_dt=long_ago, actual_end_dt=long_ago + timedelta(hours=1),
             counted_dt=long_ago))
         db.session.expire_all()
-        with pytest.raises(ops.InvalidInput) as excinfo:
+        with pytest.raises(InvalidInput) as excinfo:
             ops.approve_log(booking.coordinator, log)
         assert "Send it back to the mediator" in english(excinfo.value.message)
         db.session.rollback()
@@ -746,7 +746,7 @@ def test_recount_with_an_action_of_the_new_macro_action(booking):
     log = ops.log_session(booking.mediator.user, assignment,
                           held(assignment.start_dt, assignment.end_dt))
     macro_one, macro_two = booking.project.macro_actions[:2]
-    with pytest.raises(ops.InvalidInput):
+    with pytest.raises(InvalidInput):
         ops.approve_log(booking.coordinator, log, macro_two, macro_one.actions[0])
     ops.approve_log(booking.coordinator, log, macro_two, macro_two.actions[0])
     assert (log.macro_action.number, log.action.code) == (2, "2.1")
@@ -773,7 +773,7 @@ class TestSeries:
         booking.factory.add(Closure(name="Vacanze", start_date=day + timedelta(days=7),
                                     end_date=day + timedelta(days=7)))
         with app.test_request_context(headers={"Accept-Language": "en"}), \
-                pytest.raises(ops.InvalidInput) as excinfo:
+                pytest.raises(InvalidInput) as excinfo:
             ops.submit_series(booking.teacher, booking.slot_input(day=day), 3)
         assert str(excinfo.value.message).startswith("Week 2 (")
         assert "closed" in str(excinfo.value.message)

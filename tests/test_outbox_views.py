@@ -214,13 +214,13 @@ def test_a_message_being_sent_cannot_be_requeued(client, auth, world):
     """A message a worker has claimed (lease not run out) has no Requeue button, and the
     POST is refused with a message, changing nothing; once the lease has run out (the
     worker died), or after the attempt failed, it can be requeued again."""
-    from mediation import outbox
+    from mediation.outbox import worker as outbox_worker
 
     dead = world.mine["mediator_dead"]
     leased = world.mine["teacher"]
     leased.next_attempt_dt = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    claimed = outbox.claim_next()  # what a worker does before talking to the SMTP server
+    claimed = outbox_worker.claim_next()  # what a worker does before talking to the SMTP server
     assert claimed.id == leased.id
     db.session.refresh(leased)
     lease_until, attempts = leased.next_attempt_dt, leased.attempts
@@ -242,13 +242,13 @@ def test_a_message_being_sent_cannot_be_requeued(client, auth, world):
                              .where(AuditEvent.action == "outbox.requeued")) == 0
 
     # The attempt failed: waiting for its next attempt, it may be requeued.
-    outbox.record_failure(claimed, "SMTPServerDisconnected: gone")
+    outbox_worker.record_failure(claimed, "SMTPServerDisconnected: gone")
     assert requeue_button(client.get("/outbox/"), leased.id)
     # Claimed again, and the worker dies: once the lease has run out it may be requeued.
     db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == leased.id)
                        .values(next_attempt_dt=utcnow() - timedelta(seconds=1)))
     db.session.commit()
-    assert outbox.claim_next().id == leased.id
+    assert outbox_worker.claim_next().id == leased.id
     assert not requeue_button(client.get("/outbox/"), leased.id)
     db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == leased.id)
                        .values(leased_until=utcnow() - timedelta(seconds=1)))
@@ -261,13 +261,13 @@ def test_a_message_being_sent_cannot_be_requeued(client, auth, world):
 
 
 def test_the_refusal_is_translated(client, auth, world):
-    from mediation import outbox
+    from mediation.outbox import worker as outbox_worker
 
     world.admin.locale = "en"
     leased = world.theirs["admin"]
     leased.next_attempt_dt = utcnow() - timedelta(hours=1)
     db.session.commit()
-    assert outbox.claim_next().id == leased.id
+    assert outbox_worker.claim_next().id == leased.id
     auth.login(world.admin)
     assert "Being sent" in client.get("/outbox/").text
     response = client.post(f"/outbox/{leased.id}/requeue", follow_redirects=True)

@@ -23,10 +23,12 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from mediation import PROJECT_ROOT, outbox
+from mediation import PROJECT_ROOT
 from mediation.bookings import operations as ops
 from mediation.extensions import db
 from mediation.models import Assignment, AuditEvent, OutboxMessage, OutboxState, Role, utcnow
+from mediation.outbox import operations as outbox_ops
+from mediation.outbox import worker as outbox_worker
 
 from .conftest import backend
 
@@ -310,7 +312,7 @@ def test_dead_after_the_last_attempt_then_requeued(app, factory, runner, smtp):
     run_once(runner)  # a dead message is not sent, even when "due"
     assert smtp.collector.mails == []
 
-    outbox.requeue(admin, row)
+    outbox_ops.requeue(admin, row)
     db.session.commit()
     assert (row.state, row.attempts) == (OutboxState.pending, 0)
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "outbox.requeued"))
@@ -326,13 +328,13 @@ def test_dead_after_the_last_attempt_then_requeued(app, factory, runner, smtp):
 def test_requeueing_a_sent_message_is_refused(factory):
     admin = factory.user(Role.admin)
     row = add_message(factory, 1, state=OutboxState.sent, sent_dt=utcnow())
-    with pytest.raises(outbox.AlreadySent):
-        outbox.requeue(admin, row)
+    with pytest.raises(outbox_ops.AlreadySent):
+        outbox_ops.requeue(admin, row)
 
 
 def test_backoff_doubles_up_to_the_cap(app):
     app.config.update(OUTBOX_BACKOFF_SECONDS=60, OUTBOX_BACKOFF_MAX=3600)
-    waits = [outbox.backoff(n).total_seconds() for n in range(1, 10)]
+    waits = [outbox_worker.backoff(n).total_seconds() for n in range(1, 10)]
     assert waits == [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]
 
 
@@ -368,14 +370,14 @@ def test_a_claimed_message_is_hidden_until_its_lease_runs_out(app, factory):
     the message is due again once the lease has passed (and the attempt was counted)."""
     row = add_message(factory, 1)
     db.session.commit()
-    claimed = outbox.claim_next()
+    claimed = outbox_worker.claim_next()
     assert claimed.id == row.id and claimed.attempts == 1
-    assert outbox.claim_next() is None
+    assert outbox_worker.claim_next() is None
     db.session.refresh(row)
-    assert row.next_attempt_dt >= utcnow() + timedelta(seconds=outbox.lease_seconds() - 5)
+    assert row.next_attempt_dt >= utcnow() + timedelta(seconds=outbox_worker.lease_seconds() - 5)
     row.next_attempt_dt = utcnow() - timedelta(seconds=1)  # the lease ran out
     db.session.commit()
-    again = outbox.claim_next()
+    again = outbox_worker.claim_next()
     assert again.id == row.id and again.attempts == 2
 
 
@@ -383,7 +385,7 @@ def test_a_worker_dying_during_the_last_attempt_leaves_the_message_dead(app, fac
     app.config["OUTBOX_MAX_ATTEMPTS"] = 3
     row = add_message(factory, 1, attempts=3)  # the third claim's lease ran out
     db.session.commit()
-    assert outbox.claim_next() is None
+    assert outbox_worker.claim_next() is None
     db.session.refresh(row)
     assert row.state == OutboxState.dead and "interrupted" in row.last_error
 
@@ -392,13 +394,13 @@ def test_a_failure_does_not_undo_a_requeue_made_meanwhile(app, factory):
     admin = factory.user(Role.admin)
     row = add_message(factory, 1)
     db.session.commit()
-    claimed = outbox.claim_next()
+    claimed = outbox_worker.claim_next()
     # The worker is slow: its lease ran out, so the message may be requeued.
     db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == row.id)
                        .values(leased_until=utcnow() - timedelta(seconds=1)))
-    outbox.requeue(admin, db.session.get(OutboxMessage, row.id))
+    outbox_ops.requeue(admin, db.session.get(OutboxMessage, row.id))
     db.session.commit()
-    outbox.record_failure(claimed, "SMTPServerDisconnected: gone")
+    outbox_worker.record_failure(claimed, "SMTPServerDisconnected: gone")
     db.session.refresh(row)
     assert (row.state, row.attempts, row.last_error) == (OutboxState.pending, 0, None)
 
@@ -414,10 +416,10 @@ def test_a_row_being_claimed_is_skipped_not_waited_for(app, factory):
                       .with_for_update())
         # Without SKIP LOCKED the claim would wait: fail fast instead of hanging.
         db.session.execute(sa.text("SET LOCAL lock_timeout = '3s'"))
-        claimed = outbox.claim_next()
+        claimed = outbox_worker.claim_next()
         assert claimed.id == second.id
         other.rollback()
-    assert outbox.claim_next().id == first.id
+    assert outbox_worker.claim_next().id == first.id
 
 
 def test_two_workers_never_send_the_same_message_twice(app, factory, smtp_up):
@@ -431,7 +433,7 @@ def test_two_workers_never_send_the_same_message_twice(app, factory, smtp_up):
         with app.app_context():
             try:
                 barrier.wait(timeout=30)
-                outcomes[i] = len(outbox.drain())
+                outcomes[i] = len(outbox_worker.drain())
             except Exception as error:  # reported below
                 outcomes[i] = f"error: {type(error).__name__}: {error}"
 
@@ -619,7 +621,7 @@ def test_a_non_transient_error_recording_a_sent_mail_is_not_retried(app, factory
     """A bug (not a lost connection nor a lock) is raised at once: retrying would not help."""
     add_message(factory, 1)
     db.session.commit()
-    claimed = outbox.claim_next()
+    claimed = outbox_worker.claim_next()
     sleeps = []
 
     def broken_update(*args, **kwargs):
@@ -627,7 +629,7 @@ def test_a_non_transient_error_recording_a_sent_mail_is_not_retried(app, factory
 
     monkeypatch.setattr(db.session, "execute", broken_update)
     with pytest.raises(sa.exc.ProgrammingError):
-        outbox.record_sent(claimed, sleep=sleeps.append)
+        outbox_worker.record_sent(claimed, sleep=sleeps.append)
     assert sleeps == []
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from mediation.bookings import operations, policy
 from mediation.bookings.operations import LogInput
-from mediation.bookings.rules import in_rome
+from mediation.clock import in_rome
 from mediation.errors import DomainError
 from mediation.extensions import db
 from mediation.models import (

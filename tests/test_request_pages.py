@@ -16,7 +16,7 @@ import pytest
 from flask_babel import force_locale
 from markupsafe import escape
 
-from mediation.bookings.rules import in_rome
+from mediation.clock import in_rome
 from mediation.extensions import db
 from mediation.models import (
     Assignment,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mediation.bookings.rules import ROME, to_utc
+from mediation.clock import ROME, to_utc
 from mediation.extensions import db
 from mediation.models import (
     Action,

@@ -5,12 +5,12 @@ of a pupil only what the templates show: code, class, language and purpose.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from ..bookings.rules import in_rome, to_utc
+from ..clock import in_rome, week_bounds, week_start
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -77,10 +77,6 @@ def _not_logged():
     )
 
 
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def agenda(user: User, now: datetime, week: date | None = None) -> dict:
     """The mediator's agenda: what needs them first, then their appointments.
 
@@ -107,7 +103,7 @@ def agenda(user: User, now: datetime, week: date | None = None) -> dict:
                "limit": UPCOMING_LIMIT, "today_items": [], "this_week_days": [], "later": [],
                "days": []}
     if week is not None:
-        first, last = to_utc(week, time()), to_utc(week + timedelta(days=7), time())
+        first, last = week_bounds(week)
         context["days"] = by_day(db.session.scalars(
             accepted.where(happens >= first, happens < last).order_by(happens, Assignment.id)
         ).all())

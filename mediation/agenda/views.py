@@ -9,9 +9,10 @@ from flask_login import current_user
 
 from ..auth.views import safe_next
 from ..bookings import operations, policy
-from ..bookings.operations import InvalidInput, InvalidTransition, LogInput, SlotTaken
-from ..bookings.rules import in_rome, to_utc
+from ..bookings.operations import LogInput
+from ..clock import in_rome, to_utc, week_start
 from ..documents import InvalidUpload, document_path, store_upload
+from ..errors import InvalidInput, InvalidTransition, SlotTaken
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -54,7 +55,7 @@ def _parse_week(value: str | None) -> date | None:
     if not value:
         return None
     try:
-        return queries.week_start(date.fromisoformat(value))
+        return week_start(date.fromisoformat(value))
     except ValueError:
         abort(404)
 
@@ -82,7 +83,7 @@ def index():
     week = _parse_week(request.args.get("week"))
     context = queries.agenda(_user(), now, week)
     today = in_rome(now).date()
-    this_week = queries.week_start(today)
+    this_week = week_start(today)
     shown = week or this_week
     return render_template(
         "agenda/index.html", now=now, today=today, answer_form=AnswerForm(),

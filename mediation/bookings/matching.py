@@ -38,6 +38,7 @@ from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql
 
+from ..clock import day_of, days_bounds, in_rome, month_of, to_utc, week_of
 from ..extensions import db
 from ..models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -59,7 +60,7 @@ from ..models import (
     utcnow,
 )
 from ..scoping import visible
-from .rules import ROME, Calendar, booking_problem, in_rome, to_utc
+from .rules import Calendar, booking_problem
 
 DEFAULT_WEIGHTS = {
     "continuity_case": 40.0,  # has already worked with this pupil: families trust a face they know
@@ -211,25 +212,6 @@ def _as_hours(value) -> Decimal:
         return Decimal(0)
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value) * 86400
     return Decimal(str(round(seconds / 3600, 2)))
-
-
-def _local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
-    local = in_rome(moment)
-    start = datetime.combine(local.date(), datetime.min.time(), tzinfo=ROME)
-    return start, start + timedelta(days=1)
-
-
-def _week_bounds(moment: datetime) -> tuple[datetime, datetime]:
-    day_start, _ = _local_day_bounds(moment)
-    monday = day_start - timedelta(days=in_rome(moment).weekday())
-    return monday, monday + timedelta(days=7)
-
-
-def _month_bounds(moment: datetime) -> tuple[datetime, datetime]:
-    local = in_rome(moment)
-    first = datetime(local.year, local.month, 1, tzinfo=ROME)
-    following = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=ROME)
-    return first, following
 
 
 _FIT_ORDER = {"none": 0, "variety": 1, "family": 2, "exact": 3}
@@ -525,7 +507,7 @@ class _Pool:
 
     def neighbours(self, start: datetime, end: datetime, ignore_id: int) -> dict:
         """Active assignments that day or within the travel buffer, by mediator."""
-        day_start, day_end = _local_day_bounds(start)
+        day_start, day_end = day_of(start)
         low, high = min(day_start, start - self.buffer), max(day_end, end + self.buffer)
         return self.bookings(low, high, ignore_id)
 
@@ -647,7 +629,7 @@ def _rank(pool: _Pool, standings: list[_Standing], start: datetime | None,
     if availability is None:
         availability = pool.availability({weekday})
     neighbours = pool.neighbours(start, end, ignore_id)
-    bounds = (_week_bounds(start), _month_bounds(start))
+    bounds = (week_of(start), month_of(start))
     hours_cache = {} if hours_cache is None else hours_cache
     if bounds not in hours_cache:
         hours_cache[bounds] = pool.hours(*bounds, ignore_id)
@@ -810,7 +792,7 @@ def next_free_times(request: MediationRequest, user: User, *, now: datetime | No
     if not eligible:
         return openings
 
-    low, high = to_utc(first, time.min), to_utc(last + timedelta(days=1), time.min)
+    low, high = days_bounds(first, last)
     calendar = Calendar.load(request.school, first, last)
     availability = pool.availability(set(range(7)))
     absences = pool.absence_ranges(low, high)
@@ -818,9 +800,9 @@ def next_free_times(request: MediationRequest, user: User, *, now: datetime | No
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     week_hours = {}
     for day in days:
-        week = _week_bounds(to_utc(day, time(12)))
+        week = week_of(to_utc(day, time(12)))
         if week not in week_hours:
-            week_hours[week] = pool.hours(week, _month_bounds(week[0]), -1)[0]
+            week_hours[week] = pool.hours(week, month_of(week[0]), -1)[0]
     meeting_hours = _hours_of(to_utc(first, time(12)), to_utc(first, time(12)) + duration)
     zero, nothing = Decimal(0), []
 
@@ -831,7 +813,7 @@ def next_free_times(request: MediationRequest, user: User, *, now: datetime | No
             if len(free.times) >= per_mediator:
                 break
             ranges = sorted(availability.get((m.id, day.weekday()), nothing))
-            hours = week_hours[_week_bounds(to_utc(day, time(12)))].get(m.id, zero)
+            hours = week_hours[week_of(to_utc(day, time(12)))].get(m.id, zero)
             if not ranges or _over_cap(hours, meeting_hours, m.weekly_hour_cap):
                 continue
             for r_start, r_end in ranges:

@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import record
-from ..errors import DomainError, NotAllowed
+from ..clock import in_rome, to_utc
+from ..errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, SlotTaken
 from ..extensions import db
 from ..i18n import format_date
 from ..labels import CANCELLATION_REASON_LABELS
@@ -54,27 +55,8 @@ from .rules import (
     Calendar,
     booking_problem,
     deadline_problem,
-    in_rome,
     slot_problem,
-    to_utc,
 )
-
-
-class InvalidTransition(DomainError):
-    status_code = 409
-    default_message = _l("This request is no longer in a state that allows this.")
-
-
-class SlotTaken(DomainError):
-    status_code = 409
-    default_message = _l(
-        "The mediator has just been booked at an overlapping time by someone else."
-        " Choose another mediator or another time."
-    )
-
-
-class InvalidInput(DomainError):
-    status_code = 400
 
 
 class SeriesConflict(DomainError):

@@ -1,29 +1,17 @@
 """Calendar rules: when a meeting may be booked, and which project it counts against."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..clock import in_rome
 from ..extensions import db
 from ..models import Closure, Project, School
 
-ROME = ZoneInfo("Europe/Rome")
 MIN_DURATION = timedelta(minutes=15)
-#: A cancellation closer than this to the start is flagged late.
-LATE_CANCELLATION = timedelta(hours=24)
-
-
-def to_utc(day: date, at: time) -> datetime:
-    """A wall-clock time in Rome as an aware UTC datetime."""
-    return datetime.combine(day, at, tzinfo=ROME).astimezone(UTC)
-
-
-def in_rome(moment: datetime) -> datetime:
-    return moment.astimezone(ROME)
 
 
 @dataclass

@@ -9,8 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import record
-from ..bookings.operations import InvalidInput
-from ..errors import Conflict, NotAllowed
+from ..errors import Conflict, InvalidInput, NotAllowed
 from ..extensions import db
 from ..models import (
     ItalianLevel,

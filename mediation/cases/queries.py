@@ -6,12 +6,12 @@ Python (:func:`risk_indicator_count`, :func:`is_high_risk`) for the case page.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from ..bookings.rules import in_rome, to_utc
+from ..clock import day_start, in_rome
 from ..coordination.queries import meeting_time
 from ..extensions import db
 from ..models import (
@@ -363,7 +363,7 @@ def at_risk(user: User, now: datetime, weeks: int, school_id: int | None = None
     if year is None:
         transition = sa.false()
     else:
-        year_start = to_utc(year.start_date, time(0))
+        year_start = day_start(year.start_date)
         transition = sa.and_(
             _last_grade_sql(),
             sa.or_(status.status.is_(None), status.status.not_in(MOVED_ON)),

@@ -16,10 +16,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..bookings.operations import InvalidInput
-from ..bookings.rules import in_rome
 from ..bounds import page_arg
-from ..errors import Conflict
+from ..clock import in_rome
+from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..labels import PUPIL_STATUS_LABELS, cycle_label
 from ..models import (

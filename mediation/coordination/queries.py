@@ -1,12 +1,12 @@
 """Reads for the coordinator's pages, scoped to the user; a fixed number of queries each."""
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..bookings.rules import to_utc
+from ..clock import day_bounds, day_start
 from ..extensions import db
 from ..models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -86,9 +86,9 @@ def _filtered(stmt: sa.Select, filters: QueueFilters) -> sa.Select:
         stmt = stmt.where(MediationRequest.urgency == filters.urgency)
     when = meeting_time()
     if filters.date_from is not None:
-        stmt = stmt.where(when >= to_utc(filters.date_from, time.min))
+        stmt = stmt.where(when >= day_start(filters.date_from))
     if filters.date_to is not None:
-        stmt = stmt.where(when < to_utc(filters.date_to + timedelta(days=1), time.min))
+        stmt = stmt.where(when < day_bounds(filters.date_to)[1])
     return stmt
 
 

@@ -20,10 +20,10 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from ..bookings import matching, operations, policy
-from ..bookings.operations import InvalidInput, InvalidTransition, SlotTaken
 from ..bookings.queries import load_request
-from ..bookings.rules import in_rome, to_utc
 from ..bounds import page_arg, valid_id
+from ..clock import in_rome, to_utc
+from ..errors import InvalidInput, InvalidTransition, SlotTaken
 from ..extensions import db
 from ..i18n import format_time
 from ..labels import request_state_label

@@ -10,8 +10,7 @@ import re
 from flask_babel import lazy_gettext as _l
 
 from ..audit import record
-from ..bookings.operations import InvalidInput
-from ..errors import NotAllowed
+from ..errors import InvalidInput, NotAllowed
 from ..models import Role, School, User
 
 ADDRESS_MAX = 200

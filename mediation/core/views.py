@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 
 from ..auth.operations import update_preferences
 from ..auth.views import safe_next
-from ..bookings.operations import InvalidInput
+from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Ambito, Role, School
 from ..scoping import get_or_404, roles_required

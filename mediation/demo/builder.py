@@ -33,6 +33,7 @@ from hashlib import sha256
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from ..clock import ROME, days_bounds
 from ..documents import store_file
 from ..extensions import db
 from ..models import (
@@ -94,7 +95,6 @@ from ..seed import (
 from . import data as D
 from .files import delivered_text, source_pdf
 
-ROME = D.ROME
 #: Office hours: every moment the demo records falls in them, on a weekday that is not a
 #: regional holiday.
 OFFICE_OPENS, OFFICE_CLOSES = time(8, 0), time(19, 0)
@@ -113,10 +113,6 @@ def _offset(day: date) -> timedelta:
 def _local(day: date, hour: int, minute: int) -> datetime:
     """A wall-clock time in Rome on ``day`` (2:00 or later) as an aware UTC datetime."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC) - _offset(day)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=ROME).astimezone(UTC)
 
 
 def _at(day: date, minutes: int) -> datetime:
@@ -553,9 +549,8 @@ class _DemoBuilder:
             info = self.by_name[first]
             first_day = self.today + timedelta(days=from_day)
             last_day = self.today + timedelta(days=to_day)
-            info.profile.absences.append(Absence(
-                start_dt=_midnight(first_day), end_dt=_midnight(last_day + timedelta(days=1)),
-                reason=reason))
+            start_dt, end_dt = days_bounds(first_day, last_day)
+            info.profile.absences.append(Absence(start_dt=start_dt, end_dt=end_dt, reason=reason))
             info.absent.update(iter_days(first_day, last_day))
         self.serving = {code: [m for m in self.mediators if code in m.ambiti]
                         for code in self.ambiti}

@@ -5,11 +5,9 @@ Everything here is plain data; :mod:`mediation.demo.builder` turns it into rows.
 
 from datetime import date, time
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from ..models import Cycle, LanguageLevel, Role
 
-ROME = ZoneInfo("Europe/Rome")
 DEMO_DOMAIN = "demo.mediazione.it"
 ADMIN_EMAIL = "admin@regione.demo"
 #: The demo is loaded when this Ambito is missing, and only then.

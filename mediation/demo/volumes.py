@@ -9,13 +9,13 @@ hours of a mediator's accepted appointments in the period ÷ (weekly cap × days
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from statistics import median
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from ..clock import ROME, days_bounds
 from ..extensions import db
 from ..models import (
     Ambito,
@@ -29,8 +29,6 @@ from ..models import (
     SessionLog,
     User,
 )
-
-ROME = ZoneInfo("Europe/Rome")
 
 
 @dataclass
@@ -60,10 +58,6 @@ class Volumes:
         return out
 
 
-def _utc(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ROME).astimezone(UTC)
-
-
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -72,7 +66,7 @@ def demo_volumes(today: date | None = None) -> Volumes:
     today = today or datetime.now(ROME).date()
     start = today - timedelta(days=364)
     volumes = Volumes(start, today)
-    begin, stop = _utc(start), _utc(today + timedelta(days=1))
+    begin, stop = days_bounds(start, today)
 
     sessions = db.session.execute(
         sa.select(Ambito.name, SessionLog.project_id, SessionLog.counted_dt,

@@ -25,8 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..audit import record
 from ..bookings.locks import lock_mediators
-from ..bookings.operations import InvalidInput
-from ..errors import NotAllowed
+from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
 from ..models import (
     ACTIVE_ASSIGNMENT_STATES,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..bookings.rules import in_rome, to_utc
+from ..clock import day_bounds, in_rome, to_utc, week_bounds, week_start
 from ..extensions import db
 from ..models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -35,15 +35,6 @@ FIRST_HOUR = 7
 LAST_HOUR = 19
 HOURS = list(range(FIRST_HOUR, LAST_HOUR + 1))
 WORKING_DAYS = 5
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC instants at which a Europe/Rome day starts and ends (23 or 25 hours at DST)."""
-    return to_utc(day, time()), to_utc(day + timedelta(days=1), time())
 
 
 def _when(assignment) -> datetime:
@@ -170,7 +161,7 @@ def mediator_list(user: User, now: datetime, ambito_id: int | None = None) -> li
         return []
     ids = _visible_mediators(user, ambito_id)
     monday = week_start(in_rome(now).date())
-    hours = week_hours(ids, to_utc(monday, time()), to_utc(monday + timedelta(days=7), time()))
+    hours = week_hours(ids, *week_bounds(monday))
     absences = db.session.scalars(
         sa.select(Absence).where(Absence.mediator_id.in_(ids), Absence.end_dt > now)
         .order_by(Absence.start_dt)
@@ -331,7 +322,7 @@ def week(user: User, mediator: MediatorProfile, monday: date) -> list[WeekDay]:
     ``mediator`` comes with its availability loaded; three more queries:
     assignments the user may see, times of those they may not, absences.
     """
-    first, last = to_utc(monday, time()), to_utc(monday + timedelta(days=7), time())
+    first, last = week_bounds(monday)
     ids = [mediator.id]
     assignments = _visible_assignments(user, ids, first, last)
     hidden = _hidden_assignments(user, ids, first, last)
@@ -381,8 +372,7 @@ def calendar(user: User, day: date, by_hour: bool, ambito_id: int | None = None)
     if by_hour:
         first, last = day_bounds(day)
     else:
-        monday = week_start(day)
-        first, last = to_utc(monday, time()), to_utc(monday + timedelta(days=7), time())
+        first, last = week_bounds(day)
     mediators = _mediators(user, ambito_id)
     ids = _visible_mediators(user, ambito_id)
     assignments = _visible_assignments(user, ids, first, last) if mediators else []

@@ -15,8 +15,8 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ..bookings.operations import InvalidInput
-from ..bookings.rules import in_rome, to_utc
+from ..clock import day_bounds, in_rome, to_utc, week_start
+from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import format_date, format_time
 from ..models import (
@@ -161,7 +161,7 @@ def index():
     rows = queries.mediator_list(_user(), now, ambito_id)
     return render_template(
         "mediators/index.html", rows=rows, ambiti=ambiti, ambito_id=ambito_id,
-        monday=queries.week_start(in_rome(now).date()),
+        monday=week_start(in_rome(now).date()),
     )
 
 
@@ -178,13 +178,13 @@ def week(mediator_id: int | None):
     mediator = queries.load_mediator(user, mediator_id,
                                      selectinload(MediatorProfile.availability))
     today = _today()
-    monday = queries.week_start(_parse_day(request.args.get("start"), _default_day(today)))
+    monday = week_start(_parse_day(request.args.get("start"), _default_day(today)))
     days = queries.week(user, mediator, monday)
     own = _is_own(mediator)
     urls = _urls(mediator, own)
     return render_template(
         "mediators/week.html", mediator=mediator, days=days, monday=monday,
-        this_monday=queries.week_start(today),
+        this_monday=week_start(today),
         previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
         today=today, own=own, manages=operations.manages(user, mediator),
         state_classes=STATE_CLASSES, **urls,
@@ -313,7 +313,7 @@ def _absence_times(form: AbsenceForm) -> tuple[datetime, datetime]:
     if form.end_time.data:
         end = to_utc(form.end_date.data, form.end_time.data)
     else:
-        end = to_utc(form.end_date.data + timedelta(days=1), time())
+        end = day_bounds(form.end_date.data)[1]
     return start, end
 
 
@@ -410,7 +410,7 @@ def calendar():
     ambito_id, ambiti = _ambito_filter()
     grid = queries.calendar(_user(), day, by_hour, ambito_id)
     step = timedelta(days=1 if by_hour else 7)
-    shown = day if by_hour else queries.week_start(day)
+    shown = day if by_hour else week_start(day)
     if by_hour:
         # Skip the weekend when stepping from Friday or Monday.
         previous_day = day - timedelta(days=3 if day.weekday() == 0 else 1)
@@ -422,5 +422,5 @@ def calendar():
         "mediators/calendar.html", grid=grid, by_hour=by_hour, day=day, shown=shown,
         today=today, previous_day=previous_day, next_day=next_day, ambiti=ambiti,
         ambito_id=ambito_id, args=args, state_classes=STATE_CLASSES,
-        monday=queries.week_start(day),
+        monday=week_start(day),
     )

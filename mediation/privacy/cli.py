@@ -1,11 +1,11 @@
 """``flask privacy purge``: the retention purge, by hand or on a schedule."""
 
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 
 import click
 from flask.cli import with_appcontext
 
-from ..bookings.rules import ROME, to_utc
+from ..clock import ROME, day_start
 from ..extensions import db
 from ..models import utcnow
 from .operations import purge
@@ -34,7 +34,7 @@ def purge_command(before_day, older_than, dry_run):
     if day > today:
         raise click.BadParameter("the day must not be in the future", param_hint="--before")
     # Midnight in Italy at the start of that day.
-    before = to_utc(day, time(0))
+    before = day_start(day)
     result = purge(before)
     counts = result.counts()
     if dry_run:

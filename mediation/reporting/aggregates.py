@@ -61,7 +61,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
-from ..bookings.rules import ROME
+from ..clock import ROME, rome_midnight
 from ..extensions import db
 from ..models import (
     Ambito,
@@ -93,7 +93,6 @@ from .filters import (
     month_starts,
     needs_schools,
     request_conditions,
-    rome_midnight,
     school_conditions,
     session_when,
     tune_for_reporting,

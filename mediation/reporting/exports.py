@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..bookings.rules import ROME
+from ..clock import ROME, rome_midnight
 from ..extensions import db
 from ..labels import CYCLE_LABELS, MODE_LABELS, OUTCOME_LABELS
 from ..models import (
@@ -140,7 +140,7 @@ def _quarter_index(when, periods: list[Quarter]):
     calendar quarter), by comparing its UTC instant with each quarter's first instant."""
     if len(periods) == 1:
         return sa.literal(0)
-    bounds = [datetime.combine(q.last + timedelta(days=1), time.min, tzinfo=ROME)
+    bounds = [rome_midnight(q.last + timedelta(days=1))
               for q in periods[:-1]]
     return sa.case(*((when < bound, i) for i, bound in enumerate(bounds)),
                    else_=len(periods) - 1)

@@ -7,12 +7,12 @@ narrow it, and an id outside it is refused (the caller answers 404).
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from ..bookings.rules import ROME
 from ..bounds import valid_id
+from ..clock import ROME, month_start, next_month, rome_midnight
 from ..extensions import db
 from ..models import (
     Ambito,
@@ -47,12 +47,12 @@ class ReportFilter:
     @property
     def start_dt(self) -> datetime:
         """The first instant of the period, aware (Europe/Rome)."""
-        return datetime.combine(self.start, time.min, tzinfo=ROME)
+        return rome_midnight(self.start)
 
     @property
     def end_dt(self) -> datetime:
         """The first instant after the period, aware (Europe/Rome)."""
-        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=ROME)
+        return rome_midnight(self.end + timedelta(days=1))
 
 
 def _id(args: Mapping, name: str) -> int | None:
@@ -225,17 +225,11 @@ def default_period(today: date | None = None) -> tuple[date, date]:
 
 def month_starts(report: ReportFilter) -> list[date]:
     """The first day of every calendar month the period touches, in order."""
-    months = []
-    year, month = report.start.year, report.start.month
-    while date(year, month, 1) <= report.end:
-        months.append(date(year, month, 1))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    months, first = [], month_start(report.start)
+    while first <= report.end:
+        months.append(first)
+        first = next_month(first)
     return months
-
-
-def rome_midnight(day: date) -> datetime:
-    """The first instant of a Europe/Rome calendar day, aware."""
-    return datetime.combine(day, time.min, tzinfo=ROME)
 
 
 def sessions(report: ReportFilter, user: User | Scope, *columns) -> sa.Select:

@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..bookings import operations
-from ..bookings.operations import InvalidInput, InvalidTransition, SlotTaken
 from ..bookings.queries import load_request
 from ..bounds import valid_id
+from ..errors import InvalidInput, InvalidTransition, SlotTaken
 from ..extensions import db
 from ..models import Role
 from ..scoping import roles_required

@@ -15,7 +15,7 @@ from babel.core import get_global
 from babel.support import Translations
 from flask import abort
 
-from ..bookings.rules import ROME
+from ..clock import ROME
 from ..core.operations import may_edit_contact
 from ..i18n import format_date, format_time
 from ..models import (

@@ -1,12 +1,12 @@
 """Reads for the schools' pages, scoped to the user; a fixed number of queries each."""
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..bookings.rules import to_utc
+from ..clock import day_bounds, day_start
 from ..extensions import db
 from ..models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -65,8 +65,8 @@ def school_requests(user: User, filters: Filters) -> sa.Select:
         stmt = stmt.where(MediationRequest.requester_id == user.id)
     if filters.date_from is not None or filters.date_to is not None:
         # Rome days to UTC instants: [from 00:00, day after "to" 00:00).
-        low = _start_of(filters.date_from)
-        high = _start_of(filters.date_to + timedelta(days=1)) if filters.date_to else None
+        low = day_start(filters.date_from) if filters.date_from is not None else None
+        high = day_bounds(filters.date_to)[1] if filters.date_to else None
 
         def within(column):
             conditions = [column.is_not(None)]
@@ -122,10 +122,6 @@ def booking_window(user: User, today: date) -> BookingWindow:
 def _weekend_only(first: date, last: date) -> bool:
     """A closure on a Saturday or a Sunday (25 April some years) closes no school day."""
     return (last - first).days < 2 and first.weekday() >= 5 and last.weekday() >= 5
-
-
-def _start_of(day: date | None):
-    return to_utc(day, time(0)) if day is not None else None
 
 
 def awaiting_approval(user: User) -> list[MediationRequest]:

@@ -21,14 +21,14 @@ from flask_login import current_user, login_required
 from ..bookings import operations, policy
 from ..bookings import queries as booking_queries
 from ..bookings.operations import (
-    InvalidInput,
     RequestInput,
     SlotInput,
 )
-from ..bookings.rules import in_rome, to_utc
 from ..bounds import page_arg
 from ..cases.views import CASE_READERS
+from ..clock import in_rome, to_utc
 from ..documents import InvalidUpload, document_path, store_upload
+from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import format_datetime, format_time
 from ..labels import (

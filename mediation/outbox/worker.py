@@ -1,20 +1,14 @@
-"""The email outbox: queueing in the transaction of the change, sending after commit.
+"""The outbox worker's sending: claim a due message, send it through SMTP, record it.
 
-Each message is rendered at queueing time in the recipient's language from
-``templates/email/<name>.txt`` (with a ``subject`` block) and
-``templates/email/<name>.html``. Sending is done after commit: by the console
-backend in development (printed to standard output), by the outbox worker
-(``flask outbox run``, :func:`drain`) in production.
-
-The worker takes one due message at a time (:func:`claim_next`): on PostgreSQL
-with ``SELECT ... FOR UPDATE SKIP LOCKED``, so that several workers never wait
-for nor take the same row; everywhere with a conditional ``UPDATE`` that moves
-``next_attempt_dt`` forward by a lease and counts the attempt. The claim is
-committed before talking to the SMTP server, so no lock is held while sending;
-another worker sees the message again only if the lease runs out (the worker
-died). The Message-ID header is the row's ``message_id``: a resend after an
-ambiguous failure (the server took the mail but the answer was lost) is the same
-mail, which receiving servers and clients recognise.
+The worker (``flask outbox run``, ``cli.py``) calls :func:`drain`. It takes one due
+message at a time (:func:`claim_next`): on PostgreSQL with ``SELECT ... FOR UPDATE SKIP
+LOCKED``, so that several workers never wait for nor take the same row; everywhere with
+a conditional ``UPDATE`` that moves ``next_attempt_dt`` forward by a lease and counts
+the attempt. The claim is committed before talking to the SMTP server, so no lock is
+held while sending; another worker sees the message again only if the lease runs out
+(the worker died). The Message-ID header is the row's ``message_id``: a resend after an
+ambiguous failure (the server took the mail but the answer was lost) is the same mail,
+which receiving servers and clients recognise.
 
 Delivery is at least once. Once the SMTP server has accepted a message, recording
 it as sent comes first (before QUIT), and a database error there is retried with a
@@ -38,132 +32,20 @@ import contextlib
 import logging
 import smtplib
 import socket
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import flask_mail
-import jinja2
 import sqlalchemy as sa
-from flask import current_app, g, render_template
-from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
+from flask import current_app
 
-from .audit import record
-from .errors import DomainError, NotAllowed
-from .extensions import db
-from .models import OutboxMessage, OutboxState, Role, User, utcnow
-from .scoping import visible
+from ..extensions import db
+from ..models import OutboxMessage, OutboxState, utcnow
 
-logger = logging.getLogger(__name__)
-
-
-def recipient_locale(user: User | None) -> str:
-    if user is not None and user.locale in current_app.config["LANGUAGES"]:
-        return user.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def _message_id() -> str:
-    domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2].strip("> ")
-    return f"<{uuid.uuid4().hex}@{domain or 'mediation.local'}>"
-
-
-def queue_email(template: str, user: User, *, attachments: list[dict] | None = None,
-                **context) -> OutboxMessage:
-    """Render ``template`` for ``user`` in their language and add it to the outbox.
-
-    ``attachments``: ``[{"filename", "content_type", "data" (base64 text)}]``.
-    """
-    locale = recipient_locale(user)
-    context.setdefault("user", user)
-    # Links in emails point at the public address, whoever triggered the mail
-    # (a web request behind a proxy, or a command with no request at all).
-    external = current_app.test_request_context(base_url=current_app.config["EXTERNAL_URL"])
-    with external, force_locale(locale):
-        subject, body_text = _render_text(f"email/{template}.txt", context)
-        body_html = render_template(f"email/{template}.html", **context)
-    message = OutboxMessage(
-        message_id=_message_id(),
-        template=template,
-        recipient_email=user.email,
-        recipient_id=user.id,
-        locale=locale,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        attachments=attachments or [],
-    )
-    db.session.add(message)
-    g.outbox_dirty = True
-    return message
-
-
-def text_environment(app) -> jinja2.Environment:
-    """The app's templates without HTML escaping, for the text part of emails.
-
-    A text template may import macros from an ``.html`` template (the words shared with
-    the HTML part): compiled by the app's environment, those would escape what people
-    typed (``l'orario`` as ``l&#39;orario``), and ``_()`` would escape its placeholders.
-    This overlay shares the app's loader, filters and globals but compiles every template,
-    whatever its name, with autoescaping off; it has its own cache, so that it never
-    reuses a template the app compiled with escaping on.
-    """
-    env = app.extensions.get("mediation_text_env")
-    if env is None:
-        env = app.jinja_env.overlay(autoescape=False, cache_size=100)
-        app.extensions["mediation_text_env"] = env
-    return env
-
-
-def _render_text(name: str, context: dict) -> tuple[str, str]:
-    """The ``subject`` and ``body`` blocks of a text email template, unescaped."""
-    template = text_environment(current_app).get_template(name)
-    variables = dict(context)
-    current_app.update_template_context(variables)
-    ctx = template.new_context(variables)
-    for _ in template.root_render_func(ctx):  # runs the template's imports
-        pass
-    subject = " ".join("".join(template.blocks["subject"](ctx)).split())
-    body = "".join(template.blocks["body"](ctx)).strip() + "\n"
-    return subject, body
-
-
-def deliver_console(stream=None) -> int:
-    """Print pending messages and mark them sent (development backend)."""
-    stream = stream or sys.stdout
-    messages = db.session.scalars(
-        sa.select(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.pending)
-        .order_by(OutboxMessage.id)
-    ).all()
-    for message in messages:
-        print(
-            f"\n----- email {message.message_id} -----\n"
-            f"To: {message.recipient_email}\nSubject: {message.subject}\n\n"
-            f"{message.body_text}\n----- end of email -----",
-            file=stream,
-            flush=True,
-        )
-        message.state = OutboxState.sent
-        message.sent_dt = utcnow()
-        message.attempts += 1
-    db.session.commit()
-    return len(messages)
-
-
-def after_request_delivery(response):
-    """In development, print the mails a request queued once it has committed."""
-    if g.get("outbox_dirty") and current_app.config["MAIL_BACKEND"] == "console":
-        deliver_console()
-    return response
-
-
-# --- the SMTP sender ---------------------------------------------------------
+logger = logging.getLogger("mediation.outbox")  # the outbox's log, as operators know it
 
 
 @dataclass(frozen=True)
@@ -537,100 +419,3 @@ def _log(result: Result) -> None:
                        "failed" if result.state == OutboxState.pending else "dead",
                        message.message_id, message.recipient_email, message.attempts,
                        result.error)
-
-
-# --- the admin page's operations ---------------------------------------------
-
-
-class AlreadySent(DomainError):
-    status_code = 409
-    default_message = _l("This email has already been sent.")
-
-
-def visible_messages(user: User) -> sa.ColumnElement[bool]:
-    """The messages ``user`` may see: all for the admin, a coordinator's Ambito's people."""
-    if not user.is_authenticated:
-        return sa.false()
-    if user.role == Role.admin:
-        return sa.true()
-    if user.role == Role.coordinator:
-        return OutboxMessage.recipient_id.in_(
-            sa.select(User.id).where(visible(User, user)).scalar_subquery()
-        )
-    return sa.false()
-
-
-def _may_see(actor: User, message: OutboxMessage) -> bool:
-    return db.session.scalar(
-        sa.select(sa.literal(True)).select_from(OutboxMessage)
-        .where(OutboxMessage.id == message.id, visible_messages(actor))
-    ) is not None
-
-
-class BeingSent(DomainError):
-    status_code = 409
-    default_message = _l("A worker is sending this email right now: it cannot be requeued."
-                         " If the attempt fails, it will be retried anyway.")
-
-
-def being_sent(message: OutboxMessage, now: datetime | None = None) -> bool:
-    """Whether a worker may be sending ``message`` now: its lease has not run out."""
-    return (message.state == OutboxState.pending and message.leased_until is not None
-            and message.leased_until > (now or utcnow()))
-
-
-def requeue_refusal(message: OutboxMessage, now: datetime | None = None) -> DomainError | None:
-    """Why ``message`` cannot be requeued, or None if it can: the one rule of requeueing.
-
-    A pending message waiting for its next attempt and a dead one can be requeued; a
-    sent one cannot, nor one a worker may be sending (requeueing it would let another
-    worker send it a second time).
-    """
-    if message.state == OutboxState.sent:
-        return AlreadySent()
-    if being_sent(message, now):
-        return BeingSent()
-    return None
-
-
-def may_requeue(message: OutboxMessage, now: datetime | None = None) -> bool:
-    return requeue_refusal(message, now) is None
-
-
-def requeue(actor: User, message: OutboxMessage) -> None:
-    """Send a pending or dead message again as soon as a worker polls, counting from zero."""
-    if not _may_see(actor, message):
-        raise NotAllowed()
-    # The row as it is now, not as the page saw it: a worker may have claimed it since.
-    # (On PostgreSQL the row stays locked until the commit, so a claim skips it.)
-    db.session.refresh(message, with_for_update=True)
-    refusal = requeue_refusal(message)
-    if refusal is not None:
-        raise refusal
-    previous_state, attempts = message.state, message.attempts
-    message.state = OutboxState.pending
-    message.attempts = 0
-    message.next_attempt_dt = utcnow()
-    message.leased_until = None
-    record("outbox.requeued", message, actor, previous_state=previous_state.value,
-           attempts=attempts)
-
-
-def requeue_dead(actor: User) -> int:
-    """Requeue every dead message the actor may see; returns how many."""
-    messages = db.session.scalars(
-        sa.select(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.dead, visible_messages(actor))
-        .order_by(OutboxMessage.id)
-    ).all()
-    now = utcnow()
-    messages = [message for message in messages if may_requeue(message, now)]
-    for message in messages:
-        attempts = message.attempts
-        message.state = OutboxState.pending
-        message.attempts = 0
-        message.next_attempt_dt = now
-        message.leased_until = None
-        record("outbox.requeued", message, actor, previous_state=OutboxState.dead.value,
-               attempts=attempts)
-    return len(messages)

@@ -8,12 +8,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import outbox
 from ..bounds import page_arg
 from ..extensions import db
 from ..models import OutboxState, Role, utcnow
 from ..scoping import roles_required
-from . import queries
+from . import operations, queries
 
 bp = Blueprint("outbox_admin", __name__, url_prefix="/outbox")
 
@@ -55,8 +54,8 @@ def index():
         state=state,
         args={"state": state.value} if state else {},
         max_attempts=current_app.config["OUTBOX_MAX_ATTEMPTS"],
-        may_requeue=partial(outbox.may_requeue, now=utcnow()),
-        being_sent=partial(outbox.being_sent, now=utcnow()),
+        may_requeue=partial(operations.may_requeue, now=utcnow()),
+        being_sent=partial(operations.being_sent, now=utcnow()),
     )
 
 
@@ -66,8 +65,8 @@ def requeue(message_id: int):
     user = _user()
     message = queries.get_or_404(user, message_id)
     try:
-        outbox.requeue(user, message)
-    except outbox.BeingSent as error:
+        operations.requeue(user, message)
+    except operations.BeingSent as error:
         db.session.rollback()
         flash(str(error.message), "warning")
         return _back()
@@ -80,7 +79,7 @@ def requeue(message_id: int):
 @bp.post("/requeue-dead")
 @roles_required(*MANAGERS)
 def requeue_dead():
-    count = outbox.requeue_dead(_user())
+    count = operations.requeue_dead(_user())
     db.session.commit()
     if count:
         flash(ngettext("%(num)d email will be sent again shortly.",

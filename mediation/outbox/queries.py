@@ -1,10 +1,24 @@
-"""What the outbox page reads, scoped to the user (mediation.outbox.visible_messages)."""
+"""What the outbox page reads, scoped to the user (:func:`visible_messages`)."""
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import OutboxMessage, OutboxState, User
-from ..outbox import visible_messages
+from ..models import OutboxMessage, OutboxState, Role, User
+from ..scoping import visible
+
+
+def visible_messages(user: User) -> sa.ColumnElement[bool]:
+    """The messages ``user`` may see: all for the admin, a coordinator's Ambito's people."""
+    if not user.is_authenticated:
+        return sa.false()
+    if user.role == Role.admin:
+        return sa.true()
+    if user.role == Role.coordinator:
+        return OutboxMessage.recipient_id.in_(
+            sa.select(User.id).where(visible(User, user)).scalar_subquery()
+        )
+    return sa.false()
+
 
 #: The states the page lists; sent messages are history, not work.
 LISTED = (OutboxState.pending, OutboxState.dead)

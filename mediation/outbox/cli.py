@@ -1,6 +1,6 @@
 """``flask outbox run``: the worker that sends the outbox through SMTP.
 
-It polls for due messages and sends them one at a time (see :mod:`mediation.outbox`);
+It polls for due messages and sends them one at a time (see :mod:`mediation.outbox.worker`);
 several workers may run at once on PostgreSQL. SIGTERM or Ctrl-C stops it after the
 message being sent; a second Ctrl-C stops it at once. Log lines (one per message) are
 for the operator and stay in English.
@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import outbox
-from .extensions import db
-from .models import OutboxState, utcnow
+from ..extensions import db
+from ..models import OutboxState, utcnow
+from . import worker
 
 outbox_cli = AppGroup("outbox", help="Send the emails waiting in the outbox.")
 
@@ -25,7 +25,7 @@ def _echo(line: str, err: bool = False) -> None:
     click.echo(f"{utcnow():%Y-%m-%dT%H:%M:%SZ} {line}", err=err)
 
 
-def _report(result: outbox.Result) -> None:
+def _report(result: worker.Result) -> None:
     message = result.message
     what = f"{message.message_id} to {message.recipient_email} ({message.template})"
     if result.state == OutboxState.sent:
@@ -64,7 +64,7 @@ def run_command(once: bool, interval: float | None):
     """Send the due emails through SMTP, polling until stopped (SIGTERM, Ctrl-C)."""
     config = current_app.config
     try:
-        outbox.check_settings()
+        worker.check_settings()
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     interval = interval or float(config["OUTBOX_POLL_SECONDS"])
@@ -72,11 +72,11 @@ def run_command(once: bool, interval: float | None):
     previous = _on_signals(stop)
     if not once:
         _echo(f"outbox worker started: SMTP {config['MAIL_SERVER']}:{config['MAIL_PORT']}, "
-              f"polling every {interval:g} s, lease {outbox.lease_seconds():g} s")
+              f"polling every {interval:g} s, lease {worker.lease_seconds():g} s")
     try:
         while True:
             try:
-                outbox.drain(should_stop=stop.is_set, on_result=_report)
+                worker.drain(should_stop=stop.is_set, on_result=_report)
             except sa.exc.SQLAlchemyError as error:
                 db.session.rollback()
                 if once:
