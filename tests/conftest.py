@@ -181,7 +181,7 @@ def make_test_config(tmp_path, **overrides) -> dict:
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "SERVER_NAME": "localhost",
         # Every test client logs in from 127.0.0.1, and some tests log in dozens of users;
-        # tests/test_throttling.py puts the production limit back.
+        # tests/auth/test_throttling.py puts the production limit back.
         "RATELIMIT_LOGIN_PER_IP": "1000 per minute",
     }
     config.update(overrides)
@@ -220,7 +220,7 @@ def app_config(tmp_path):
 def sqlite_template(tmp_path_factory):
     """A SQLite file with the schema, built once per session (per xdist worker): copying it
     is much cheaper than ``create_all`` for every test. The copy carries everything
-    ``create_all`` made, the overlap triggers included (tests/test_schema.py)."""
+    ``create_all`` made, the overlap triggers included (tests/project/test_schema.py)."""
     if TEST_DATABASE_URL:
         return None
     folder = tmp_path_factory.mktemp("schema")
@@ -427,5 +427,5 @@ def count_queries(app):
     return QueryCounter
 
 
-from .booking_helpers import booking  # noqa: E402, F401  (fixtures for every test module)
-from .browser import browser, live_server, screenshots  # noqa: E402, F401
+from tests.browser import browser, live_server, screenshots  # noqa: E402, F401
+from tests.scenarios.booking import booking  # noqa: E402, F401  (fixtures for every test module)

@@ -5,8 +5,8 @@ import pytest
 
 from mediation.extensions import db
 
-from .conftest import PASSWORD
-from .test_agenda_views import World, week, what_needs_the_mediator  # noqa: F401 (fixture)
+from tests.agenda.test_agenda_views import World, week, what_needs_the_mediator  # noqa: F401 (fixture)
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -30,7 +30,7 @@ from mediation.models import (
     SessionLog,
 )
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 EN = {"Accept-Language": "en"}
 
@@ -693,7 +693,7 @@ def render_actions(app, assignment, user):
 
 def test_request_actions_partial(app, world, factory):
     """The request page's side offers "Log the session" to the mediator only (the answer
-    to an offer is at the top of the page: tests/test_requests_views.py)."""
+    to an offer is at the top of the page: tests/requests/test_requests_views.py)."""
     offer = world.booking()
     started = world.booking(start=yesterday_at(10), state=AssignmentState.accepted)
     future = world.booking(start=now() + timedelta(days=9), state=AssignmentState.accepted)

@@ -12,7 +12,7 @@ from mediation.auth.operations import create_user
 from mediation.extensions import db
 from mediation.models import AuditEvent, OutboxMessage, Role, User
 
-from .conftest import PASSWORD, Auth
+from tests.conftest import PASSWORD, Auth
 
 
 def pw(password: str) -> dict:
@@ -278,7 +278,7 @@ def test_csrf_is_required_on_login(tmp_path):
     """With CSRF on (as in production), a form post without the token is refused."""
     from mediation import create_app
 
-    from .conftest import make_test_config
+    from tests.conftest import make_test_config
 
     app = create_app(make_test_config(tmp_path, WTF_CSRF_ENABLED=True))
     response = app.test_client().post("/login", data={"email": "a@b.c", "password": "x"})
@@ -289,7 +289,7 @@ def test_csrf_is_required_on_login(tmp_path):
 class TestConsoleBackend:
     @pytest.fixture
     def app_config(self, tmp_path):
-        from .conftest import make_test_config
+        from tests.conftest import make_test_config
 
         return make_test_config(tmp_path, MAIL_BACKEND="console")
 

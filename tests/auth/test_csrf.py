@@ -7,7 +7,7 @@ import pytest
 from mediation.extensions import db
 from mediation.models import Role
 
-from .conftest import PASSWORD, make_test_config
+from tests.conftest import PASSWORD, make_test_config
 
 
 @pytest.fixture

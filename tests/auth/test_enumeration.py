@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from mediation.extensions import db
 from mediation.models import OutboxMessage, Role
 
-from .conftest import PASSWORD
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from mediation.auth.passwords import common_passwords, password_problem
 from mediation.extensions import db
 from mediation.models import Role, User
 
-from .conftest import FAST_HASH, PASSWORD
+from tests.conftest import FAST_HASH, PASSWORD
 
 GOOD = "viola tram lungo lago"
 TOO_SHORT_IT = "Usa almeno 12 caratteri."

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from mediation.extensions import db
 from mediation.models import Role, UserSession
 
-from .conftest import PASSWORD, Auth
+from tests.conftest import PASSWORD, Auth
 
 START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 

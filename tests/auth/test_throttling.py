@@ -14,7 +14,7 @@ from mediation.config import DefaultConfig
 from mediation.extensions import db
 from mediation.models import AuditEvent, OutboxMessage, Role
 
-from .conftest import PASSWORD, Client
+from tests.conftest import PASSWORD, Client
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
 THROTTLED_IT = "Troppi tentativi."

@@ -26,8 +26,8 @@ from mediation.models import (
     User,
 )
 
-from .booking_helpers import rome, school_day
-from .conftest import Auth
+from tests.conftest import Auth
+from tests.scenarios.booking import rome, school_day
 
 ATTEMPTS = 50
 

@@ -27,7 +27,7 @@ from mediation.models import (
 )
 from mediation.seed import ensure_macro_actions, seed_reference_data
 
-from .conftest import PASSWORD
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 

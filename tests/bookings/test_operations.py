@@ -35,7 +35,7 @@ from mediation.models import (
     utcnow,
 )
 
-from .booking_helpers import monday_before_summer_time, rome, school_day, weekday_after
+from tests.scenarios.booking import monday_before_summer_time, rome, school_day, weekday_after
 
 
 def mails(template="booking"):

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from mediation.extensions import db
 from mediation.models import Assignment, AssignmentState, MediationRequest, RequestState
 
-from .booking_helpers import school_day
-from .conftest import Auth
+from tests.conftest import Auth
+from tests.scenarios.booking import school_day
 
 EN = {"Accept-Language": "en"}
 

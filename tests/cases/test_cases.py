@@ -31,7 +31,7 @@ from mediation.models import (
     SessionLog,
 )
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 EN = {"Accept-Language": "en"}
 WEEKS = 6

@@ -1,6 +1,6 @@
 """The pupils at risk on a phone: the list fits a 375-px screen, its buttons on screen.
 
-The pupils come from tests/test_cases.py (Pathways). Screenshots are saved under
+The pupils come from tests/cases/test_cases.py (Pathways). Screenshots are saved under
 test-output/<test name>/.
 """
 
@@ -11,8 +11,8 @@ import pytest
 from mediation.extensions import db
 from mediation.models import ItalianLevel
 
-from .conftest import PASSWORD
-from .test_cases import Pathways, now
+from tests.cases.test_cases import Pathways, now
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 

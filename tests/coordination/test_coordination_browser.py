@@ -13,9 +13,9 @@ import pytest
 from mediation.extensions import db
 from mediation.models import Urgency
 
-from .conftest import PASSWORD
-from .test_accessibility_browser import run_axe
-from .test_coordination_views import make_world, running
+from tests.conftest import PASSWORD
+from tests.coordination.test_coordination_views import make_world, running
+from tests.core.test_accessibility_browser import run_axe
 
 pytestmark = pytest.mark.browser
 

@@ -37,7 +37,7 @@ from mediation.models import (
 )
 from mediation.requests.forms import CancelForm
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 EN = {"Accept-Language": "en"}
 

@@ -37,17 +37,17 @@ from mediation.models import (
     User,
 )
 
-from .browser import require_browser
-from .conftest import PASSWORD as FACTORY_PASSWORD
-from .conftest import backend, make_test_config
-from .test_coordination_views import make_world, next_week, rome, running
+from tests.browser import require_browser
+from tests.conftest import PASSWORD as FACTORY_PASSWORD
+from tests.conftest import backend, make_test_config
+from tests.coordination.test_coordination_views import make_world, next_week, rome, running
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(backend() != "sqlite", reason="templates are the same on every database"),
 ]
 
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PASSWORD = "demo-a11y"
 #: Endpoints that are not pages: downloads, calendar feeds, the letter printed on paper

@@ -3,7 +3,7 @@
 Babel's English is American ("1/7/27", "Jan 7, 2027", "2:00 PM"); the service writes
 English dates the day before the month and times on a 24-hour clock ("7 Jan 2027",
 "07/01/2027", "14:00"), in its pages, emails and calendars (mediation/i18n.py). Italian
-is unchanged. The browser test of every page of every role (tests/test_layout_browser.py)
+is unchanged. The browser test of every page of every role (tests/core/test_layout_browser.py)
 looks for American dates in the English pages with :func:`american_dates`.
 """
 
@@ -20,8 +20,8 @@ from mediation.extensions import db
 from mediation.i18n import date_locale, format_date, format_datetime, format_time
 from mediation.outbox import queue_email
 
-from .conftest import Auth
-from .test_email_templates import cases, scene  # noqa: F401  (scene is a fixture)
+from tests.conftest import Auth
+from tests.outbox.test_email_templates import cases, scene  # noqa: F401  (scene is a fixture)
 
 #: What an American date or time looks like.
 AMERICAN = [

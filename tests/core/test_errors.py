@@ -4,7 +4,7 @@ import pytest
 
 from mediation import create_app
 
-from .conftest import make_test_config
+from tests.conftest import make_test_config
 
 
 def test_404_is_translated(client):
@@ -44,7 +44,7 @@ def test_405_is_a_page(client):
 
 def test_dates_out_of_range_are_a_400(client, factory):
     """Year 9999 in a URL is a clear, translated 400, never a 500."""
-    from .conftest import Auth
+    from tests.conftest import Auth
 
     mediator = factory.mediator()
     Auth(client).login(mediator.user)

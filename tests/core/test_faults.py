@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from mediation.extensions import db
 from mediation.models import Role
 
-from .conftest import TEST_DATABASE_URL, backend
+from tests.conftest import TEST_DATABASE_URL, backend
 
 pytestmark = pytest.mark.skipif(backend() != "postgresql",
                                 reason="needs PostgreSQL (MEDIATION_TEST_DATABASE_URL)")

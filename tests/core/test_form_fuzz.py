@@ -24,8 +24,8 @@ from werkzeug.test import encode_multipart
 from mediation.extensions import db
 from mediation.models import AssignmentState, RequestKind, RequestState
 
-from .privacy_world import build_world, csrf_token, login_with_token
-from .test_scope_walk import params
+from tests.privacy.test_scope_walk import params
+from tests.scenarios.two_ambiti import build_world, csrf_token, login_with_token
 
 #: Examples per role: a fixed, repeatable set by default (about 15 s in all on SQLite);
 #: ``MEDIATION_FUZZ_EXAMPLES=2000`` explores new random input for a longer hunt.

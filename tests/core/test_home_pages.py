@@ -2,7 +2,7 @@
 the action is; the menu; the favicon; the language search box.
 
 The layout itself (nothing scrolls sideways on a phone, the menu on one line at 1366 px)
-is measured in a browser by tests/test_layout_browser.py."""
+is measured in a browser by tests/core/test_layout_browser.py."""
 
 import re
 
@@ -12,8 +12,8 @@ from mediation.extensions import db
 from mediation.models import AssignmentState, RequestState, Role
 from mediation.templating import tile_columns
 
-from .conftest import Auth
-from .test_coordination_views import make_world, next_week, rome
+from tests.conftest import Auth
+from tests.coordination.test_coordination_views import make_world, next_week, rome
 
 EN = {"Accept-Language": "en"}
 

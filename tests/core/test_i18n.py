@@ -8,7 +8,7 @@ from babel.messages import mofile, pofile
 
 from mediation import translations
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 
 def read_po(locale):

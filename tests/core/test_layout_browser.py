@@ -2,7 +2,7 @@
 
 The demo is loaded and one demo user of each role logs in, in Italian and in English,
 and follows the links of the pages it sees from the home page, as the accessibility test
-does (tests/test_accessibility_browser.py): the first address of every endpoint, a
+does (tests/core/test_accessibility_browser.py): the first address of every endpoint, a
 request's page in several states. Each page is loaded once and measured at both widths
 (the window is resized in between):
 
@@ -34,14 +34,14 @@ import pytest
 from mediation.extensions import db
 from mediation.models import Role
 
-from .conftest import PASSWORD, backend
-from .test_accessibility_browser import (  # noqa: F401  (demo is a fixture)
+from tests.conftest import PASSWORD, backend
+from tests.core.test_accessibility_browser import (  # noqa: F401  (demo is a fixture)
     NOT_PAGES,
     demo,
     endpoint_of,
     log_in,
 )
-from .test_dates import american_dates
+from tests.core.test_dates import american_dates
 
 pytestmark = [
     pytest.mark.browser,

@@ -14,7 +14,7 @@ from mediation.models import (
     Role,
 )
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 
 def populate(factory, school, mediator, n):

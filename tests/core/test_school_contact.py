@@ -1,5 +1,5 @@
 """The school's address and telephone: who edits them, how bad input is refused, the audit
-trail. The family letter prints them (tests/test_letter.py)."""
+trail. The family letter prints them (tests/requests/test_letter.py)."""
 
 import re
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from mediation.extensions import db
 from mediation.models import AuditEvent, Role, School
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 EN = {"Accept-Language": "en"}
 

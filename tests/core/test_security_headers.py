@@ -5,7 +5,7 @@ import pytest
 from mediation import create_app
 from mediation.models import Role
 
-from .conftest import make_test_config
+from tests.conftest import make_test_config
 
 
 def test_headers_on_pages_errors_and_static(client, factory, auth):

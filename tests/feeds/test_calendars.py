@@ -26,7 +26,7 @@ from mediation.models import (
     utcnow,
 )
 
-from .booking_helpers import rome, school_day
+from tests.scenarios.booking import rome, school_day
 
 ROME = ZoneInfo("Europe/Rome")
 PUPIL_CODE = "LODI-2026-077"

@@ -23,7 +23,7 @@ from mediation.models import (
     Role,
 )
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 EN = {"Accept-Language": "en"}
 #: A Monday far enough ahead for every test to be in the future: two to three weeks from

@@ -11,7 +11,7 @@ from flask import g
 from mediation.extensions import db
 from mediation.models import AuditEvent, OutboxMessage, OutboxState, Role, User, utcnow
 
-from .conftest import Auth, make_test_config
+from tests.conftest import Auth, make_test_config
 
 
 def message(factory, user: User, state=OutboxState.pending, **kw) -> OutboxMessage:

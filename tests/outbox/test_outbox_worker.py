@@ -28,7 +28,7 @@ from mediation.bookings import operations as ops
 from mediation.extensions import db
 from mediation.models import Assignment, AuditEvent, OutboxMessage, OutboxState, Role, utcnow
 
-from .conftest import backend
+from tests.conftest import backend
 
 
 class Collector:

@@ -27,9 +27,9 @@ from mediation.models import (
 from mediation.reporting import aggregates
 from mediation.reporting.filters import ReportFilter
 
-from . import reporting_data
-from .conftest import Auth
-from .reporting_data import TODAY, rome
+from tests.conftest import Auth
+from tests.scenarios import reporting_data
+from tests.scenarios.reporting_data import TODAY, rome
 
 BEFORE = "2025-04-01"
 PERIOD = ReportFilter(start=date(2024, 1, 1), end=date(2025, 12, 31))

@@ -8,7 +8,7 @@ from mediation.models import Role
 from mediation.models.privacy import NOT_PERSONAL, PROCESSINGS, PUPIL_RESTRICTED, personal
 from mediation.privacy.queries import record_of_processing, unclassified_columns
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 
 def test_every_column_is_classified(app):

@@ -14,9 +14,9 @@ from mediation.extensions import db
 from mediation.models import LogState, TimeProposal
 from mediation.outbox import queue_email
 
-from .privacy_world import SECRET_COUNTRY_SHOWN, build_world, login_with_token
-from .test_email_templates import cases as email_cases
-from .test_scope_walk import params
+from tests.outbox.test_email_templates import cases as email_cases
+from tests.privacy.test_scope_walk import params
+from tests.scenarios.two_ambiti import SECRET_COUNTRY_SHOWN, build_world, login_with_token
 
 #: What shows a restricted field, in Italian and in English.
 RESTRICTED = (*SECRET_COUNTRY_SHOWN,

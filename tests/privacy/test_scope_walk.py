@@ -2,15 +2,15 @@
 
 The walk is generated from ``app.url_map``, so a new route is checked as soon as it exists;
 a route whose parameter names no known object fails the test until it is mapped in
-``privacy_world.World.unit`` (or listed in ``NOT_OBJECT_IDS``).
+``World.unit`` of tests/scenarios/two_ambiti.py (or listed in ``NOT_OBJECT_IDS``).
 """
 
 import re
 
 import pytest
 
-from .conftest import make_test_config
-from .privacy_world import NOT_OBJECT_IDS, build_world, login_with_token
+from tests.conftest import make_test_config
+from tests.scenarios.two_ambiti import NOT_OBJECT_IDS, build_world, login_with_token
 
 #: Who is walked (a user of school A1, its Ambito A, or A1's mediator) and whose objects
 #: are outside their scope: the other school of their Ambito and a school of the other one.
@@ -48,7 +48,7 @@ def test_every_id_parameter_is_mapped(app, factory):
     known = set(world.unit("A1")) | NOT_OBJECT_IDS
     unknown = {(rule.rule, arg) for rule in id_rules(app) for arg in params(rule)
                if arg not in known}
-    assert not unknown, f"map these URL parameters in tests/privacy_world.py: {unknown}"
+    assert not unknown, f"map these URL parameters in tests/scenarios/two_ambiti.py: {unknown}"
 
 
 @pytest.mark.parametrize("who", sorted(FOREIGN))

@@ -20,7 +20,7 @@ from mediation.models import (
 )
 from mediation.scoping import scoped
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ from mediation.models import (
     User,
 )
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 ROME = ZoneInfo("Europe/Rome")
 HOME_MARKERS = {

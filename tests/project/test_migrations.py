@@ -12,7 +12,7 @@ from flask_migrate import downgrade, upgrade
 from mediation import create_app
 from mediation.extensions import db
 
-from .conftest import TEST_DATABASE_URL, count_database_test, make_test_config
+from tests.conftest import TEST_DATABASE_URL, count_database_test, make_test_config
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_migrated_schema_refuses_overlaps(migrated):
     """The overlap rule is part of the migration, not only of create_all."""
     from mediation.models import Assignment
 
-    from .conftest import Factory
+    from tests.conftest import Factory
 
     factory = Factory()
     mediator = factory.mediator()
@@ -141,7 +141,7 @@ def test_reporting_copies_and_totals_are_backfilled(migrated):
         SessionLog,
     )
 
-    from .conftest import Factory
+    from tests.conftest import Factory
 
     factory = Factory()
     mediator = factory.mediator()

@@ -526,8 +526,8 @@ def test_every_export_downloads_from_a_real_server(app, data, lang):
     import urllib.parse
     import urllib.request
 
-    from .browser import LiveServer
-    from .conftest import PASSWORD
+    from tests.browser import LiveServer
+    from tests.conftest import PASSWORD
 
     body = urllib.parse.urlencode({"email": data.coordinator_a.email, "password": PASSWORD})
     db.session.commit()  # on SQLite, a transaction left open here would block the server

@@ -1,7 +1,7 @@
 """The exports in a real browser: a coordinator filters the dashboard, downloads the Excel
 files and finds in them the totals the page shows.
 
-The data set is the dashboard's (tests/reporting_data.py). Screenshots are saved under
+The data set is the dashboard's (tests/scenarios/reporting_data.py). Screenshots are saved under
 test-output/<test name>/.
 """
 
@@ -10,8 +10,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from . import reporting_data
-from .test_reporting_browser import open_dashboard, total
+from tests.reporting.test_reporting_browser import open_dashboard, total
+from tests.scenarios import reporting_data
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""The dashboard's figures, against numbers computed by hand on tests/reporting_data.py.
+"""The dashboard's figures, against numbers computed by hand on tests/scenarios/reporting_data.py.
 
 The docstring of that module has the table of sessions every expected value comes from.
 """
@@ -32,8 +32,8 @@ from mediation.reporting.filters import (
     parse_filter,
 )
 
-from . import reporting_data
-from .reporting_data import Q1, TODAY, rome
+from tests.scenarios import reporting_data
+from tests.scenarios.reporting_data import Q1, TODAY, rome
 
 D = Decimal
 

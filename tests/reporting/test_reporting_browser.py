@@ -1,6 +1,6 @@
 """The dashboard in a real browser: a coordinator opens it, filters, and the totals follow.
 
-The data set and its hand-computed figures are in tests/reporting_data.py. Screenshots
+The data set and its hand-computed figures are in tests/scenarios/reporting_data.py. Screenshots
 of each step are saved under test-output/<test name>/.
 """
 
@@ -10,8 +10,8 @@ import pytest
 
 from mediation.extensions import db
 
-from . import reporting_data
-from .conftest import PASSWORD
+from tests.conftest import PASSWORD
+from tests.scenarios import reporting_data
 
 pytestmark = pytest.mark.browser
 

@@ -24,7 +24,7 @@ from mediation.models import (
 from mediation.requests import letter as letters
 from mediation.seed import LANGUAGES
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 EN = {"Accept-Language": "en"}
 START = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)  # 16:30 in Rome

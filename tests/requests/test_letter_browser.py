@@ -22,10 +22,10 @@ from mediation.extensions import db
 from mediation.models import AssignmentState, Mode, RequestState
 from mediation.requests import letter as letters
 
-from .browser import Screenshots
-from .conftest import backend
-from .test_journey_browser import log_in
-from .test_letter_fonts import LATIN, SCRIPT_FONTS, letter_text
+from tests.bookings.test_journey_browser import log_in
+from tests.browser import Screenshots
+from tests.conftest import backend
+from tests.requests.test_letter_fonts import LATIN, SCRIPT_FONTS, letter_text
 
 pytestmark = [
     pytest.mark.browser,

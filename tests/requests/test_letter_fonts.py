@@ -1,7 +1,7 @@
 """The letter's vendored fonts (css/letter-fonts.css, static/vendor/fonts/): every file is
 there with its licence, nothing is dead weight, only the letter loads them, and every
 character the letter can print in a script falls in the unicode-range of that script's
-faces. The browser test (tests/test_letter_browser.py) checks that the glyphs are drawn.
+faces. The browser test (tests/requests/test_letter_browser.py) checks that the glyphs are drawn.
 """
 
 import re

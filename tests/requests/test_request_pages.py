@@ -35,9 +35,9 @@ from mediation.models import (
 from mediation.outbox import queue_email
 from mediation.templating import localised_date, localised_datetime, localised_day_and_time
 
-from .booking_helpers import rome, school_day, weekday_after
-from .conftest import Auth
-from .test_email_templates import cases as email_cases
+from tests.conftest import Auth
+from tests.outbox.test_email_templates import cases as email_cases
+from tests.scenarios.booking import rome, school_day, weekday_after
 
 
 def shown(app, value, fmt=None, locale="it") -> str:

@@ -10,9 +10,9 @@ import pytest
 from mediation.extensions import db
 from mediation.models import AssignmentState, Closure, RequestState
 
-from .booking_helpers import school_day, weekday_after
-from .conftest import PASSWORD
-from .test_request_pages import Scene
+from tests.conftest import PASSWORD
+from tests.requests.test_request_pages import Scene
+from tests.scenarios.booking import school_day, weekday_after
 
 pytestmark = pytest.mark.browser
 

@@ -32,7 +32,7 @@ from mediation.models import (
     SessionLog,
 )
 
-from .conftest import Auth
+from tests.conftest import Auth
 
 EN = {"Accept-Language": "en"}
 PDF = b"%PDF-1.4 a small test document\n%%EOF\n"

@@ -20,8 +20,8 @@ from mediation.models import (
     utcnow,
 )
 
-from .test_agenda_views import World as AgendaWorld
-from .test_requests_views import PDF, World, error_for, login, translation_form
+from tests.agenda.test_agenda_views import World as AgendaWorld
+from tests.requests.test_requests_views import PDF, World, error_for, login, translation_form
 
 DOCX_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 XLSX_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"

@@ -39,7 +39,7 @@ from mediation.models import (
 )
 from mediation.models.geo import Cycle
 
-from .conftest import PASSWORD
+from tests.conftest import PASSWORD
 
 #: A country of origin no page would print by accident (Tuvalu), and how it may be shown.
 SECRET_COUNTRY = "TV"
