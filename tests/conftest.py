@@ -10,6 +10,7 @@ PostgreSQL, its own database: ``<name>_gw0``, ``<name>_gw1``... created when mis
 """
 
 import os
+import re
 import shutil
 import threading
 import time as _time
@@ -403,6 +404,33 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+def csrf_token(text: str) -> str:
+    """The CSRF token of a page: its form's field, or the meta tag every page has."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text) or re.search(
+        r'name="csrf-token"[^>]*content="([^"]+)"', text)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client, user: User, password: str = PASSWORD):
+    """Log ``client`` in as ``user`` through the login form and return the client: how every
+    test logs a user in (the tests of the form itself post it with ``Auth``). Whoever the client
+    was logged in as is logged out first. Where the app checks CSRF tokens (most tests turn the
+    check off) the form's token is sent; ``csrf_token(client.get("/account").text)`` then gives
+    one for the test's own POSTs."""
+    db.session.commit()  # the user as the test left it, and SQLite's write lock free
+    if client.application.config.get("WTF_CSRF_ENABLED", True):
+        page = client.get("/login", follow_redirects=True)  # a logged-in client: its home page
+        client.post("/logout", data={"csrf_token": csrf_token(page.text)})
+        form = {"csrf_token": csrf_token(client.get("/login").text)}
+    else:
+        client.post("/logout")
+        form = {}
+    response = client.post("/login", data={**form, "email": user.email, "password": password})
+    assert response.status_code == 302, response.text[:500]
+    return client
 
 
 class QueryCounter:

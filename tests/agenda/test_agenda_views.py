@@ -30,7 +30,7 @@ from mediation.models import (
     SessionLog,
 )
 
-from tests.conftest import Auth
+from tests.conftest import login
 
 EN = {"Accept-Language": "en"}
 
@@ -109,10 +109,6 @@ def assert_no_restricted_pupil_data(html: str) -> None:
     assert not re.search(r"\bA0\b", text)
     for word in ("absence", "repeated", "enrolment", "risk"):
         assert word not in text.lower()
-
-
-def login(client, user):
-    Auth(client).login(user)
 
 
 # --- the agenda --------------------------------------------------------------------
@@ -750,7 +746,7 @@ def test_agenda_queries_do_not_grow(app, factory, count_queries):
     for n in (5, 100):
         mediator = populate(factory, n)
         client = app.test_client()
-        Auth(client).login(mediator.user)
+        login(client, mediator.user)
         db.session.expunge_all()
         with count_queries() as counter:
             response = client.get("/agenda")

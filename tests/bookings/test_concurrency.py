@@ -26,7 +26,7 @@ from mediation.models import (
     User,
 )
 
-from tests.conftest import Auth
+from tests.conftest import login
 from tests.scenarios.booking import rome, school_day
 
 ATTEMPTS = 50
@@ -73,7 +73,7 @@ def logged_in_clients(app, user, count):
     clients = []
     for _ in range(count):
         client = app.test_client()
-        Auth(client).login(user)
+        login(client, user)
         clients.append(client)
     return clients
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from mediation.extensions import db
 from mediation.models import Assignment, AssignmentState, MediationRequest, RequestState
 
-from tests.conftest import Auth
+from tests.conftest import login
 from tests.scenarios.booking import school_day
 
 EN = {"Accept-Language": "en"}
@@ -27,7 +27,7 @@ def file_series(client, booking, weeks=3, day=None):
 
 def test_teacher_files_a_weekly_series(client, booking):
     """'Every week for 3 weeks' files three requests a week apart."""
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     response = file_series(client, booking)
     assert response.status_code == 302
     requests = db.session.scalars(sa.select(MediationRequest).order_by(
@@ -42,7 +42,7 @@ def test_teacher_files_a_weekly_series(client, booking):
 
 def test_series_with_two_times_is_refused(client, booking):
     """A series has one time only; the form says so next to the second choice."""
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     day = school_day(14)
     data = {"language": str(booking.mediator.languages[0].language_id), "mode": "in_person",
             "site": str(booking.school.sites[0].id), "duration": "60", "weeks": "3",
@@ -59,7 +59,7 @@ def test_series_with_two_times_is_refused(client, booking):
 def test_coordinator_offers_every_week_or_sees_the_conflicts(app, booking):
     """A collision on week 3 is listed by date and nothing is offered; then all weeks go."""
     teacher = app.test_client()
-    Auth(teacher).login(booking.teacher)
+    login(teacher, booking.teacher)
     assert file_series(teacher, booking).status_code == 302
     weeks = db.session.scalars(sa.select(MediationRequest).order_by(
         MediationRequest.series_position)).all()
@@ -72,7 +72,7 @@ def test_coordinator_offers_every_week_or_sees_the_conflicts(app, booking):
                                           state=AssignmentState.accepted)
     db.session.commit()
     coordinator = app.test_client()
-    Auth(coordinator).login(booking.coordinator)
+    login(coordinator, booking.coordinator)
     url = f"/coordination/requests/{weeks[0].id}/offer-series"
     response = coordinator.post(url, data={"mediator_id": booking.mediator.id}, headers=EN)
     assert response.status_code == 409
@@ -91,13 +91,13 @@ def test_coordinator_offers_every_week_or_sees_the_conflicts(app, booking):
 def test_other_ambito_cannot_offer_the_series(app, booking):
     """A coordinator of another Ambito gets a 404."""
     teacher = app.test_client()
-    Auth(teacher).login(booking.teacher)
+    login(teacher, booking.teacher)
     file_series(teacher, booking)
     first = db.session.scalar(sa.select(MediationRequest.id).order_by(MediationRequest.id))
     stranger = booking.factory.user(booking.coordinator.role)
     db.session.commit()
     client = app.test_client()
-    Auth(client).login(stranger)
+    login(client, stranger)
     response = client.post(f"/coordination/requests/{first}/offer-series",
                            data={"mediator_id": booking.mediator.id})
     assert response.status_code == 404

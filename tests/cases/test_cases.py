@@ -31,7 +31,7 @@ from mediation.models import (
     SessionLog,
 )
 
-from tests.conftest import Auth
+from tests.conftest import login
 
 EN = {"Accept-Language": "en"}
 WEEKS = 6
@@ -124,12 +124,6 @@ class Pathways:
 @pytest.fixture
 def world(factory):
     return Pathways(factory)
-
-
-def login(client, user):
-    auth = Auth(client)
-    auth.logout()
-    auth.login(user)
 
 
 # --- the case page -----------------------------------------------------------

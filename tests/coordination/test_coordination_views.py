@@ -37,7 +37,7 @@ from mediation.models import (
 )
 from mediation.requests.forms import CancelForm
 
-from tests.conftest import Auth
+from tests.conftest import Auth, login
 
 EN = {"Accept-Language": "en"}
 
@@ -137,7 +137,7 @@ def world(factory) -> World:
 
 @pytest.fixture
 def coordinator(client, world):
-    Auth(client).login(world.coordinator)
+    login(client, world.coordinator)
     return client
 
 
@@ -285,7 +285,7 @@ def test_queue_queries_do_not_grow(app, client, factory, count_queries):
         _queue_rows(world, factory, n)
         db.session.commit()
         client = app.test_client()
-        Auth(client).login(world.coordinator)
+        login(client, world.coordinator)
         db.session.expunge_all()
         with count_queries() as counter:
             response = client.get("/coordination/requests?status=all&sort=date")
@@ -317,7 +317,7 @@ def test_offer_page_queries_do_not_grow(app, factory, count_queries):
         db.session.commit()
         url = f"/coordination/requests/{req.id}/offer?slot=1"
         client = app.test_client()
-        Auth(client).login(world.coordinator)
+        login(client, world.coordinator)
         db.session.expunge_all()
         with count_queries() as counter:
             response = client.get(url)
@@ -351,7 +351,7 @@ def test_dead_end_page_queries_do_not_grow(app, factory, count_queries):
         added = n
         db.session.commit()
         client = app.test_client()
-        Auth(client).login(world.coordinator)
+        login(client, world.coordinator)
         db.session.expire_all()
         with count_queries() as counter:
             response = client.get(url)
@@ -710,7 +710,7 @@ def test_propose_a_free_time_and_the_school_accepts(app, coordinator, world, dea
 
     # What the teacher then sees, and their answer.
     teacher = app.test_client()
-    Auth(teacher).login(world.teacher)
+    login(teacher, world.teacher)
     page = teacher.get(f"/requests/{req.id}", headers=EN).get_data(True)
     assert "Another time proposed by the coordinator" in page
     assert f'datetime="{start.isoformat()}"' in page
@@ -747,7 +747,7 @@ def test_the_school_declines_a_proposed_time(app, coordinator, world, dead_end):
     start, end = dead_end.first_time
     proposal = ops_propose(world, req, dead_end.amal, start, end)
     teacher = app.test_client()
-    Auth(teacher).login(world.teacher)
+    login(teacher, world.teacher)
     # No answer chosen: nothing changes, never a 500.
     response = teacher.post(f"/requests/{req.id}/proposal", headers=EN,
                             data={"proposal_id": proposal.id}, follow_redirects=True)
@@ -790,11 +790,11 @@ def test_answering_is_for_the_school_only(app, client, world, dead_end, factory)
     proposal = ops_propose(world, req, dead_end.amal, *dead_end.first_time)
     other_teacher = factory.user(Role.teacher)
     for user in (world.coordinator, dead_end.amal.user, other_teacher):
-        Auth(client).login(user)
+        login(client, user)
         response = client.post(f"/requests/{req.id}/proposal",
                                data={"proposal_id": proposal.id, "answer": "accept"})
         assert response.status_code == 404, user.role
-    Auth(client).login(world.teacher)
+    login(client, world.teacher)
     response = client.post(f"/requests/{req.id}/proposal",
                            data={"proposal_id": proposal.id + 1, "answer": "accept"})
     assert response.status_code == 404
@@ -929,7 +929,7 @@ def test_another_ambito_is_a_404(client, world, factory):
     world_b = make_world(factory)
     req_b = world_b.request()
     db.session.commit()
-    Auth(client).login(world_b.coordinator)
+    login(client, world_b.coordinator)
     assert client.get(f"/coordination/requests/{req.id}/offer").status_code == 404
     assert client.post(f"/coordination/requests/{req.id}/offer",
                        data={"slot": "1", "mediator_id": mediator_a.id}).status_code == 404
@@ -973,9 +973,9 @@ def test_other_roles_get_404_everywhere(client, world, who):
     user = {"teacher": world.teacher, "mediator": mediator.user,
             "lead": world.factory.user(Role.lead, school=world.school)}[who]
     db.session.commit()
-    Auth(client).login(user)
+    login(client, user)
     # (Cancelling is the request page's action, which the school may take too:
-    # tests/test_requests_views.py.)
+    # tests/requests/test_requests_views.py.)
     for url in ("/coordination/requests", f"/coordination/requests/{req.id}/offer",
                 "/coordination/logs"):
         assert client.get(url).status_code == 404, url
@@ -995,7 +995,7 @@ def test_admin_coordinates_every_ambito(client, world, factory):
     mediator = world.mediator()
     req = world.request()
     db.session.commit()
-    Auth(client).login(admin)
+    login(client, admin)
     assert req.id in listed(client.get("/coordination/requests").get_data(as_text=True))
     response = client.post(f"/coordination/requests/{req.id}/offer",
                            data={"slot": "1", "mediator_id": mediator.id})

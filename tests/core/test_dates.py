@@ -20,7 +20,7 @@ from mediation.extensions import db
 from mediation.i18n import date_locale, format_date, format_datetime, format_time
 from mediation.outbox import queue_email
 
-from tests.conftest import Auth
+from tests.conftest import login
 from tests.outbox.test_email_templates import cases, scene  # noqa: F401  (scene is a fixture)
 
 #: What an American date or time looks like.
@@ -96,7 +96,7 @@ def test_english_pages_write_dates_day_first(app, client, booking, scene):  # no
     (Tuesday 1 December 2026, 10:00 in Rome) reads day first, on a 24-hour clock."""
     booking.teacher.locale = "en"
     db.session.commit()
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     detail = client.get(f"/requests/{scene['request'].id}").text
     assert "Tuesday, 1 December 2026, 10:00" in detail
     home = client.get("/").text

@@ -4,7 +4,7 @@ import pytest
 
 from mediation import create_app
 
-from tests.conftest import make_test_config
+from tests.conftest import login, make_test_config
 
 
 def test_404_is_translated(client):
@@ -44,10 +44,8 @@ def test_405_is_a_page(client):
 
 def test_dates_out_of_range_are_a_400(client, factory):
     """Year 9999 in a URL is a clear, translated 400, never a 500."""
-    from tests.conftest import Auth
-
     mediator = factory.mediator()
-    Auth(client).login(mediator.user)
+    login(client, mediator.user)
     response = client.get("/agenda?week=9999-12-31")
     assert response.status_code == 400
     assert "troppo lontana" in response.text

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from mediation.extensions import db
 from mediation.models import Role
 
-from tests.conftest import TEST_DATABASE_URL, backend
+from tests.conftest import TEST_DATABASE_URL, backend, login
 
 pytestmark = pytest.mark.skipif(backend() != "postgresql",
                                 reason="needs PostgreSQL (MEDIATION_TEST_DATABASE_URL)")
@@ -33,8 +33,8 @@ def drop_every_connection() -> int:
 
 
 @pytest.fixture
-def coordinator(client, auth, factory):
-    auth.login(factory.user(Role.coordinator))
+def coordinator(client, factory):
+    login(client, factory.user(Role.coordinator))
     return client
 
 

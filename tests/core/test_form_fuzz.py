@@ -24,8 +24,9 @@ from werkzeug.test import encode_multipart
 from mediation.extensions import db
 from mediation.models import AssignmentState, RequestKind, RequestState
 
+from tests.conftest import csrf_token, login
 from tests.privacy.test_scope_walk import params
-from tests.scenarios.two_ambiti import build_world, csrf_token, login_with_token
+from tests.scenarios.two_ambiti import build_world
 
 #: Examples per role: a fixed, repeatable set by default (about 15 s in all on SQLite);
 #: ``MEDIATION_FUZZ_EXAMPLES=2000`` explores new random input for a longer hunt.
@@ -153,7 +154,8 @@ def test_no_form_input_gives_a_500(app, factory, who):
     add_work_in_progress(world, factory)
     user = world.user(who)
     client = app.test_client()
-    token = login_with_token(client, user)
+    login(client, user)
+    token = csrf_token(client.get("/account").text)
     owns = [{**world.unit("A1"), "type_code": code} for code in ("family_meeting", "translation")]
     owns += [{"request_id": world["req_open"].id, "assignment_id": world[key].id}
              for key in ("asg_offered", "asg_unlogged")]
@@ -180,7 +182,8 @@ def test_no_form_input_gives_a_500(app, factory, who):
         state["sent"] += 1
         assert status < 500, (form.method, form.action, sorted(values), status)
         if status == 302 and "/login" in location:  # e.g. a password changed: log in again
-            state["token"] = login_with_token(client, user)
+            login(client, user)
+            state["token"] = csrf_token(client.get("/account").text)
         elif status == 400 and form.method == "POST":
             state["token"] = csrf_token(client.get("/account").text)
 
@@ -198,7 +201,7 @@ def test_blank_filters_are_no_filter(app, factory, who, url):
     """A filter of only spaces (found by the fuzzing: a 500) lists everything instead."""
     world = build_world(factory)
     client = app.test_client()
-    login_with_token(client, world.user(who))
+    login(client, world.user(who))
     assert client.get(url).status_code == 200
 
 
@@ -219,7 +222,8 @@ def test_numbers_beyond_the_columns(app, factory, who, method, url, data, status
     name nothing: a 404, or the form again with its error."""
     world = build_world(factory)
     client = app.test_client()
-    token = login_with_token(client, world.user(who))
+    login(client, world.user(who))
+    token = csrf_token(client.get("/account").text)
     url = url.format(log=world["log_A1"].id, req=world["req_A1"].id)
     if method == "POST":
         response = client.post(url, data={"csrf_token": token, **data})
@@ -238,7 +242,8 @@ def test_a_null_character_is_refused(app, factory, method, url, data):
     """A NUL (which PostgreSQL cannot store: a 500 there) gets a translated 400 page."""
     world = build_world(factory)
     client = app.test_client()
-    token = login_with_token(client, world.user("med_A1"))
+    login(client, world.user("med_A1"))
+    token = csrf_token(client.get("/account").text)
     if method == "POST":
         response = client.post(url, data={"csrf_token": token, **data})
     else:

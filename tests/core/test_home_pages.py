@@ -12,7 +12,7 @@ from mediation.extensions import db
 from mediation.models import AssignmentState, RequestState, Role
 from mediation.templating import tile_columns
 
-from tests.conftest import Auth
+from tests.conftest import Auth, login
 from tests.coordination.test_coordination_views import make_world, next_week, rome
 
 EN = {"Accept-Language": "en"}
@@ -41,7 +41,7 @@ def test_coordinator_home_leads_to_the_action(client, world):
     world.logged(mediator)
     world.logged(world.mediator())
     db.session.commit()
-    Auth(client).login(world.coordinator)
+    login(client, world.coordinator)
     html = main(client.get("/", headers=EN).text)
     found = links(html)
     for state in RequestState:
@@ -62,7 +62,7 @@ def test_school_home_leads_to_the_action(client, world, factory):
                        end=rome(day, 11), state=AssignmentState.accepted)
     lead = factory.user(Role.lead, school=world.school)
     db.session.commit()
-    Auth(client).login(world.teacher)
+    login(client, world.teacher)
     html = main(client.get("/", headers=EN).text)
     found = links(html)
     for state in RequestState:
@@ -72,7 +72,7 @@ def test_school_home_leads_to_the_action(client, world, factory):
     assert f'href="/requests/{confirmed.id}"' in upcoming
     assert "await your approval" not in html  # a teacher approves nothing
     Auth(client).logout()
-    Auth(client).login(lead)
+    login(client, lead)
     html = main(client.get("/", headers=EN).text)
     assert re.search(r'<a href="/requests#awaiting-title">1 request awaits your approval</a>',
                      html)
@@ -82,7 +82,7 @@ def test_admin_home_leads_to_the_action(client, factory, world):
     """A project leads to the dashboard of its period, an Ambito to its page."""
     admin = factory.user(Role.admin)
     db.session.commit()
-    Auth(client).login(admin)
+    login(client, admin)
     found = links(main(client.get("/", headers=EN).text))
     project = world.project
     assert (f"/reporting/?start={project.start_date.isoformat()}"
@@ -106,7 +106,7 @@ def test_tiles_never_leave_one_alone_on_a_line(count, phone, tablet, laptop):
 
 
 def test_every_home_shows_the_nine_counts_in_a_grid(client, world):
-    Auth(client).login(world.coordinator)
+    login(client, world.coordinator)
     html = client.get("/").text
     assert f'<ul class="{tile_columns(len(RequestState))} mb-4"' in html
     assert html.count('class="app-tile"') == len(RequestState)
@@ -115,7 +115,7 @@ def test_every_home_shows_the_nine_counts_in_a_grid(client, world):
 def test_my_account_is_in_the_header_and_the_phone_menu(client, world):
     """The menu of a laptop holds the pages of the role; the account is the user's name
     in the header, and an entry of the menu only on a phone."""
-    Auth(client).login(world.coordinator)
+    login(client, world.coordinator)
     html = client.get("/", headers=EN).text
     assert re.search(r'<a class="app-user-link d-none d-lg-flex" href="/account">', html)
     header = html.split('<div class="app-user">', 1)[1].split("</a>", 1)[0]
@@ -151,7 +151,7 @@ def test_favicon(client):
     ("en", "e.g. Arabic, Urdu, Chinese"), ("it", "es. arabo, urdu, cinese")])
 def test_language_search_box_has_a_placeholder(client, world, locale, placeholder):
     """The box that filters the languages of the request form says what to type."""
-    Auth(client).login(world.teacher)
+    login(client, world.teacher)
     html = client.get(f"/requests/new/{world.meeting.code}",
                       headers={"Accept-Language": locale}).text
     assert f'data-filter-placeholder="{placeholder}"' in html

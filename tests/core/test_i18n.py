@@ -8,7 +8,7 @@ from babel.messages import mofile, pofile
 
 from mediation import translations
 
-from tests.conftest import Auth
+from tests.conftest import login
 
 
 def read_po(locale):
@@ -95,7 +95,7 @@ def test_switcher_is_saved_on_the_account(client, factory):
     from mediation.models import Role
 
     user = factory.user(Role.teacher)
-    Auth(client).login(user)
+    login(client, user)
     client.post("/locale", data={"locale": "en", "next": "/"})
     assert user.locale == "en"
     assert "Latest requests" in client.get("/", headers={"Accept-Language": "it"}).text

@@ -14,7 +14,7 @@ from mediation.models import (
     Role,
 )
 
-from tests.conftest import Auth
+from tests.conftest import login
 
 
 def populate(factory, school, mediator, n):
@@ -57,7 +57,7 @@ def test_home_page_queries_do_not_grow(app, factory, count_queries, role):
         else:
             user = factory.user(Role.admin)
         client = app.test_client()
-        Auth(client).login(user)
+        login(client, user)
         db.session.expunge_all()
         with count_queries() as counter:
             response = client.get("/")
@@ -81,7 +81,7 @@ def test_ambito_and_school_pages_do_not_grow(app, factory, count_queries, path):
         coordinator = factory.user(Role.coordinator, ambito=ambito)
         db.session.commit()
         client = app.test_client()
-        Auth(client).login(coordinator)
+        login(client, coordinator)
         url = path.format(ambito=ambito.id, school=schools[0].id)
         db.session.expunge_all()
         with count_queries() as counter:

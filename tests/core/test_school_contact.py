@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from mediation.extensions import db
 from mediation.models import AuditEvent, Role, School
 
-from tests.conftest import Auth
+from tests.conftest import Auth, login
 
 EN = {"Accept-Language": "en"}
 
@@ -33,7 +33,7 @@ def reload(school) -> School:
 
 def test_the_lead_fills_in_the_school_contact(client, booking):
     school = booking.school
-    Auth(client).login(booking.lead)
+    login(client, booking.lead)
     page = client.get(f"/schools/{school.id}", headers=EN).text
     assert "Not given" in page
     assert f'href="{url(school)}"' in page
@@ -70,7 +70,7 @@ def test_the_lead_fills_in_the_school_contact(client, booking):
     ("call us", False), ("0371", False), ("0371 402715 int. 2", False), ("9" * 31, False),
 ])
 def test_telephone_numbers(client, booking, telephone, ok):
-    Auth(client).login(booking.lead)
+    login(client, booking.lead)
     response = client.post(url(booking.school), headers=EN,
                            data={"address": "Via Roma 1", "telephone": telephone})
     school = reload(booking.school)
@@ -89,7 +89,7 @@ def test_telephone_numbers(client, booking, telephone, ok):
 
 
 def test_a_too_long_address_is_refused(client, booking):
-    Auth(client).login(booking.lead)
+    login(client, booking.lead)
     response = client.post(url(booking.school), headers=EN,
                            data={"address": "Via " + "x" * 200, "telephone": ""})
     assert response.status_code == 400
@@ -110,21 +110,21 @@ def test_who_may_edit_the_contact(client, factory, booking):
     auth = Auth(client)
     for user in allowed:
         auth.logout()
-        auth.login(user)
+        login(client, user)
         assert client.get(url(b.school)).status_code == 200, user.role
         assert f'href="{url(b.school)}"' in client.get(f"/schools/{b.school.id}").text
     for user in refused:
         auth.logout()
-        auth.login(user)
+        login(client, user)
         assert client.get(url(b.school)).status_code == 404, user.role
         response = client.post(url(b.school), data={"address": "Via X 1", "telephone": ""})
         assert response.status_code == 404, user.role
     assert reload(b.school).address is None
     auth.logout()
-    auth.login(b.teacher)
+    login(client, b.teacher)
     assert f'href="{url(b.school)}"' not in client.get(f"/schools/{b.school.id}").text
     # The coordinator's edit is audited as theirs.
     auth.logout()
-    auth.login(b.coordinator)
+    login(client, b.coordinator)
     client.post(url(b.school), data={"address": "Via Roma 2", "telephone": "0331 123456"})
     assert events(reload(b.school))[-1].actor_id == b.coordinator.id

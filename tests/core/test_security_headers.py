@@ -5,12 +5,12 @@ import pytest
 from mediation import create_app
 from mediation.models import Role
 
-from tests.conftest import make_test_config
+from tests.conftest import login, make_test_config
 
 
-def test_headers_on_pages_errors_and_static(client, factory, auth):
+def test_headers_on_pages_errors_and_static(client, factory):
     user = factory.user(Role.coordinator, ambito=factory.ambito())
-    auth.login(user)
+    login(client, user)
     for url, status in (("/", 200), ("/login", 302), ("/no-such-page", 404),
                         ("/static/js/app.js", 200)):
         response = client.get(url)

@@ -26,6 +26,7 @@ from mediation.models import (
     utcnow,
 )
 
+from tests.conftest import login
 from tests.scenarios.booking import rome, school_day
 
 ROME = ZoneInfo("Europe/Rome")
@@ -376,10 +377,10 @@ class TestFeed:
         assert client.get("/calendar/" + "a" * 300 + ".ics").status_code == 404
         assert client.get(feed_url(booking.mediator.user).upper()).status_code == 404
 
-    def test_regenerate_replaces_the_token(self, client, auth, booking):
+    def test_regenerate_replaces_the_token(self, client, booking):
         """Regenerating (logged in, POST) kills the old URL; both steps are audited."""
         mediator = booking.mediator.user
-        auth.login(mediator)
+        login(client, mediator)
         assert 'id="calendar-feed"' in client.get("/account").text
         response = client.post("/account/calendar-feed")
         assert response.status_code == 302 and "#calendar-feed" in response.headers["Location"]
@@ -414,10 +415,10 @@ class TestFeed:
         db.session.expire_all()
         assert db.session.get(User, booking.mediator.user_id).calendar_token == token
 
-    def test_regenerate_needs_the_csrf_token(self, app, client, auth, booking):
+    def test_regenerate_needs_the_csrf_token(self, app, client, booking):
         with_token(booking.mediator.user)
         token = booking.mediator.user.calendar_token
-        auth.login(booking.mediator.user)
+        login(client, booking.mediator.user)
         app.config["WTF_CSRF_ENABLED"] = True
         try:
             response = client.post("/account/calendar-feed/regenerate")
@@ -436,9 +437,9 @@ class TestFeed:
         assert db.session.get(User, booking.mediator.user_id).calendar_token != token
 
     @pytest.mark.parametrize("role", ["teacher", "lead"])
-    def test_school_staff_have_no_feed(self, client, auth, booking, role):
+    def test_school_staff_have_no_feed(self, client, booking, role):
         user = getattr(booking, role)
-        auth.login(user)
+        login(client, user)
         assert 'id="calendar-feed"' not in client.get("/account").text
         assert client.post("/account/calendar-feed").status_code == 404
         db.session.expire_all()

@@ -23,7 +23,7 @@ from mediation.models import (
     Role,
 )
 
-from tests.conftest import Auth
+from tests.conftest import login
 
 EN = {"Accept-Language": "en"}
 #: A Monday far enough ahead for every test to be in the future: two to three weeks from
@@ -74,12 +74,6 @@ def events(action):
     return db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
     ).all()
-
-
-def login(app, user):
-    client = app.test_client()
-    Auth(client).login(user)
-    return client
 
 
 # --- operations: availability ---------------------------------------------------
@@ -284,7 +278,7 @@ def test_profile_refuses_a_language_twice(world):
 
 def test_mediator_edits_own_availability(app, world):
     """A mediator saves their weekly pattern from /mediators/me/availability."""
-    client = login(app, world.mediator.user)
+    client = login(app.test_client(), world.mediator.user)
     page = client.get("/mediators/me/availability", headers=EN)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -316,7 +310,7 @@ def test_mediator_edits_own_availability(app, world):
 
 def test_invalid_availability_is_shown_on_its_day(app, world):
     """Overlapping ranges come back with 400, the message on the day and the typed times."""
-    client = login(app, world.mediator.user)
+    client = login(app.test_client(), world.mediator.user)
     language = {"languages-0-language": str(world.mediator.languages[0].language_id),
                 "languages-0-level": "native"}
     response = client.post("/mediators/me/availability", headers=EN, data={
@@ -342,7 +336,7 @@ def test_coordinator_edits_profile_and_availability(app, world):
     """The coordinator's form changes cap, languages, municipalities and the pattern."""
     fr = world.factory.language("fr")
     ar = world.factory.language("ar")
-    client = login(app, world.coordinator)
+    client = login(app.test_client(), world.coordinator)
     url = f"/mediators/{world.mediator.id}/availability"
     page = client.get(url, headers=EN)
     assert page.status_code == 200 and 'name="weekly_hour_cap"' in page.get_data(as_text=True)
@@ -368,7 +362,7 @@ def test_coordinator_edits_profile_and_availability(app, world):
 
 def test_mediator_adds_and_deletes_own_absence(app, world):
     """An absence over several days is added from the form, listed, then deleted."""
-    client = login(app, world.mediator.user)
+    client = login(app.test_client(), world.mediator.user)
     response = client.post("/mediators/me/absences", data={
         "start_date": TUESDAY.isoformat(), "start_time": "", "end_date": WEDNESDAY.isoformat(),
         "end_time": "", "reason": "Ferie",
@@ -387,7 +381,7 @@ def test_mediator_adds_and_deletes_own_absence(app, world):
 def test_absence_over_an_appointment_warns_and_lists_it(app, world):
     """Adding an absence over an appointment succeeds, warns, and lists the appointment."""
     assignment = world.assignment(rome(MONDAY, 10))
-    client = login(app, world.coordinator)
+    client = login(app.test_client(), world.coordinator)
     url = f"/mediators/{world.mediator.id}/absences"
     response = client.post(url, headers=EN, follow_redirects=True, data={
         "start_date": MONDAY.isoformat(), "start_time": "09:00",
@@ -401,7 +395,7 @@ def test_absence_over_an_appointment_warns_and_lists_it(app, world):
 
 def test_absence_form_refuses_end_before_start(app, world):
     """An end before the start comes back with 400 and nothing is stored."""
-    client = login(app, world.mediator.user)
+    client = login(app.test_client(), world.mediator.user)
     response = client.post("/mediators/me/absences", headers=EN, data={
         "start_date": WEDNESDAY.isoformat(), "start_time": "10:00",
         "end_date": TUESDAY.isoformat(), "end_time": "10:00",
@@ -415,7 +409,7 @@ def test_other_mediator_gets_404_on_pages_of_a_colleague(app, world):
     """Mediator B reaches none of A's pages, nor can delete A's absence."""
     absence = world.factory.add(Absence(mediator=world.mediator, start_dt=rome(MONDAY, 8),
                                         end_dt=rome(MONDAY, 12)))
-    client = login(app, world.other_mediator.user)
+    client = login(app.test_client(), world.other_mediator.user)
     base = f"/mediators/{world.mediator.id}"
     for url in (f"{base}/week", f"{base}/availability", f"{base}/absences"):
         assert client.get(url).status_code == 404, url
@@ -431,11 +425,11 @@ def test_other_ambito_coordinator_and_teacher_get_404(app, world):
     """Another Ambito's coordinator and a teacher see none of the mediator's pages."""
     base = f"/mediators/{world.mediator.id}"
     for user in (world.other_coordinator, world.teacher):
-        client = login(app, user)
+        client = login(app.test_client(), user)
         for url in (f"{base}/week", f"{base}/availability", f"{base}/absences"):
             assert client.get(url).status_code == 404, (user.role, url)
         assert client.get("/mediators/me/week").status_code == 404
-    client = login(app, world.teacher)
+    client = login(app.test_client(), world.teacher)
     assert client.get("/mediators").status_code == 404
     assert client.get("/mediators/calendar").status_code == 404
 
@@ -443,7 +437,7 @@ def test_other_ambito_coordinator_and_teacher_get_404(app, world):
 def test_coordinator_list_shows_own_ambito_mediators(app, world):
     """The list holds the Ambito's mediators only, with their hours this week."""
     stranger = world.factory.mediator(ambiti=[world.other_ambito], display_name="Zeno")
-    client = login(app, world.coordinator)
+    client = login(app.test_client(), world.coordinator)
     html = client.get("/mediators", headers=EN).get_data(as_text=True)
     assert f'data-mediator="{world.mediator.id}"' in html
     assert f'data-mediator="{world.other_mediator.id}"' in html
@@ -472,7 +466,7 @@ def test_week_shows_assignment_and_absence_crossing_midnight(app, world):
     assignment = world.assignment(rome(TUESDAY, 10, 30), minutes=90)
     world.factory.add(Absence(mediator=world.mediator, start_dt=rome(TUESDAY, 22),
                               end_dt=rome(WEDNESDAY, 6), reason="Viaggio"))
-    client = login(app, world.mediator.user)
+    client = login(app.test_client(), world.mediator.user)
     html = week_html(client, "/mediators/me/week", MONDAY)
     tue, wed = day_column(html, TUESDAY), day_column(html, WEDNESDAY)
     assert f'data-assignment="{assignment.id}"' in tue
@@ -491,7 +485,7 @@ def test_coordinator_sees_mediator_week_with_other_ambito_work_as_busy(app, worl
     world.mediator.ambiti.append(world.other_ambito)
     far_school = world.factory.school(world.other_ambito, name="Scuola Lontana")
     world.assignment(rome(MONDAY, 9), school=far_school)
-    client = login(app, world.coordinator)
+    client = login(app.test_client(), world.coordinator)
     html = week_html(client, f"/mediators/{world.mediator.id}/week", MONDAY)
     assert "Busy in another Ambito" in html and "Lontana" not in html
 
@@ -506,7 +500,7 @@ def test_availability_keeps_wall_clock_times_across_dst(app, world, monday):
     operations.set_availability(world.mediator.user, world.mediator,
                                 [(0, time(8), time(12))])
     assignment = world.assignment(rome(monday, 8))
-    client = login(app, world.mediator.user)
+    client = login(app.test_client(), world.mediator.user)
     html = week_html(client, "/mediators/me/week", monday)
     mon = day_column(html, monday)
     assert '<time datetime="08:00">08:00</time>–<time datetime="12:00">12:00</time>' in mon
@@ -525,7 +519,7 @@ def test_calendar_shows_blocks_and_absences(app, world):
                               state=AssignmentState.offered)
     world.factory.add(Absence(mediator=world.other_mediator, start_dt=rome(MONDAY, 0),
                               end_dt=rome(TUESDAY, 0)))
-    client = login(app, world.coordinator)
+    client = login(app.test_client(), world.coordinator)
     html = client.get(f"/mediators/calendar?day={MONDAY.isoformat()}", headers=EN)
     html = html.get_data(as_text=True)
     assert f'data-assignment="{booked.id}" data-state="offered"' in html
@@ -561,7 +555,7 @@ def test_calendar_and_list_queries_do_not_grow(app, factory, count_queries, path
         world = World(factory)
         _calendar_world(factory, world, n)
         db.session.commit()
-        client = login(app, world.coordinator)
+        client = login(app.test_client(), world.coordinator)
         db.session.expunge_all()
         with count_queries() as counter:
             response = client.get(path)

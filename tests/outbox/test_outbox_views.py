@@ -11,7 +11,7 @@ from flask import g
 from mediation.extensions import db
 from mediation.models import AuditEvent, OutboxMessage, OutboxState, Role, User, utcnow
 
-from tests.conftest import Auth, make_test_config
+from tests.conftest import login, make_test_config
 
 
 def message(factory, user: User, state=OutboxState.pending, **kw) -> OutboxMessage:
@@ -61,8 +61,8 @@ def listed(response) -> set[int]:
     return {int(i) for i in re.findall(r'data-message="(\d+)"', response.text)}
 
 
-def test_admin_sees_every_pending_and_dead_message(client, auth, world):
-    auth.login(world.admin)
+def test_admin_sees_every_pending_and_dead_message(client, world):
+    login(client, world.admin)
     response = client.get("/outbox/")
     assert response.status_code == 200
     expected = {m.id for m in (*world.mine.values(), *world.theirs.values())
@@ -72,8 +72,8 @@ def test_admin_sees_every_pending_and_dead_message(client, auth, world):
     assert "Connection refused" in response.text
 
 
-def test_coordinator_sees_their_ambito_only(client, auth, world):
-    auth.login(world.coordinator)
+def test_coordinator_sees_their_ambito_only(client, world):
+    login(client, world.coordinator)
     response = client.get("/outbox/")
     assert response.status_code == 200
     assert listed(response) == {world.mine["teacher"].id, world.mine["mediator_dead"].id}
@@ -85,9 +85,9 @@ def test_coordinator_sees_their_ambito_only(client, auth, world):
 
 
 @pytest.mark.parametrize("role", ["teacher", "lead", "mediator"])
-def test_other_roles_get_404(client, auth, booking, world, role):
+def test_other_roles_get_404(client, booking, world, role):
     user = booking.mediator.user if role == "mediator" else getattr(booking, role)
-    auth.login(user)
+    login(client, user)
     assert client.get("/outbox/").status_code == 404
     assert client.post(f"/outbox/{world.mine['teacher'].id}/requeue").status_code == 404
     assert client.post("/outbox/requeue-dead").status_code == 404
@@ -101,15 +101,15 @@ def test_anonymous_is_sent_to_login(client, world):
 
 
 def test_navigation_has_the_page_for_coordinators_only(client, auth, booking, world):
-    auth.login(world.coordinator)
+    login(client, world.coordinator)
     assert 'href="/outbox/"' in client.get("/").text
     auth.logout()
-    auth.login(booking.teacher)
+    login(client, booking.teacher)
     assert 'href="/outbox/"' not in client.get("/").text
 
 
-def test_coordinator_requeues_a_dead_message(client, auth, world):
-    auth.login(world.coordinator)
+def test_coordinator_requeues_a_dead_message(client, world):
+    login(client, world.coordinator)
     dead = world.mine["mediator_dead"]
     response = client.post(f"/outbox/{dead.id}/requeue", data={"state": "dead"})
     assert response.status_code == 302
@@ -122,8 +122,8 @@ def test_coordinator_requeues_a_dead_message(client, auth, world):
     assert event.actor_id == world.coordinator.id
 
 
-def test_another_ambitos_message_is_404(client, auth, world):
-    auth.login(world.coordinator)
+def test_another_ambitos_message_is_404(client, world):
+    login(client, world.coordinator)
     for other in (world.theirs["teacher_dead"], world.theirs["admin"]):
         assert client.post(f"/outbox/{other.id}/requeue").status_code == 404
         db.session.refresh(other)
@@ -132,8 +132,8 @@ def test_another_ambitos_message_is_404(client, auth, world):
                              .where(AuditEvent.action == "outbox.requeued")) == 0
 
 
-def test_a_sent_message_cannot_be_requeued(client, auth, world):
-    auth.login(world.admin)
+def test_a_sent_message_cannot_be_requeued(client, world):
+    login(client, world.admin)
     sent = world.mine["lead_sent"]
     assert client.post(f"/outbox/{sent.id}/requeue").status_code == 409
     db.session.refresh(sent)
@@ -141,14 +141,14 @@ def test_a_sent_message_cannot_be_requeued(client, auth, world):
 
 
 def test_requeue_all_dead_stays_in_scope(client, auth, world):
-    auth.login(world.coordinator)
+    login(client, world.coordinator)
     response = client.post("/outbox/requeue-dead")
     assert response.status_code == 302
     db.session.expire_all()
     assert world.mine["mediator_dead"].state == OutboxState.pending
     assert world.theirs["teacher_dead"].state == OutboxState.dead
     auth.logout()
-    auth.login(world.admin)
+    login(client, world.admin)
     client.post("/outbox/requeue-dead")
     db.session.expire_all()
     assert world.theirs["teacher_dead"].state == OutboxState.pending
@@ -167,7 +167,7 @@ def test_page_queries_do_not_grow(app, factory, count_queries):
             message(factory, recipient, OutboxState.dead if i % 2 else OutboxState.pending)
         db.session.commit()
         client = app.test_client()
-        Auth(client).login(coordinator)
+        login(client, coordinator)
         db.session.expunge_all()
         with count_queries() as counter:
             response = client.get("/outbox/")
@@ -210,7 +210,7 @@ def requeue_button(response, message_id: int) -> bool:
     return f'action="/outbox/{message_id}/requeue"' in response.text
 
 
-def test_a_message_being_sent_cannot_be_requeued(client, auth, world):
+def test_a_message_being_sent_cannot_be_requeued(client, world):
     """A message a worker has claimed (lease not run out) has no Requeue button, and the
     POST is refused with a message, changing nothing; once the lease has run out (the
     worker died), or after the attempt failed, it can be requeued again."""
@@ -225,7 +225,7 @@ def test_a_message_being_sent_cannot_be_requeued(client, auth, world):
     db.session.refresh(leased)
     lease_until, attempts = leased.next_attempt_dt, leased.attempts
 
-    auth.login(world.coordinator)
+    login(client, world.coordinator)
     page = client.get("/outbox/")
     assert requeue_button(page, dead.id)
     assert not requeue_button(page, leased.id)
@@ -260,7 +260,7 @@ def test_a_message_being_sent_cannot_be_requeued(client, auth, world):
     assert (leased.state, leased.attempts, leased.leased_until) == (OutboxState.pending, 0, None)
 
 
-def test_the_refusal_is_translated(client, auth, world):
+def test_the_refusal_is_translated(client, world):
     from mediation import outbox
 
     world.admin.locale = "en"
@@ -268,7 +268,7 @@ def test_the_refusal_is_translated(client, auth, world):
     leased.next_attempt_dt = utcnow() - timedelta(hours=1)
     db.session.commit()
     assert outbox.claim_next().id == leased.id
-    auth.login(world.admin)
+    login(client, world.admin)
     assert "Being sent" in client.get("/outbox/").text
     response = client.post(f"/outbox/{leased.id}/requeue", follow_redirects=True)
     assert "A worker is sending this email right now: it cannot be requeued." in response.text

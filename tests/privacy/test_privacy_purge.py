@@ -27,7 +27,7 @@ from mediation.models import (
 from mediation.reporting import aggregates
 from mediation.reporting.filters import ReportFilter
 
-from tests.conftest import Auth
+from tests.conftest import Auth, login
 from tests.scenarios import reporting_data
 from tests.scenarios.reporting_data import TODAY, rome
 
@@ -98,7 +98,7 @@ def figures(data):
 def exported(client, data) -> dict:
     """Every export of the admin as CSV rows, without the pupil's code, class and varieties
     of home languages (the purge changes those)."""
-    Auth(client).login(data.admin)
+    login(client, data.admin)
     result = {}
     for kind in ("sessions", "beneficiaries", "summary"):
         response = client.get(f"/reporting/export/{kind}.csv?{QUERY}")

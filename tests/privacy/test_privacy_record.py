@@ -8,7 +8,7 @@ from mediation.models import Role
 from mediation.models.privacy import NOT_PERSONAL, PROCESSINGS, PUPIL_RESTRICTED, personal
 from mediation.privacy.queries import record_of_processing, unclassified_columns
 
-from tests.conftest import Auth
+from tests.conftest import login
 
 
 def test_every_column_is_classified(app):
@@ -48,7 +48,7 @@ def test_the_admin_reads_it_in_their_language(client, factory, locale, words):
     """The page lists every personal column, translated."""
     admin = factory.user(Role.admin, locale=locale)
     db.session.commit()
-    Auth(client).login(admin)
+    login(client, admin)
     response = client.get("/admin/privacy/")
     assert response.status_code == 200
     for word in words:
@@ -63,5 +63,5 @@ def test_others_get_404(client, factory, role):
     """Only the admin sees the record of processing."""
     user = factory.user(role)
     db.session.commit()
-    Auth(client).login(user)
+    login(client, user)
     assert client.get("/admin/privacy/").status_code == 404

@@ -14,9 +14,10 @@ from mediation.extensions import db
 from mediation.models import LogState, TimeProposal
 from mediation.outbox import queue_email
 
+from tests.conftest import csrf_token, login
 from tests.outbox.test_email_templates import cases as email_cases
 from tests.privacy.test_scope_walk import params
-from tests.scenarios.two_ambiti import SECRET_COUNTRY_SHOWN, build_world, login_with_token
+from tests.scenarios.two_ambiti import SECRET_COUNTRY_SHOWN, build_world
 
 #: What shows a restricted field, in Italian and in English.
 RESTRICTED = (*SECRET_COUNTRY_SHOWN,
@@ -49,7 +50,7 @@ def leaks(text: str) -> list[str]:
 def test_the_lead_does_see_them(app, world):
     """The check is not empty: the lead's case page shows the country and the indicators."""
     client = app.test_client()
-    login_with_token(client, world.user("lead_A1"))
+    login(client, world.user("lead_A1"))
     text = client.get(f"/cases/{world['case_A1'].id}").text
     assert "Tuvalu" in text and "Molte assenze" in text
 
@@ -62,7 +63,7 @@ def test_no_page_shows_them(app, world, who, locale):
     user.locale = locale
     db.session.commit()
     client = app.test_client()
-    login_with_token(client, user)
+    login(client, user)
     own = {**world.unit("A1"), "type_code": "family_meeting"}
     seen, found = 0, []
     for rule in app.url_map.iter_rules():
@@ -85,7 +86,8 @@ def test_no_page_shows_them(app, world, who, locale):
 def test_no_export_or_calendar_shows_them(app, world, who):
     """The exports (refused to these roles) and the user's calendar feed hide them too."""
     client = app.test_client()
-    token = login_with_token(client, world.user(who))
+    login(client, world.user(who))
+    token = csrf_token(client.get("/account").text)
     for kind in ("sessions", "beneficiaries", "summary"):
         for fmt in ("csv", "xlsx"):
             response = client.get(f"/reporting/export/{kind}.{fmt}")

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from tests.conftest import make_test_config
-from tests.scenarios.two_ambiti import NOT_OBJECT_IDS, build_world, login_with_token
+from tests.conftest import csrf_token, login, make_test_config
+from tests.scenarios.two_ambiti import NOT_OBJECT_IDS, build_world
 
 #: Who is walked (a user of school A1, its Ambito A, or A1's mediator) and whose objects
 #: are outside their scope: the other school of their Ambito and a school of the other one.
@@ -56,7 +56,8 @@ def test_objects_outside_the_scope_are_404(app, factory, who):
     """GET and POST (with a valid token) on every id route, with foreign ids, answer 404."""
     world = build_world(factory)
     client = app.test_client()
-    token = login_with_token(client, world.user(who))
+    login(client, world.user(who))
+    token = csrf_token(client.get("/account").text)
     own = world.unit("A1")
     failures, tried = [], 0
     for rule in id_rules(app):
@@ -96,7 +97,7 @@ def test_own_objects_are_reachable(app, factory, who):
     """The same walk with the user's own ids is not all 404: the ids and the login work."""
     world = build_world(factory)
     client = app.test_client()
-    login_with_token(client, world.user(who))
+    login(client, world.user(who))
     own = world.unit("A1")
     ok = []
     for rule in id_rules(app):
@@ -114,7 +115,7 @@ def test_admin_reaches_every_ambito(app, factory):
     """The admin, scoped to the whole region, opens the objects of both Ambiti."""
     world = build_world(factory)
     client = app.test_client()
-    login_with_token(client, world.user("admin"))
+    login(client, world.user("admin"))
     for school in ("A1", "B2"):
         unit = world.unit(school)
         assert client.get(f"/requests/{unit['request_id']}").status_code == 200

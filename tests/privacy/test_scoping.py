@@ -20,7 +20,7 @@ from mediation.models import (
 )
 from mediation.scoping import scoped
 
-from tests.conftest import Auth
+from tests.conftest import Auth, login
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_pages_are_scoped(client, world, who, path, status):
     """Each page answers 200 inside the user's scope and 404 outside it."""
     user = world[who]
     user = user.user if isinstance(user, MediatorProfile) else user
-    Auth(client).login(user)
+    login(client, user)
     url = path.format(**{k: v.id for k, v in world.items() if hasattr(v, "id")})
     response = client.get(url)
     assert response.status_code == status
@@ -163,10 +163,10 @@ def test_pages_are_scoped(client, world, who, path, status):
 def test_school_staff_is_shown_to_the_lead_only(client, world):
     """A teacher does not get the staff list of the school; the lead does."""
     auth = Auth(client)
-    auth.login(world["teacher_a1"])
+    login(client, world["teacher_a1"])
     assert world["lead_a1"].email not in client.get(f"/schools/{world['a1'].id}").text
     auth.logout()
-    auth.login(world["lead_a1"])
+    login(client, world["lead_a1"])
     assert world["teacher_a1"].email in client.get(f"/schools/{world['a1'].id}").text
 
 

@@ -32,6 +32,8 @@ from mediation.reporting import exports
 from mediation.reporting.filters import ReportFilter
 from mediation.scoping import scope_of
 
+from tests.conftest import login
+
 # Recognisable values that must never leave the database through an export.
 COUNTRY = "QZ"
 SECRETS = (f"country {COUNTRY}", "SUMMARY-SECRET-4711", "NOTE-SECRET-4712",
@@ -157,13 +159,8 @@ def data(factory) -> Data:
     return result
 
 
-def login_as(auth, user):
-    auth.logout()
-    assert auth.login(user).status_code == 302
-
-
-def download(client, auth, user, kind, fmt, query=PERIOD):
-    login_as(auth, user)
+def download(client, user, kind, fmt, query=PERIOD):
+    login(client, user)
     response = client.get(f"/reporting/export/{kind}.{fmt}?{query}")
     assert response.status_code == 200, response.status_code
     response.get_data()  # read it all: the stream holds the request context until the end
@@ -191,13 +188,13 @@ def records(rows):
 # -- the sessions of the period
 
 
-def test_sessions_csv_in_italian(client, auth, data):
-    login_as(auth, data.coordinator_a)
+def test_sessions_csv_in_italian(client, data):
+    login(client, data.coordinator_a)
     streamed = client.get(f"/reporting/export/sessions.csv?{PERIOD}")
     assert streamed.is_streamed  # written while the rows arrive
     assert "Content-Length" not in streamed.headers
     streamed.close()
-    response = download(client, auth, data.coordinator_a, "sessions", "csv")
+    response = download(client, data.coordinator_a, "sessions", "csv")
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == \
         'attachment; filename="interventi_2026-01-01_2026-06-30.csv"'
@@ -236,8 +233,8 @@ def test_sessions_csv_in_italian(client, auth, data):
         ("Cinese", "La famiglia non è venuta", "Li Wei", "Codogno")
 
 
-def test_sessions_csv_in_english(client, auth, data):
-    response = download(client, auth, data.coordinator_a, "sessions", "csv",
+def test_sessions_csv_in_english(client, data):
+    response = download(client, data.coordinator_a, "sessions", "csv",
                         PERIOD + "&lang=en")
     assert response.headers["Content-Disposition"] == \
         'attachment; filename="sessions_2026-01-01_2026-06-30.csv"'
@@ -252,8 +249,8 @@ def test_sessions_csv_in_english(client, auth, data):
     assert got[2]["Language"] == "Arabic"
 
 
-def test_sessions_xlsx_numbers_and_dates(client, auth, data):
-    response = download(client, auth, data.coordinator_a, "sessions", "xlsx")
+def test_sessions_xlsx_numbers_and_dates(client, data):
+    response = download(client, data.coordinator_a, "sessions", "xlsx")
     assert response.mimetype == exports.XLSX_MIMETYPE
     assert "interventi_2026-01-01_2026-06-30.xlsx" in response.headers["Content-Disposition"]
     sheets = read_xlsx(response)
@@ -277,12 +274,12 @@ def test_sessions_xlsx_numbers_and_dates(client, auth, data):
     assert filters["Scuola"] == "Tutte le scuole"
 
 
-def test_admin_sees_every_ambito_and_filters_narrow(client, auth, data):
-    got = records(read_xlsx(download(client, auth, data.admin, "sessions", "xlsx"))[
+def test_admin_sees_every_ambito_and_filters_narrow(client, data):
+    got = records(read_xlsx(download(client, data.admin, "sessions", "xlsx"))[
         "Interventi del periodo"])
     assert sorted(r["Ambito"] for r in got) == ["Ambito di Legnano"] + ["Ambito di Lodi"] * 4
     got = records(read_xlsx(download(
-        client, auth, data.admin, "sessions", "xlsx",
+        client, data.admin, "sessions", "xlsx",
         PERIOD + f"&school={data.school_a2.id}"))["Interventi del periodo"])
     assert [r["Codice meccanografico"] for r in got] == ["LOIC81002B"]
 
@@ -290,8 +287,8 @@ def test_admin_sees_every_ambito_and_filters_narrow(client, auth, data):
 # -- the beneficiaries
 
 
-def test_beneficiaries(client, auth, data):
-    response = download(client, auth, data.coordinator_a, "beneficiaries", "xlsx")
+def test_beneficiaries(client, data):
+    response = download(client, data.coordinator_a, "beneficiaries", "xlsx")
     assert "beneficiari_2026-01-01_2026-06-30.xlsx" in response.headers["Content-Disposition"]
     sheets = read_xlsx(response)
     assert sheets["Beneficiari"][0] == [
@@ -304,7 +301,7 @@ def test_beneficiaries(client, auth, data):
         ["ALU-002", "LOIC81002B", "IC Codogno", "1A", "Secondaria di I grado", None, None, 1,
          pytest.approx(1.0), 60, datetime(2026, 3, 29), datetime(2026, 3, 29)],
     ]
-    english = records(read_csv(download(client, auth, data.coordinator_a, "beneficiaries",
+    english = records(read_csv(download(client, data.coordinator_a, "beneficiaries",
                                         "csv", PERIOD + "&lang=en"), ","))
     assert english[0]["Languages spoken at home"] == "Arabic, French"
     assert english[0]["School cycle"] == "Primary school"
@@ -320,8 +317,8 @@ SUMMARY_IT = [
     "Docenti incontrati", "Partecipanti", "Alunni (codici distinti)", "Pagine tradotte"]
 
 
-def test_summary_by_quarter_macro_action_and_action(client, auth, data):
-    response = download(client, auth, data.coordinator_a, "summary", "xlsx")
+def test_summary_by_quarter_macro_action_and_action(client, data):
+    response = download(client, data.coordinator_a, "summary", "xlsx")
     assert "monitoraggio_2026-01-01_2026-06-30.xlsx" in response.headers["Content-Disposition"]
     rows = read_xlsx(response)["Riepilogo trimestrale"]
     assert rows[0] == SUMMARY_IT
@@ -338,7 +335,7 @@ def test_summary_by_quarter_macro_action_and_action(client, auth, data):
         # ALU-001 met in both quarters counts once in the period.
         [None, None, None, None, None, "Totale del periodo", 4, h(2.75), 165, 2, 4, 2, 8, 2, 3],
     ]
-    english = read_csv(download(client, auth, data.coordinator_a, "summary", "csv",
+    english = read_csv(download(client, data.coordinator_a, "summary", "csv",
                                 PERIOD + "&lang=en"), ",")
     assert english[0][:2] == ["Year", "Quarter"]
     assert english[1][5] == "Meetings"
@@ -346,8 +343,8 @@ def test_summary_by_quarter_macro_action_and_action(client, auth, data):
                            "4", "2", "8", "2", "3"]
 
 
-def test_summary_lists_every_quarter_of_the_period_even_empty(client, auth, data):
-    rows = read_csv(download(client, auth, data.coordinator_a, "summary", "csv",
+def test_summary_lists_every_quarter_of_the_period_even_empty(client, data):
+    rows = read_csv(download(client, data.coordinator_a, "summary", "csv",
                              "start=2025-10-01&end=2026-09-30"), ";")
     totals = [r for r in rows[1:] if r[5] == "Totale del trimestre"]
     assert [(r[0], r[1], r[6]) for r in totals] == [
@@ -355,9 +352,9 @@ def test_summary_lists_every_quarter_of_the_period_even_empty(client, auth, data
     assert rows[-1][5:8] == ["Totale del periodo", "5", "3,75"]
 
 
-def test_summary_of_the_admin_for_one_quarter_and_one_macro_action(client, auth, data, app):
+def test_summary_of_the_admin_for_one_quarter_and_one_macro_action(client, data, app):
     macro1 = db.session.scalar(sa.select(MacroAction.id).where(MacroAction.number == 1))
-    rows = read_csv(download(client, auth, data.admin, "summary", "csv",
+    rows = read_csv(download(client, data.admin, "summary", "csv",
                              f"start=2026-01-01&end=2026-03-31&macro_action={macro1}"), ";")
     assert [r[4:8] for r in rows[1:]] == [
         ["1.1", "Colloqui", "2", "1,75"],  # Lodi's 23:30 session and Legnano's
@@ -380,21 +377,21 @@ def test_quarters_follow_the_calendar():
 # -- privacy
 
 
-def everything_exported(client, auth, user):
+def everything_exported(client, user):
     """The text of every export in every format and language."""
     texts = []
     for kind in exports.KINDS:
         for lang in ("it", "en"):
             query = f"start=2025-01-01&end=2026-12-31&lang={lang}"
-            response = download(client, auth, user, kind, "csv", query)
+            response = download(client, user, kind, "csv", query)
             texts.append(response.get_data(as_text=True))
-            for rows in read_xlsx(download(client, auth, user, kind, "xlsx", query)).values():
+            for rows in read_xlsx(download(client, user, kind, "xlsx", query)).values():
                 texts.extend(str(value) for row in rows for value in row)
     return texts
 
 
-def test_no_field_that_identifies_a_pupil(client, auth, data):
-    texts = everything_exported(client, auth, data.admin)
+def test_no_field_that_identifies_a_pupil(client, data):
+    texts = everything_exported(client, data.admin)
     everything = "\n".join(texts)
     assert "ALU-001" in everything  # the pseudonymous code is allowed
     for secret in SECRETS[1:]:
@@ -411,13 +408,13 @@ def test_no_field_that_identifies_a_pupil(client, auth, data):
 
 
 def test_scope_outside_is_404(client, auth, data):
-    login_as(auth, data.coordinator_a)
+    login(client, data.coordinator_a)
     for query in (f"school={data.school_b.id}", f"ambito={data.ambito_b.id}", "school=x"):
         assert client.get(f"/reporting/export/sessions.csv?{query}").status_code == 404
     assert client.get("/reporting/export/pupils.csv").status_code == 404
     assert client.get("/reporting/export/sessions.pdf").status_code == 404
     for user in (data.teacher, data.mediator_user):
-        login_as(auth, user)
+        login(client, user)
         for kind in exports.KINDS:
             for fmt in exports.FORMATS:
                 assert client.get(f"/reporting/export/{kind}.{fmt}").status_code == 404
@@ -425,13 +422,13 @@ def test_scope_outside_is_404(client, auth, data):
     assert client.get("/reporting/export/sessions.csv").status_code == 302  # to the login
 
 
-def test_other_coordinator_sees_only_their_ambito(client, auth, data):
-    got = records(read_csv(download(client, auth, data.coordinator_b, "sessions", "csv"), ";"))
+def test_other_coordinator_sees_only_their_ambito(client, data):
+    got = records(read_csv(download(client, data.coordinator_b, "sessions", "csv"), ";"))
     assert [r["Codice meccanografico"] for r in got] == ["MIIC82003C"]
 
 
-def test_each_export_is_audited_without_personal_data(client, auth, data):
-    download(client, auth, data.coordinator_a, "summary", "xlsx",
+def test_each_export_is_audited_without_personal_data(client, data):
+    download(client, data.coordinator_a, "summary", "xlsx",
              PERIOD + f"&school={data.school_a1.id}&lang=en")
     event = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "report.exported")).one()
@@ -442,13 +439,13 @@ def test_each_export_is_audited_without_personal_data(client, auth, data):
         "macro_action_id": None, "language_id": None, "type_id": None}
 
 
-def test_default_period_is_the_dashboards(client, auth, data):
+def test_default_period_is_the_dashboards(client, data):
     """Without dates the export covers the dashboard's default period (the last twelve
     months up to today), which the 2026 sessions fall in or out of consistently."""
     from mediation.reporting.filters import default_period
 
     start, end = default_period()
-    response = download(client, auth, data.coordinator_a, "sessions", "csv", "")
+    response = download(client, data.coordinator_a, "sessions", "csv", "")
     assert f"interventi_{start.isoformat()}_{end.isoformat()}.csv" in \
         response.headers["Content-Disposition"]
 
@@ -553,11 +550,11 @@ def test_every_export_downloads_from_a_real_server(app, data, lang):
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
-def test_dates_are_day_first_in_the_workbook_and_iso_in_the_csv(client, auth, data, lang):
+def test_dates_are_day_first_in_the_workbook_and_iso_in_the_csv(client, data, lang):
     """The README's formats: the XLSX shows its dates DD/MM/YYYY in both languages (the
     English one showed YYYY-MM-DD); the CSV writes YYYY-MM-DD in both, which every
     spreadsheet reads as the same day whatever its regional settings."""
-    response = download(client, auth, data.coordinator_a, "sessions", "xlsx",
+    response = download(client, data.coordinator_a, "sessions", "xlsx",
                         PERIOD + f"&lang={lang}")
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     sheet, filters = book.worksheets
@@ -566,7 +563,7 @@ def test_dates_are_day_first_in_the_workbook_and_iso_in_the_csv(client, auth, da
     assert dates[0].value == datetime(2026, 2, 10)
     assert filters["B1"].number_format == "DD/MM/YYYY"  # From
     assert filters["B8"].number_format == "DD/MM/YYYY HH:MM"  # Exported on
-    csv_rows = records(read_csv(download(client, auth, data.coordinator_a, "sessions", "csv",
+    csv_rows = records(read_csv(download(client, data.coordinator_a, "sessions", "csv",
                                          PERIOD + f"&lang={lang}"),
                                 exports.csv_delimiter(lang)))
     assert [r["Data" if lang == "it" else "Date"] for r in csv_rows][:2] == \

@@ -32,6 +32,7 @@ from mediation.reporting.filters import (
     parse_filter,
 )
 
+from tests.conftest import login
 from tests.scenarios import reporting_data
 from tests.scenarios.reporting_data import Q1, TODAY, rome
 
@@ -455,8 +456,8 @@ def totals_on(page: str) -> dict[str, str]:
     return dict(re.findall(r'data-total="([\w-]+)" data-value="([^"]*)"', page))
 
 
-def test_page_shows_the_figures_of_the_filter(app, data, client, auth):
-    auth.login(data.coordinator)
+def test_page_shows_the_figures_of_the_filter(app, data, client):
+    login(client, data.coordinator)
     response = client.get("/reporting/?start=2025-01-01&end=2025-03-31")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -474,15 +475,15 @@ def test_page_shows_the_figures_of_the_filter(app, data, client, auth):
     assert "Ambito Beta" not in page
 
 
-def test_page_filter_changes_the_totals(app, data, client, auth):
-    auth.login(data.coordinator)
+def test_page_filter_changes_the_totals(app, data, client):
+    login(client, data.coordinator)
     page = client.get(f"/reporting/?start=2025-01-01&end=2025-03-31&macro_action={data.m2.id}")
     totals = totals_on(page.get_data(as_text=True))
     assert (totals["hours"], totals["sessions"]) == ("1.00", "2")
 
 
-def test_page_chart_data_matches_the_tables(app, data, client, auth):
-    auth.login(data.admin)
+def test_page_chart_data_matches_the_tables(app, data, client):
+    login(client, data.admin)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     island = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>',
                        page, re.S)
@@ -505,8 +506,8 @@ def test_page_chart_data_matches_the_tables(app, data, client, auth):
     assert "js/dashboard.js" in page and "chart.js-4.6.1/chart.umd.min.js" in page
 
 
-def test_page_tables_are_accessible(app, data, client, auth):
-    auth.login(data.coordinator)
+def test_page_tables_are_accessible(app, data, client):
+    login(client, data.coordinator)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     tables = re.findall(r"<table.*?</table>", page, re.S)
     assert len(tables) >= 8
@@ -516,16 +517,16 @@ def test_page_tables_are_accessible(app, data, client, auth):
     assert "css/dashboard.css" in page
 
 
-def test_page_in_english(app, data, client, auth):
+def test_page_in_english(app, data, client):
     data.coordinator.locale = "en"
-    auth.login(data.coordinator)
+    login(client, data.coordinator)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     assert "4 h 15 min" in page and "How figures are computed" in page
     assert "Meeting" in page and "Macro 1 en" in page
 
 
-def test_page_shows_date_errors_next_to_the_fields(app, data, client, auth):
-    auth.login(data.coordinator)
+def test_page_shows_date_errors_next_to_the_fields(app, data, client):
+    login(client, data.coordinator)
     response = client.get("/reporting/?start=2025-13-01&end=2025-03-31")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -534,17 +535,17 @@ def test_page_shows_date_errors_next_to_the_fields(app, data, client, auth):
     assert 'value="2025-13-01"' in page
 
 
-def test_page_shows_the_end_warning(app, data, client, auth):
-    auth.login(data.coordinator)
+def test_page_shows_the_end_warning(app, data, client):
+    login(client, data.coordinator)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     assert 'data-warning="project-end" data-project="P"' in page
 
 
 @pytest.mark.parametrize("role", [Role.teacher, Role.lead, Role.mediator])
-def test_page_is_for_coordinators_and_the_admin_only(app, data, client, auth, factory, role):
+def test_page_is_for_coordinators_and_the_admin_only(app, data, client, factory, role):
     user = (factory.mediator(ambiti=[data.alpha]).user if role == Role.mediator
             else factory.user(role, school=data.a1))
-    auth.login(user)
+    login(client, user)
     assert client.get("/reporting/").status_code == 404
 
 
@@ -554,22 +555,22 @@ def test_page_needs_a_login(app, data, client):
 
 
 @pytest.mark.parametrize("arg", ["ambito", "school"])
-def test_coordinator_cannot_filter_another_ambito(app, data, client, auth, arg):
-    auth.login(data.coordinator)
+def test_coordinator_cannot_filter_another_ambito(app, data, client, arg):
+    login(client, data.coordinator)
     other = data.beta.id if arg == "ambito" else data.b1.id
     assert client.get(f"/reporting/?{arg}={other}").status_code == 404
     assert client.get(f"/reporting/?{arg}=nonsense").status_code == 404
 
 
-def test_admin_filters_any_ambito(app, data, client, auth):
-    auth.login(data.admin)
+def test_admin_filters_any_ambito(app, data, client):
+    login(client, data.admin)
     page = client.get(f"/reporting/?start=2025-01-01&end=2025-03-31&ambito={data.beta.id}")
     assert page.status_code == 200
     assert totals_on(page.get_data(as_text=True))["hours"] == "2.00"
 
 
-def test_navigation_has_the_dashboard(app, data, client, auth):
-    auth.login(data.coordinator)
+def test_navigation_has_the_dashboard(app, data, client):
+    login(client, data.coordinator)
     page = client.get("/reporting/").get_data(as_text=True)
     assert 'href="/reporting/" aria-current="page"' in page
 
@@ -581,7 +582,7 @@ def _statements_built() -> int:
 def test_the_page_builds_its_statements_once_per_filter_and_scope(app, data, client, auth):
     for builder in aggregates.KEPT_BUILDERS:
         builder.cache_clear()
-    auth.login(data.coordinator)
+    login(client, data.coordinator)
     url = "/reporting/?start=2025-01-01&end=2025-03-31"
     first = totals_on(client.get(url).get_data(as_text=True))
     built = _statements_built()
@@ -599,7 +600,7 @@ def test_the_page_builds_its_statements_once_per_filter_and_scope(app, data, cli
     assert _statements_built() > built
     built = _statements_built()
     auth.logout()
-    auth.login(data.coordinator_beta)
+    login(client, data.coordinator_beta)
     assert totals_on(client.get(url).get_data(as_text=True))["sessions"] == "1"
     assert _statements_built() > built
 
@@ -628,9 +629,9 @@ def _more_sessions(factory, data, count):
     db.session.commit()
 
 
-def test_query_count_does_not_grow_with_the_sessions(app, data, client, auth, factory,
+def test_query_count_does_not_grow_with_the_sessions(app, data, client, factory,
                                                      count_queries):
-    auth.login(data.coordinator)
+    login(client, data.coordinator)
     url = "/reporting/?start=2025-01-01&end=2025-03-31"
     client.get(url)
     db.session.commit()  # each measured request starts afresh, as in production
@@ -672,7 +673,7 @@ def _planned_row(page: str, data, macro_action) -> str:
 
 @pytest.mark.parametrize(("locale", "shown", "double_rounded"),
                          [("it", "4,5%", "4,6%"), ("en", "4.5%", "4.6%")])
-def test_a_percentage_is_rounded_once_on_the_page(app, data, client, auth, locale, shown,
+def test_a_percentage_is_rounded_once_on_the_page(app, data, client, locale, shown,
                                                   double_rounded):
     # Alpha's M2: 1 hour used (S4) of 22 planned = 4.5454…%: 4.5 %, not 4.55 % (a share
     # rounded to four places) shown as 4.6 %.
@@ -680,7 +681,7 @@ def test_a_percentage_is_rounded_once_on_the_page(app, data, client, auth, local
     planned.hours = Decimal("22")
     data.coordinator.locale = locale
     db.session.commit()
-    auth.login(data.coordinator)
+    login(client, data.coordinator)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     cell = _planned_row(page, data, data.m2)
     assert shown in cell and double_rounded not in cell
@@ -697,7 +698,7 @@ def sa_select_planned(ambito_id, macro_action_id):
                                          PlannedHours.macro_action_id == macro_action_id)
 
 
-def test_the_share_of_the_plan_comes_from_the_seconds(app, data, factory, client, auth):
+def test_the_share_of_the_plan_comes_from_the_seconds(app, data, factory, client):
     # M3 gets a plan of 1 hour; it is used by S11 (30 min) and a 20-minute session:
     # 50 minutes = 0.8333… h, shown 0.83 h. The share is 5/6 (83.3 %), not 0.83 (83.0 %).
     from mediation.models import PlannedHours
@@ -707,7 +708,7 @@ def test_the_share_of_the_plan_comes_from_the_seconds(app, data, factory, client
     [row] = [r for r in aggregates.hours_vs_planned(q1(), data.coordinator)
              if r["macro_action_id"] == data.m3.id]
     assert row["used_total_hours"] == D("0.83")  # as shown
-    auth.login(data.coordinator)
+    login(client, data.coordinator)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     assert "83,3%" in _planned_row(page, data, data.m3)
     assert row["share_used"] == D(5) / 6  # from 3,000 s ÷ 3,600 s
@@ -727,7 +728,7 @@ def _freeze_reporting_day(monkeypatch):
     monkeypatch.setattr(aggregates, "_today", lambda today: today or TODAY)
 
 
-def test_the_run_out_date_comes_from_exact_costs(app, data, client, auth, monkeypatch):
+def test_the_run_out_date_comes_from_exact_costs(app, data, client, monkeypatch):
     # Pace: 180 € in the last 90 days, of which S8 (2 h of med3): at 25.01 €/h it costs
     # 50.02 €, so the pace is 180.02 € ÷ 90 = 2.000222… €/day, shown 2.00 €. With a large
     # budget the remainder (500,100 − 195.02 = 499,904.98 €) lasts 499,904.98 × 90 ÷
@@ -743,14 +744,14 @@ def test_the_run_out_date_comes_from_exact_costs(app, data, client, auth, monkey
     assert (project["runs_out_before_end"], project["lasts_past_end"]) == (False, True)
     # The page says what the coordinator needs: no date centuries away.
     _freeze_reporting_day(monkeypatch)
-    auth.login(data.admin)
+    login(client, data.admin)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     runout = re.search(r'<p class="app-dash-runout"[^>]*>(.*?)</p>', page, re.S).group(1)
     assert "si esauriscono dopo la fine del progetto (31 dicembre 2025)" in runout
     assert str(TODAY.year + 684) not in page
 
 
-def test_a_tiny_daily_cost_still_says_when_the_money_runs_out(app, data, client, auth,
+def test_a_tiny_daily_cost_still_says_when_the_money_runs_out(app, data, client,
                                                               monkeypatch):
     # The last 90 days cost 2 cents (S8: 2 h at 0.01 €/h; every other mediator costs
     # nothing): 0.0002 €/day, which rounded to the cent was 0 and gave no date, as if
@@ -764,7 +765,7 @@ def test_a_tiny_daily_cost_still_says_when_the_money_runs_out(app, data, client,
     assert project["daily_cost"] == D("0.02") / 90
     assert project["lasts_past_end"] is True and project["exhausted"] is False
     _freeze_reporting_day(monkeypatch)
-    auth.login(data.admin)
+    login(client, data.admin)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     runout = re.search(r'<p class="app-dash-runout"[^>]*>(.*?)</p>', page, re.S).group(1)
     assert "si esauriscono dopo la fine del progetto" in runout
@@ -775,13 +776,13 @@ def test_a_tiny_daily_cost_still_says_when_the_money_runs_out(app, data, client,
     assert aggregates.run_out_day(10**15, 1, TODAY) is None
 
 
-def test_exports_add_up_to_the_dashboard(app, data, factory, client, auth):
+def test_exports_add_up_to_the_dashboard(app, data, factory, client):
     # Three 50-minute sessions in Q1: 0.8333… h each. Rounded to 0.01 per row, the
     # sessions CSV added up to 4.25 + 3 × 0.83 = 6.74 while the page says 6.75.
     for day in (3, 4, 5):
         _session(factory, data, rome(date(2025, 2, day), 10), 50, data.m1)
     db.session.commit()
-    auth.login(data.coordinator)
+    login(client, data.coordinator)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     page_hours = D(totals_on(page)["hours"])
     assert page_hours == D("6.75")
@@ -848,7 +849,7 @@ def _long_date(app, day: date, lang: str) -> str:
 
 @pytest.mark.parametrize("lang", ["it", "en"])
 def test_run_out_wording_within_beyond_the_end_and_nothing_spent(app, data, factory, client,
-                                                                 auth, monkeypatch, lang):
+                                                                 monkeypatch, lang):
     # A second project running in Q1 with a budget and no session at all: no pace, no date.
     fresh = factory.project(code="PN", title="Progetto nuovo", start_date=date(2025, 1, 1),
                             end_date=date(2026, 12, 31))
@@ -856,7 +857,7 @@ def test_run_out_wording_within_beyond_the_end_and_nothing_spent(app, data, fact
     data.admin.locale = lang
     db.session.commit()
     _freeze_reporting_day(monkeypatch)
-    auth.login(data.admin)
+    login(client, data.admin)
     query = "/reporting/?start=2025-01-01&end=2025-03-31"
     words = RUNOUT_WORDS[lang]
 
@@ -900,9 +901,9 @@ def test_run_out_cases_from_exact_figures():
     assert case(100, 5, 0, None, end, today) == "no_recent"
 
 
-def test_an_ended_project_says_what_was_left(app, data, client, auth, monkeypatch):
+def test_an_ended_project_says_what_was_left(app, data, client, monkeypatch):
     monkeypatch.setattr(aggregates, "_today", lambda today: today or date(2026, 2, 1))
-    auth.login(data.admin)
+    login(client, data.admin)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     state, runs_out, text = _runout_paragraphs(page)["P"]
     assert (state, runs_out) == ("ended", "")
@@ -919,10 +920,10 @@ def _chart_islands(page: str) -> tuple[dict, dict]:
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
-def test_chart_axes_and_macro_action_names(app, data, client, auth, lang):
+def test_chart_axes_and_macro_action_names(app, data, client, lang):
     data.admin.locale = lang
     db.session.commit()
-    auth.login(data.admin)
+    login(client, data.admin)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     charts, formats = _chart_islands(page)
     # Counts get whole ticks (no "0, 0.5, 1, 1.5"), shares run from 0 to 100 %.
@@ -977,8 +978,8 @@ def test_hours_and_minutes(app, lang, seconds, shown):
         assert display.hours_minutes(seconds) == shown
 
 
-def test_page_shows_hours_and_minutes_and_exports_keep_numbers(app, data, client, auth):
-    auth.login(data.coordinator)
+def test_page_shows_hours_and_minutes_and_exports_keep_numbers(app, data, client):
+    login(client, data.coordinator)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     card = re.search(r'data-total="hours" data-value="4.25">.*?</div>', page, re.S).group(0)
     assert '<p class="app-dash-card-value">4 h 15 min</p>' in card
@@ -1018,10 +1019,10 @@ HINTS = {
 }
 
 
-def test_figures_that_look_contradictory_are_explained_next_to_them(app, data, client, auth):
+def test_figures_that_look_contradictory_are_explained_next_to_them(app, data, client):
     data.coordinator.locale = "en"
     db.session.commit()
-    auth.login(data.coordinator)
+    login(client, data.coordinator)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
     hints = dict(re.findall(r'<p class="app-dash-hint" data-hint="([\w-]+)">(.*?)</p>', page,
                             re.S))

@@ -24,7 +24,7 @@ from mediation.models import (
 from mediation.requests import letter as letters
 from mediation.seed import LANGUAGES
 
-from tests.conftest import Auth
+from tests.conftest import Auth, login
 
 EN = {"Accept-Language": "en"}
 START = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)  # 16:30 in Rome
@@ -149,7 +149,7 @@ def test_right_to_left_languages():
 
 
 def test_english_dates_put_the_day_first_on_a_24_hour_clock(client, booking, meeting):
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     _, (_, _, english) = halves(client.get(url(meeting, lang="en")).text)
     assert "Tuesday, 1 December 2026" in english
     assert "from 16:30 to 17:30" in english
@@ -216,7 +216,7 @@ NOT_SHOWN = {
 @pytest.mark.parametrize("locale", FAMILY_LOCALES)
 def test_letter_in_every_family_language(client, booking, meeting, locale):
     """Italian on the left, the family's language on the right: declared, translated, dated."""
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     response = client.get(url(meeting, lang=locale))
     assert response.status_code == 200
     (it_lang, it_dir, italian), (lang, direction, family) = halves(response.text)
@@ -253,7 +253,7 @@ def test_letter_in_every_family_language(client, booking, meeting, locale):
 
 
 def test_letter_never_shows_the_pupil_code_nor_notes(client, booking, meeting):
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     page = ""
     for locale in ("ar", "fr", "it"):
         page = client.get(url(meeting, lang=locale)).text
@@ -264,7 +264,7 @@ def test_letter_never_shows_the_pupil_code_nor_notes(client, booking, meeting):
 
 
 def test_letter_names_the_teacher_and_the_school(client, booking, meeting):
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     (_, _, italian), (_, _, family) = halves(client.get(url(meeting)).text)
     for half in (italian, family):
         assert booking.teacher.display_name in half
@@ -280,7 +280,7 @@ def reply_slip(half_html: str) -> str:
 def test_letter_prints_the_school_address_and_telephone(client, booking, meeting):
     """Both halves carry the school's address and number, the reply slip the number to call
     (isolated left-to-right, so that an Arabic line keeps its digits in order)."""
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     page = client.get(url(meeting), headers=EN).text
     (_, _, italian), (_, _, family) = halves(page)
     for half in (italian, family):
@@ -300,7 +300,7 @@ def test_without_the_school_contact_the_letter_leaves_a_line(client, booking, me
     line to write the number on; the page says so, and links the lead to the form."""
     booking.school.address = booking.school.telephone = None
     db.session.commit()
-    Auth(client).login(getattr(booking, user))
+    login(client, getattr(booking, user))
     page = client.get(url(meeting), headers=EN).text
     (_, _, italian), (_, _, family) = halves(page)
     assert "Telefono" not in italian and "الهاتف" not in family
@@ -320,7 +320,7 @@ def test_without_the_school_contact_the_letter_leaves_a_line(client, booking, me
 
 
 def test_default_is_the_request_language(client, booking, meeting):
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     page = client.get(url(meeting), headers=EN).text
     assert [h[0] for h in halves(page)] == ["it", "ar"]
     assert '<option value="ar" selected>' in page
@@ -339,14 +339,14 @@ def test_spoken_languages_get_their_written_one(client, factory, booking, meetin
     meeting.language = factory.language(spoken, name_it=names[spoken], name_en=names[spoken],
                                         parent=arabic if spoken == "ary" else None)
     db.session.commit()
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     page = client.get(url(meeting), headers=EN).text
     assert [h[0] for h in halves(page)] == ["it", written]
     assert note in page
 
 
 def test_the_teacher_chooses_another_language(client, booking, meeting):
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     assert [h[0] for h in halves(client.get(url(meeting, lang="fr")).text)] == ["it", "fr"]
     page = client.get(url(meeting, lang="it")).text
     assert [h[0] for h in halves(page)] == ["it"]
@@ -359,7 +359,7 @@ def test_the_teacher_chooses_another_language(client, booking, meeting):
 def test_a_language_without_catalog_gives_an_italian_letter(client, factory, booking, meeting):
     meeting.language = factory.language("de", name_it="Tedesco", name_en="German")
     db.session.commit()
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     page = client.get(url(meeting), headers=EN).text
     assert [h[0] for h in halves(page)] == ["it"]
     assert "There is no invitation letter in German yet" in page
@@ -376,7 +376,7 @@ def test_a_language_without_catalog_gives_an_italian_letter(client, factory, boo
 def test_each_kind_of_meeting_has_its_words(client, factory, booking, meeting, code, intro):
     meeting.type = factory.request_type(code=code)
     db.session.commit()
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     (_, _, italian), _ = halves(client.get(url(meeting)).text)
     assert intro in italian
     assert "andamento scolastico" not in italian
@@ -389,14 +389,14 @@ def test_each_kind_of_meeting_has_its_words(client, factory, booking, meeting, c
 def test_phone_and_video_meetings(client, booking, meeting, mode, words):
     meeting.mode = mode
     db.session.commit()
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     (_, _, italian), _ = halves(client.get(url(meeting)).text)
     assert words in italian
     assert booking.school.sites[0].address not in italian
 
 
 def test_page_is_printable_without_inline_script(client, booking, meeting):
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     page = client.get(url(meeting)).text
     assert "css/letter.css" in page and "js/letter.js" in page
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
@@ -416,7 +416,7 @@ def test_who_may_print_it(client, factory, booking, meeting):
     auth = Auth(client)
     for user in allowed:
         auth.logout()
-        auth.login(user)
+        login(client, user)
         assert client.get(url(meeting)).status_code == 200, user.role
     other_school = factory.school(b.school.ambito)
     refused = [
@@ -427,7 +427,7 @@ def test_who_may_print_it(client, factory, booking, meeting):
     ]
     for user in refused:
         auth.logout()
-        auth.login(user)
+        login(client, user)
         assert client.get(url(meeting)).status_code == 404, user.role
 
 
@@ -436,7 +436,7 @@ def test_mediator_who_declined_may_not_print_it(client, factory, booking, meetin
     factory.assignment(request=meeting, mediator=other, state=AssignmentState.declined,
                        start=START, end=END)
     db.session.commit()
-    Auth(client).login(other.user)
+    login(client, other.user)
     assert client.get(f"/requests/{meeting.id}").status_code == 200  # sees the request
     assert client.get(url(meeting)).status_code == 404
 
@@ -445,13 +445,13 @@ def test_no_letter_for_a_translation(client, factory, booking):
     req = factory.request(school=booking.school, requester=booking.teacher,
                           type=booking.translation, project=booking.project)
     db.session.commit()
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     assert client.get(url(req)).status_code == 404
     assert "/letter" not in client.get(f"/requests/{req.id}").text
 
 
 def test_the_request_page_links_to_the_letter(client, booking, meeting):
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     page = client.get(f"/requests/{meeting.id}").text
     assert f'href="/requests/{meeting.id}/letter"' in page
 
@@ -461,7 +461,7 @@ def test_without_a_confirmed_time_the_link_is_disabled(client, factory, booking,
         assignment.state = AssignmentState.offered
     meeting.state = RequestState.offered
     db.session.commit()
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     page = client.get(f"/requests/{meeting.id}", headers=EN).text
     assert f'href="/requests/{meeting.id}/letter"' not in page
     assert 'aria-disabled="true"' in page
@@ -477,7 +477,7 @@ def test_a_cancelled_request_shows_no_link(client, booking, meeting):
         assignment.state = AssignmentState.cancelled
     meeting.state = RequestState.cancelled
     db.session.commit()
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
     page = client.get(f"/requests/{meeting.id}", headers=EN).text
     assert "/letter" not in page
     assert "Print the invitation for the family" not in page

@@ -35,7 +35,7 @@ from mediation.models import (
 from mediation.outbox import queue_email
 from mediation.templating import localised_date, localised_datetime, localised_day_and_time
 
-from tests.conftest import Auth
+from tests.conftest import Auth, login
 from tests.outbox.test_email_templates import cases as email_cases
 from tests.scenarios.booking import rome, school_day, weekday_after
 
@@ -47,7 +47,7 @@ def shown(app, value, fmt=None, locale="it") -> str:
 
 
 def page(client, user, url) -> str:
-    Auth(client).login(user)
+    login(client, user)
     response = client.get(url)
     assert response.status_code == 200, url
     return response.get_data(as_text=True)
@@ -150,7 +150,7 @@ def test_lists_show_the_appointment_not_the_first_proposal(app, client, booking)
 def test_the_lists_load_appointments_without_a_query_per_row(client, booking, count_queries):
     """The home page reads the requests' assignments in one statement, whatever their number."""
     Scene(booking)
-    Auth(client).login(booking.teacher)
+    login(client, booking.teacher)
 
     def home_queries() -> int:
         client.get("/")  # the first request after a change begins a new transaction
@@ -328,7 +328,7 @@ def test_a_translation_is_not_delivered_without_its_file(client, booking):
                                                 state=AssignmentState.accepted,
                                                 deadline_dt=deadline))
     db.session.commit()
-    Auth(client).login(booking.mediator.user)
+    login(client, booking.mediator.user)
     response = client.post(f"/agenda/assignments/{assignment.id}/log",
                            data={"pages": "2", "words": "500",
                                  "document": (io.BytesIO(b""), "")},

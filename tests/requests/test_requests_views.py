@@ -32,7 +32,7 @@ from mediation.models import (
     SessionLog,
 )
 
-from tests.conftest import Auth
+from tests.conftest import login
 
 EN = {"Accept-Language": "en"}
 PDF = b"%PDF-1.4 a small test document\n%%EOF\n"
@@ -111,11 +111,6 @@ class World:
 @pytest.fixture
 def world(factory):
     return World(factory)
-
-
-def login(client, user):
-    Auth(client).login(user)
-    return client
 
 
 def only_request() -> MediationRequest:
@@ -703,7 +698,7 @@ def test_list_queries_do_not_grow(app, factory, count_queries):
                 factory.assignment(request=req, mediator=mediator, start=slot,
                                    end=slot + timedelta(hours=1))
         client = app.test_client()
-        Auth(client).login(lead)
+        login(client, lead)
         db.session.expunge_all()
         with count_queries() as counter:
             response = client.get("/requests")
@@ -737,7 +732,7 @@ def test_detail_queries_do_not_grow(app, factory, count_queries):
                                  uploaded_by_id=world.teacher.id))
         url = f"/requests/{req.id}"
         client = app.test_client()
-        Auth(client).login(world.teacher)
+        login(client, world.teacher)
         db.session.expunge_all()
         with count_queries() as counter:
             response = client.get(url)

@@ -21,7 +21,8 @@ from mediation.models import (
 )
 
 from tests.agenda.test_agenda_views import World as AgendaWorld
-from tests.requests.test_requests_views import PDF, World, error_for, login, translation_form
+from tests.conftest import login
+from tests.requests.test_requests_views import PDF, World, error_for, translation_form
 
 DOCX_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 XLSX_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"

@@ -10,7 +10,6 @@ the mediator and an email to the teacher. Each Ambito has a coordinator; there i
 rule can be filled with the ids of any school's objects.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,8 +37,6 @@ from mediation.models import (
     User,
 )
 from mediation.models.geo import Cycle
-
-from tests.conftest import PASSWORD
 
 #: A country of origin no page would print by accident (Tuvalu), and how it may be shown.
 SECRET_COUNTRY = "TV"
@@ -145,20 +142,3 @@ def build_world(factory) -> World:
                 body_text="Testo"))
     db.session.commit()
     return w
-
-
-def csrf_token(text: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text) or re.search(
-        r'name="csrf-token"[^>]*content="([^"]+)"', text)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def login_with_token(client, user: User) -> str:
-    """Log in as a browser would (with the form's token); return a valid token for POSTs."""
-    db.session.commit()
-    token = csrf_token(client.get("/login").text)
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "csrf_token": token})
-    assert response.status_code == 302, response.text[:500]
-    return csrf_token(client.get("/account").text)
