@@ -3,32 +3,12 @@ their pages scrolls sideways. Screenshots are saved under test-output/<test name
 
 import pytest
 
-from mediation.extensions import db
-
-from tests.agenda.test_agenda_views import World, week, what_needs_the_mediator  # noqa: F401 (fixture)
-from tests.conftest import PASSWORD
+from tests.agenda.test_agenda_views import week, what_needs_the_mediator  # noqa: F401 (fixture)
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 375, "height": 667}
-
-
-@pytest.fixture
-def world(factory):
-    return World(factory)
-
-
-def log_in(page, base, user):
-    email = user.email
-    # End this thread's transaction (after reading the email, which would start another):
-    # on SQLite it would hold the lock the login needs to write.
-    db.session.commit()
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
 
 
 def box(page, selector: str) -> dict:

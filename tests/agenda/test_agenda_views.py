@@ -2,7 +2,7 @@
 
 import io
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +17,6 @@ from mediation.models import (
     AssignmentState,
     Cycle,
     DocumentKind,
-    ItalianLevel,
     LogState,
     MacroAction,
     Mode,
@@ -31,66 +30,15 @@ from mediation.models import (
 )
 
 from tests.conftest import login
+from tests.scenarios.booking import now
 
 EN = {"Accept-Language": "en"}
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def yesterday_at(hour: int) -> datetime:
     """A time yesterday in Rome: in the past, and the same Rome day for start and end."""
     day = in_rome(now()).date() - timedelta(days=1)
     return to_utc(day, time(hour))
-
-
-class World:
-    """One school in one Ambito, its lead, a mediator and a project with macro-action 1."""
-
-    def __init__(self, factory):
-        self.factory = factory
-        self.ambito = factory.ambito()
-        self.school = factory.school(self.ambito)
-        self.site = self.school.sites[0]
-        self.lead = factory.user(Role.lead, school=self.school)
-        self.teacher = factory.user(Role.teacher, school=self.school)
-        self.mediator = factory.mediator(ambiti=[self.ambito])
-        self.project = factory.project()
-        factory.add(MacroAction(project=self.project, number=1, title_it="Qualificazione",
-                                title_en="Qualification of the school system"))
-        self.case = factory.add(PupilCase(
-            school=self.school, code="K7Q", class_name="2B", cycle=Cycle.primaria,
-            country_of_origin="MA", high_absences=True, repeated_year=True,
-            late_enrolment=True, italian_level=ItalianLevel.a0,
-        ))
-
-    def booking(self, start=None, state=AssignmentState.offered, request_state=None,
-                kind=RequestKind.slot, mediator=None, **request_kw) -> Assignment:
-        """A request of the school with an assignment to the mediator."""
-        if request_state is None:
-            request_state = {AssignmentState.offered: RequestState.offered,
-                             AssignmentState.accepted: RequestState.confirmed}[state]
-        request_kw.setdefault("site", self.site)
-        request_kw.setdefault("pupil_case", self.case)
-        request_kw.setdefault("type", self.factory.request_type(kind=kind))
-        request = self.factory.request(school=self.school, project=self.project,
-                                       requester=self.teacher, state=request_state,
-                                       **request_kw)
-        mediator = mediator or self.mediator
-        if kind == RequestKind.deadline:
-            return self.factory.add(Assignment(
-                request=request, mediator=mediator, state=state,
-                deadline_dt=request.deadline_dt,
-            ))
-        start = start or now() + timedelta(days=3)
-        return self.factory.assignment(request=request, mediator=mediator, start=start,
-                                       end=start + timedelta(hours=1), state=state)
-
-
-@pytest.fixture
-def world(factory):
-    return World(factory)
 
 
 def visible_text(html: str) -> str:

@@ -27,7 +27,7 @@ from mediation.models import (
 )
 from mediation.seed import ensure_macro_actions, seed_reference_data
 
-from tests.conftest import PASSWORD
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -74,21 +74,6 @@ def lodi(factory):
     people["mediator"] = mediator.user
     db.session.commit()
     return people
-
-
-def log_in(page, base, user, locale=None):
-    email = user.email
-    # End this thread's read transaction: on SQLite it would hold the write lock.
-    db.session.commit()
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    if locale:
-        page.click(f"header button[name=locale][value={locale}]")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
 
 
 def file_family_meeting(page, base, day, shots, prefix):

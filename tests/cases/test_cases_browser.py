@@ -11,15 +11,10 @@ import pytest
 from mediation.extensions import db
 from mediation.models import ItalianLevel
 
-from tests.cases.test_cases import Pathways, now
 from tests.conftest import PASSWORD
+from tests.scenarios.booking import now
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def world(factory):
-    return Pathways(factory)
 
 
 def test_at_risk_list_fits_a_phone(app, world, live_server, browser, screenshots):

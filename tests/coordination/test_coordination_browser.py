@@ -6,16 +6,15 @@ and a time proposed from the dead-end page reaches the teacher, who accepts it.
 Screenshots of each step are saved under test-output/<test name>/.
 """
 
-from datetime import time
 
 import pytest
 
 from mediation.extensions import db
 from mediation.models import Urgency
 
-from tests.conftest import PASSWORD
-from tests.coordination.test_coordination_views import make_world, running
+from tests.browser import log_in
 from tests.core.test_accessibility_browser import run_axe
+from tests.scenarios.coordination import free_on_tuesday_afternoons, make_world, running
 
 pytestmark = pytest.mark.browser
 
@@ -69,15 +68,6 @@ def overflow(page) -> int:
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
-def log_in(page, base, email):
-    page.goto(base + "/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url
-
-
 @pytest.fixture
 def dead_end(factory):
     """An Arabic family meeting on a Monday at 18:00, after the hours of the only two
@@ -86,12 +76,7 @@ def dead_end(factory):
     world = make_world(factory)
     running(world)
     world.coordinator.locale = "it"
-    amal = world.mediator(display_name="Amal D'Angelo")
-    for availability in amal.availability:
-        if availability.weekday == 1:
-            availability.start_time = time(14)
-        else:
-            db.session.delete(availability)
+    free_on_tuesday_afternoons(world, "Amal D'Angelo")
     world.mediator(display_name="Badr Mansour")
     world.mediator(display_name="Gabi Popescu", languages=("ro",))
     req = world.request(slots=((0, 18),))

@@ -37,10 +37,11 @@ from mediation.models import (
     User,
 )
 
-from tests.browser import require_browser
+from tests.browser import log_in, require_browser
 from tests.conftest import PASSWORD as FACTORY_PASSWORD
 from tests.conftest import backend, make_test_config
-from tests.coordination.test_coordination_views import make_world, next_week, rome, running
+from tests.scenarios.booking import rome
+from tests.scenarios.coordination import make_world, next_week, running
 
 pytestmark = [
     pytest.mark.browser,
@@ -180,15 +181,6 @@ def demo(app):
     return users
 
 
-def log_in(page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, f"{email} could not log in"
-
-
 @pytest.mark.parametrize("locale", ["it", "en"])
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 def test_no_serious_violation_on_any_page(app, demo, live_server, browser, role, locale):
@@ -202,7 +194,7 @@ def test_no_serious_violation_on_any_page(app, demo, live_server, browser, role,
     db.session.commit()
     context = browser.new_context(locale=locale)
     page = context.new_page()
-    log_in(page, live_server.url, email)
+    log_in(page, live_server.url, email, PASSWORD)
     assert page.evaluate("() => document.documentElement.lang") == locale
     found, seen = crawl(app, page, live_server.url)
     context.close()

@@ -13,7 +13,8 @@ from mediation.models import AssignmentState, RequestState, Role
 from mediation.templating import tile_columns
 
 from tests.conftest import Auth, login
-from tests.coordination.test_coordination_views import make_world, next_week, rome
+from tests.scenarios.booking import rome
+from tests.scenarios.coordination import next_week
 
 EN = {"Accept-Language": "en"}
 
@@ -24,13 +25,6 @@ def links(html: str) -> set[str]:
 
 def main(html: str) -> str:
     return html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
-
-
-@pytest.fixture
-def world(factory):
-    w = make_world(factory)
-    db.session.commit()
-    return w
 
 
 def test_coordinator_home_leads_to_the_action(client, world):

@@ -34,13 +34,14 @@ import pytest
 from mediation.extensions import db
 from mediation.models import Role
 
+from tests.browser import log_in
 from tests.conftest import PASSWORD, backend
 from tests.core.test_accessibility_browser import (  # noqa: F401  (demo is a fixture)
     NOT_PAGES,
     demo,
     endpoint_of,
-    log_in,
 )
+from tests.core.test_accessibility_browser import PASSWORD as DEMO_PASSWORD
 from tests.core.test_dates import american_dates
 
 pytestmark = [
@@ -252,7 +253,7 @@ def test_every_page_fits_a_phone_and_a_laptop(app, demo, live_server, browser,  
     db.session.commit()
     context = browser.new_context(locale=locale, viewport={"width": LAPTOP, "height": HEIGHT})
     page = context.new_page()
-    log_in(page, live_server.url, email)
+    log_in(page, live_server.url, email, DEMO_PASSWORD)
     found, seen = visit(app, page, live_server.url, locale, screenshots)
     context.close()
     print(f"{role.value}/{locale}: {len(seen)} endpoints at {PHONE} and {LAPTOP} px")

@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from mediation.bookings.operations import InvalidInput
-from mediation.bookings.rules import to_utc
 from mediation.errors import NotAllowed
 from mediation.extensions import db
 from mediation.mediators import operations
@@ -24,16 +23,13 @@ from mediation.models import (
 )
 
 from tests.conftest import login
+from tests.scenarios.booking import rome
 
 EN = {"Accept-Language": "en"}
 #: A Monday far enough ahead for every test to be in the future: two to three weeks from
 #: today (a fixed date here made the absence forms fail once it had gone by).
 MONDAY = date.today() + timedelta(days=14 + (7 - date.today().weekday()) % 7)
 TUESDAY, WEDNESDAY, THURSDAY = (MONDAY + timedelta(days=n) for n in (1, 2, 3))
-
-
-def rome(day: date, hour: int, minute: int = 0):
-    return to_utc(day, time(hour, minute))
 
 
 class World:

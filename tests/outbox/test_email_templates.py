@@ -12,16 +12,9 @@ import pytest
 from babel.messages import pofile
 
 from mediation import PROJECT_ROOT
-from mediation.extensions import db
-from mediation.models import (
-    AssignmentState,
-    LogState,
-    Outcome,
-    RequestState,
-    SessionLog,
-    TimeProposal,
-)
 from mediation.outbox import queue_email
+
+from tests.scenarios.booking import email_scene
 
 EMAILS = PROJECT_ROOT / "templates" / "email"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
@@ -75,28 +68,10 @@ def catalog_pairs() -> list[tuple[str, str]]:
 def scene(booking):
     """A request with an accepted assignment and a returned log; free text is neutral
     (people write it in whatever language they use)."""
-    f = booking.factory
-    request = f.request(school=booking.school, requester=booking.teacher,
-                        project=booking.project, type=booking.meeting,
-                        language=booking.mediator.languages[0].language,
-                        state=RequestState.confirmed, rejection_reason="R-1",
-                        site=booking.school.sites[0])
     start = datetime(2026, 12, 1, 9, tzinfo=UTC)
-    assignment = f.assignment(request=request, mediator=booking.mediator, start=start,
-                              end=start + timedelta(hours=1), state=AssignmentState.accepted,
-                              offered_by=booking.coordinator, decline_reason="D-1",
-                              end_reason="E-1", proposed_start_dt=start + timedelta(days=1))
-    log = f.add(SessionLog(assignment=assignment, outcome=Outcome.held,
-                           macro_action_id=booking.project.macro_actions[0].id,
-                           actual_start_dt=start, actual_end_dt=start + timedelta(hours=1),
-                           state=LogState.returned, review_comment="C-1"))
-    proposal = f.add(TimeProposal(request=request, mediator=booking.mediator,
-                                  start_dt=start + timedelta(days=2),
-                                  end_dt=start + timedelta(days=2, hours=1),
-                                  proposed_by=booking.coordinator, answered_by=booking.teacher))
-    db.session.commit()
-    return {"request": request, "assignment": assignment, "log": log,
-            "inviter": booking.coordinator, "token": "t0k3n", "proposal": proposal}
+    return email_scene(booking, start, rejection_reason="R-1", decline_reason="D-1",
+                       end_reason="E-1", review_comment="C-1",
+                       proposed_start_dt=start + timedelta(days=1))
 
 
 def cases():

@@ -29,7 +29,8 @@ from mediation.reporting.filters import ReportFilter
 
 from tests.conftest import Auth, login
 from tests.scenarios import reporting_data
-from tests.scenarios.reporting_data import TODAY, rome
+from tests.scenarios.booking import rome
+from tests.scenarios.reporting_data import TODAY
 
 BEFORE = "2025-04-01"
 PERIOD = ReportFilter(start=date(2024, 1, 1), end=date(2025, 12, 31))

@@ -11,7 +11,6 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from mediation.bookings.rules import to_utc
 from mediation.extensions import db
 from mediation.models import (
     Action,
@@ -33,16 +32,13 @@ from mediation.reporting.filters import ReportFilter
 from mediation.scoping import scope_of
 
 from tests.conftest import login
+from tests.scenarios.booking import rome
 
 # Recognisable values that must never leave the database through an export.
 COUNTRY = "QZ"
 SECRETS = (f"country {COUNTRY}", "SUMMARY-SECRET-4711", "NOTE-SECRET-4712",
            "COMMENT-SECRET-4713", "CANCEL-SECRET-4714")
 PERIOD = "start=2026-01-01&end=2026-06-30"
-
-
-def rome(day: date, hour: int, minute: int = 0) -> datetime:
-    return to_utc(day, time(hour, minute))
 
 
 @dataclass

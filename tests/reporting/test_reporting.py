@@ -34,7 +34,8 @@ from mediation.reporting.filters import (
 
 from tests.conftest import login
 from tests.scenarios import reporting_data
-from tests.scenarios.reporting_data import Q1, TODAY, rome
+from tests.scenarios.booking import rome
+from tests.scenarios.reporting_data import Q1, TODAY
 
 D = Decimal
 

@@ -8,9 +8,7 @@ import re
 
 import pytest
 
-from mediation.extensions import db
-
-from tests.conftest import PASSWORD
+from tests.browser import log_in
 from tests.scenarios import reporting_data
 
 pytestmark = pytest.mark.browser
@@ -19,19 +17,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def data(factory):
     return reporting_data.build(factory)
-
-
-def log_in(page, base, user):
-    email = user.email
-    # End this thread's transaction: on SQLite it would hold the write lock the login needs.
-    db.session.commit()
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
 
 
 def total(page, name: str) -> str:

@@ -22,8 +22,7 @@ from mediation.extensions import db
 from mediation.models import AssignmentState, Mode, RequestState
 from mediation.requests import letter as letters
 
-from tests.bookings.test_journey_browser import log_in
-from tests.browser import Screenshots
+from tests.browser import Screenshots, log_in
 from tests.conftest import backend
 from tests.requests.test_letter_fonts import LATIN, SCRIPT_FONTS, letter_text
 

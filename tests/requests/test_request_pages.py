@@ -23,13 +23,9 @@ from mediation.models import (
     AssignmentState,
     Closure,
     LanguageLevel,
-    LogState,
     MediatorLanguage,
-    Outcome,
     PreferredSlot,
     RequestState,
-    SessionLog,
-    TimeProposal,
     utcnow,
 )
 from mediation.outbox import queue_email
@@ -37,7 +33,7 @@ from mediation.templating import localised_date, localised_datetime, localised_d
 
 from tests.conftest import Auth, login
 from tests.outbox.test_email_templates import cases as email_cases
-from tests.scenarios.booking import rome, school_day, weekday_after
+from tests.scenarios.booking import email_scene, rome, school_day, weekday_after
 
 
 def shown(app, value, fmt=None, locale="it") -> str:
@@ -369,32 +365,14 @@ TYPED = "l'orario & <b>\"sera\"</b>"
 @pytest.fixture
 def typed_scene(booking):
     """Every name and free text an email can show, typed with characters HTML escapes."""
-    f = booking.factory
     booking.school.name = f"Scuola {TYPED}"
     site = booking.school.sites[0]
     site.name, site.address = f"Plesso {TYPED}", f"Via {TYPED}"
     booking.teacher.display_name = f"Anna {TYPED}"
     booking.mediator.user.display_name = f"Fatima {TYPED}"
-    request = f.request(school=booking.school, requester=booking.teacher,
-                        project=booking.project, type=booking.meeting,
-                        language=booking.mediator.languages[0].language, site=site,
-                        state=RequestState.confirmed, rejection_reason=f"Motivo {TYPED}")
-    start = rome(school_day(10), 10)
-    assignment = f.assignment(request=request, mediator=booking.mediator, start=start,
-                              end=start + timedelta(hours=1), state=AssignmentState.accepted,
-                              offered_by=booking.coordinator,
-                              decline_reason=f"Rifiuto {TYPED}", end_reason=f"Fine {TYPED}")
-    log = f.add(SessionLog(assignment=assignment, outcome=Outcome.held,
-                           macro_action_id=booking.project.macro_actions[0].id,
-                           actual_start_dt=start, actual_end_dt=start + timedelta(hours=1),
-                           state=LogState.returned, review_comment=f"Commento {TYPED}"))
-    proposal = f.add(TimeProposal(request=request, mediator=booking.mediator,
-                                  start_dt=start + timedelta(days=2),
-                                  end_dt=start + timedelta(days=2, hours=1),
-                                  proposed_by=booking.coordinator, answered_by=booking.teacher))
-    db.session.commit()
-    return {"request": request, "assignment": assignment, "log": log,
-            "inviter": booking.coordinator, "token": "t0k3n", "proposal": proposal}
+    return email_scene(booking, rome(school_day(10), 10),
+                       rejection_reason=f"Motivo {TYPED}", decline_reason=f"Rifiuto {TYPED}",
+                       end_reason=f"Fine {TYPED}", review_comment=f"Commento {TYPED}")
 
 
 #: The free text each kind of booking email quotes (besides names, in every one).

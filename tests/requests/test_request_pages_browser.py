@@ -10,24 +10,13 @@ import pytest
 from mediation.extensions import db
 from mediation.models import AssignmentState, Closure, RequestState
 
-from tests.conftest import PASSWORD
+from tests.browser import log_in
 from tests.requests.test_request_pages import Scene
 from tests.scenarios.booking import school_day, weekday_after
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 375, "height": 667}
-
-
-def log_in(page, base, user):
-    email = user.email
-    db.session.commit()  # end this thread's read transaction (SQLite's write lock)
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url
 
 
 def bottom(page, selector) -> float:

@@ -18,7 +18,6 @@ from mediation.models import (
     Cycle,
     Document,
     DocumentKind,
-    Language,
     LogState,
     MacroAction,
     MediationRequest,
@@ -26,23 +25,16 @@ from mediation.models import (
     Outcome,
     PreferredSlot,
     PupilCase,
-    RequestKind,
     RequestState,
     Role,
     SessionLog,
 )
 
 from tests.conftest import login
+from tests.scenarios.filing import World, school_day
 
 EN = {"Accept-Language": "en"}
 PDF = b"%PDF-1.4 a small test document\n%%EOF\n"
-
-
-def school_day(weeks: int = 1, weekday: int = 0):
-    """A weekday (0 = Monday) ``weeks`` weeks from now, in Rome; never today."""
-    today = datetime.now(ROME).date()
-    next_monday = today + timedelta(days=7 - today.weekday())
-    return next_monday + timedelta(weeks=weeks - 1, days=weekday)
 
 
 def error_for(html: str, field_id: str) -> str:
@@ -54,63 +46,6 @@ def error_for(html: str, field_id: str) -> str:
 
 def listed_ids(html: str) -> set[int]:
     return {int(n) for n in re.findall(r'href="/requests/(\d+)"', html)}
-
-
-class World:
-    """A school with a teacher and a lead, a current project, a meeting type and a language."""
-
-    def __init__(self, factory, requires_approval=False):
-        self.factory = factory
-        self.ambito = factory.ambito()
-        self.school = factory.school(self.ambito, requires_lead_approval=requires_approval)
-        self.site = self.school.sites[0]
-        self.project = factory.project()
-        self.teacher = factory.user(Role.teacher, school=self.school)
-        self.lead = factory.user(Role.lead, school=self.school)
-        self.arabic = factory.language("ar", name_it="Arabo", name_en="Arabic")
-        self.darija = factory.language("ar-MA", name_it="Arabo marocchino",
-                                       name_en="Moroccan Arabic", parent_id=self.arabic.id)
-        self.meeting = factory.request_type(code="family_meeting", concerns_pupil=True,
-                                            default_duration_minutes=60)
-        self.translation = factory.request_type(
-            code="translation", kind=RequestKind.deadline, default_duration_minutes=None,
-            name_en="Translation of documents")
-        self.case = factory.add(PupilCase(school=self.school, code="2026-001", class_name="3B",
-                                          cycle=Cycle.primaria))
-
-    def meeting_form(self, **overrides) -> dict:
-        data = {
-            "language": str(self.darija.id),
-            "pupil_case": str(self.case.id),
-            "expected_pupils": "1",
-            "expected_parents": "2",
-            "expected_teachers": "1",
-            "mode": "in_person",
-            "site": str(self.site.id),
-            "duration": "60",
-            "slot_1_date": school_day(1, 0).isoformat(),
-            "slot_1_time": "09:00",
-            "slot_2_date": school_day(1, 2).isoformat(),
-            "slot_2_time": "14:30",
-            "slot_3_date": "",
-            "slot_3_time": "",
-            "urgency": "normal",
-            "notes": "Bring the enrolment form",
-        }
-        data.update(overrides)
-        return data
-
-    def request(self, **kw) -> MediationRequest:
-        kw.setdefault("project", self.project)
-        kw.setdefault("requester", self.teacher)
-        kw.setdefault("type", self.meeting)
-        kw.setdefault("language", self.arabic)
-        return self.factory.request(school=self.school, **kw)
-
-
-@pytest.fixture
-def world(factory):
-    return World(factory)
 
 
 def only_request() -> MediationRequest:
@@ -712,7 +647,7 @@ def test_detail_queries_do_not_grow(app, factory, count_queries):
     """The request page costs the same with 5 or 100 assignments, events and documents."""
     counts = []
     for n in (5, 100):
-        world = World(factory) if n == 5 else world_again(factory)
+        world = World(factory, again=n != 5)
         req, _ = logged_request(world, factory)
         for i in range(n):
             mediator = factory.mediator(ambiti=[world.ambito],
@@ -740,21 +675,3 @@ def test_detail_queries_do_not_grow(app, factory, count_queries):
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
 
-
-def world_again(factory):
-    """A second world in the same database (codes must stay unique)."""
-    world = World.__new__(World)
-    world.factory = factory
-    world.ambito = factory.ambito()
-    world.school = factory.school(world.ambito)
-    world.site = world.school.sites[0]
-    world.project = factory.project()
-    world.teacher = factory.user(Role.teacher, school=world.school)
-    world.lead = factory.user(Role.lead, school=world.school)
-    world.arabic = factory.language("ar")
-    world.darija = db.session.scalar(sa.select(Language).where(Language.code == "ar-MA"))
-    world.meeting = factory.request_type(concerns_pupil=True)
-    world.translation = None
-    world.case = factory.add(PupilCase(school=world.school, code="2026-001", class_name="3B",
-                                       cycle=Cycle.primaria))
-    return world

@@ -20,9 +20,9 @@ from mediation.models import (
     utcnow,
 )
 
-from tests.agenda.test_agenda_views import World as AgendaWorld
 from tests.conftest import login
-from tests.requests.test_requests_views import PDF, World, error_for, translation_form
+from tests.requests.test_requests_views import PDF, error_for, translation_form
+from tests.scenarios.agenda import World as AgendaWorld
 
 DOCX_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 XLSX_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -92,11 +92,6 @@ def test_allowed_types_are_recognised(name, data, expected):
 def test_disguised_or_unlisted_files_are_refused(name, data):
     """A file whose content is not what its name says, or not an allowed type, is refused."""
     assert documents.content_type_of(name, data) is None
-
-
-@pytest.fixture
-def world(factory):
-    return World(factory)
 
 
 def post_translation(client, world, files, **kw):

@@ -10,16 +10,27 @@ from mediation.bookings.rules import to_utc
 from mediation.extensions import db
 from mediation.models import (
     Action,
+    AssignmentState,
+    LogState,
     MacroAction,
     MediatorProfile,
     Mode,
+    Outcome,
     Project,
     RequestKind,
+    RequestState,
     RequestType,
     Role,
     School,
+    SessionLog,
+    TimeProposal,
     User,
 )
+
+
+def now() -> datetime:
+    """This second, in UTC."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def school_day(days_ahead: int = 7) -> date:
@@ -106,3 +117,32 @@ def booking(factory) -> Booking:
     )
     db.session.commit()
     return b
+
+
+def email_scene(booking: Booking, start: datetime, *, rejection_reason: str,
+                decline_reason: str, end_reason: str, review_comment: str,
+                **assignment) -> dict:
+    """What the emails show, for the school of ``booking``: a confirmed request, its accepted
+    assignment at ``start``, a returned log and a time proposal two days later, with the free
+    texts given. Committed."""
+    f = booking.factory
+    request = f.request(school=booking.school, requester=booking.teacher,
+                        project=booking.project, type=booking.meeting,
+                        language=booking.mediator.languages[0].language,
+                        site=booking.school.sites[0], state=RequestState.confirmed,
+                        rejection_reason=rejection_reason)
+    assignment = f.assignment(request=request, mediator=booking.mediator, start=start,
+                              end=start + timedelta(hours=1), state=AssignmentState.accepted,
+                              offered_by=booking.coordinator, decline_reason=decline_reason,
+                              end_reason=end_reason, **assignment)
+    log = f.add(SessionLog(assignment=assignment, outcome=Outcome.held,
+                           macro_action_id=booking.project.macro_actions[0].id,
+                           actual_start_dt=start, actual_end_dt=start + timedelta(hours=1),
+                           state=LogState.returned, review_comment=review_comment))
+    proposal = f.add(TimeProposal(request=request, mediator=booking.mediator,
+                                  start_dt=start + timedelta(days=2),
+                                  end_dt=start + timedelta(days=2, hours=1),
+                                  proposed_by=booking.coordinator, answered_by=booking.teacher))
+    db.session.commit()
+    return {"request": request, "assignment": assignment, "log": log,
+            "inviter": booking.coordinator, "token": "t0k3n", "proposal": proposal}

@@ -35,10 +35,9 @@ R16 open (B1, 02-01), R17/R18 confirmed for 2026-01-10 (after P's end; A1 and B1
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
-from mediation.bookings.rules import to_utc
 from mediation.extensions import db
 from mediation.models import (
     Assignment,
@@ -58,12 +57,10 @@ from mediation.models import (
 )
 from mediation.models.geo import Cycle
 
+from tests.scenarios.booking import rome
+
 Q1 = (date(2025, 1, 1), date(2025, 3, 31))
 TODAY = date(2025, 4, 10)
-
-
-def rome(day: date, hour: int, minute: int = 0) -> datetime:
-    return to_utc(day, time(hour, minute))
 
 
 @dataclass
