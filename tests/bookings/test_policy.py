@@ -23,8 +23,8 @@ from mediation.models import (
     utcnow,
 )
 
-from .booking_helpers import rome, school_day
-from .conftest import Auth
+from tests.conftest import login
+from tests.scenarios.booking import rome, school_day
 
 SCENARIOS = ("awaiting_approval", "open", "offered", "confirmed_ahead", "confirmed_started",
              "logged", "logged_returned", "closed", "cancelled", "rejected", "unfilled")
@@ -194,7 +194,7 @@ def test_policy_operation_and_page_agree(app, booking, factory, scenario):
     for role in ROLES:
         user = scene.users[role]
         client = app.test_client()
-        Auth(client).login(user)
+        login(client, user)
         shown = scene.page_shows(client)
         now = utcnow()
         allowed = {a for a in PAGE_ACTIONS if scene.policy_says(user, a, now)}
