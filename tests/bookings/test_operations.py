@@ -35,7 +35,14 @@ from mediation.models import (
     utcnow,
 )
 
-from tests.scenarios.booking import monday_before_summer_time, rome, school_day, weekday_after
+from tests.scenarios.booking import (
+    monday_before_summer_time,
+    offered,
+    rome,
+    school_day,
+    submitted,
+    weekday_after,
+)
 
 
 def mails(template="booking"):
@@ -51,21 +58,6 @@ def actions(request):
         sa.select(AuditEvent).where(AuditEvent.object_type == "MediationRequest",
                                     AuditEvent.object_id == request.id)
         .order_by(AuditEvent.id))]
-
-
-def submitted(booking, actor=None, **overrides):
-    request = ops.submit_request(actor or booking.teacher, booking.slot_input(**overrides))
-    db.session.commit()
-    return request
-
-
-def offered(booking, request=None, mediator=None):
-    request = request or submitted(booking)
-    slot = request.slots[0]
-    assignment = ops.offer(booking.coordinator, request, mediator or booking.mediator,
-                           slot.start_dt, slot.end_dt)
-    db.session.commit()
-    return assignment
 
 
 def past_confirmed(booking, hours_ago=2):

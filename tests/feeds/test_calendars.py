@@ -27,7 +27,7 @@ from mediation.models import (
 )
 
 from tests.conftest import login
-from tests.scenarios.booking import rome, school_day
+from tests.scenarios.booking import offered, rome, school_day, submitted
 
 ROME = ZoneInfo("Europe/Rome")
 PUPIL_CODE = "LODI-2026-077"
@@ -44,21 +44,6 @@ def the_event(calendar: Calendar):
     events = calendar.walk("VEVENT")
     assert len(events) == 1
     return events[0]
-
-
-def submitted(booking, **overrides):
-    request = ops.submit_request(booking.teacher, booking.slot_input(**overrides))
-    db.session.commit()
-    return request
-
-
-def offered(booking, request=None, mediator=None):
-    request = request or submitted(booking)
-    slot = request.slots[0]
-    assignment = ops.offer(booking.coordinator, request, mediator or booking.mediator,
-                           slot.start_dt, slot.end_dt)
-    db.session.commit()
-    return assignment
 
 
 def confirmed(booking, **overrides):

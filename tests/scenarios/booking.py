@@ -1,10 +1,12 @@
-"""Building blocks for booking tests: a small Ambito ready to book, and times."""
+"""Building blocks for booking tests: a small Ambito ready to book (the `booking` fixture
+every test has), the times tests use, and requests filed, offered and shown in emails."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from mediation.bookings import operations as ops
 from mediation.bookings.operations import RequestInput, SlotInput
 from mediation.bookings.rules import to_utc
 from mediation.extensions import db
@@ -117,6 +119,25 @@ def booking(factory) -> Booking:
     )
     db.session.commit()
     return b
+
+
+def submitted(booking: Booking, actor=None, **overrides):
+    """A request of the booking's school filed by its teacher (or ``actor``), from
+    ``booking.slot_input(**overrides)``. Committed."""
+    request = ops.submit_request(actor or booking.teacher, booking.slot_input(**overrides))
+    db.session.commit()
+    return request
+
+
+def offered(booking: Booking, request=None, mediator=None):
+    """``request`` (a new one by default) offered at its first slot by the coordinator to
+    ``mediator`` (the booking's by default). Committed."""
+    request = request or submitted(booking)
+    slot = request.slots[0]
+    assignment = ops.offer(booking.coordinator, request, mediator or booking.mediator,
+                           slot.start_dt, slot.end_dt)
+    db.session.commit()
+    return assignment
 
 
 def email_scene(booking: Booking, start: datetime, *, rejection_reason: str,
