@@ -42,7 +42,7 @@ def select_timezone() -> str:
 
 # --- dates and times ---------------------------------------------------------
 # Every date and time a person reads is written by the functions below (the templates'
-# filters in mediation/templating.py call them; tests/test_dates.py checks that no module
+# filters in mediation/templating.py call them; tests/core/test_dates.py checks that no module
 # formats dates with flask_babel or Babel directly). Babel's "en" is American English:
 # "1/7/27", "Jan 7, 2027", "2:00 PM". People working in Italy read the day before the
 # month and a 24-hour clock, so English pages, emails and calendars use the CLDR data of
@@ -102,7 +102,7 @@ def format_time(value: time | datetime | None = None, fmt: str = "short", *,
 # engine on every call (~30-50 µs); the dashboard formats about 150 numbers a page.
 # ``NumberFormat`` does the same work for the patterns the pages use (grouping by three,
 # no exponent nor significant digits) with the pattern and symbols read once per locale,
-# and hands anything else to Babel. tests/test_i18n.py checks it against Babel.
+# and hands anything else to Babel. tests/core/test_i18n.py checks it against Babel.
 
 _QUANTA = [Decimal(1).scaleb(-places) for places in range(16)]
 _formats: dict[tuple, "NumberFormat"] = {}

@@ -42,7 +42,7 @@ def user_side() -> str | None:
 def navigation() -> list[tuple[str, str]]:
     """The (label, url) entries of the main menu for the current user's role.
 
-    The menu holds on one line at 1366 px in both languages (tests/test_layout_browser.py):
+    The menu holds on one line at 1366 px in both languages (tests/core/test_layout_browser.py):
     some entries have a shorter label than their page's title (context "menu"), and "My
     account" is the user's name in the header (base.html; an entry of the phone menu)."""
     if not current_user.is_authenticated:

@@ -151,6 +151,27 @@ class Screenshots:
         return path
 
 
+def log_in(page, base: str, user, password: str | None = None, locale: str | None = None):
+    """Log the browser ``page`` in as ``user`` (a User or an email) through the login form, in
+    ``locale`` if given (the language buttons of the login page), with the factory's password
+    unless another is given. The page's cookies are cleared first: whoever was in is out."""
+    from tests.conftest import PASSWORD  # (conftest imports this module)
+
+    email = getattr(user, "email", user)
+    # End this thread's transaction (after reading the email, which would start another):
+    # on SQLite it would hold the write lock the login needs.
+    db.session.commit()
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    if locale:
+        page.click(f"header button[name=locale][value={locale}]")
+    page.fill("#email", email)
+    page.fill("#password", password or PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, f"{email} could not log in: {page.content()[:2000]}"
+
+
 @pytest.fixture
 def screenshots(request):
     return Screenshots(request.node.name)

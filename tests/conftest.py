@@ -10,6 +10,7 @@ PostgreSQL, its own database: ``<name>_gw0``, ``<name>_gw1``... created when mis
 """
 
 import os
+import re
 import shutil
 import threading
 import time as _time
@@ -181,7 +182,7 @@ def make_test_config(tmp_path, **overrides) -> dict:
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "SERVER_NAME": "localhost",
         # Every test client logs in from 127.0.0.1, and some tests log in dozens of users;
-        # tests/test_throttling.py puts the production limit back.
+        # tests/auth/test_throttling.py puts the production limit back.
         "RATELIMIT_LOGIN_PER_IP": "1000 per minute",
     }
     config.update(overrides)
@@ -220,7 +221,7 @@ def app_config(tmp_path):
 def sqlite_template(tmp_path_factory):
     """A SQLite file with the schema, built once per session (per xdist worker): copying it
     is much cheaper than ``create_all`` for every test. The copy carries everything
-    ``create_all`` made, the overlap triggers included (tests/test_schema.py)."""
+    ``create_all`` made, the overlap triggers included (tests/project/test_schema.py)."""
     if TEST_DATABASE_URL:
         return None
     folder = tmp_path_factory.mktemp("schema")
@@ -405,6 +406,33 @@ def auth(client):
     return Auth(client)
 
 
+def csrf_token(text: str) -> str:
+    """The CSRF token of a page: its form's field, or the meta tag every page has."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text) or re.search(
+        r'name="csrf-token"[^>]*content="([^"]+)"', text)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client, user: User, password: str = PASSWORD):
+    """Log ``client`` in as ``user`` through the login form and return the client: how every
+    test logs a user in (the tests of the form itself post it with ``Auth``). Whoever the client
+    was logged in as is logged out first. Where the app checks CSRF tokens (most tests turn the
+    check off) the form's token is sent; ``csrf_token(client.get("/account").text)`` then gives
+    one for the test's own POSTs."""
+    db.session.commit()  # the user as the test left it, and SQLite's write lock free
+    if client.application.config.get("WTF_CSRF_ENABLED", True):
+        page = client.get("/login", follow_redirects=True)  # a logged-in client: its home page
+        client.post("/logout", data={"csrf_token": csrf_token(page.text)})
+        form = {"csrf_token": csrf_token(client.get("/login").text)}
+    else:
+        client.post("/logout")
+        form = {}
+    response = client.post("/login", data={**form, "email": user.email, "password": password})
+    assert response.status_code == 302, response.text[:500]
+    return client
+
+
 class QueryCounter:
     """Counts the SQL statements run while it is active."""
 
@@ -427,5 +455,5 @@ def count_queries(app):
     return QueryCounter
 
 
-from .booking_helpers import booking  # noqa: E402, F401  (fixtures for every test module)
-from .browser import browser, live_server, screenshots  # noqa: E402, F401
+from tests.browser import browser, live_server, screenshots  # noqa: E402, F401
+from tests.scenarios.booking import booking  # noqa: E402, F401  (fixtures for every test module)

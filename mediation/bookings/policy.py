@@ -12,7 +12,7 @@ differently:
 ``can_*`` asks both. The operations (``bookings/operations.py``) enforce each question
 through this module after locking the request; the request page is handed one
 :class:`RequestActions` built by :func:`actions`, so that no view or template decides a
-rule by itself. ``tests/test_policy.py`` checks, for every role, state and action, that
+rule by itself. ``tests/bookings/test_policy.py`` checks, for every role, state and action, that
 this module, the operation and the page agree.
 """
 

@@ -1,5 +1,5 @@
 """The demo's volumes, read back from the database: what ``flask demo`` prints and what
-tests/test_demo.py checks for plausibility.
+tests/project/test_demo.py checks for plausibility.
 
 Definitions follow the dashboard's (mediation/reporting/aggregates.py): a session is an
 approved log, counted on the day it started (a translation on its deadline); hours are
