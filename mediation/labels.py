@@ -204,6 +204,16 @@ ASSIGNMENT_STATE_LABELS = {
     AssignmentState.superseded: _l("Reassigned"),
 }
 
+#: What an assignment's time is, by its state, in the emails ("Label: time"): the
+#: appointment, a time offered, or what was planned before it was cancelled or reassigned.
+ASSIGNMENT_TIME_LABELS = {
+    AssignmentState.accepted: _l("Appointment"),
+    AssignmentState.offered: _l("Time offered"),
+    AssignmentState.declined: _l("Time offered"),
+    AssignmentState.cancelled: _l("Was planned for"),
+    AssignmentState.superseded: _l("Was planned for"),
+}
+
 #: The states a block of the mediators' week and calendar shows, with their legend; any
 #: other state shows as its code (:func:`assignment_state_label`).
 CALENDAR_ASSIGNMENT_STATE_LABELS = {
@@ -260,6 +270,7 @@ TEMPLATE_GLOBALS = {
     "EVENT_LABELS": EVENT_LABELS,
     "DOCUMENT_KIND_LABELS": DOCUMENT_KIND_LABELS,
     "ASSIGNMENT_STATE_LABELS": ASSIGNMENT_STATE_LABELS,
+    "ASSIGNMENT_TIME_LABELS": ASSIGNMENT_TIME_LABELS,
     "CALENDAR_ASSIGNMENT_STATE_LABELS": CALENDAR_ASSIGNMENT_STATE_LABELS,
     "OUTCOME_LABELS": OUTCOME_LABELS,
     "LOG_STATE_LABELS": LOG_STATE_LABELS,

@@ -35,13 +35,14 @@ COMPLETE = [
     (labels.DIRECTION_SHORT_LABELS, Direction),
     (labels.DOCUMENT_KIND_LABELS, DocumentKind),
     (labels.ASSIGNMENT_STATE_LABELS, AssignmentState),
+    (labels.ASSIGNMENT_TIME_LABELS, AssignmentState),
     (labels.OUTCOME_LABELS, Outcome),
     (labels.LOG_STATE_LABELS, LogState),
 ]
 
 
 @pytest.mark.parametrize(("names", "enum"), COMPLETE,
-                         ids=[enum.__name__ for _names, enum in COMPLETE])
+                         ids=[f"{enum.__name__}-{i}" for i, (_names, enum) in enumerate(COMPLETE)])
 def test_every_value_has_a_label(names, enum):
     assert set(names) == set(enum)
 
