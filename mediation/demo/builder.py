@@ -79,6 +79,7 @@ from ..models import (
     UTCDateTime,
 )
 from ..models.cases import pupil_case_languages
+from ..models.rates import first_rate
 from ..seed import (
     FIRST_SCHOOL_YEAR,
     LAST_SCHOOL_YEAR,
@@ -518,7 +519,7 @@ class _DemoBuilder:
                 user=user,
                 employer=employer,
                 weekly_hour_cap=Decimal(cap),
-                hourly_cost=Decimal(cost),
+                rates=[first_rate(Decimal(cost))],
             )
             profile.ambiti = [self.ambiti[code] for code in served]
             for code, level in languages:
