@@ -7,8 +7,8 @@ page view. ``approved_session_totals`` holds, per project, macro-action, school,
 and the rate or tariff that prices them, how many approved sessions there are, their
 seconds (actual end − actual start; 0 for a translation) and pages, all of them (what is
 paid) and those held (what was delivered). Triggers on ``session_logs`` keep it right on
-every insert, update and delete of a log, whoever writes it (operations, the demo, tests, bulk loads,
-psql), in the same transaction. Cost is not stored: it is seconds × the hourly rate of
+every insert, update and delete of a log, whoever writes it (operations, the demo, tests,
+bulk loads, psql), in the same transaction. Cost is not stored: it is seconds × the hourly rate of
 ``rate_id`` + pages × the page tariff of ``tariff_id``, applied when reading (a rate is
 never edited: adding one for a past day reassigns the logs it covers, and the triggers
 move them to their new totals).

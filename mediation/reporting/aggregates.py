@@ -73,6 +73,8 @@ from ..models import (
     MacroAction,
     MediationRequest,
     MediatorProfile,
+    MediatorRate,
+    Outcome,
     PlannedHours,
     Project,
     ProjectExtension,
@@ -82,6 +84,7 @@ from ..models import (
     Role,
     School,
     SessionLog,
+    TranslationTariff,
     User,
     mediator_ambiti,
 )
@@ -176,15 +179,41 @@ def _cents(amount) -> sa.ColumnElement:
     return sa.cast(sa.func.round(amount * 100), sa.Integer)
 
 
-def _cost_cents_seconds(seconds) -> sa.ColumnElement:
-    """``seconds`` × the mediator's hourly cost in cents (÷ 360,000 gives euros), as a
-    64-bit integer: exact, and cheaper to add up than decimals."""
-    return sa.cast(seconds, sa.BigInteger) * _cents(MediatorProfile.hourly_cost)
+def _cost_cents_seconds(seconds, pages) -> sa.ColumnElement:
+    """What ``seconds`` at the joined rate and ``pages`` at the joined tariff cost, in
+    cents × seconds (÷ 360,000 gives euros: a page at the tariff is 3,600 seconds at it),
+    as a 64-bit integer: exact, and cheaper to add up than decimals. Zero for what has no
+    rate or tariff (outer joins: see :func:`_with_prices`)."""
+    return (sa.func.coalesce(sa.cast(seconds, sa.BigInteger)
+                             * _cents(MediatorRate.hourly_cost), 0)
+            + sa.func.coalesce(sa.cast(pages, sa.BigInteger)
+                               * _cents(TranslationTariff.page_cost) * 3600, 0))
 
 
 def _session_cost_seconds(dialect: str):
-    """Seconds × hourly cost in cents (÷ 360,000 gives euros), per session."""
-    return _cost_cents_seconds(_session_seconds(dialect))
+    """What a session costs (cents × seconds, ÷ 360,000 gives euros): its seconds at the
+    rate it keeps, or its pages at the tariff it keeps (a session is paid whatever its
+    outcome: the mediator went)."""
+    return _cost_cents_seconds(_session_seconds(dialect), SessionLog.pages)
+
+
+def _with_prices(select: sa.Select, rate_id=SessionLog.rate_id,
+                 tariff_id=SessionLog.tariff_id) -> sa.Select:
+    """``select`` joined to the rate and the tariff its rows keep (outer joins on their
+    primary keys: a few hundred rows, hashed)."""
+    return (select.outerjoin(MediatorRate, MediatorRate.id == rate_id)
+            .outerjoin(TranslationTariff, TranslationTariff.id == tariff_id))
+
+
+def _held() -> sa.ColumnElement[bool]:
+    """A session held (delivered); the others (family absent, cancelled late) were paid
+    but not delivered."""
+    return SessionLog.outcome == Outcome.held
+
+
+def _if_held(value) -> sa.ColumnElement:
+    """``value`` for a session held, else NULL (which sums ignore)."""
+    return sa.case((_held(), value))
 
 
 def _sum(expr):
@@ -220,10 +249,6 @@ def _ratio(part, whole) -> Decimal | None:
     if not whole:
         return None
     return _decimal(part) / whole
-
-
-def _with_mediator(select: sa.Select) -> sa.Select:
-    return select.join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
 
 
 def _utc(moment: datetime):
@@ -303,8 +328,10 @@ def _today(today: date | None) -> date:
 
 
 #: The measures of a group of sessions, in the order of the period query's columns.
-_MEASURES = ("sessions", "seconds", "cost", "pages", "words", "pupils_met", "parents_met",
-             "teachers_met")
+#: ``sessions``, ``seconds`` and the rest: sessions held (delivered); ``paid_sessions``,
+#: ``paid_seconds``, ``cost``: every approved session (paid, whatever its outcome).
+_MEASURES = ("sessions", "seconds", "paid_sessions", "paid_seconds", "cost", "pages", "words",
+             "pupils_met", "parents_met", "teachers_met")
 
 
 def period_figures(report: ReportFilter, user: User) -> dict:
@@ -337,24 +364,27 @@ _WAYS = ("totals", "macro_action", "project", "month", "month_macro_action", "ty
 @_kept
 def _period_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.CompoundSelect:
     months = month_starts(report)
-    base = _with_mediator(counted_sessions(
+    seconds = _session_seconds(dialect)
+    base = _with_prices(counted_sessions(
         report, scope,
         SessionLog.macro_action_id.label("macro_action_id"),
         SessionLog.project_id.label("project_id"),
         _month_index(months).label("month"),
         SessionLog.type_id.label("type_id"),
-        _session_seconds(dialect).label("seconds"),
+        _if_held(1).label("sessions"),
+        _if_held(seconds).label("seconds"),
+        seconds.label("paid_seconds"),
         _session_cost_seconds(dialect).label("cost"),
-        SessionLog.pages.label("pages"),
-        SessionLog.words.label("words"),
-        SessionLog.pupils_met.label("pupils_met"),
-        SessionLog.parents_met.label("parents_met"),
-        SessionLog.teachers_met.label("teachers_met"),
+        _if_held(SessionLog.pages).label("pages"),
+        _if_held(SessionLog.words).label("words"),
+        _if_held(SessionLog.pupils_met).label("pupils_met"),
+        _if_held(SessionLog.parents_met).label("parents_met"),
+        _if_held(SessionLog.teachers_met).label("teachers_met"),
     )).subquery("period_sessions")
     groups = (
         sa.select(base.c.macro_action_id, base.c.project_id, base.c.month, base.c.type_id,
-                  sa.func.count().label("sessions"),
-                  *(_sum(base.c[measure]).label(measure) for measure in _MEASURES[1:]))
+                  *(sa.func.count().label(measure) if measure == "paid_sessions"
+                    else _sum(base.c[measure]).label(measure) for measure in _MEASURES))
         # A macro-action belongs to one project: grouping by both makes no more groups.
         .group_by(base.c.macro_action_id, base.c.project_id, base.c.month, base.c.type_id)
         .cte("period_groups")
@@ -398,16 +428,35 @@ def _one(rows: dict) -> dict:
     return rows.get((None, None)) or dict.fromkeys(_MEASURES, 0)
 
 
-def totals(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
-    """Sessions, hours and cost of the approved sessions of the filter."""
-    row = _one(_figures(report, user, figures)["totals"])
+def _delivered(row: dict) -> dict:
+    """Sessions and hours held (delivered), and the cost (of every session paid)."""
     return {"sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
             "seconds": int(row["seconds"]), "cost": euros(row["cost"])}
 
 
+def totals(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
+    """Sessions and hours delivered (held) and the cost of the filter's sessions (every
+    one paid: held, family absent, cancelled late)."""
+    return _delivered(_one(_figures(report, user, figures)["totals"]))
+
+
+def paid(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
+    """What is paid beside what was delivered: sessions and hours paid (every approved
+    session), and those paid but not held (``not_held``: the family absent or a late
+    cancellation: the mediator went), with their hours."""
+    row = _one(_figures(report, user, figures)["totals"])
+    paid_seconds, held_seconds = int(row["paid_seconds"]), int(row["seconds"])
+    return {"sessions": int(row["paid_sessions"]), "hours": hours(paid_seconds),
+            "seconds": paid_seconds,
+            "not_held": int(row["paid_sessions"]) - int(row["sessions"]),
+            "not_held_hours": hours(paid_seconds - held_seconds),
+            "not_held_seconds": paid_seconds - held_seconds}
+
+
 def hours_by_macro_action(report: ReportFilter, user: User, *,
                           figures: dict | None = None) -> list[dict]:
-    """Sessions, hours and cost per macro-action, in the order of the plan."""
+    """Sessions and hours delivered (held), and the cost of those paid, per macro-action,
+    in the order of the plan."""
     rows = _figures(report, user, figures)["macro_action"]
     if not rows:
         return []
@@ -417,8 +466,7 @@ def hours_by_macro_action(report: ReportFilter, user: User, *,
         row = rows[macro_action_id, None]
         result.append({"macro_action_id": macro_action_id, "project_code": code,
                        "number": number, "title_it": title_it, "title_en": title_en,
-                       "sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
-                       "seconds": int(row["seconds"]), "cost": euros(row["cost"])})
+                       **_delivered(row)})
     return result
 
 
@@ -514,7 +562,7 @@ def _beneficiaries_statement(report: ReportFilter, scope: Scope) -> sa.Select:
         SessionLog.pupil_case_id.label("pupil_case_id"),
         request_without_case.label("request_id"),
         sa.func.max(SessionLog.parents_met).label("parents"),
-    ).where(sa.or_(SessionLog.pupil_case_id.is_not(None), SessionLog.parents_met > 0)
+    ).where(_held(), sa.or_(SessionLog.pupil_case_id.is_not(None), SessionLog.parents_met > 0)
             ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
     return sa.select(sa.func.count(family.c.pupil_case_id), _sum(family.c.parents))
 
@@ -536,9 +584,62 @@ def _reach_statement(report: ReportFilter, scope: Scope) -> sa.Select:
         report, scope,
         SessionLog.school_id.label("school_id"),
         SessionLog.requester_id.label("requester_id"),
-    ).group_by(SessionLog.school_id, SessionLog.requester_id).subquery()
+    ).where(_held()).group_by(SessionLog.school_id, SessionLog.requester_id).subquery()
     return sa.select(sa.func.count(sa.distinct(pairs.c.school_id)),
                      sa.func.count(sa.distinct(pairs.c.requester_id)))
+
+
+def no_shows(report: ReportFilter, user: User) -> dict:
+    """Per Ambito and per school of the filter with sessions of meetings (sessions with a
+    start: a translation has no family to miss it): the approved sessions, those not held
+    (``not_held`` = ``family_absent`` + ``cancelled_late``: paid, not delivered) and the
+    no-show rate (not held ÷ approved, unrounded; None without sessions). One statement:
+    the schools grouped, then the Ambiti from them (UNION ALL, in SQL)."""
+    rows = db.session.execute(_no_shows_statement(report, scope_of(user)))
+    result = {"ambiti": [], "schools": []}
+    for way, row_id, name, ambito_name, sessions, absent, late in rows:
+        absent, late = int(absent or 0), int(late or 0)
+        result["ambiti" if way == "ambito" else "schools"].append({
+            "id": row_id, "name": name, "ambito_name": ambito_name,
+            "sessions": int(sessions), "family_absent": absent, "cancelled_late": late,
+            "not_held": absent + late, "rate": _ratio(absent + late, sessions)})
+    return result
+
+
+@_kept
+def _no_shows_statement(report: ReportFilter, scope: Scope) -> sa.CompoundSelect:
+    by_school = (
+        counted_sessions(
+            report, scope,
+            SessionLog.school_id.label("school_id"),
+            sa.func.count().label("sessions"),
+            _sum(sa.case((SessionLog.outcome == Outcome.family_absent, 1))).label("absent"),
+            _sum(sa.case((SessionLog.outcome == Outcome.cancelled_late, 1))).label("late"),
+        )
+        .where(SessionLog.actual_start_dt.is_not(None))
+        .group_by(SessionLog.school_id)
+        .subquery("no_shows")
+    )
+    c = by_school.c
+    schools = (
+        sa.select(sa.literal("school").label("way"), School.id.label("id"),
+                  School.name.label("name"), Ambito.name.label("ambito_name"),
+                  c.sessions.label("sessions"), c.absent.label("absent"),
+                  c.late.label("late"))
+        .select_from(by_school)
+        .join(School, School.id == c.school_id)
+        .join(Ambito, Ambito.id == School.ambito_id)
+    )
+    ambiti = (
+        sa.select(sa.literal("ambito"), Ambito.id, Ambito.name, Ambito.name,
+                  sa.func.sum(c.sessions), sa.func.sum(c.absent), sa.func.sum(c.late))
+        .select_from(by_school)
+        .join(School, School.id == c.school_id)
+        .join(Ambito, Ambito.id == School.ambito_id)
+        .group_by(Ambito.id, Ambito.name)
+    )
+    both = sa.union_all(schools, ambiti).subquery()
+    return sa.select(*both.c).order_by(both.c.ambito_name, both.c.way, both.c.name)
 
 
 def documents_translated(report: ReportFilter, user: User, *,
@@ -715,7 +816,7 @@ def _planned_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.S
             report, scope,
             SessionLog.school_id.label("school_id"),
             SessionLog.macro_action_id.label("macro_action_id"),
-            _sum(_session_seconds(dialect)).label("seconds"),
+            _sum(_if_held(_session_seconds(dialect))).label("seconds"),
         )
         .where(SessionLog.macro_action_id.in_(macro_actions))
         .group_by(SessionLog.school_id, SessionLog.macro_action_id)
@@ -731,7 +832,7 @@ def _planned_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.S
         _approved_totals(report, scope, School.ambito_id.label("ambito_id"),
                          ApprovedSessionTotal.macro_action_id.label("macro_action_id"),
                          sa.literal(0).label("in_period"),
-                         _sum(ApprovedSessionTotal.seconds).label("total"))
+                         _sum(ApprovedSessionTotal.held_seconds).label("total"))
         .where(ApprovedSessionTotal.macro_action_id.in_(macro_actions))
         .group_by(School.ambito_id, ApprovedSessionTotal.macro_action_id)
         .having(sa.func.sum(ApprovedSessionTotal.sessions) > 0)
@@ -744,7 +845,7 @@ def _planned_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.S
                 School.ambito_id.label("ambito_id"),
                 SessionLog.macro_action_id.label("macro_action_id"),
                 sa.literal(0).label("in_period"),
-                _sum(_session_seconds(dialect)).label("total"),
+                _sum(_if_held(_session_seconds(dialect))).label("total"),
                 period=False,
             )
             .where(SessionLog.macro_action_id.in_(macro_actions))
@@ -905,15 +1006,17 @@ def _budget_statements(report: ReportFilter, today: date,
         return sa.literal(0)
 
     in_project = SessionLog.project_id.in_(projects_query)
-    region = (sa.select(SessionLog.project_id)
-              .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
+    region = (_with_prices(sa.select(SessionLog.project_id).select_from(SessionLog))
               .where(SessionLog.state == LogState.approved, in_project)
               .group_by(SessionLog.project_id))
     parts = [
-        # To date, every Ambito: the running totals, less what counts from tomorrow on.
-        sa.select(ApprovedSessionTotal.project_id,
-                  _sum(_cost_cents_seconds(ApprovedSessionTotal.seconds)), zero())
-        .join(MediatorProfile, MediatorProfile.id == ApprovedSessionTotal.mediator_id)
+        # To date, every Ambito: the running totals (per rate and tariff), less what
+        # counts from tomorrow on.
+        _with_prices(sa.select(ApprovedSessionTotal.project_id,
+                               _sum(_cost_cents_seconds(ApprovedSessionTotal.seconds,
+                                                        ApprovedSessionTotal.pages)),
+                               zero()).select_from(ApprovedSessionTotal),
+                     ApprovedSessionTotal.rate_id, ApprovedSessionTotal.tariff_id)
         .where(ApprovedSessionTotal.project_id.in_(projects_query))
         .group_by(ApprovedSessionTotal.project_id),
         region.add_columns(-cost, zero()).where(when >= _utc(tomorrow)),
@@ -993,6 +1096,8 @@ def dashboard(report: ReportFilter, user: User, today: date | None = None) -> di
     figures = period_figures(report, user)
     return {
         "totals": totals(report, user, figures=figures),
+        "paid": paid(report, user, figures=figures),
+        "no_shows": no_shows(report, user),
         "hours_by_macro_action": hours_by_macro_action(report, user, figures=figures),
         "hours_by_month": hours_by_month(report, user, figures=figures),
         "sessions_by_type": sessions_by_type(report, user, figures=figures),
