@@ -1000,14 +1000,15 @@ def test_page_shows_hours_and_minutes_and_exports_keep_numbers(app, data, client
 
 #: Each figure that may look inconsistent with another, and a few words of its hint.
 HINTS = {
-    "hours": "also when the family did not come",
-    "sessions": "families who did not come, meetings cancelled at the last minute",
+    "hours": "the hours are paid, not delivered",
+    "paid-hours": "the mediator went and is paid",
+    "sessions": "cancelled at the last minute are paid but not counted here",
     "beneficiaries": "even if they were not there",
     "contacts": "a family met three times is three contacts",
     "teachers": "not the teachers present",
     "documents": "each also counts as a session",
     "schools": "at least one approved session",
-    "cost": "hourly cost on each mediator's profile today",
+    "cost": "hourly rate valid on the day of each session",
     "months": "counts in the month it started",
     "types": "Translations count as sessions but have no hours",
     "people": "more pupils among the beneficiaries than among the contacts",
@@ -1015,6 +1016,7 @@ HINTS = {
     "utilisation": "not of the approved logs",
     "planned": "every date, not only of the period",
     "budget": "for the whole project, every Ambito",
+    "no-shows": "The no-show rate is those out of every approved meeting",
 }
 
 
