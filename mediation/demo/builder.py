@@ -1418,7 +1418,12 @@ class _DemoBuilder:
                     school_id=self._pk(request.school.school),
                     mediator_id=self._pk(a.mediator.profile),
                     type_id=self._pk(request.type), requester_id=self._pk(request.requester),
-                    pupil_case_id=request.pupil.id if request.pupil else None))
+                    pupil_case_id=request.pupil.id if request.pupil else None,
+                    # What it costs (models/rates.py): a demo mediator has one rate, from
+                    # 2000; no project has a translation tariff.
+                    rate_id=(self._pk(a.mediator.profile.rates[0])
+                             if request.log["actual_start_dt"] else None),
+                    tariff_id=None))
             documents.extend(request.documents)
             for when, actor, action, data in request.events:
                 values = {}
