@@ -27,17 +27,26 @@ the statements are built once per filter and scope and reused (:func:`_kept`).
 
 Definitions (also on the page, "How figures are computed"):
 
-- A **session** is an approved session log; it counts on the day it started or, for a
-  translation, on its deadline (Europe/Rome days, both ends of the period included).
+- An approved session log counts on the day it started or, for a translation, on its
+  deadline (Europe/Rome days, both ends of the period included).
+- **Delivered and paid**: a session is *delivered* when its outcome is held; it is *paid*
+  whatever its outcome (held, family absent, cancelled late: the mediator went). Sessions,
+  hours delivered, beneficiaries, contacts, schools and teachers reached, documents
+  translated and the hours against the plan count the sessions held; hours paid, cost and
+  the budget every approved session (:func:`paid`, :func:`totals`' cost).
 - **Hours** = actual end − actual start of each session (a translation has no hours).
-- **Cost** = hours × the mediator's hourly cost (the cost on their profile today).
-- **Unique beneficiaries** = distinct pupil cases of the sessions + parents counted once per
-  family, a family being the pupil case when the request names one, otherwise the request;
-  a family's parents are the most parents met at any one of its sessions.
-- **Contacts** = the sum over sessions of the participants met (pupils + parents + teachers):
-  a family met three times is three contacts but one beneficiary.
-- **Schools reached** = distinct schools with a session; **teachers reached** = distinct
-  school staff who filed the requests of those sessions.
+- **Cost** = hours paid × the mediator's hourly rate valid on the session's Europe/Rome day
+  + for a translation, its pages × its project's tariff per page valid on its deadline's
+  day (models/rates.py; nothing without a rate or tariff that day).
+- **No-show rate** (:func:`no_shows`) = approved meetings (sessions with a start) not held
+  ÷ every approved meeting, per school and per Ambito.
+- **Unique beneficiaries** = distinct pupil cases of the sessions held + parents counted
+  once per family, a family being the pupil case when the request names one, otherwise the
+  request; a family's parents are the most parents met at any one of its sessions held.
+- **Contacts** = the sum over sessions held of the participants met (pupils + parents +
+  teachers): a family met three times is three contacts but one beneficiary.
+- **Schools reached** = distinct schools with a session held; **teachers reached** =
+  distinct school staff who filed the requests of those sessions.
 - **Documents translated** = sessions of translation requests (with their pages and words).
 - **Requests** are those filed in the period (their state today); time to first offer =
   first offer to a mediator − filing; share unfilled = unfilled ÷ requests filed. The
@@ -46,13 +55,27 @@ Definitions (also on the page, "How figures are computed"):
 - **Utilisation** = hours of the mediator's accepted appointments in the period through
   requests in the filter ÷ (weekly hour cap × days of the period ÷ 7).
 - **Hours against plan**: the Ambito's planned hours per macro-action (projects running in
-  the period) against the hours of approved sessions, in the period and over all dates.
+  the period) against the hours delivered, in the period and over all dates.
 - **Budget**: per project running in the period, the sum of its budget lines; cost in the
   period (in the filter and scope); spent to date, remaining and the date the money runs out
   are for the whole project, every Ambito (the budget is shared): remaining ÷ the average
   daily cost of the last 90 days (today included).
 - **End-date warning**: a project running today whose effective end (extensions included) is
   within 60 days, or any project with active bookings (offered or accepted) after its end.
+
+Why the price is kept on each log and applied when reading (issue #18). A rate or tariff
+is never edited: a new one applies from its day. Each log keeps the id of the rate (or, a
+translation, the tariff) valid on its day (``SessionLog.rate_id``/``tariff_id``, set when
+the log is written), and ``approved_session_totals`` is keyed by them too; the cost is
+computed here, at read time, as seconds × that rate + pages × that tariff, in cents ×
+seconds. So the cost of any session can be traced to one rate row (who entered it and
+when) and the exports show it; and a rate entered late for a past day changes exactly the
+sessions it covers: adding it reassigns their ``rate_id`` in one UPDATE (``rates.
+reassign_rates``), the triggers move them to their new totals, and the audit trail has the
+change. Looking the rate up by date at read time instead would need a correlated lookup
+per session (a million at the region's scale) and could not serve the budget to date from
+the totals; storing a computed cost would have to be recomputed the same way and would
+hide which rate made it.
 """
 
 import functools
