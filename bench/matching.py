@@ -41,6 +41,7 @@ from mediation.models import (
     MediatorLanguage,
     MediatorMunicipality,
     MediatorProfile,
+    MediatorRate,
     PreferredSlot,
     Project,
     PupilCase,
@@ -51,6 +52,7 @@ from mediation.models import (
     User,
     mediator_ambiti,
 )
+from mediation.models.rates import EARLIEST, day_start
 
 FULL = {"mediators": 1000, "schools": 300, "assignments": 200_000, "repeat": 50}
 SMALL = {"mediators": 50, "schools": 20, "assignments": 5_000, "repeat": 10}
@@ -210,7 +212,12 @@ def build(args, today: date) -> dict:
     # Mediators: profile, Ambito, 1-3 languages, weekday availability, municipalities, absences.
     insert(MediatorProfile.__table__, [
         {"id": m, "user_id": mediator_user[m], "employer": "Cooperativa Sociale",
-         "weekly_hour_cap": Decimal(rnd.choice((15, 20, 25, 30))), "hourly_cost": Decimal(25)}
+         "weekly_hour_cap": Decimal(rnd.choice((15, 20, 25, 30)))}
+        for m in range(1, args.mediators + 1)
+    ])
+    insert(MediatorRate.__table__, [
+        {"id": m, "mediator_id": m, "hourly_cost": Decimal(25), "valid_from": EARLIEST,
+         "valid_from_dt": day_start(EARLIEST), "created_dt": day_start(EARLIEST)}
         for m in range(1, args.mediators + 1)
     ])
     insert(mediator_ambiti, [{"mediator_id": m, "ambito_id": 1}

@@ -61,6 +61,7 @@ from mediation.models import (
     MediationRequest,
     MediatorLanguage,
     MediatorProfile,
+    MediatorRate,
     PlannedHours,
     Project,
     ProjectExtension,
@@ -69,11 +70,13 @@ from mediation.models import (
     School,
     SessionLog,
     Site,
+    TranslationTariff,
     User,
     mediator_ambiti,
 )
 from mediation.models.cases import pupil_case_languages
 from mediation.models.constraints import OVERLAP_CONSTRAINT, POSTGRESQL_DDL, SQLITE_DDL
+from mediation.models.rates import EARLIEST, day_start
 from mediation.reporting import aggregates, exports
 from mediation.reporting.filters import ReportFilter
 from mediation.seed import LANGUAGES, MACRO_ACTIONS, REQUEST_TYPES
@@ -190,6 +193,11 @@ def build_reference(rnd: random.Random, args, first: date, today: date) -> dict:
          "end_date": today + timedelta(days=60)},
     ]
     insert(Project.__table__, projects)
+    # Each project's tariff per translated page, from the start (rates.py): id = project.
+    insert(TranslationTariff.__table__, [
+        {"id": p["id"], "project_id": p["id"], "page_cost": Decimal(15),
+         "valid_from": p["start_date"], "valid_from_dt": day_start(p["start_date"]),
+         "created_dt": now} for p in projects])
     insert(ProjectExtension.__table__, [{"id": 1, "project_id": 2,
                                          "new_end_date": today + timedelta(days=240),
                                          "note": "Proroga"}])
@@ -276,7 +284,13 @@ def build_reference(rnd: random.Random, args, first: date, today: date) -> dict:
         u.update(locale=None, active=True, session_version=1, created_dt=now,
                  last_login_dt=None)
     insert(User.__table__, users)
-    insert(MediatorProfile.__table__, mediators)
+    # One rate per mediator, from the start (id = mediator): the logs keep it (rate_id).
+    insert(MediatorProfile.__table__, [{key: value for key, value in m.items()
+                                        if key != "hourly_cost"} for m in mediators])
+    insert(MediatorRate.__table__, [
+        {"id": m["id"], "mediator_id": m["id"], "hourly_cost": m["hourly_cost"],
+         "valid_from": EARLIEST, "valid_from_dt": day_start(EARLIEST), "created_dt": now}
+        for m in mediators])
     insert(mediator_ambiti, [{"mediator_id": m, "ambito_id": a}
                              for m, a in mediator_ambito.items()])
     spoken = {}
@@ -435,6 +449,8 @@ def build_sessions(rnd: random.Random, args, ref: dict, first: date, today: date
                 "request_id": request_id, "project_id": project, "school_id": school,
                 "mediator_id": m, "type_id": rtype["id"],
                 "requester_id": ref["teacher_of"][school], "pupil_case_id": case,
+                # The rate or tariff valid when it counts (one each, from the start).
+                "rate_id": m if slot else None, "tariff_id": None if slot else project,
             })
             counts["approved"] += state == "approved"
         insert(MediationRequest.__table__, requests)

@@ -46,6 +46,7 @@ from mediation.models import (
     Site,
     User,
 )
+from mediation.models.rates import first_rate
 
 if "faketime" in os.environ.get("LD_PRELOAD", ""):
     # CI runs the suite once more with the clock moved (libfaketime, .ci/run). Under
@@ -324,7 +325,7 @@ class Factory:
     def mediator(self, ambiti=(), languages=("ar",), **kw) -> MediatorProfile:
         user = self.user(Role.mediator, **kw)
         profile = self.add(MediatorProfile(user=user, employer="Coop", weekly_hour_cap=Decimal(20),
-                                           hourly_cost=Decimal(25)))
+                                           rates=[first_rate(Decimal(25))]))
         profile.ambiti.extend(ambiti)
         for code in languages:
             self.add(MediatorLanguage(mediator=profile, language=self.language(code),

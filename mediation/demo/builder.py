@@ -80,6 +80,7 @@ from ..models import (
     UTCDateTime,
 )
 from ..models.cases import pupil_case_languages
+from ..models.rates import first_rate
 from ..seed import (
     FIRST_SCHOOL_YEAR,
     LAST_SCHOOL_YEAR,
@@ -514,7 +515,7 @@ class _DemoBuilder:
                 user=user,
                 employer=employer,
                 weekly_hour_cap=Decimal(cap),
-                hourly_cost=Decimal(cost),
+                rates=[first_rate(Decimal(cost))],
             )
             profile.ambiti = [self.ambiti[code] for code in served]
             for code, level in languages:
@@ -1412,7 +1413,12 @@ class _DemoBuilder:
                     school_id=self._pk(request.school.school),
                     mediator_id=self._pk(a.mediator.profile),
                     type_id=self._pk(request.type), requester_id=self._pk(request.requester),
-                    pupil_case_id=request.pupil.id if request.pupil else None))
+                    pupil_case_id=request.pupil.id if request.pupil else None,
+                    # What it costs (models/rates.py): a demo mediator has one rate, from
+                    # 2000; no project has a translation tariff.
+                    rate_id=(self._pk(a.mediator.profile.rates[0])
+                             if request.log["actual_start_dt"] else None),
+                    tariff_id=None))
             documents.extend(request.documents)
             for when, actor, action, data in request.events:
                 values = {}

@@ -24,6 +24,7 @@ from ..models import (
     BudgetLine,
     LogState,
     MediatorProfile,
+    MediatorRate,
     Project,
     School,
     SessionLog,
@@ -71,10 +72,10 @@ def demo_volumes(today: date | None = None) -> Volumes:
     sessions = db.session.execute(
         sa.select(Ambito.name, SessionLog.project_id, SessionLog.counted_dt,
                   SessionLog.actual_start_dt, SessionLog.actual_end_dt,
-                  MediatorProfile.hourly_cost)
+                  MediatorRate.hourly_cost)
         .join(School, School.id == SessionLog.school_id)
         .join(Ambito, Ambito.id == School.ambito_id)
-        .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
+        .outerjoin(MediatorRate, MediatorRate.id == SessionLog.rate_id)
         .where(SessionLog.state == LogState.approved, SessionLog.counted_dt < stop)
     ).all()
     per_ambito: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
@@ -83,7 +84,7 @@ def demo_volumes(today: date | None = None) -> Volumes:
         per_ambito[name]  # every Ambito, even without sessions
     for name, project_id, counted, first, last, cost in sessions:
         seconds = (last - first).total_seconds() if first is not None else 0
-        spent[project_id] += Decimal(int(seconds)) * cost / 3600
+        spent[project_id] += Decimal(int(seconds)) * (cost or 0) / 3600
         if _aware(counted) >= begin:
             per_ambito[name][0] += 1
             per_ambito[name][1] += seconds / 3600

@@ -159,5 +159,15 @@ class AbsenceForm(FlaskForm):
     )
 
 
+class RateForm(FlaskForm):
+    """A new hourly rate and the day from which it applies."""
+
+    hourly_cost = DecimalField(_l("Hourly rate (euros)"), places=2,
+                               validators=[InputRequired(), NumberRange(min=0, max=1000)])
+    valid_from = DateField(_l("Valid from (day)"), validators=[InputRequired()],
+                           description=_l("It applies to the sessions from this day on, "
+                                          "until the next rate's day."))
+
+
 class ConfirmForm(FlaskForm):
     """A button that changes something: nothing to fill in but the CSRF token."""

@@ -9,9 +9,9 @@ Who may do what:
 * the mediator themself: their weekly availability, their absences, the
   languages they speak and the municipalities they travel to;
 * a coordinator of an Ambito the mediator serves, and the admin: all of that,
-  plus the weekly hour cap and the Ambiti served (what the cooperative's
-  contract says). A coordinator adds or removes only their own Ambito; the
-  admin any.
+  plus the weekly hour cap, the Ambiti served (what the cooperative's
+  contract says) and the hourly rate from a day on (:func:`add_rate`). A
+  coordinator adds or removes only their own Ambito; the admin any.
 
 Anyone else gets ``NotAllowed`` (a 404).
 """
@@ -38,9 +38,12 @@ from ..models import (
     MediatorLanguage,
     MediatorMunicipality,
     MediatorProfile,
+    MediatorRate,
     Role,
     User,
 )
+from ..models.rates import EARLIEST as EARLIEST_RATE
+from ..models.rates import day_start, reassign_rates
 
 #: Availability must lie within school hours.
 EARLIEST = time(7)
@@ -192,6 +195,44 @@ def remove_absence(actor: User, absence: Absence) -> None:
     db.session.delete(absence)
     db.session.flush()
     record("mediator.absence_removed", mediator, actor, **data)
+
+
+# --- hourly rate ------------------------------------------------------------
+
+#: The highest hourly rate accepted (a typing error beyond it).
+MAX_RATE = Decimal(1000)
+
+
+def add_rate(actor: User, mediator: MediatorProfile, hourly_cost: Decimal,
+             valid_from) -> MediatorRate:
+    """Give the mediator a new hourly rate from the day ``valid_from`` (Europe/Rome) on.
+
+    Rates are never edited: each applies until the next one's day. The day may be past:
+    the sessions that count from it on then cost the new rate (their ``rate_id`` is
+    reassigned, so the past figures change, and the audit trail says when and by whom).
+
+    :raise InvalidInput: the rate is negative or implausible (``hourly_cost``); the day
+        is not after the latest rate's (``valid_from``).
+    """
+    _require(manages(actor, mediator))
+    if hourly_cost is None or hourly_cost < 0 or hourly_cost > MAX_RATE:
+        raise InvalidInput(_l("Enter an hourly rate between 0 and %(max)s euros.",
+                              max=MAX_RATE), field="hourly_cost")
+    latest = db.session.scalar(sa.select(sa.func.max(MediatorRate.valid_from))
+                               .where(MediatorRate.mediator_id == mediator.id))
+    if valid_from < EARLIEST_RATE or (latest is not None and valid_from <= latest):
+        raise InvalidInput(_l("Enter a day after that of the latest rate."),
+                           field="valid_from")
+    rate = MediatorRate(mediator=mediator, hourly_cost=hourly_cost.quantize(Decimal("0.01")),
+                        valid_from=valid_from, valid_from_dt=day_start(valid_from),
+                        created_by=actor)
+    db.session.add(rate)
+    db.session.flush()
+    reassign_rates(mediator.id, rate.valid_from_dt)
+    # The amount is on the rate's own row (never edited), with who entered it and when.
+    record("mediator.rate_added", mediator, actor, rate_id=rate.id,
+           valid_from=valid_from.isoformat())
+    return rate
 
 
 # --- profile ----------------------------------------------------------------

@@ -41,6 +41,7 @@ from .forms import (
     ConfirmForm,
     OwnProfileForm,
     ProfileForm,
+    RateForm,
     range_field,
 )
 
@@ -129,6 +130,9 @@ def _urls(mediator: MediatorProfile, own: bool) -> dict:
         "week_url": url_for("mediators.week", **ref),
         "availability_url": url_for("mediators.availability", **ref),
         "absences_url": url_for("mediators.absences", **ref),
+        # Only for those who manage the mediator (their cost is not the mediator's page).
+        "rates_url": (url_for("mediators.rates", mediator_id=mediator.id)
+                      if operations.manages(_user(), mediator) else None),
         "ref": ref,
     }
 
@@ -395,6 +399,34 @@ def delete_absence(mediator_id: int | None, absence_id: int):
         db.session.commit()
         flash(_("The absence has been deleted."), "success")
     return redirect(_urls(mediator, _is_own(mediator))["absences_url"])
+
+
+@bp.route("/<int:mediator_id>/rates", methods=["GET", "POST"])
+@roles_required(*COORDINATORS)
+def rates(mediator_id: int):
+    """The mediator's hourly rates over time, and a form to add one from a day on."""
+    user = _user()
+    mediator = queries.load_mediator(user, mediator_id,
+                                     selectinload(MediatorProfile.ambiti))
+    if not operations.manages(user, mediator):
+        abort(404)
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            operations.add_rate(user, mediator, form.hourly_cost.data, form.valid_from.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The new rate has been recorded."), "success")
+            return redirect(url_for("mediators.rates", mediator_id=mediator.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "mediators/rates.html", form=form, mediator=mediator,
+        rows=list(reversed(mediator.rates)), own=False, manages=True,
+        **_urls(mediator, False),
+    ), status
 
 
 # --- the Ambito's calendar --------------------------------------------------------

@@ -49,6 +49,7 @@ from .project import (
     ProjectExtension,
     SchoolYear,
 )
+from .rates import MediatorRate, TranslationTariff
 from .sessions import UserSession
 from .totals import ApprovedSessionTotal
 from .types import UTCDateTime, utcnow
@@ -59,13 +60,14 @@ __all__ = [
     "AuditEvent", "AvailabilityRange", "BudgetLine", "Closure", "Cycle", "Direction",
     "Document", "DocumentKind", "ItalianLevel", "Language", "LanguageLevel", "LogState",
     "MacroAction", "MediationRequest", "MediatorLanguage", "MediatorMunicipality",
-    "MediatorProfile", "Mode",
+    "MediatorProfile", "MediatorRate", "Mode",
     "OutboxMessage", "OutboxState", "Outcome", "PlannedHours", "PreferredSlot", "Project",
     "ProposalState",
     "ProjectExtension", "PupilCase", "PupilCaseStatus", "PupilStatus", "RequestKind",
     "RequestSeries",
     "RequestState", "RequestType", "Role", "SCHOOL_ROLES", "School", "SchoolCycle",
-    "SchoolYear", "SessionLog", "Site", "TimeProposal", "Urgency", "User", "UserSession",
+    "SchoolYear", "SessionLog", "Site", "TimeProposal", "TranslationTariff", "Urgency",
+    "User", "UserSession",
     "UTCDateTime",
     "mediator_ambiti",
     "utcnow",

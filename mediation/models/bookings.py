@@ -433,8 +433,22 @@ class SessionLog(db.Model):
     pupil_case_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("pupil_cases.id"), info=personal(PUPIL),
     )
+    # What the session costs (models/rates.py), set whenever the log is written and
+    # reassigned when a rate or tariff is added for a past day: a session with a start,
+    # the mediator's hourly rate valid when it started; a translation, its project's
+    # tariff per page valid on its deadline (None: no rate or tariff that day, no cost).
+    rate_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("mediator_rates.id"), info=NOT_PERSONAL,
+    )
+    tariff_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("translation_tariffs.id"), info=NOT_PERSONAL,
+    )
 
     assignment: Mapped[Assignment] = relationship(back_populates="session_log")
+    # Many-to-one: a rate or tariff added in the same flush is written before the log
+    # that looks it up (_copy_counting).
+    rate: Mapped["MediatorRate | None"] = relationship()  # noqa: F821
+    tariff: Mapped["TranslationTariff | None"] = relationship()  # noqa: F821
     approved_by: Mapped["User | None"] = relationship(  # noqa: F821
         foreign_keys="SessionLog.approved_by_id")
     macro_action: Mapped["MacroAction"] = relationship()  # noqa: F821
@@ -504,11 +518,23 @@ def _copy_request(_mapper, _connection, assignment: Assignment) -> None:
 
 @sa.event.listens_for(SessionLog, "before_insert")
 @sa.event.listens_for(SessionLog, "before_update")
-def _copy_counting(_mapper, _connection, log: SessionLog) -> None:
+def _copy_counting(_mapper, connection, log: SessionLog) -> None:
     """Keep a log's reporting copies right whoever writes it (the operations, the demo,
     the tests' builders): its assignment and request are flushed before it, so their
-    ids are known. The database checks the result (NOT NULL, counted_at_start)."""
+    ids are known. The database checks the result (NOT NULL, counted_at_start).
+
+    Then the rate or tariff valid when it counts (one query: a log is written one at a
+    time; bulk loads set them in SQL, as ``rates.reassign_rates`` does)."""
+    from .rates import rate_valid_at, tariff_valid_at
+
     log.copy_counting()
+    when = sa.literal(log.counted_dt, UTCDateTime())
+    if log.actual_start_dt is not None:
+        log.rate_id = connection.scalar(sa.select(rate_valid_at(log.mediator_id, when)))
+        log.tariff_id = None
+    else:
+        log.rate_id = None
+        log.tariff_id = connection.scalar(sa.select(tariff_valid_at(log.project_id, when)))
 
 
 class DocumentKind(enum.StrEnum):

@@ -124,15 +124,17 @@ class MediatorProfile(db.Model):
     weekly_hour_cap: Mapped[Decimal] = mapped_column(
         sa.Numeric(5, 2), default=Decimal(20), info=personal(STAFF),
     )
-    hourly_cost: Mapped[Decimal] = mapped_column(
-        sa.Numeric(8, 2), default=Decimal(25), info=personal(STAFF),
-    )
 
     user: Mapped[User] = relationship(back_populates="mediator_profile")
     languages: Mapped[list["MediatorLanguage"]] = relationship(
         back_populates="mediator", cascade="all, delete-orphan"
     )
     ambiti: Mapped[list["Ambito"]] = relationship(secondary=mediator_ambiti)  # noqa: F821
+    # The hourly rates over time (models/rates.py): the one source of what an hour costs.
+    rates: Mapped[list["MediatorRate"]] = relationship(  # noqa: F821
+        back_populates="mediator", order_by="MediatorRate.valid_from",
+        cascade="all, delete-orphan",
+    )
     availability: Mapped[list["AvailabilityRange"]] = relationship(
         back_populates="mediator",
         cascade="all, delete-orphan",

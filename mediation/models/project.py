@@ -35,6 +35,11 @@ class Project(db.Model):
     macro_actions: Mapped[list["MacroAction"]] = relationship(
         back_populates="project", order_by="MacroAction.number", cascade="all, delete-orphan"
     )
+    # The price of a translated page over time (models/rates.py).
+    tariffs: Mapped[list["TranslationTariff"]] = relationship(  # noqa: F821
+        back_populates="project", order_by="TranslationTariff.valid_from",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def effective_end_date(self) -> date:

@@ -27,17 +27,26 @@ the statements are built once per filter and scope and reused (:func:`_kept`).
 
 Definitions (also on the page, "How figures are computed"):
 
-- A **session** is an approved session log; it counts on the day it started or, for a
-  translation, on its deadline (Europe/Rome days, both ends of the period included).
+- An approved session log counts on the day it started or, for a translation, on its
+  deadline (Europe/Rome days, both ends of the period included).
+- **Delivered and paid**: a session is *delivered* when its outcome is held; it is *paid*
+  whatever its outcome (held, family absent, cancelled late: the mediator went). Sessions,
+  hours delivered, beneficiaries, contacts, schools and teachers reached, documents
+  translated and the hours against the plan count the sessions held; hours paid, cost and
+  the budget every approved session (:func:`paid`, :func:`totals`' cost).
 - **Hours** = actual end − actual start of each session (a translation has no hours).
-- **Cost** = hours × the mediator's hourly cost (the cost on their profile today).
-- **Unique beneficiaries** = distinct pupil cases of the sessions + parents counted once per
-  family, a family being the pupil case when the request names one, otherwise the request;
-  a family's parents are the most parents met at any one of its sessions.
-- **Contacts** = the sum over sessions of the participants met (pupils + parents + teachers):
-  a family met three times is three contacts but one beneficiary.
-- **Schools reached** = distinct schools with a session; **teachers reached** = distinct
-  school staff who filed the requests of those sessions.
+- **Cost** = hours paid × the mediator's hourly rate valid on the session's Europe/Rome day
+  + for a translation, its pages × its project's tariff per page valid on its deadline's
+  day (models/rates.py; nothing without a rate or tariff that day).
+- **No-show rate** (:func:`no_shows`) = approved meetings (sessions with a start) not held
+  ÷ every approved meeting, per school and per Ambito.
+- **Unique beneficiaries** = distinct pupil cases of the sessions held + parents counted
+  once per family, a family being the pupil case when the request names one, otherwise the
+  request; a family's parents are the most parents met at any one of its sessions held.
+- **Contacts** = the sum over sessions held of the participants met (pupils + parents +
+  teachers): a family met three times is three contacts but one beneficiary.
+- **Schools reached** = distinct schools with a session held; **teachers reached** =
+  distinct school staff who filed the requests of those sessions.
 - **Documents translated** = sessions of translation requests (with their pages and words).
 - **Requests** are those filed in the period (their state today); time to first offer =
   first offer to a mediator − filing; share unfilled = unfilled ÷ requests filed. The
@@ -46,13 +55,27 @@ Definitions (also on the page, "How figures are computed"):
 - **Utilisation** = hours of the mediator's accepted appointments in the period through
   requests in the filter ÷ (weekly hour cap × days of the period ÷ 7).
 - **Hours against plan**: the Ambito's planned hours per macro-action (projects running in
-  the period) against the hours of approved sessions, in the period and over all dates.
+  the period) against the hours delivered, in the period and over all dates.
 - **Budget**: per project running in the period, the sum of its budget lines; cost in the
   period (in the filter and scope); spent to date, remaining and the date the money runs out
   are for the whole project, every Ambito (the budget is shared): remaining ÷ the average
   daily cost of the last 90 days (today included).
 - **End-date warning**: a project running today whose effective end (extensions included) is
   within 60 days, or any project with active bookings (offered or accepted) after its end.
+
+Why the price is kept on each log and applied when reading (issue #18). A rate or tariff
+is never edited: a new one applies from its day. Each log keeps the id of the rate (or, a
+translation, the tariff) valid on its day (``SessionLog.rate_id``/``tariff_id``, set when
+the log is written), and ``approved_session_totals`` is keyed by them too; the cost is
+computed here, at read time, as seconds × that rate + pages × that tariff, in cents ×
+seconds. So the cost of any session can be traced to one rate row (who entered it and
+when) and the exports show it; and a rate entered late for a past day changes exactly the
+sessions it covers: adding it reassigns their ``rate_id`` in one UPDATE (``rates.
+reassign_rates``), the triggers move them to their new totals, and the audit trail has the
+change. Looking the rate up by date at read time instead would need a correlated lookup
+per session (a million at the region's scale) and could not serve the budget to date from
+the totals; storing a computed cost would have to be recomputed the same way and would
+hide which rate made it.
 """
 
 import functools
@@ -73,6 +96,8 @@ from ..models import (
     MacroAction,
     MediationRequest,
     MediatorProfile,
+    MediatorRate,
+    Outcome,
     PlannedHours,
     Project,
     ProjectExtension,
@@ -82,6 +107,7 @@ from ..models import (
     Role,
     School,
     SessionLog,
+    TranslationTariff,
     User,
     mediator_ambiti,
 )
@@ -175,15 +201,41 @@ def _cents(amount) -> sa.ColumnElement:
     return sa.cast(sa.func.round(amount * 100), sa.Integer)
 
 
-def _cost_cents_seconds(seconds) -> sa.ColumnElement:
-    """``seconds`` × the mediator's hourly cost in cents (÷ 360,000 gives euros), as a
-    64-bit integer: exact, and cheaper to add up than decimals."""
-    return sa.cast(seconds, sa.BigInteger) * _cents(MediatorProfile.hourly_cost)
+def _cost_cents_seconds(seconds, pages) -> sa.ColumnElement:
+    """What ``seconds`` at the joined rate and ``pages`` at the joined tariff cost, in
+    cents × seconds (÷ 360,000 gives euros: a page at the tariff is 3,600 seconds at it),
+    as a 64-bit integer: exact, and cheaper to add up than decimals. Zero for what has no
+    rate or tariff (outer joins: see :func:`_with_prices`)."""
+    return (sa.func.coalesce(sa.cast(seconds, sa.BigInteger)
+                             * _cents(MediatorRate.hourly_cost), 0)
+            + sa.func.coalesce(sa.cast(pages, sa.BigInteger)
+                               * _cents(TranslationTariff.page_cost) * 3600, 0))
 
 
 def _session_cost_seconds(dialect: str):
-    """Seconds × hourly cost in cents (÷ 360,000 gives euros), per session."""
-    return _cost_cents_seconds(_session_seconds(dialect))
+    """What a session costs (cents × seconds, ÷ 360,000 gives euros): its seconds at the
+    rate it keeps, or its pages at the tariff it keeps (a session is paid whatever its
+    outcome: the mediator went)."""
+    return _cost_cents_seconds(_session_seconds(dialect), SessionLog.pages)
+
+
+def _with_prices(select: sa.Select, rate_id=SessionLog.rate_id,
+                 tariff_id=SessionLog.tariff_id) -> sa.Select:
+    """``select`` joined to the rate and the tariff its rows keep (outer joins on their
+    primary keys: a few hundred rows, hashed)."""
+    return (select.outerjoin(MediatorRate, MediatorRate.id == rate_id)
+            .outerjoin(TranslationTariff, TranslationTariff.id == tariff_id))
+
+
+def _held() -> sa.ColumnElement[bool]:
+    """A session held (delivered); the others (family absent, cancelled late) were paid
+    but not delivered."""
+    return SessionLog.outcome == Outcome.held
+
+
+def _if_held(value) -> sa.ColumnElement:
+    """``value`` for a session held, else NULL (which sums ignore)."""
+    return sa.case((_held(), value))
 
 
 def _sum(expr):
@@ -219,10 +271,6 @@ def _ratio(part, whole) -> Decimal | None:
     if not whole:
         return None
     return _decimal(part) / whole
-
-
-def _with_mediator(select: sa.Select) -> sa.Select:
-    return select.join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
 
 
 def _utc(moment: datetime):
@@ -302,8 +350,10 @@ def _today(today: date | None) -> date:
 
 
 #: The measures of a group of sessions, in the order of the period query's columns.
-_MEASURES = ("sessions", "seconds", "cost", "pages", "words", "pupils_met", "parents_met",
-             "teachers_met")
+#: ``sessions``, ``seconds`` and the rest: sessions held (delivered); ``paid_sessions``,
+#: ``paid_seconds``, ``cost``: every approved session (paid, whatever its outcome).
+_MEASURES = ("sessions", "seconds", "paid_sessions", "paid_seconds", "cost", "pages", "words",
+             "pupils_met", "parents_met", "teachers_met")
 
 
 def period_figures(report: ReportFilter, user: User) -> dict:
@@ -336,24 +386,27 @@ _WAYS = ("totals", "macro_action", "project", "month", "month_macro_action", "ty
 @_kept
 def _period_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.CompoundSelect:
     months = month_starts(report)
-    base = _with_mediator(counted_sessions(
+    seconds = _session_seconds(dialect)
+    base = _with_prices(counted_sessions(
         report, scope,
         SessionLog.macro_action_id.label("macro_action_id"),
         SessionLog.project_id.label("project_id"),
         _month_index(months).label("month"),
         SessionLog.type_id.label("type_id"),
-        _session_seconds(dialect).label("seconds"),
+        _if_held(1).label("sessions"),
+        _if_held(seconds).label("seconds"),
+        seconds.label("paid_seconds"),
         _session_cost_seconds(dialect).label("cost"),
-        SessionLog.pages.label("pages"),
-        SessionLog.words.label("words"),
-        SessionLog.pupils_met.label("pupils_met"),
-        SessionLog.parents_met.label("parents_met"),
-        SessionLog.teachers_met.label("teachers_met"),
+        _if_held(SessionLog.pages).label("pages"),
+        _if_held(SessionLog.words).label("words"),
+        _if_held(SessionLog.pupils_met).label("pupils_met"),
+        _if_held(SessionLog.parents_met).label("parents_met"),
+        _if_held(SessionLog.teachers_met).label("teachers_met"),
     )).subquery("period_sessions")
     groups = (
         sa.select(base.c.macro_action_id, base.c.project_id, base.c.month, base.c.type_id,
-                  sa.func.count().label("sessions"),
-                  *(_sum(base.c[measure]).label(measure) for measure in _MEASURES[1:]))
+                  *(sa.func.count().label(measure) if measure == "paid_sessions"
+                    else _sum(base.c[measure]).label(measure) for measure in _MEASURES))
         # A macro-action belongs to one project: grouping by both makes no more groups.
         .group_by(base.c.macro_action_id, base.c.project_id, base.c.month, base.c.type_id)
         .cte("period_groups")
@@ -397,16 +450,35 @@ def _one(rows: dict) -> dict:
     return rows.get((None, None)) or dict.fromkeys(_MEASURES, 0)
 
 
-def totals(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
-    """Sessions, hours and cost of the approved sessions of the filter."""
-    row = _one(_figures(report, user, figures)["totals"])
+def _delivered(row: dict) -> dict:
+    """Sessions and hours held (delivered), and the cost (of every session paid)."""
     return {"sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
             "seconds": int(row["seconds"]), "cost": euros(row["cost"])}
 
 
+def totals(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
+    """Sessions and hours delivered (held) and the cost of the filter's sessions (every
+    one paid: held, family absent, cancelled late)."""
+    return _delivered(_one(_figures(report, user, figures)["totals"]))
+
+
+def paid(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
+    """What is paid beside what was delivered: sessions and hours paid (every approved
+    session), and those paid but not held (``not_held``: the family absent or a late
+    cancellation: the mediator went), with their hours."""
+    row = _one(_figures(report, user, figures)["totals"])
+    paid_seconds, held_seconds = int(row["paid_seconds"]), int(row["seconds"])
+    return {"sessions": int(row["paid_sessions"]), "hours": hours(paid_seconds),
+            "seconds": paid_seconds,
+            "not_held": int(row["paid_sessions"]) - int(row["sessions"]),
+            "not_held_hours": hours(paid_seconds - held_seconds),
+            "not_held_seconds": paid_seconds - held_seconds}
+
+
 def hours_by_macro_action(report: ReportFilter, user: User, *,
                           figures: dict | None = None) -> list[dict]:
-    """Sessions, hours and cost per macro-action, in the order of the plan."""
+    """Sessions and hours delivered (held), and the cost of those paid, per macro-action,
+    in the order of the plan."""
     rows = _figures(report, user, figures)["macro_action"]
     if not rows:
         return []
@@ -416,8 +488,7 @@ def hours_by_macro_action(report: ReportFilter, user: User, *,
         row = rows[macro_action_id, None]
         result.append({"macro_action_id": macro_action_id, "project_code": code,
                        "number": number, "title_it": title_it, "title_en": title_en,
-                       "sessions": int(row["sessions"]), "hours": hours(row["seconds"]),
-                       "seconds": int(row["seconds"]), "cost": euros(row["cost"])})
+                       **_delivered(row)})
     return result
 
 
@@ -513,7 +584,7 @@ def _beneficiaries_statement(report: ReportFilter, scope: Scope) -> sa.Select:
         SessionLog.pupil_case_id.label("pupil_case_id"),
         request_without_case.label("request_id"),
         sa.func.max(SessionLog.parents_met).label("parents"),
-    ).where(sa.or_(SessionLog.pupil_case_id.is_not(None), SessionLog.parents_met > 0)
+    ).where(_held(), sa.or_(SessionLog.pupil_case_id.is_not(None), SessionLog.parents_met > 0)
             ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
     return sa.select(sa.func.count(family.c.pupil_case_id), _sum(family.c.parents))
 
@@ -535,9 +606,62 @@ def _reach_statement(report: ReportFilter, scope: Scope) -> sa.Select:
         report, scope,
         SessionLog.school_id.label("school_id"),
         SessionLog.requester_id.label("requester_id"),
-    ).group_by(SessionLog.school_id, SessionLog.requester_id).subquery()
+    ).where(_held()).group_by(SessionLog.school_id, SessionLog.requester_id).subquery()
     return sa.select(sa.func.count(sa.distinct(pairs.c.school_id)),
                      sa.func.count(sa.distinct(pairs.c.requester_id)))
+
+
+def no_shows(report: ReportFilter, user: User) -> dict:
+    """Per Ambito and per school of the filter with sessions of meetings (sessions with a
+    start: a translation has no family to miss it): the approved sessions, those not held
+    (``not_held`` = ``family_absent`` + ``cancelled_late``: paid, not delivered) and the
+    no-show rate (not held ÷ approved, unrounded; None without sessions). One statement:
+    the schools grouped, then the Ambiti from them (UNION ALL, in SQL)."""
+    rows = db.session.execute(_no_shows_statement(report, scope_of(user)))
+    result = {"ambiti": [], "schools": []}
+    for way, row_id, name, ambito_name, sessions, absent, late in rows:
+        absent, late = int(absent or 0), int(late or 0)
+        result["ambiti" if way == "ambito" else "schools"].append({
+            "id": row_id, "name": name, "ambito_name": ambito_name,
+            "sessions": int(sessions), "family_absent": absent, "cancelled_late": late,
+            "not_held": absent + late, "rate": _ratio(absent + late, sessions)})
+    return result
+
+
+@_kept
+def _no_shows_statement(report: ReportFilter, scope: Scope) -> sa.CompoundSelect:
+    by_school = (
+        counted_sessions(
+            report, scope,
+            SessionLog.school_id.label("school_id"),
+            sa.func.count().label("sessions"),
+            _sum(sa.case((SessionLog.outcome == Outcome.family_absent, 1))).label("absent"),
+            _sum(sa.case((SessionLog.outcome == Outcome.cancelled_late, 1))).label("late"),
+        )
+        .where(SessionLog.actual_start_dt.is_not(None))
+        .group_by(SessionLog.school_id)
+        .subquery("no_shows")
+    )
+    c = by_school.c
+    schools = (
+        sa.select(sa.literal("school").label("way"), School.id.label("id"),
+                  School.name.label("name"), Ambito.name.label("ambito_name"),
+                  c.sessions.label("sessions"), c.absent.label("absent"),
+                  c.late.label("late"))
+        .select_from(by_school)
+        .join(School, School.id == c.school_id)
+        .join(Ambito, Ambito.id == School.ambito_id)
+    )
+    ambiti = (
+        sa.select(sa.literal("ambito"), Ambito.id, Ambito.name, Ambito.name,
+                  sa.func.sum(c.sessions), sa.func.sum(c.absent), sa.func.sum(c.late))
+        .select_from(by_school)
+        .join(School, School.id == c.school_id)
+        .join(Ambito, Ambito.id == School.ambito_id)
+        .group_by(Ambito.id, Ambito.name)
+    )
+    both = sa.union_all(schools, ambiti).subquery()
+    return sa.select(*both.c).order_by(both.c.ambito_name, both.c.way, both.c.name)
 
 
 def documents_translated(report: ReportFilter, user: User, *,
@@ -714,7 +838,7 @@ def _planned_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.S
             report, scope,
             SessionLog.school_id.label("school_id"),
             SessionLog.macro_action_id.label("macro_action_id"),
-            _sum(_session_seconds(dialect)).label("seconds"),
+            _sum(_if_held(_session_seconds(dialect))).label("seconds"),
         )
         .where(SessionLog.macro_action_id.in_(macro_actions))
         .group_by(SessionLog.school_id, SessionLog.macro_action_id)
@@ -730,7 +854,7 @@ def _planned_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.S
         _approved_totals(report, scope, School.ambito_id.label("ambito_id"),
                          ApprovedSessionTotal.macro_action_id.label("macro_action_id"),
                          sa.literal(0).label("in_period"),
-                         _sum(ApprovedSessionTotal.seconds).label("total"))
+                         _sum(ApprovedSessionTotal.held_seconds).label("total"))
         .where(ApprovedSessionTotal.macro_action_id.in_(macro_actions))
         .group_by(School.ambito_id, ApprovedSessionTotal.macro_action_id)
         .having(sa.func.sum(ApprovedSessionTotal.sessions) > 0)
@@ -743,7 +867,7 @@ def _planned_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.S
                 School.ambito_id.label("ambito_id"),
                 SessionLog.macro_action_id.label("macro_action_id"),
                 sa.literal(0).label("in_period"),
-                _sum(_session_seconds(dialect)).label("total"),
+                _sum(_if_held(_session_seconds(dialect))).label("total"),
                 period=False,
             )
             .where(SessionLog.macro_action_id.in_(macro_actions))
@@ -904,15 +1028,17 @@ def _budget_statements(report: ReportFilter, today: date,
         return sa.literal(0)
 
     in_project = SessionLog.project_id.in_(projects_query)
-    region = (sa.select(SessionLog.project_id)
-              .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)
+    region = (_with_prices(sa.select(SessionLog.project_id).select_from(SessionLog))
               .where(SessionLog.state == LogState.approved, in_project)
               .group_by(SessionLog.project_id))
     parts = [
-        # To date, every Ambito: the running totals, less what counts from tomorrow on.
-        sa.select(ApprovedSessionTotal.project_id,
-                  _sum(_cost_cents_seconds(ApprovedSessionTotal.seconds)), zero())
-        .join(MediatorProfile, MediatorProfile.id == ApprovedSessionTotal.mediator_id)
+        # To date, every Ambito: the running totals (per rate and tariff), less what
+        # counts from tomorrow on.
+        _with_prices(sa.select(ApprovedSessionTotal.project_id,
+                               _sum(_cost_cents_seconds(ApprovedSessionTotal.seconds,
+                                                        ApprovedSessionTotal.pages)),
+                               zero()).select_from(ApprovedSessionTotal),
+                     ApprovedSessionTotal.rate_id, ApprovedSessionTotal.tariff_id)
         .where(ApprovedSessionTotal.project_id.in_(projects_query))
         .group_by(ApprovedSessionTotal.project_id),
         region.add_columns(-cost, zero()).where(when >= _utc(tomorrow)),
@@ -992,6 +1118,8 @@ def dashboard(report: ReportFilter, user: User, today: date | None = None) -> di
     figures = period_figures(report, user)
     return {
         "totals": totals(report, user, figures=figures),
+        "paid": paid(report, user, figures=figures),
+        "no_shows": no_shows(report, user),
         "hours_by_macro_action": hours_by_macro_action(report, user, figures=figures),
         "hours_by_month": hours_by_month(report, user, figures=figures),
         "sessions_by_type": sessions_by_type(report, user, figures=figures),

@@ -25,6 +25,7 @@ two decimals: a column of rounded hours does not add up to the total (16.09 agai
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -41,16 +42,20 @@ from ..models import (
     MacroAction,
     MediationRequest,
     MediatorProfile,
+    MediatorRate,
+    Outcome,
     Project,
     PupilCase,
     RequestKind,
     RequestType,
     School,
     SessionLog,
+    TranslationTariff,
     User,
 )
 from ..models.cases import pupil_case_languages
 from ..scoping import Scope
+from .aggregates import _session_cost_seconds
 from .filters import ReportFilter, session_when, sessions, tune_for_reporting
 from .spreadsheets import Column, Kind, Table
 
@@ -185,7 +190,23 @@ def _session_columns() -> list[Column]:
         Column(_("Mediator"), Kind.text, 24),
         Column(_("Pages"), Kind.integer, 7),
         Column(_("Words"), Kind.integer, 8),
+        # Delivered when held; every approved session is paid (the mediator went).
+        Column(_("Delivered"), Kind.text, 10),
+        Column(_("Hourly rate"), Kind.money, 9),
+        Column(_("Tariff per page"), Kind.money, 9),
+        Column(_("Cost"), Kind.money, 10),
     ]
+
+
+def _session_cost(seconds, pages, hourly_cost, page_cost) -> Decimal:
+    """What a session costs, in euros, unrounded: its seconds at the rate it keeps, or
+    its pages at the tariff it keeps (none: nothing)."""
+    cost = Decimal(0)
+    if seconds is not None and hourly_cost is not None:
+        cost += Decimal(int(seconds)) * hourly_cost / 3600
+    if pages is not None and page_cost is not None:
+        cost += pages * page_cost
+    return cost
 
 
 def _lookup(*columns) -> dict:
@@ -195,7 +216,7 @@ def _lookup(*columns) -> dict:
 
 
 def _session_rows(report: ReportFilter, user: Scope, locale: str,
-                  modes: dict, outcomes: dict) -> Iterator[tuple]:
+                  modes: dict, outcomes: dict, yes: str, no: str) -> Iterator[tuple]:
     tune_for_reporting()  # when iterated: the table reads nothing before
     # Names of reference data come from small dicts, not joins: SQLite would otherwise
     # start from the product of the small tables and probe the sessions for each row.
@@ -218,13 +239,17 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
             SessionLog.action_id, SessionLog.outcome, SessionLog.pupils_met,
             SessionLog.parents_met, SessionLog.teachers_met, PupilCase.code,
             Assignment.mediator_id, SessionLog.pages, SessionLog.words,
+            MediatorRate.hourly_cost, TranslationTariff.page_cost,
         )
         .outerjoin(PupilCase, PupilCase.id == MediationRequest.pupil_case_id)
+        .outerjoin(MediatorRate, MediatorRate.id == SessionLog.rate_id)
+        .outerjoin(TranslationTariff, TranslationTariff.id == SessionLog.tariff_id)
         .order_by(session_when(), SessionLog.id)
     )
     for (log_id, start, end, deadline, project_id, ambito_id, school_code, school,
          municipality, type_id, language_id, mode, macro_id, action_id, outcome, pupils,
-         parents, teachers, pupil_code, mediator_id, pages, words) in _stream(statement):
+         parents, teachers, pupil_code, mediator_id, pages, words, hourly_cost,
+         page_cost) in _stream(statement):
         timed = start is not None
         seconds = (end - start).total_seconds() if timed else None
         type_name, type_kind = types[type_id]
@@ -238,6 +263,8 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
             *actions.get(action_id, (None, None)), outcomes[outcome], pupils, parents,
             teachers, pupil_code,
             mediators[mediator_id], pages, words,
+            yes if outcome == Outcome.held else no, hourly_cost, page_cost,
+            _session_cost(seconds, pages, hourly_cost, page_cost),
         )
 
 
@@ -280,6 +307,7 @@ def _beneficiary_rows(report: ReportFilter, user: Scope, locale: str,
             sa.func.min(when), sa.func.max(when),
         )
         .join(PupilCase, PupilCase.id == MediationRequest.pupil_case_id)
+        .where(SessionLog.outcome == Outcome.held)  # the pupils of sessions delivered
         .group_by(PupilCase.id, PupilCase.code, School.code, School.name,
                   PupilCase.class_name, PupilCase.cycle, PupilCase.arrival_year)
         .order_by(School.code, PupilCase.code)
@@ -310,6 +338,11 @@ def _summary_columns() -> list[Column]:
         Column(_("Participants"), Kind.integer, 10),
         Column(_("Pupils (distinct codes)"), Kind.integer, 10),
         Column(_("Translated pages"), Kind.integer, 10),
+        # Paid but not delivered: the family did not come, or a late cancellation.
+        Column(_("Sessions not held"), Kind.integer, 10),
+        Column(_("Hours paid"), Kind.hours, 9),
+        Column(_("Minutes paid"), Kind.minutes, 9),
+        Column(_("Cost"), Kind.money, 11),
     ]
 
 
@@ -317,30 +350,49 @@ def _summary_rows(report: ReportFilter, user: Scope, locale: str,
                   quarter_total: str, period_total: str) -> Iterator[tuple]:
     tune_for_reporting()  # when iterated: the table reads nothing before
     periods = quarters(report.start, report.end)
+    held = SessionLog.outcome == Outcome.held
+
+    def if_held(column):
+        return sa.case((held, column))
+
+    # What was delivered counts the sessions held; what is paid (and its cost) every one.
     base = sessions(
         report, user,
         _quarter_index(session_when(), periods).label("quarter"),
-        SessionLog.id.label("log_id"), SessionLog.macro_action_id, SessionLog.action_id,
+        SessionLog.id.label("log_id"), if_held(SessionLog.id).label("held_id"),
+        SessionLog.macro_action_id, SessionLog.action_id,
         SessionLog.actual_start_dt.label("start"), SessionLog.actual_end_dt.label("end"),
-        SessionLog.pupils_met, SessionLog.parents_met, SessionLog.teachers_met,
-        SessionLog.pages, MediationRequest.pupil_case_id,
-    ).subquery("approved")
+        if_held(SessionLog.actual_start_dt).label("held_start"),
+        if_held(SessionLog.actual_end_dt).label("held_end"),
+        if_held(SessionLog.pupils_met).label("pupils_met"),
+        if_held(SessionLog.parents_met).label("parents_met"),
+        if_held(SessionLog.teachers_met).label("teachers_met"),
+        if_held(SessionLog.pages).label("pages"),
+        if_held(MediationRequest.pupil_case_id).label("pupil_case_id"),
+        _session_cost_seconds(db.session.get_bind().dialect.name).label("cost"),
+    ).outerjoin(MediatorRate, MediatorRate.id == SessionLog.rate_id).outerjoin(
+        TranslationTariff, TranslationTariff.id == SessionLog.tariff_id).subquery("approved")
     c = base.c
     measures = (
-        sa.func.count(c.log_id),
-        _seconds_sum(c.start, c.end),
+        sa.func.count(c.held_id),
+        _seconds_sum(c.held_start, c.held_end),
         sa.func.coalesce(sa.func.sum(c.pupils_met), 0),
         sa.func.coalesce(sa.func.sum(c.parents_met), 0),
         sa.func.coalesce(sa.func.sum(c.teachers_met), 0),
         sa.func.coalesce(sa.func.sum(c.pupils_met + c.parents_met + c.teachers_met), 0),
         sa.func.count(sa.distinct(c.pupil_case_id)),
         sa.func.coalesce(sa.func.sum(c.pages), 0),
+        sa.func.count(c.log_id) - sa.func.count(c.held_id),
+        _seconds_sum(c.start, c.end),
+        sa.func.coalesce(sa.func.sum(c.cost), 0),
     )
 
     def values(row) -> tuple:
-        count, seconds, pupils, parents, teachers, participants, cases, pages = row
+        (count, seconds, pupils, parents, teachers, participants, cases, pages, not_held,
+         paid_seconds, cost) = row
         return (count, _hours(seconds), _minutes(seconds), pupils, parents, teachers,
-                participants, cases, pages)
+                participants, cases, pages, not_held, _hours(paid_seconds),
+                _minutes(paid_seconds), Decimal(int(cost)) / 360_000)
 
     macro_title, action_title = _title(MacroAction, locale), _title(Action, locale)
     detail = db.session.execute(
@@ -357,7 +409,7 @@ def _summary_rows(report: ReportFilter, user: Scope, locale: str,
     by_quarter = {row[0]: values(row[1:]) for row in db.session.execute(
         sa.select(c.quarter, *measures).group_by(c.quarter))}
     total = values(db.session.execute(sa.select(*measures)).one())
-    zero = (0, 0.0, 0, 0, 0, 0, 0, 0, 0)
+    zero = (0, 0.0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, 0, Decimal(0))
     for index, quarter in enumerate(periods):
         for row in detail:
             if row[0] == index:
@@ -415,7 +467,8 @@ def table(kind: str, report: ReportFilter, user: Scope, locale: str = DEFAULT_LO
             return Table(
                 kind, locale, _("Sessions of the period"),
                 _("sessions_%(start)s_%(end)s", **period), _session_columns(),
-                _session_rows(report, user, locale, modes, outcomes), filter_rows)
+                _session_rows(report, user, locale, modes, outcomes, _("Yes"), _("No")),
+                filter_rows)
         if kind == "beneficiaries":
             cycles = {key: str(label) for key, label in CYCLE_LABELS.items()}
             return Table(

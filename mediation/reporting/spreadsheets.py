@@ -39,6 +39,7 @@ class Kind(enum.StrEnum):
 
     integer = "integer"
     hours = "hours"  # a float, unrounded (two decimals shown in the XLSX)
+    money = "money"  # euros, a Decimal, unrounded (two decimals shown in the XLSX)
     minutes = "minutes"  # an int (a float only for a session logged to the second)
     date = "date"
     time = "time"
@@ -108,6 +109,7 @@ def _csv_formatters(locale: str) -> dict[Kind, Callable]:
         Kind.integer: plain,
         Kind.text: _csv_text,
         Kind.hours: hours,
+        Kind.money: hours,  # 10 decimals too: a column of them adds up to its total
         Kind.minutes: minutes,
         Kind.date: lambda value: value.isoformat() if value is not None else "",
         Kind.time: lambda value: value.strftime("%H:%M") if value is not None else "",
@@ -146,9 +148,9 @@ def csv_chunks(export: Table, chunk_size: int = 64 * 1024) -> Iterator[str]:
 #: not Excel's regional short date, so that the file shows the same day order on every
 #: computer.
 NUMBER_FORMATS = {
-    "it": {Kind.date: "DD/MM/YYYY", Kind.time: "HH:MM", Kind.hours: "0.00",
+    "it": {Kind.date: "DD/MM/YYYY", Kind.time: "HH:MM", Kind.hours: "0.00", Kind.money: "0.00",
            "datetime": "DD/MM/YYYY HH:MM"},
-    "en": {Kind.date: "DD/MM/YYYY", Kind.time: "HH:MM", Kind.hours: "0.00",
+    "en": {Kind.date: "DD/MM/YYYY", Kind.time: "HH:MM", Kind.hours: "0.00", Kind.money: "0.00",
            "datetime": "DD/MM/YYYY HH:MM"},
 }
 

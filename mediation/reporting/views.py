@@ -7,17 +7,24 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
+from wtforms import DateField, DecimalField, SelectField
+from wtforms.validators import InputRequired, NumberRange
 
+from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import format_date, format_percent
 from ..labels import request_state_label
 from ..models import Ambito, Language, MacroAction, Project, RequestType, Role, School
 from ..scoping import roles_required, visible
-from . import aggregates, display
+from ..view_helpers import show_error
+from . import aggregates, display, tariffs
 from .filters import OutOfScope, default_period, parse_filter
 
 bp = Blueprint("reporting", __name__, url_prefix="/reporting")
@@ -205,6 +212,7 @@ def dashboard():
         chart_data=_chart_data(figures, locale),
         chart_formats={"duration": display.duration_patterns()},
         is_coordinator=user.role == Role.coordinator,
+        may_set_tariffs=tariffs.may_set_tariffs(user),
         macro_label=lambda row: _macro_label(row, locale),
         title_of=lambda row: display.macro_title(row, locale),
         macro_short=lambda row: display.short(display.macro_name(row, locale)),
@@ -214,6 +222,45 @@ def dashboard():
         end_warning_days=aggregates.END_WARNING_DAYS,
         pace_days=aggregates.PACE_DAYS,
     )
+
+
+# --- Translation tariffs (the admin) ---------------------------------------------------
+
+
+class TariffForm(FlaskForm):
+    """A project's new price per translated page and the day from which it applies."""
+
+    project = SelectField(_l("Project"), coerce=int, validators=[InputRequired()])
+    page_cost = DecimalField(_l("Price per page (euros)"), places=2,
+                             validators=[InputRequired(), NumberRange(min=0, max=1000)])
+    valid_from = DateField(_l("Valid from (day)"), validators=[InputRequired()],
+                           description=_l("It applies to the translations due from this "
+                                          "day on, until the next tariff's day."))
+
+
+@bp.route("/tariffs", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def translation_tariffs():
+    """Every project's tariffs per translated page, and a form to add one from a day on."""
+    user = _user()
+    projects = db.session.scalars(
+        sa.select(Project).options(selectinload(Project.tariffs))
+        .order_by(Project.start_date.desc(), Project.code)).all()
+    form = TariffForm()
+    form.project.choices = [(p.id, f"{p.code} – {p.title}") for p in projects]
+    if form.validate_on_submit():
+        project = db.session.get(Project, form.project.data)
+        try:
+            tariffs.add_tariff(user, project, form.page_cost.data, form.valid_from.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The new tariff has been recorded."), "success")
+            return redirect(url_for("reporting.translation_tariffs"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("reporting/tariffs.html", form=form, projects=projects), status
 
 
 # --- Exports (CSV and XLSX) -----------------------------------------------------------

@@ -223,10 +223,16 @@ def test_sessions_csv_in_italian(client, data):
         "Genitori incontrati": "2",
         "Docenti incontrati": "1", "Codice alunno": "ALU-001", "Mediatore": "Fatima El Amrani",
         "Pagine": "", "Parole": "",
+        # Issue #18: delivered (held) or not, the rate applied and the cost (45 min × 25 €).
+        "Svolto": "Sì", "Tariffa oraria": "25,00", "Tariffa a pagina": "", "Costo": "18,75",
     }
     assert early["Modalità"] == "Per telefono"
     assert (dst["Lingua"], dst["Esito"], dst["Mediatore"], dst["Comune"]) == \
         ("Cinese", "La famiglia non è venuta", "Li Wei", "Codogno")
+    # The family did not come: paid (1 h × 25 €), not delivered. No tariff: 0 € a page.
+    assert (dst["Svolto"], dst["Costo"]) == ("No", "25,00")
+    assert (translation["Svolto"], translation["Tariffa oraria"], translation["Costo"]) == \
+        ("Sì", "", "0,00")
 
 
 def test_sessions_csv_in_english(client, data):
@@ -294,8 +300,7 @@ def test_beneficiaries(client, data):
     assert sheets["Beneficiari"][1:] == [
         ["ALU-001", "LOIC81001A", "IC Lodi Uno", "2B", "Scuola primaria", 2024, "Arabo, Francese",
          2, pytest.approx(1.75), 105, datetime(2026, 3, 31), datetime(2026, 4, 1)],
-        ["ALU-002", "LOIC81002B", "IC Codogno", "1A", "Secondaria di I grado", None, None, 1,
-         pytest.approx(1.0), 60, datetime(2026, 3, 29), datetime(2026, 3, 29)],
+        # Issue #18: ALU-002's only session was not held (the family did not come).
     ]
     english = records(read_csv(download(client, data.coordinator_a, "beneficiaries",
                                         "csv", PERIOD + "&lang=en"), ","))
@@ -310,7 +315,8 @@ def test_beneficiaries(client, data):
 SUMMARY_IT = [
     "Anno", "Trimestre", "Progetto", "Macroazione", "Azione", "Descrizione",
     "Numero di interventi", "Ore", "Minuti", "Alunni incontrati", "Genitori incontrati",
-    "Docenti incontrati", "Partecipanti", "Alunni (codici distinti)", "Pagine tradotte"]
+    "Docenti incontrati", "Partecipanti", "Alunni (codici distinti)", "Pagine tradotte",
+    "Interventi non svolti", "Ore pagate", "Minuti pagati", "Costo"]
 
 
 def test_summary_by_quarter_macro_action_and_action(client, data):
@@ -319,24 +325,34 @@ def test_summary_by_quarter_macro_action_and_action(client, data):
     rows = read_xlsx(response)["Riepilogo trimestrale"]
     assert rows[0] == SUMMARY_IT
     h = pytest.approx
+    # Issue #18: the sessions, hours and participants delivered count the sessions held;
+    # the DST night's (1.2, the family did not come) is paid: not held 1, 1 h paid, 25 €
+    # (every mediator at 25 €/h; no translation tariff: 0 €).
     assert rows[1:] == [
         # Q1: 23:30 on 31 March, the DST night, the translation.
-        [2026, 1, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(0.75), 45, 1, 2, 1, 4, 1, 0],
-        [2026, 1, "FAMI-LAB", 1, "1.2", "Accoglienza", 1, h(1.0), 60, 1, 1, 0, 2, 1, 0],
-        [2026, 1, "FAMI-LAB", 2, None, "Traduzioni", 1, h(0.0), 0, 0, 0, 0, 0, 0, 3],
-        [2026, 1, None, None, None, "Totale del trimestre", 3, h(1.75), 105, 2, 3, 1, 6, 2, 3],
+        [2026, 1, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(0.75), 45, 1, 2, 1, 4, 1, 0,
+         0, h(0.75), 45, h(18.75)],
+        [2026, 1, "FAMI-LAB", 1, "1.2", "Accoglienza", 0, h(0.0), 0, 0, 0, 0, 0, 0, 0,
+         1, h(1.0), 60, h(25.0)],
+        [2026, 1, "FAMI-LAB", 2, None, "Traduzioni", 1, h(0.0), 0, 0, 0, 0, 0, 0, 3,
+         0, h(0.0), 0, h(0.0)],
+        [2026, 1, None, None, None, "Totale del trimestre", 2, h(0.75), 45, 1, 2, 1, 4, 1, 3,
+         1, h(1.75), 105, h(43.75)],
         # Q2: 00:30 on 1 April.
-        [2026, 2, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(1.0), 60, 0, 1, 1, 2, 1, 0],
-        [2026, 2, None, None, None, "Totale del trimestre", 1, h(1.0), 60, 0, 1, 1, 2, 1, 0],
+        [2026, 2, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(1.0), 60, 0, 1, 1, 2, 1, 0,
+         0, h(1.0), 60, h(25.0)],
+        [2026, 2, None, None, None, "Totale del trimestre", 1, h(1.0), 60, 0, 1, 1, 2, 1, 0,
+         0, h(1.0), 60, h(25.0)],
         # ALU-001 met in both quarters counts once in the period.
-        [None, None, None, None, None, "Totale del periodo", 4, h(2.75), 165, 2, 4, 2, 8, 2, 3],
+        [None, None, None, None, None, "Totale del periodo", 3, h(1.75), 105, 1, 3, 2, 6, 1, 3,
+         1, h(2.75), 165, h(68.75)],
     ]
     english = read_csv(download(client, data.coordinator_a, "summary", "csv",
                                 PERIOD + "&lang=en"), ",")
     assert english[0][:2] == ["Year", "Quarter"]
     assert english[1][5] == "Meetings"
-    assert english[-1] == ["", "", "", "", "", "Total for the period", "4", "2.75", "165", "2",
-                           "4", "2", "8", "2", "3"]
+    assert english[-1] == ["", "", "", "", "", "Total for the period", "3", "1.75", "105", "1",
+                           "3", "2", "6", "1", "3", "1", "2.75", "165", "68.75"]
 
 
 def test_summary_lists_every_quarter_of_the_period_even_empty(client, data):
@@ -344,8 +360,9 @@ def test_summary_lists_every_quarter_of_the_period_even_empty(client, data):
                              "start=2025-10-01&end=2026-09-30"), ";")
     totals = [r for r in rows[1:] if r[5] == "Totale del trimestre"]
     assert [(r[0], r[1], r[6]) for r in totals] == [
-        ("2025", "4", "1"), ("2026", "1", "3"), ("2026", "2", "1"), ("2026", "3", "0")]
-    assert rows[-1][5:8] == ["Totale del periodo", "5", "3,75"]
+        ("2025", "4", "1"), ("2026", "1", "2"), ("2026", "2", "1"), ("2026", "3", "0")]
+    # Issue #18: the session the family missed (1 h) is paid, not delivered.
+    assert rows[-1][5:8] == ["Totale del periodo", "4", "2,75"]
 
 
 def test_summary_of_the_admin_for_one_quarter_and_one_macro_action(client, data, app):
@@ -354,9 +371,10 @@ def test_summary_of_the_admin_for_one_quarter_and_one_macro_action(client, data,
                              f"start=2026-01-01&end=2026-03-31&macro_action={macro1}"), ";")
     assert [r[4:8] for r in rows[1:]] == [
         ["1.1", "Colloqui", "2", "1,75"],  # Lodi's 23:30 session and Legnano's
-        ["1.2", "Accoglienza", "1", "1,00"],
-        ["", "Totale del trimestre", "3", "2,75"],
-        ["", "Totale del periodo", "3", "2,75"],
+        # Issue #18: the family did not come: paid, not delivered.
+        ["1.2", "Accoglienza", "0", "0,00"],
+        ["", "Totale del trimestre", "2", "1,75"],
+        ["", "Totale del periodo", "2", "1,75"],
     ]
 
 

@@ -335,7 +335,7 @@ def test_budget_without_recent_spending_has_no_date(app, data):
 
 
 def test_budget_spent(app, data):
-    data.med3.hourly_cost = D("250")  # S8: 2 h × 250 = 500 → 645 € spent of 600
+    data.med3.rates[0].hourly_cost = D("250")  # S8: 2 h × 250 = 500 → 645 € spent of 600
     db.session.commit()
     [project] = aggregates.budget(q1(), data.admin, today=TODAY)
     assert project["spent_to_date"] == D("645.00")
@@ -734,7 +734,7 @@ def test_the_run_out_date_comes_from_exact_costs(app, data, client, monkeypatch)
     # 50.02 €, so the pace is 180.02 € ÷ 90 = 2.000222… €/day, shown 2.00 €. With a large
     # budget the remainder (500,100 − 195.02 = 499,904.98 €) lasts 499,904.98 × 90 ÷
     # 180.02 = 249,924.99 days: 249,924 whole days, where ÷ 2.00 gave 249,952.
-    data.med3.hourly_cost = D("25.01")
+    data.med3.rates[0].hourly_cost = D("25.01")
     data.project.budget_lines[0].amount = D("500000.00")
     db.session.commit()
     [project] = aggregates.budget(q1(), data.admin, today=TODAY)
@@ -758,8 +758,8 @@ def test_a_tiny_daily_cost_still_says_when_the_money_runs_out(app, data, client,
     # nothing): 0.0002 €/day, which rounded to the cent was 0 and gave no date, as if
     # nothing had been spent. The 599.98 € left last 599.98 × 90 ÷ 0.02 = 2,699,910 days.
     for mediator in (data.med1, data.med2):
-        mediator.hourly_cost = D("0")
-    data.med3.hourly_cost = D("0.01")
+        mediator.rates[0].hourly_cost = D("0")
+    data.med3.rates[0].hourly_cost = D("0.01")
     db.session.commit()
     [project] = aggregates.budget(q1(), data.admin, today=TODAY)
     assert project["runs_out_on"] == TODAY + timedelta(days=2_699_910)
@@ -1002,14 +1002,15 @@ def test_page_shows_hours_and_minutes_and_exports_keep_numbers(app, data, client
 
 #: Each figure that may look inconsistent with another, and a few words of its hint.
 HINTS = {
-    "hours": "also when the family did not come",
-    "sessions": "families who did not come, meetings cancelled at the last minute",
+    "hours": "the hours are paid, not delivered",
+    "paid-hours": "the mediator went and is paid",
+    "sessions": "cancelled at the last minute are paid but not counted here",
     "beneficiaries": "even if they were not there",
     "contacts": "a family met three times is three contacts",
     "teachers": "not the teachers present",
     "documents": "each also counts as a session",
     "schools": "at least one approved session",
-    "cost": "hourly cost on each mediator's profile today",
+    "cost": "hourly rate valid on the day of each session",
     "months": "counts in the month it started",
     "types": "Translations count as sessions but have no hours",
     "people": "more pupils among the beneficiaries than among the contacts",
@@ -1017,6 +1018,7 @@ HINTS = {
     "utilisation": "not of the approved logs",
     "planned": "every date, not only of the period",
     "budget": "for the whole project, every Ambito",
+    "no-shows": "The no-show rate is those out of every approved meeting",
 }
 
 
