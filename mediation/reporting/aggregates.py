@@ -84,6 +84,7 @@ from ..models import (
     SessionLog,
     User,
     mediator_ambiti,
+    with_varieties,
 )
 from ..models.types import UTCDateTime
 from ..scoping import Scope, scope_of, visible
@@ -286,9 +287,12 @@ def _assignment_filter(report: ReportFilter, scope: Scope) -> list[sa.ColumnElem
     if needs_schools(report, scope) or report.school_id is not None:
         conditions.append(Assignment.school_id.in_(
             sa.select(School.id).where(*school_conditions(report, scope))))
-    language_or_type = [column == value for column, value in (
-        (MediationRequest.language_id, report.language_id),
-        (MediationRequest.type_id, report.type_id)) if value is not None]
+    language_or_type = []
+    if report.language_id is not None:
+        language_or_type.append(
+            MediationRequest.language_id.in_(with_varieties(report.language_id)))
+    if report.type_id is not None:
+        language_or_type.append(MediationRequest.type_id == report.type_id)
     if language_or_type:
         conditions.append(Assignment.request_id.in_(
             sa.select(MediationRequest.id).where(*language_or_type)))
