@@ -1,0 +1,36 @@
+"""family codes: a pseudonymous code of a pupil's family, and of a meeting's family
+
+Reviewed: two nullable columns (pupil_cases.family_code, the code the school gives the
+pupil's family, shared by siblings; mediation_requests.family_code, the family of a meeting
+that names no pupil). Backfill: none to make: no existing row has a family code (NULL), so
+the figures count each pupil case as its own family and a meeting naming no pupil as
+unidentified participants, until the schools fill the codes in. Adding a nullable column
+needs no table rebuild on SQLite; dropping it does (batch mode).
+
+Revision ID: 3b8e61f0c2d4
+Revises: 75299fa49fcf (time proposals)
+Create Date: 2026-12-04 11:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '3b8e61f0c2d4'
+down_revision = '75299fa49fcf'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column('pupil_cases', sa.Column('family_code', sa.String(length=20), nullable=True))
+    op.add_column('mediation_requests',
+                  sa.Column('family_code', sa.String(length=20), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('mediation_requests') as batch_op:
+        batch_op.drop_column('family_code')
+    with op.batch_alter_table('pupil_cases') as batch_op:
+        batch_op.drop_column('family_code')
