@@ -295,20 +295,22 @@ def test_beneficiaries(client, auth, data):
     assert "beneficiari_2026-01-01_2026-06-30.xlsx" in response.headers["Content-Disposition"]
     sheets = read_xlsx(response)
     assert sheets["Beneficiari"][0] == [
-        "Codice alunno", "Codice meccanografico", "Scuola", "Classe", "Ciclo scolastico",
-        "Anno di arrivo in Italia", "Lingue parlate in famiglia", "Numero di interventi",
-        "Ore", "Minuti", "Primo intervento", "Ultimo intervento"]
+        "Codice alunno", "Codice famiglia", "Codice meccanografico", "Scuola", "Classe",
+        "Ciclo scolastico", "Anno di arrivo in Italia", "Lingue parlate in famiglia",
+        "Interventi con l'alunno presente", "Ore", "Minuti", "Primo intervento",
+        "Ultimo intervento"]
+    # Issue #18: the pupils met, at the held sessions they attended. ALU-001 was there on
+    # 31 March only (on 1 April the parents came alone); ALU-002's family did not come.
     assert sheets["Beneficiari"][1:] == [
-        ["ALU-001", "LOIC81001A", "IC Lodi Uno", "2B", "Scuola primaria", 2024, "Arabo, Francese",
-         2, pytest.approx(1.75), 105, datetime(2026, 3, 31), datetime(2026, 4, 1)],
-        ["ALU-002", "LOIC81002B", "IC Codogno", "1A", "Secondaria di I grado", None, None, 1,
-         pytest.approx(1.0), 60, datetime(2026, 3, 29), datetime(2026, 3, 29)],
+        ["ALU-001", None, "LOIC81001A", "IC Lodi Uno", "2B", "Scuola primaria", 2024,
+         "Arabo, Francese", 1, pytest.approx(0.75), 45, datetime(2026, 3, 31),
+         datetime(2026, 3, 31)],
     ]
     english = records(read_csv(download(client, auth, data.coordinator_a, "beneficiaries",
                                         "csv", PERIOD + "&lang=en"), ","))
     assert english[0]["Languages spoken at home"] == "Arabic, French"
     assert english[0]["School cycle"] == "Primary school"
-    assert (english[0]["Number of sessions"], english[0]["Hours"]) == ("2", "1.75")
+    assert (english[0]["Sessions attended"], english[0]["Hours"]) == ("1", "0.75")
 
 
 # -- the quarterly monitoring summary
@@ -317,7 +319,7 @@ def test_beneficiaries(client, auth, data):
 SUMMARY_IT = [
     "Anno", "Trimestre", "Progetto", "Macroazione", "Azione", "Descrizione",
     "Numero di interventi", "Ore", "Minuti", "Alunni incontrati", "Genitori incontrati",
-    "Docenti incontrati", "Partecipanti", "Alunni (codici distinti)", "Pagine tradotte"]
+    "Docenti incontrati", "Partecipanti", "Alunni incontrati (codici distinti)", "Pagine tradotte"]
 
 
 def test_summary_by_quarter_macro_action_and_action(client, auth, data):
@@ -328,22 +330,24 @@ def test_summary_by_quarter_macro_action_and_action(client, auth, data):
     h = pytest.approx
     assert rows[1:] == [
         # Q1: 23:30 on 31 March, the DST night, the translation.
+        # Pupils met (distinct codes), issue #18: ALU-001 on 31 March; ALU-002's family did
+        # not come (1.2); on 1 April ALU-001 was not there (parents only).
         [2026, 1, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(0.75), 45, 1, 2, 1, 4, 1, 0],
-        [2026, 1, "FAMI-LAB", 1, "1.2", "Accoglienza", 1, h(1.0), 60, 1, 1, 0, 2, 1, 0],
+        [2026, 1, "FAMI-LAB", 1, "1.2", "Accoglienza", 1, h(1.0), 60, 1, 1, 0, 2, 0, 0],
         [2026, 1, "FAMI-LAB", 2, None, "Traduzioni", 1, h(0.0), 0, 0, 0, 0, 0, 0, 3],
-        [2026, 1, None, None, None, "Totale del trimestre", 3, h(1.75), 105, 2, 3, 1, 6, 2, 3],
+        [2026, 1, None, None, None, "Totale del trimestre", 3, h(1.75), 105, 2, 3, 1, 6, 1, 3],
         # Q2: 00:30 on 1 April.
-        [2026, 2, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(1.0), 60, 0, 1, 1, 2, 1, 0],
-        [2026, 2, None, None, None, "Totale del trimestre", 1, h(1.0), 60, 0, 1, 1, 2, 1, 0],
-        # ALU-001 met in both quarters counts once in the period.
-        [None, None, None, None, None, "Totale del periodo", 4, h(2.75), 165, 2, 4, 2, 8, 2, 3],
+        [2026, 2, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(1.0), 60, 0, 1, 1, 2, 0, 0],
+        [2026, 2, None, None, None, "Totale del trimestre", 1, h(1.0), 60, 0, 1, 1, 2, 0, 0],
+        # ALU-001 counts once in the period.
+        [None, None, None, None, None, "Totale del periodo", 4, h(2.75), 165, 2, 4, 2, 8, 1, 3],
     ]
     english = read_csv(download(client, auth, data.coordinator_a, "summary", "csv",
                                 PERIOD + "&lang=en"), ",")
     assert english[0][:2] == ["Year", "Quarter"]
     assert english[1][5] == "Meetings"
     assert english[-1] == ["", "", "", "", "", "Total for the period", "4", "2.75", "165", "2",
-                           "4", "2", "8", "2", "3"]
+                           "4", "2", "8", "1", "3"]
 
 
 def test_summary_lists_every_quarter_of_the_period_even_empty(client, auth, data):

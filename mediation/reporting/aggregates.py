@@ -73,9 +73,11 @@ from ..models import (
     MacroAction,
     MediationRequest,
     MediatorProfile,
+    Outcome,
     PlannedHours,
     Project,
     ProjectExtension,
+    PupilCase,
     RequestKind,
     RequestState,
     RequestType,
@@ -490,37 +492,93 @@ def _type_names() -> sa.Select:
 
 
 def beneficiaries(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
-    """Unique beneficiaries kept apart from contacts.
+    """Unique beneficiaries (the people met at held sessions, each once) kept apart from
+    contacts and from the participants who cannot be told apart.
 
-    ``pupils``: distinct pupil cases; ``parents``: per family (the pupil case, or the
-    request when it names none) the most parents met at one session, added up;
-    ``beneficiaries`` = pupils + parents. ``contacts`` = Σ over sessions of pupils, parents
-    and teachers met (also given apart: ``pupil_contacts``...), from the period figures.
+    Only held sessions count (not a family absent nor a late cancellation): the mediator
+    met nobody at those. ``pupils``: distinct pupil cases named by a held session at which
+    pupils were met (a pupil named but absent is not counted); ``parents``: per family the
+    most parents met at one held session, added up; a family is the school's family code
+    (on the pupil case, or on a meeting that names no pupil: siblings share it), otherwise
+    the pupil case; ``families``: the families whose parents were met; ``beneficiaries`` =
+    pupils + parents. ``unidentified``: the participants whom no code tells apart, Σ over
+    held sessions (``unidentified_pupils``: the pupils met beyond the one named, or at a
+    session that names none; ``unidentified_parents``: the parents met at a session with
+    neither a pupil case nor a family code): shown apart, never added to the beneficiaries.
+    ``contacts`` = Σ over held sessions of pupils, parents and teachers met (also apart:
+    ``pupil_contacts``...). Computed here, from the held sessions (``figures`` is not
+    needed: the dashboard passes it to every figure alike).
     """
-    pupils, parents = db.session.execute(_beneficiaries_statement(report, scope_of(user))).one()
-    met = _one(_figures(report, user, figures)["totals"])
-    contacts = [int(met[name]) for name in ("pupils_met", "parents_met", "teachers_met")]
-    parents = int(parents or 0)
-    return {"pupils": int(pupils), "parents": parents,
-            "beneficiaries": int(pupils) + parents, "pupil_contacts": contacts[0],
-            "parent_contacts": contacts[1], "teacher_contacts": contacts[2],
-            "contacts": sum(contacts)}
+    row = db.session.execute(_beneficiaries_statement(report, scope_of(user))).one()
+    (pupils, parents, families, unidentified_pupils, unidentified_parents,
+     *contacts) = (int(value or 0) for value in row)
+    return {"pupils": pupils, "parents": parents, "families": families,
+            "beneficiaries": pupils + parents,
+            "unidentified_pupils": unidentified_pupils,
+            "unidentified_parents": unidentified_parents,
+            "unidentified": unidentified_pupils + unidentified_parents,
+            "pupil_contacts": contacts[0], "parent_contacts": contacts[1],
+            "teacher_contacts": contacts[2], "contacts": sum(contacts)}
 
 
 @_kept
 def _beneficiaries_statement(report: ReportFilter, scope: Scope) -> sa.Select:
-    request_without_case = sa.case((SessionLog.pupil_case_id.is_(None),
-                                    SessionLog.request_id))
-    # Only the sessions that name a pupil or met parents can add a beneficiary: the
-    # others (most translations and group meetings) need not be grouped.
-    family = counted_sessions(
-        report, scope,
-        SessionLog.pupil_case_id.label("pupil_case_id"),
-        request_without_case.label("request_id"),
-        sa.func.max(SessionLog.parents_met).label("parents"),
-    ).where(sa.or_(SessionLog.pupil_case_id.is_not(None), SessionLog.parents_met > 0)
-            ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
-    return sa.select(sa.func.count(family.c.pupil_case_id), _sum(family.c.parents))
+    # The family code: the pupil case's, or the request's (a meeting naming no pupil).
+    code = sa.func.coalesce(PupilCase.family_code, MediationRequest.family_code)
+    # A family code is the school's own: the same code at two schools is two families.
+    code_school = sa.case((code.is_not(None), SessionLog.school_id))
+    named_present = sa.case((sa.and_(SessionLog.pupil_case_id.is_not(None),
+                                     SessionLog.pupils_met > 0), 1), else_=0)
+    # 1. The held sessions grouped by pupil case and family code (a pupil case belongs to
+    # one family): a hash table of about as many rows as pupils met, whatever the number
+    # of sessions.
+    by_case = (
+        counted_sessions(
+            report, scope,
+            SessionLog.pupil_case_id.label("pupil_case_id"),
+            code_school.label("code_school"),
+            code.label("code"),
+            sa.func.max(named_present).label("pupil_met"),
+            sa.func.max(SessionLog.parents_met).label("most_parents"),
+            _sum(SessionLog.pupils_met - named_present).label("unnamed_pupils"),
+            _sum(SessionLog.pupils_met).label("pupils"),
+            _sum(SessionLog.parents_met).label("parents"),
+            _sum(SessionLog.teachers_met).label("teachers"),
+        )
+        .outerjoin(PupilCase, PupilCase.id == SessionLog.pupil_case_id)
+        .outerjoin(MediationRequest, MediationRequest.id == SessionLog.request_id)
+        .where(SessionLog.outcome == Outcome.held)
+        .group_by(SessionLog.pupil_case_id, code_school, code)
+        .subquery("by_case")
+    )
+    c = by_case.c
+    # 2. The families: the family code, or else the pupil case; neither: the unidentified.
+    family_case = sa.case((c.code.is_(None), c.pupil_case_id))
+    by_family = (
+        sa.select(
+            # The same for every row of a family (1: a code or a pupil case), as an
+            # aggregate: PostgreSQL wants every column grouped or aggregated.
+            sa.func.max(sa.case((sa.or_(c.code.is_not(None), c.pupil_case_id.is_not(None)),
+                                 1), else_=0)).label("identified"),
+            _sum(c.pupil_met).label("pupil_met"),
+            sa.func.max(c.most_parents).label("most_parents"),
+            _sum(c.unnamed_pupils).label("unnamed_pupils"),
+            _sum(c.pupils).label("pupils"), _sum(c.parents).label("parents"),
+            _sum(c.teachers).label("teachers"),
+        )
+        .group_by(c.code_school, c.code, family_case)
+        .subquery("by_family")
+    )
+    f = by_family.c
+    identified = f.identified == 1
+    return sa.select(
+        _sum(f.pupil_met),
+        _sum(sa.case((identified, f.most_parents))),
+        sa.func.count(sa.case((sa.and_(identified, f.most_parents > 0), 1))),
+        _sum(f.unnamed_pupils),
+        _sum(sa.case((identified, 0), else_=f.parents)),
+        _sum(f.pupils), _sum(f.parents), _sum(f.teachers),
+    )
 
 
 def reach(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:

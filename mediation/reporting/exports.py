@@ -306,13 +306,14 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
 def _beneficiary_columns() -> list[Column]:
     return [
         Column(_("Pupil code"), Kind.text, 12),
+        Column(_("Family code"), Kind.text, 12),
         Column(_("School code"), Kind.text, 12),
         Column(_("School"), Kind.text, 34),
         Column(_("Class"), Kind.text, 8),
         Column(_("School cycle"), Kind.text, 22),
         Column(_("Year of arrival in Italy"), Kind.integer, 10),
         Column(_("Languages spoken at home"), Kind.text, 24),
-        Column(_("Number of sessions"), Kind.integer, 10),
+        Column(_("Sessions attended"), Kind.integer, 10),
         Column(_("Hours"), Kind.hours, 7),
         Column(_("Minutes"), Kind.minutes, 8),
         Column(_("First session"), Kind.date, 11),
@@ -336,20 +337,23 @@ def _beneficiary_rows(report: ReportFilter, user: Scope, locale: str,
     statement = (
         sessions(
             report, user,
-            PupilCase.code, School.code, School.name, PupilCase.class_name, PupilCase.cycle,
+            PupilCase.code, PupilCase.family_code, School.code, School.name,
+            PupilCase.class_name, PupilCase.cycle,
             PupilCase.arrival_year, home_languages, sa.func.count(SessionLog.id),
             _seconds_sum(SessionLog.actual_start_dt, SessionLog.actual_end_dt),
             sa.func.min(when), sa.func.max(when),
         )
         .join(PupilCase, PupilCase.id == MediationRequest.pupil_case_id)
-        .group_by(PupilCase.id, PupilCase.code, School.code, School.name,
+        # The pupils met (issue #18): the held sessions at which pupils were there.
+        .where(SessionLog.outcome == Outcome.held, SessionLog.pupils_met > 0)
+        .group_by(PupilCase.id, PupilCase.code, PupilCase.family_code, School.code, School.name,
                   PupilCase.class_name, PupilCase.cycle, PupilCase.arrival_year)
         .order_by(School.code, PupilCase.code)
     )
-    for (code, school_code, school, class_name, cycle, arrival, languages, count, seconds,
-         first, last) in _stream(statement):
+    for (code, family_code, school_code, school, class_name, cycle, arrival, languages, count,
+         seconds, first, last) in _stream(statement):
         yield (
-            code, school_code, school, class_name, cycles[cycle], arrival,
+            code, family_code, school_code, school, class_name, cycles[cycle], arrival,
             ", ".join(sorted(languages.split("|"))) if languages else None, count,
             _hours(seconds), _minutes(seconds), _rome_date(first), _rome_date(last),
         )
@@ -370,7 +374,7 @@ def _summary_columns() -> list[Column]:
         Column(_("Parents met"), Kind.integer, 8),
         Column(_("Teachers met"), Kind.integer, 8),
         Column(_("Participants"), Kind.integer, 10),
-        Column(_("Pupils (distinct codes)"), Kind.integer, 10),
+        Column(_("Pupils met (distinct codes)"), Kind.integer, 10),
         Column(_("Translated pages"), Kind.integer, 10),
     ]
 
@@ -385,7 +389,10 @@ def _summary_rows(report: ReportFilter, user: Scope, locale: str,
         SessionLog.id.label("log_id"), SessionLog.macro_action_id, SessionLog.action_id,
         SessionLog.actual_start_dt.label("start"), SessionLog.actual_end_dt.label("end"),
         SessionLog.pupils_met, SessionLog.parents_met, SessionLog.teachers_met,
-        SessionLog.pages, MediationRequest.pupil_case_id,
+        SessionLog.pages,
+        # The pupils met (issue #18): named by a held session at which pupils were there.
+        sa.case((sa.and_(SessionLog.outcome == Outcome.held, SessionLog.pupils_met > 0),
+                 MediationRequest.pupil_case_id)).label("pupil_case_id"),
     ).subquery("approved")
     c = base.c
     measures = (

@@ -141,6 +141,8 @@ def _chart_data(figures: dict, locale: str) -> dict:
                  "data": [people["pupils"], people["parents"]]},
                 {"label": _("Contacts"),
                  "data": [people["pupil_contacts"], people["parent_contacts"]]},
+                {"label": _("Not identified (apart)"),
+                 "data": [people["unidentified_pupils"], people["unidentified_parents"]]},
             ],
         ),
         "chart-requests": _spec(

@@ -5,7 +5,9 @@ pupil's family, shared by siblings; mediation_requests.family_code, the family o
 that names no pupil). Backfill: none to make: no existing row has a family code (NULL), so
 the figures count each pupil case as its own family and a meeting naming no pupil as
 unidentified participants, until the schools fill the codes in. Adding a nullable column
-needs no table rebuild on SQLite; dropping it does (batch mode).
+needs no table rebuild on SQLite, nor does dropping one without a foreign key or index
+(ALTER TABLE DROP COLUMN, SQLite 3.35): no batch mode, which would rebuild the tables and
+drop the triggers that read them (assignments_first_offer reads mediation_requests).
 
 Revision ID: 3b8e61f0c2d4
 Revises: 75299fa49fcf (time proposals)
@@ -30,7 +32,5 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('mediation_requests') as batch_op:
-        batch_op.drop_column('family_code')
-    with op.batch_alter_table('pupil_cases') as batch_op:
-        batch_op.drop_column('family_code')
+    op.drop_column('mediation_requests', 'family_code')
+    op.drop_column('pupil_cases', 'family_code')
