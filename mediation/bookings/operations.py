@@ -163,6 +163,10 @@ def _lock(request: MediationRequest) -> MediationRequest:
 
 
 def _event(request: MediationRequest, action: str, actor: User, **data) -> None:
+    """Audit ``action`` on the request; an event that changes its state records the new
+    state (``state``: reporting counts a request in its state at the end of a period)."""
+    if action in policy.AUDITED_STATES:
+        data.setdefault("state", request.state.value)
     record(action, request, actor, **data)
 
 

@@ -61,6 +61,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
+from ..bookings import policy
 from ..bookings.rules import ROME
 from ..extensions import db
 from ..models import (
@@ -68,6 +69,7 @@ from ..models import (
     ApprovedSessionTotal,
     Assignment,
     AssignmentState,
+    AuditEvent,
     BudgetLine,
     LogState,
     MacroAction,
@@ -615,14 +617,21 @@ def documents_translated(report: ReportFilter, user: User, *,
 
 
 def requests_by_state(report: ReportFilter, user: User) -> dict:
-    """Requests filed in the period by state (every state, zeros included), the time to
-    the first offer (median and average, hours, over the requests offered at least once)
-    and the share unfilled (unfilled ÷ requests filed)."""
-    by_state, first_offer = _requests_statements(report, scope_of(user), _dialect())
+    """Requests filed in the period by their state at the end of the period (every state,
+    zeros included: a past period's figures do not change when run again), the time to
+    the first offer (median and average, hours, over the requests offered before the end
+    of the period), the requests not offered by then (``never_offered``, with the oldest
+    and the median age at the end of the period, or now while it runs) and the share
+    unfilled (unfilled ÷ requests filed)."""
+    by_state, first_offer, not_offered = _requests_statements(report, scope_of(user),
+                                                               _dialect())
+    until = {"until": min(report.end_dt, datetime.now(ROME))}
     state_rows = db.session.execute(by_state).all()
     counts = {state: count for state, count, _total in state_rows}
     total = int(state_rows[0][2]) if state_rows else 0
-    offered, average, median = db.session.execute(first_offer).one()
+    offered, average, median, _oldest = db.session.execute(first_offer).one()
+    waiting, _average_age, median_age, oldest_age = db.session.execute(
+        not_offered, until).one()
     unfilled = counts.get(RequestState.unfilled, 0)
     return {
         "by_state": [{"state": state, "count": counts.get(state, 0)} for state in RequestState],
@@ -635,52 +644,106 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
         # Unrounded (the page shows them in hours and minutes, rounded once).
         "first_offer_median_seconds": _decimal(median) if offered else None,
         "first_offer_average_seconds": _decimal(average) if offered else None,
+        # Left out of the median: not offered by the end of the period, and how long they
+        # had been waiting then (whatever became of them: some were cancelled).
+        "never_offered": waiting,
+        "never_offered_median_age_seconds": _decimal(median_age) if waiting else None,
+        "never_offered_oldest_age_seconds": _decimal(oldest_age) if waiting else None,
     }
+
+
+def state_at_end(report: ReportFilter) -> sa.ColumnElement:
+    """A request's state at the end of the period, on MediationRequest: its state today
+    when it has not changed since (``updated_dt``, set by every change), otherwise the
+    state of its last audit event of a change of state before the end
+    (``policy.AUDITED_STATES``: the state the event records, or the one its action leads
+    to for the events written before they recorded it); its state today when it has
+    none (rows written before the audit trail)."""
+    end = _utc(report.end_dt)
+    recorded = AuditEvent.data["state"].as_string()
+    led_to = sa.case(*((AuditEvent.action == action, state.value)
+                       for action, state in policy.AUDITED_STATES.items()
+                       if state is not None))
+    last_event = (
+        sa.select(sa.func.coalesce(recorded, led_to))
+        .where(AuditEvent.object_type == "MediationRequest",
+               AuditEvent.object_id == MediationRequest.id,
+               AuditEvent.action.in_(list(policy.AUDITED_STATES)),
+               AuditEvent.created_dt < end)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+        .correlate(MediationRequest)
+        .scalar_subquery()
+    )
+    return sa.type_coerce(
+        sa.case((MediationRequest.updated_dt < end, MediationRequest.state),
+                else_=sa.func.coalesce(last_event, MediationRequest.state)),
+        MediationRequest.state.type)
+
+
+def _delays(delays: sa.Subquery, dialect: str) -> sa.Select:
+    """The count, average, median and largest of ``delays.c.delay`` (seconds)."""
+    if dialect == "postgresql":
+        # The same median (the middle delay, or the mean of the two middle ones) in one
+        # sort, instead of numbering every request.
+        return sa.select(
+            sa.func.count(),
+            sa.func.avg(delays.c.delay),
+            sa.func.percentile_cont(0.5).within_group(delays.c.delay),
+            sa.func.max(delays.c.delay),
+        )
+    ranked = sa.select(
+        delays.c.delay,
+        sa.func.row_number().over(order_by=delays.c.delay).label("rank"),
+        sa.func.count().over().label("n"),
+    ).subquery()
+    middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2,
+                    ranked.c.rank == (ranked.c.n + 2) // 2)
+    return sa.select(
+        sa.func.count(),
+        sa.func.avg(ranked.c.delay),
+        sa.func.avg(sa.case((middle, ranked.c.delay))),
+        sa.func.max(ranked.c.delay),
+    )
 
 
 @_kept
 def _requests_statements(report: ReportFilter, scope: Scope,
-                         dialect: str) -> tuple[sa.Select, sa.Select]:
-    """The requests by state, and the count, average and median of the delays to their
-    first offer."""
-    by_state = (
-        _with_school(sa.select(MediationRequest.state, sa.func.count(),
-                               sa.func.sum(sa.func.count()).over())
+                         dialect: str) -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The requests by their state at the end of the period; the count, average, median
+    and largest of the delays to their first offer (those offered before the end); the
+    same of the ages of the others at ``until`` (a parameter: the end of the period, or
+    now while it runs)."""
+    states = (
+        _with_school(sa.select(state_at_end(report).label("state"))
                      .select_from(MediationRequest), report, scope)
         .where(*request_conditions(report, scope))
-        .group_by(MediationRequest.state)
+        .subquery("states")
     )
+    by_state = (sa.select(states.c.state, sa.func.count(), sa.func.sum(sa.func.count()).over())
+                .group_by(states.c.state))
     # The first offer is kept on the request (first_offered_dt, by a trigger): the
     # requests' indexes alone give the delays, without joining their assignments.
+    end = _utc(report.end_dt)
+    offered = sa.and_(MediationRequest.first_offered_dt.is_not(None),
+                      MediationRequest.first_offered_dt < end)
     first = (
         _with_school(sa.select(seconds_between(MediationRequest.created_dt,
                                                MediationRequest.first_offered_dt, dialect)
                                .label("delay"))
                      .select_from(MediationRequest), report, scope)
-        .where(*request_conditions(report, scope),
-               MediationRequest.first_offered_dt.is_not(None))
+        .where(*request_conditions(report, scope), offered)
         .subquery()
     )
-    if dialect == "postgresql":
-        # The same median (the middle delay, or the mean of the two middle ones) in one
-        # sort, instead of numbering every request.
-        return by_state, sa.select(
-            sa.func.count(),
-            sa.func.avg(first.c.delay),
-            sa.func.percentile_cont(0.5).within_group(first.c.delay),
-        )
-    ranked = sa.select(
-        first.c.delay,
-        sa.func.row_number().over(order_by=first.c.delay).label("rank"),
-        sa.func.count().over().label("n"),
-    ).subquery()
-    middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2,
-                    ranked.c.rank == (ranked.c.n + 2) // 2)
-    return by_state, sa.select(
-        sa.func.count(),
-        sa.func.avg(ranked.c.delay),
-        sa.func.avg(sa.case((middle, ranked.c.delay))),
+    until = sa.bindparam("until", type_=UTCDateTime())
+    ages = (
+        _with_school(sa.select(seconds_between(MediationRequest.created_dt, until, dialect)
+                               .label("delay"))
+                     .select_from(MediationRequest), report, scope)
+        .where(*request_conditions(report, scope), sa.not_(offered))
+        .subquery()
     )
+    return by_state, _delays(first, dialect), _delays(ages, dialect)
 
 
 def utilisation(report: ReportFilter, user: User) -> list[dict]:

@@ -23,6 +23,7 @@ from .filters import OutOfScope, default_period, parse_filter
 bp = Blueprint("reporting", __name__, url_prefix="/reporting")
 # Seconds as "12 h 30 min" (rounded once, to the minute), in any template.
 bp.add_app_template_filter(display.hours_minutes, "hours_minutes")
+bp.add_app_template_filter(display.age, "age")
 
 REPORTERS = (Role.coordinator, Role.admin)
 
