@@ -17,7 +17,8 @@ number of sessions.
 What keeps them fast at a million logs (README, "Performance → Reporting"): the sessions
 are read from ``session_logs`` alone, by when they count (``counted_dt``) and school,
 through ``ix_session_logs_state_counted`` / ``ix_session_logs_school_counted``, and the
-additive figures from one read of them (:func:`period_figures`); the figures over every
+additive figures from one read of them (:func:`period_figures`; the beneficiaries join the
+held sessions' pupil cases and requests by their keys, for the family codes); the figures over every
 date read ``approved_session_totals`` (kept by triggers); requests and bookings are read
 through their copies of the first offer, project and school (``first_offered_dt``,
 ``assignments.project_id`` and ``school_id``); the admin's figures join no request when
@@ -31,18 +32,27 @@ Definitions (also on the page, "How figures are computed"):
   translation, on its deadline (Europe/Rome days, both ends of the period included).
 - **Hours** = actual end − actual start of each session (a translation has no hours).
 - **Cost** = hours × the mediator's hourly cost (the cost on their profile today).
-- **Unique beneficiaries** = distinct pupil cases of the sessions + parents counted once per
-  family, a family being the pupil case when the request names one, otherwise the request;
-  a family's parents are the most parents met at any one of its sessions.
-- **Contacts** = the sum over sessions of the participants met (pupils + parents + teachers):
-  a family met three times is three contacts but one beneficiary.
+- **Unique beneficiaries** (issue #18) = the people met at held sessions (outcome held),
+  each once: the distinct pupil cases named by a held session at which pupils were met (a
+  pupil named but absent is not counted) + parents counted once per family, a family being
+  the school's family code (on the pupil case, or on a meeting that names no pupil;
+  siblings share it) or else the pupil case; a family's parents are the most parents met at
+  any one of its held sessions. **Not identified**, shown apart and never added: the pupils
+  met beyond the one named (or at a session naming none) and the parents met at a session
+  with neither a pupil case nor a family code.
+- **Contacts** = the sum over held sessions of the participants met (pupils + parents +
+  teachers): a family met three times is three contacts but one beneficiary.
 - **Schools reached** = distinct schools with a session; **teachers reached** = distinct
   school staff who filed the requests of those sessions.
 - **Documents translated** = sessions of translation requests (with their pages and words).
-- **Requests** are those filed in the period (their state today); time to first offer =
-  first offer to a mediator − filing; share unfilled = unfilled ÷ requests filed. The
-  macro-action filter does not apply to requests nor to utilisation (a request counts
-  against a macro-action only once logged).
+- **Requests** are those filed in the period, in their state at the end of the period
+  (:func:`state_at_end`: from the audit trail, so a past period's figures do not change
+  when run again); time to first offer = first offer to a mediator − filing, over the
+  requests offered before the end of the period; the others are given beside it (how many,
+  their median and longest wait at the end of the period, or now while it runs); share
+  unfilled = unfilled ÷ requests filed. The macro-action filter does not apply to requests
+  nor to utilisation (a request counts against a macro-action only once logged).
+- The **language** filter includes the language's varieties (``models.with_varieties``).
 - **Utilisation** = hours of the mediator's accepted appointments in the period through
   requests in the filter ÷ (weekly hour cap × days of the period ÷ 7).
 - **Hours against plan**: the Ambito's planned hours per macro-action (projects running in
