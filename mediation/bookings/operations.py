@@ -101,6 +101,8 @@ class RequestInput:
     direction: Direction | None = None
     page_count: int | None = None
     notes: str | None = None
+    # The family of a meeting that names no pupil (a pupil's family is on the pupil case).
+    family_code: str | None = None
 
 
 @dataclass
@@ -137,6 +139,10 @@ def _lock(request: MediationRequest) -> MediationRequest:
 
 
 def _event(request: MediationRequest, action: str, actor: User, **data) -> None:
+    """Audit ``action`` on the request; an event that changes its state records the new
+    state (``state``: reporting counts a request in its state at the end of a period)."""
+    if action in policy.AUDITED_STATES:
+        data.setdefault("state", request.state.value)
     record(action, request, actor, **data)
 
 
@@ -190,6 +196,11 @@ def submit_request(actor: User, data: RequestInput, *, notify: bool = True) -> M
         raise NotAllowed()
     if data.type.concerns_pupil and data.pupil_case is None:
         raise InvalidInput(_l("Choose the pupil this is about."), field="pupil_case")
+    family_code = normal_code(data.family_code)
+    if family_code is not None and (data.pupil_case is not None or kind != RequestKind.slot):
+        # A pupil's family is the pupil case's; a translation meets nobody.
+        raise InvalidInput(_l("A family code is given only for a meeting that names no "
+                              "pupil."), field="family_code")
 
     needs_approval = school.requires_lead_approval and actor.role != Role.lead
     request = MediationRequest(
@@ -200,6 +211,7 @@ def submit_request(actor: User, data: RequestInput, *, notify: bool = True) -> M
         type=data.type,
         language_id=data.language_id,
         pupil_case=data.pupil_case,
+        family_code=family_code,
         state=RequestState.awaiting_approval if needs_approval else RequestState.open,
         mode=data.mode if kind == RequestKind.slot else Mode.in_person,
         urgency=data.urgency,
@@ -267,6 +279,7 @@ def create_pupil_case(actor: User, **fields) -> PupilCase:
     """
     _require(actor.role in (Role.teacher, Role.lead), NotAllowed())
     code = fields.pop("code").strip().upper()
+    fields["family_code"] = normal_code(fields.get("family_code"))
     exists = db.session.scalar(
         sa.select(PupilCase.id).where(PupilCase.school_id == actor.school_id,
                                       PupilCase.code == code)
@@ -280,6 +293,13 @@ def create_pupil_case(actor: User, **fields) -> PupilCase:
     db.session.flush()
     record("pupil_case.created", case, actor)
     return case
+
+
+def normal_code(value: str | None) -> str | None:
+    """A pupil's or a family's code as stored: without surrounding spaces, in capitals;
+    None when empty. The forms check its characters (letters, digits, - / . _)."""
+    value = (value or "").strip().upper()
+    return value or None
 
 
 def _with_series(request: MediationRequest, state: RequestState) -> list[MediationRequest]:

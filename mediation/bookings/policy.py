@@ -50,6 +50,25 @@ TRANSITIONS: dict[RequestState, dict[str, RequestState]] = {
     S.logged: {"approve_log": S.closed, "return_log": S.logged, "log": S.logged},
 }
 
+#: The audit events that record a change of a request's state, and the state each leads
+#: to (None: the event says it, ``request.submitted``'s initial state). Every such event
+#: also carries the new state in its data (``state``, since issue #18); this table reads
+#: the events written before. Reporting counts a request in the state of its last such
+#: event before the end of a period (``reporting/aggregates.py``); the other events of a
+#: request (a document, a time proposed, a log sent back) change no state.
+AUDITED_STATES: dict[str, RequestState | None] = {
+    "request.submitted": None,
+    "request.approved": S.open,
+    "request.rejected": S.rejected,
+    "request.cancelled": S.cancelled,
+    "request.unfilled": S.unfilled,
+    "assignment.offered": S.offered,
+    "assignment.accepted": S.confirmed,
+    "assignment.declined": S.open,
+    "session.logged": S.logged,
+    "session.approved": S.closed,
+}
+
 #: Every action of the lifecycle, in the order the diagram names them.
 ACTIONS = tuple(dict.fromkeys(a for moves in TRANSITIONS.values() for a in moves))
 

@@ -7,7 +7,7 @@ from wtforms.validators import AnyOf, InputRequired, Optional, ValidationError
 
 from ..labels import PUPIL_STATUS_LABELS, RISK_INDICATOR_LABELS
 from ..models import ItalianLevel, PupilStatus
-from ..requests.forms import options
+from ..requests.forms import FAMILY_CODE_HELP, code_field, options
 
 STATUS_BADGES = {
     PupilStatus.attending: "success",
@@ -40,6 +40,12 @@ class IndicatorsForm(FlaskForm):
                                       message=_l("Choose a level from the list."))],
         description=_l("A0 and A1 count as a risk indicator."),
     )
+
+
+class FamilyForm(FlaskForm):
+    """The code of the pupil's family (empty: none)."""
+
+    family_code = code_field(_l("Family code"), FAMILY_CODE_HELP)
 
 
 class StatusForm(FlaskForm):

@@ -1,4 +1,5 @@
-"""Changes to a pupil case: its risk indicators and its status per school year.
+"""Changes to a pupil case: its risk indicators, its family's code and its status per
+school year.
 
 Only the lead of the case's school makes them; each change is audited (old and new
 values: booleans, a level code, a status code; never free text about the pupil).
@@ -9,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import record
+from ..bookings.operations import normal_code
 from ..errors import Conflict, InvalidInput, NotAllowed
 from ..extensions import db
 from ..models import (
@@ -61,6 +63,22 @@ def update_indicators(actor: User, case: PupilCase, *, high_absences: bool,
     if changes:
         record("pupil_case.indicators_updated", case, actor, changes=changes)
     return changes
+
+
+def set_family_code(actor: User, case: PupilCase, family_code: str | None) -> bool:
+    """Give the pupil's family a code (siblings share it: their parents then count once
+    among the beneficiaries), change it or take it away (None); whether it changed.
+    Audited without the codes (only that it was set or cleared).
+
+    :raise NotAllowed: the actor is not the lead of the case's school.
+    """
+    _require_lead(actor, case)
+    new = normal_code(family_code)
+    if new == case.family_code:
+        return False
+    case.family_code = new
+    record("pupil_case.family_code_set", case, actor, cleared=new is None)
+    return True
 
 
 def set_status(actor: User, case: PupilCase, school_year: SchoolYear,

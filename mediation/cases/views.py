@@ -39,6 +39,7 @@ from .forms import (
     STATUS_BADGES,
     AtRiskFilterForm,
     CaseFilterForm,
+    FamilyForm,
     IndicatorsForm,
     StatusForm,
 )
@@ -119,6 +120,12 @@ def _indicators_form(case: PupilCase, submitted: bool = False) -> IndicatorsForm
     return IndicatorsForm(formdata=None, prefix="indicators", data=data)
 
 
+def _family_form(case: PupilCase, submitted: bool = False) -> FamilyForm:
+    if submitted:
+        return FamilyForm(prefix="family")
+    return FamilyForm(formdata=None, prefix="family", data={"family_code": case.family_code})
+
+
 def _status_form(years: list[SchoolYear], current: SchoolYear | None,
                  submitted: bool = False) -> StatusForm:
     if submitted:
@@ -133,7 +140,7 @@ def _status_form(years: list[SchoolYear], current: SchoolYear | None,
 
 
 def _render_case(case: PupilCase, user: User, status: int = 200, indicators_form=None,
-                 status_form=None):
+                 status_form=None, family_form=None):
     now = utcnow()
     year = queries.current_school_year(now)
     current_status = next(
@@ -162,6 +169,7 @@ def _render_case(case: PupilCase, user: User, status: int = 200, indicators_form
     if can_edit:
         years = queries.started_school_years(now)
         context["indicators_form"] = indicators_form or _indicators_form(case)
+        context["family_form"] = family_form or _family_form(case)
         context["status_form"] = status_form or _status_form(years, year)
         context["next_types"] = [t for t in request_queries.active_types() if t.concerns_pupil]
     else:
@@ -207,6 +215,21 @@ def update_indicators(case_id: int):
                   "success" if changes else "info")
             return _back(case_id)
     return _render_case(case, user, 400, indicators_form=form)
+
+
+@bp.route("/<int:case_id>/family", methods=["POST"])
+@roles_required(Role.lead)
+def set_family_code(case_id: int):
+    user = _user()
+    case = queries.load_case(case_id, user)
+    form = _family_form(case, submitted=True)
+    if form.validate_on_submit():
+        changed = operations.set_family_code(user, case, form.family_code.data)
+        db.session.commit()
+        flash(_("Family code saved.") if changed else _("Nothing to change."),
+              "success" if changed else "info")
+        return _back(case_id)
+    return _render_case(case, user, 400, family_form=form)
 
 
 @bp.route("/<int:case_id>/status", methods=["POST"])

@@ -24,6 +24,7 @@ from ..models import (
     SessionLog,
     Urgency,
     User,
+    with_varieties,
 )
 from ..scoping import scoped, visible
 
@@ -74,12 +75,7 @@ def _filtered(stmt: sa.Select, filters: QueueFilters) -> sa.Select:
     if filters.school_id is not None:
         stmt = stmt.where(MediationRequest.school_id == filters.school_id)
     if filters.language_id is not None:
-        stmt = stmt.where(sa.or_(
-            MediationRequest.language_id == filters.language_id,
-            MediationRequest.language_id.in_(
-                sa.select(Language.id).where(Language.parent_id == filters.language_id)
-            ),
-        ))
+        stmt = stmt.where(MediationRequest.language_id.in_(with_varieties(filters.language_id)))
     if filters.type_id is not None:
         stmt = stmt.where(MediationRequest.type_id == filters.type_id)
     if filters.urgency is not None:

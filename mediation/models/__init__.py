@@ -25,7 +25,7 @@ from .bookings import (
     Urgency,
 )
 from .cases import ItalianLevel, PupilCase, PupilCaseStatus, PupilStatus
-from .catalog import Language, RequestKind, RequestType
+from .catalog import Language, RequestKind, RequestType, with_varieties
 from .geo import Ambito, Cycle, School, SchoolCycle, Site
 from .people import (
     SCHOOL_ROLES,
@@ -70,5 +70,5 @@ __all__ = [
     "User", "UserSession",
     "UTCDateTime",
     "mediator_ambiti",
-    "utcnow",
+    "utcnow", "with_varieties",
 ]

@@ -100,6 +100,9 @@ class MediationRequest(db.Model):
         sa.ForeignKey("pupil_cases.id"), index=True,
         info=personal(PUPIL),
     )
+    # A meeting that names no pupil: the family's code, if the school gave one (never a
+    # name; see PupilCase.family_code), so that its parents count once across meetings.
+    family_code: Mapped[str | None] = mapped_column(sa.String(20), info=personal(PUPIL))
     # A weekly series: each week is a request of its own (its own offer, log and state).
     series_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("request_series.id"), index=True, info=NOT_PERSONAL,

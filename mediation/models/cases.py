@@ -49,6 +49,10 @@ class PupilCase(db.Model):
     school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"), info=NOT_PERSONAL)
     code: Mapped[str] = mapped_column(sa.String(20), info=personal(PUPIL))
     class_name: Mapped[str] = mapped_column(sa.String(20), info=personal(PUPIL))
+    # The pseudonymous code the school gives the pupil's family (never a name): siblings
+    # share it, so that their parents count once among the beneficiaries. Per school, like
+    # the pupil's code; None when the school gave none (the pupil case is then the family).
+    family_code: Mapped[str | None] = mapped_column(sa.String(20), info=personal(PUPIL))
     cycle: Mapped[Cycle] = mapped_column(enum_column(Cycle, "cycle"), info=NOT_PERSONAL)
     arrival_year: Mapped[int | None] = mapped_column(info=personal(PUPIL))
     # Restricted: shown to leads and coordinators only.

@@ -27,6 +27,13 @@ class Language(db.Model):
         return self.name_it if locale == "it" else self.name_en
 
 
+def with_varieties(language_id) -> sa.Select:
+    """The ids of a language and of its varieties (``SELECT id``): a filter by "Chinese"
+    includes Mandarin and Wenzhounese. Varieties have no varieties of their own."""
+    return sa.select(Language.id).where(
+        sa.or_(Language.id == language_id, Language.parent_id == language_id))
+
+
 class RequestKind(enum.StrEnum):
     """Whether a request is a meeting at a time, or work due by a deadline."""
 

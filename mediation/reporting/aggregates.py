@@ -17,7 +17,8 @@ number of sessions.
 What keeps them fast at a million logs (README, "Performance → Reporting"): the sessions
 are read from ``session_logs`` alone, by when they count (``counted_dt``) and school,
 through ``ix_session_logs_state_counted`` / ``ix_session_logs_school_counted``, and the
-additive figures from one read of them (:func:`period_figures`); the figures over every
+additive figures from one read of them (:func:`period_figures`; the beneficiaries join the
+held sessions' pupil cases and requests by their keys, for the family codes); the figures over every
 date read ``approved_session_totals`` (kept by triggers); requests and bookings are read
 through their copies of the first offer, project and school (``first_offered_dt``,
 ``assignments.project_id`` and ``school_id``); the admin's figures join no request when
@@ -40,18 +41,27 @@ Definitions (also on the page, "How figures are computed"):
   day (models/rates.py; nothing without a rate or tariff that day).
 - **No-show rate** (:func:`no_shows`) = approved meetings (sessions with a start) not held
   ÷ every approved meeting, per school and per Ambito.
-- **Unique beneficiaries** = distinct pupil cases of the sessions held + parents counted
-  once per family, a family being the pupil case when the request names one, otherwise the
-  request; a family's parents are the most parents met at any one of its sessions held.
-- **Contacts** = the sum over sessions held of the participants met (pupils + parents +
+- **Unique beneficiaries** (issue #18) = the people met at held sessions (outcome held),
+  each once: the distinct pupil cases named by a held session at which pupils were met (a
+  pupil named but absent is not counted) + parents counted once per family, a family being
+  the school's family code (on the pupil case, or on a meeting that names no pupil;
+  siblings share it) or else the pupil case; a family's parents are the most parents met at
+  any one of its held sessions. **Not identified**, shown apart and never added: the pupils
+  met beyond the one named (or at a session naming none) and the parents met at a session
+  with neither a pupil case nor a family code.
+- **Contacts** = the sum over held sessions of the participants met (pupils + parents +
   teachers): a family met three times is three contacts but one beneficiary.
 - **Schools reached** = distinct schools with a session held; **teachers reached** =
   distinct school staff who filed the requests of those sessions.
 - **Documents translated** = sessions of translation requests (with their pages and words).
-- **Requests** are those filed in the period (their state today); time to first offer =
-  first offer to a mediator − filing; share unfilled = unfilled ÷ requests filed. The
-  macro-action filter does not apply to requests nor to utilisation (a request counts
-  against a macro-action only once logged).
+- **Requests** are those filed in the period, in their state at the end of the period
+  (:func:`state_at_end`: from the audit trail, so a past period's figures do not change
+  when run again); time to first offer = first offer to a mediator − filing, over the
+  requests offered before the end of the period; the others are given beside it (how many,
+  their median and longest wait at the end of the period, or now while it runs); share
+  unfilled = unfilled ÷ requests filed. The macro-action filter does not apply to requests
+  nor to utilisation (a request counts against a macro-action only once logged).
+- The **language** filter includes the language's varieties (``models.with_varieties``).
 - **Utilisation** = hours of the mediator's accepted appointments in the period through
   requests in the filter ÷ (weekly hour cap × days of the period ÷ 7).
 - **Hours against plan**: the Ambito's planned hours per macro-action (projects running in
@@ -84,6 +94,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
+from ..bookings import policy
 from ..clock import ROME, rome_midnight
 from ..extensions import db
 from ..models import (
@@ -91,6 +102,7 @@ from ..models import (
     ApprovedSessionTotal,
     Assignment,
     AssignmentState,
+    AuditEvent,
     BudgetLine,
     LogState,
     MacroAction,
@@ -101,6 +113,7 @@ from ..models import (
     PlannedHours,
     Project,
     ProjectExtension,
+    PupilCase,
     RequestKind,
     RequestState,
     RequestType,
@@ -110,6 +123,7 @@ from ..models import (
     TranslationTariff,
     User,
     mediator_ambiti,
+    with_varieties,
 )
 from ..models.types import UTCDateTime
 from ..scoping import Scope, scope_of, visible
@@ -333,9 +347,12 @@ def _assignment_filter(report: ReportFilter, scope: Scope) -> list[sa.ColumnElem
     if needs_schools(report, scope) or report.school_id is not None:
         conditions.append(Assignment.school_id.in_(
             sa.select(School.id).where(*school_conditions(report, scope))))
-    language_or_type = [column == value for column, value in (
-        (MediationRequest.language_id, report.language_id),
-        (MediationRequest.type_id, report.type_id)) if value is not None]
+    language_or_type = []
+    if report.language_id is not None:
+        language_or_type.append(
+            MediationRequest.language_id.in_(with_varieties(report.language_id)))
+    if report.type_id is not None:
+        language_or_type.append(MediationRequest.type_id == report.type_id)
     if language_or_type:
         conditions.append(Assignment.request_id.in_(
             sa.select(MediationRequest.id).where(*language_or_type)))
@@ -556,37 +573,93 @@ def _type_names() -> sa.Select:
 
 
 def beneficiaries(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
-    """Unique beneficiaries kept apart from contacts.
+    """Unique beneficiaries (the people met at held sessions, each once) kept apart from
+    contacts and from the participants who cannot be told apart.
 
-    ``pupils``: distinct pupil cases; ``parents``: per family (the pupil case, or the
-    request when it names none) the most parents met at one session, added up;
-    ``beneficiaries`` = pupils + parents. ``contacts`` = Σ over sessions of pupils, parents
-    and teachers met (also given apart: ``pupil_contacts``...), from the period figures.
+    Only held sessions count (not a family absent nor a late cancellation): the mediator
+    met nobody at those. ``pupils``: distinct pupil cases named by a held session at which
+    pupils were met (a pupil named but absent is not counted); ``parents``: per family the
+    most parents met at one held session, added up; a family is the school's family code
+    (on the pupil case, or on a meeting that names no pupil: siblings share it), otherwise
+    the pupil case; ``families``: the families whose parents were met; ``beneficiaries`` =
+    pupils + parents. ``unidentified``: the participants whom no code tells apart, Σ over
+    held sessions (``unidentified_pupils``: the pupils met beyond the one named, or at a
+    session that names none; ``unidentified_parents``: the parents met at a session with
+    neither a pupil case nor a family code): shown apart, never added to the beneficiaries.
+    ``contacts`` = Σ over held sessions of pupils, parents and teachers met (also apart:
+    ``pupil_contacts``...). Computed here, from the held sessions (``figures`` is not
+    needed: the dashboard passes it to every figure alike).
     """
-    pupils, parents = db.session.execute(_beneficiaries_statement(report, scope_of(user))).one()
-    met = _one(_figures(report, user, figures)["totals"])
-    contacts = [int(met[name]) for name in ("pupils_met", "parents_met", "teachers_met")]
-    parents = int(parents or 0)
-    return {"pupils": int(pupils), "parents": parents,
-            "beneficiaries": int(pupils) + parents, "pupil_contacts": contacts[0],
-            "parent_contacts": contacts[1], "teacher_contacts": contacts[2],
-            "contacts": sum(contacts)}
+    row = db.session.execute(_beneficiaries_statement(report, scope_of(user))).one()
+    (pupils, parents, families, unidentified_pupils, unidentified_parents,
+     *contacts) = (int(value or 0) for value in row)
+    return {"pupils": pupils, "parents": parents, "families": families,
+            "beneficiaries": pupils + parents,
+            "unidentified_pupils": unidentified_pupils,
+            "unidentified_parents": unidentified_parents,
+            "unidentified": unidentified_pupils + unidentified_parents,
+            "pupil_contacts": contacts[0], "parent_contacts": contacts[1],
+            "teacher_contacts": contacts[2], "contacts": sum(contacts)}
 
 
 @_kept
 def _beneficiaries_statement(report: ReportFilter, scope: Scope) -> sa.Select:
-    request_without_case = sa.case((SessionLog.pupil_case_id.is_(None),
-                                    SessionLog.request_id))
-    # Only the sessions that name a pupil or met parents can add a beneficiary: the
-    # others (most translations and group meetings) need not be grouped.
-    family = counted_sessions(
-        report, scope,
-        SessionLog.pupil_case_id.label("pupil_case_id"),
-        request_without_case.label("request_id"),
-        sa.func.max(SessionLog.parents_met).label("parents"),
-    ).where(_held(), sa.or_(SessionLog.pupil_case_id.is_not(None), SessionLog.parents_met > 0)
-            ).group_by(SessionLog.pupil_case_id, request_without_case).subquery()
-    return sa.select(sa.func.count(family.c.pupil_case_id), _sum(family.c.parents))
+    # The family code: the pupil case's, or the request's (a meeting naming no pupil).
+    code = sa.func.coalesce(PupilCase.family_code, MediationRequest.family_code)
+    # A family code is the school's own: the same code at two schools is two families.
+    code_school = sa.case((code.is_not(None), SessionLog.school_id))
+    named_present = sa.case((sa.and_(SessionLog.pupil_case_id.is_not(None),
+                                     SessionLog.pupils_met > 0), 1), else_=0)
+    # 1. The held sessions grouped by pupil case and family code (a pupil case belongs to
+    # one family): a hash table of about as many rows as pupils met, whatever the number
+    # of sessions.
+    by_case = (
+        counted_sessions(
+            report, scope,
+            SessionLog.pupil_case_id.label("pupil_case_id"),
+            code_school.label("code_school"),
+            code.label("code"),
+            sa.func.max(named_present).label("pupil_met"),
+            sa.func.max(SessionLog.parents_met).label("most_parents"),
+            _sum(SessionLog.pupils_met - named_present).label("unnamed_pupils"),
+            _sum(SessionLog.pupils_met).label("pupils"),
+            _sum(SessionLog.parents_met).label("parents"),
+            _sum(SessionLog.teachers_met).label("teachers"),
+        )
+        .outerjoin(PupilCase, PupilCase.id == SessionLog.pupil_case_id)
+        .outerjoin(MediationRequest, MediationRequest.id == SessionLog.request_id)
+        .where(SessionLog.outcome == Outcome.held)
+        .group_by(SessionLog.pupil_case_id, code_school, code)
+        .subquery("by_case")
+    )
+    c = by_case.c
+    # 2. The families: the family code, or else the pupil case; neither: the unidentified.
+    family_case = sa.case((c.code.is_(None), c.pupil_case_id))
+    by_family = (
+        sa.select(
+            # The same for every row of a family (1: a code or a pupil case), as an
+            # aggregate: PostgreSQL wants every column grouped or aggregated.
+            sa.func.max(sa.case((sa.or_(c.code.is_not(None), c.pupil_case_id.is_not(None)),
+                                 1), else_=0)).label("identified"),
+            _sum(c.pupil_met).label("pupil_met"),
+            sa.func.max(c.most_parents).label("most_parents"),
+            _sum(c.unnamed_pupils).label("unnamed_pupils"),
+            _sum(c.pupils).label("pupils"), _sum(c.parents).label("parents"),
+            _sum(c.teachers).label("teachers"),
+        )
+        .group_by(c.code_school, c.code, family_case)
+        .subquery("by_family")
+    )
+    f = by_family.c
+    identified = f.identified == 1
+    return sa.select(
+        _sum(f.pupil_met),
+        _sum(sa.case((identified, f.most_parents))),
+        sa.func.count(sa.case((sa.and_(identified, f.most_parents > 0), 1))),
+        _sum(f.unnamed_pupils),
+        _sum(sa.case((identified, 0), else_=f.parents)),
+        _sum(f.pupils), _sum(f.parents), _sum(f.teachers),
+    )
 
 
 def reach(report: ReportFilter, user: User, *, figures: dict | None = None) -> dict:
@@ -676,14 +749,21 @@ def documents_translated(report: ReportFilter, user: User, *,
 
 
 def requests_by_state(report: ReportFilter, user: User) -> dict:
-    """Requests filed in the period by state (every state, zeros included), the time to
-    the first offer (median and average, hours, over the requests offered at least once)
-    and the share unfilled (unfilled ÷ requests filed)."""
-    by_state, first_offer = _requests_statements(report, scope_of(user), _dialect())
+    """Requests filed in the period by their state at the end of the period (every state,
+    zeros included: a past period's figures do not change when run again), the time to
+    the first offer (median and average, hours, over the requests offered before the end
+    of the period), the requests not offered by then (``never_offered``, with the oldest
+    and the median age at the end of the period, or now while it runs) and the share
+    unfilled (unfilled ÷ requests filed)."""
+    by_state, first_offer, not_offered = _requests_statements(report, scope_of(user),
+                                                               _dialect())
+    until = {"until": min(report.end_dt, datetime.now(ROME))}
     state_rows = db.session.execute(by_state).all()
     counts = {state: count for state, count, _total in state_rows}
     total = int(state_rows[0][2]) if state_rows else 0
-    offered, average, median = db.session.execute(first_offer).one()
+    offered, average, median, _oldest = db.session.execute(first_offer).one()
+    waiting, _average_age, median_age, oldest_age = db.session.execute(
+        not_offered, until).one()
     unfilled = counts.get(RequestState.unfilled, 0)
     return {
         "by_state": [{"state": state, "count": counts.get(state, 0)} for state in RequestState],
@@ -696,52 +776,106 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
         # Unrounded (the page shows them in hours and minutes, rounded once).
         "first_offer_median_seconds": _decimal(median) if offered else None,
         "first_offer_average_seconds": _decimal(average) if offered else None,
+        # Left out of the median: not offered by the end of the period, and how long they
+        # had been waiting then (whatever became of them: some were cancelled).
+        "never_offered": waiting,
+        "never_offered_median_age_seconds": _decimal(median_age) if waiting else None,
+        "never_offered_oldest_age_seconds": _decimal(oldest_age) if waiting else None,
     }
+
+
+def state_at_end(report: ReportFilter) -> sa.ColumnElement:
+    """A request's state at the end of the period, on MediationRequest: its state today
+    when it has not changed since (``updated_dt``, set by every change), otherwise the
+    state of its last audit event of a change of state before the end
+    (``policy.AUDITED_STATES``: the state the event records, or the one its action leads
+    to for the events written before they recorded it); its state today when it has
+    none (rows written before the audit trail)."""
+    end = _utc(report.end_dt)
+    recorded = AuditEvent.data["state"].as_string()
+    led_to = sa.case(*((AuditEvent.action == action, state.value)
+                       for action, state in policy.AUDITED_STATES.items()
+                       if state is not None))
+    last_event = (
+        sa.select(sa.func.coalesce(recorded, led_to))
+        .where(AuditEvent.object_type == "MediationRequest",
+               AuditEvent.object_id == MediationRequest.id,
+               AuditEvent.action.in_(list(policy.AUDITED_STATES)),
+               AuditEvent.created_dt < end)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+        .correlate(MediationRequest)
+        .scalar_subquery()
+    )
+    return sa.type_coerce(
+        sa.case((MediationRequest.updated_dt < end, MediationRequest.state),
+                else_=sa.func.coalesce(last_event, MediationRequest.state)),
+        MediationRequest.state.type)
+
+
+def _delays(delays: sa.Subquery, dialect: str) -> sa.Select:
+    """The count, average, median and largest of ``delays.c.delay`` (seconds)."""
+    if dialect == "postgresql":
+        # The same median (the middle delay, or the mean of the two middle ones) in one
+        # sort, instead of numbering every request.
+        return sa.select(
+            sa.func.count(),
+            sa.func.avg(delays.c.delay),
+            sa.func.percentile_cont(0.5).within_group(delays.c.delay),
+            sa.func.max(delays.c.delay),
+        )
+    ranked = sa.select(
+        delays.c.delay,
+        sa.func.row_number().over(order_by=delays.c.delay).label("rank"),
+        sa.func.count().over().label("n"),
+    ).subquery()
+    middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2,
+                    ranked.c.rank == (ranked.c.n + 2) // 2)
+    return sa.select(
+        sa.func.count(),
+        sa.func.avg(ranked.c.delay),
+        sa.func.avg(sa.case((middle, ranked.c.delay))),
+        sa.func.max(ranked.c.delay),
+    )
 
 
 @_kept
 def _requests_statements(report: ReportFilter, scope: Scope,
-                         dialect: str) -> tuple[sa.Select, sa.Select]:
-    """The requests by state, and the count, average and median of the delays to their
-    first offer."""
-    by_state = (
-        _with_school(sa.select(MediationRequest.state, sa.func.count(),
-                               sa.func.sum(sa.func.count()).over())
+                         dialect: str) -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The requests by their state at the end of the period; the count, average, median
+    and largest of the delays to their first offer (those offered before the end); the
+    same of the ages of the others at ``until`` (a parameter: the end of the period, or
+    now while it runs)."""
+    states = (
+        _with_school(sa.select(state_at_end(report).label("state"))
                      .select_from(MediationRequest), report, scope)
         .where(*request_conditions(report, scope))
-        .group_by(MediationRequest.state)
+        .subquery("states")
     )
+    by_state = (sa.select(states.c.state, sa.func.count(), sa.func.sum(sa.func.count()).over())
+                .group_by(states.c.state))
     # The first offer is kept on the request (first_offered_dt, by a trigger): the
     # requests' indexes alone give the delays, without joining their assignments.
+    end = _utc(report.end_dt)
+    offered = sa.and_(MediationRequest.first_offered_dt.is_not(None),
+                      MediationRequest.first_offered_dt < end)
     first = (
         _with_school(sa.select(seconds_between(MediationRequest.created_dt,
                                                MediationRequest.first_offered_dt, dialect)
                                .label("delay"))
                      .select_from(MediationRequest), report, scope)
-        .where(*request_conditions(report, scope),
-               MediationRequest.first_offered_dt.is_not(None))
+        .where(*request_conditions(report, scope), offered)
         .subquery()
     )
-    if dialect == "postgresql":
-        # The same median (the middle delay, or the mean of the two middle ones) in one
-        # sort, instead of numbering every request.
-        return by_state, sa.select(
-            sa.func.count(),
-            sa.func.avg(first.c.delay),
-            sa.func.percentile_cont(0.5).within_group(first.c.delay),
-        )
-    ranked = sa.select(
-        first.c.delay,
-        sa.func.row_number().over(order_by=first.c.delay).label("rank"),
-        sa.func.count().over().label("n"),
-    ).subquery()
-    middle = sa.or_(ranked.c.rank == (ranked.c.n + 1) // 2,
-                    ranked.c.rank == (ranked.c.n + 2) // 2)
-    return by_state, sa.select(
-        sa.func.count(),
-        sa.func.avg(ranked.c.delay),
-        sa.func.avg(sa.case((middle, ranked.c.delay))),
+    until = sa.bindparam("until", type_=UTCDateTime())
+    ages = (
+        _with_school(sa.select(seconds_between(MediationRequest.created_dt, until, dialect)
+                               .label("delay"))
+                     .select_from(MediationRequest), report, scope)
+        .where(*request_conditions(report, scope), sa.not_(offered))
+        .subquery()
     )
+    return by_state, _delays(first, dialect), _delays(ages, dialect)
 
 
 def utilisation(report: ReportFilter, user: User) -> list[dict]:

@@ -8,6 +8,7 @@ import textwrap
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..i18n import format_number
 
@@ -33,6 +34,17 @@ def hours_minutes(seconds) -> str:
     if not rest:
         return _("%(hours)s h", hours=format_number(whole))
     return _("%(hours)s h %(minutes)s min", hours=format_number(whole), minutes=rest)
+
+
+def age(seconds) -> str:
+    """How long something has waited: in hours and minutes under a day, otherwise in
+    whole days ("54 days": the hours do not matter then; the page's data-value keeps the
+    exact seconds)."""
+    days = int(Decimal(str(seconds or 0)) // 86400)
+    if days < 1:
+        return hours_minutes(seconds)
+    # flask_babel's ngettext sets ``num`` to the count itself: format it with the locale.
+    return ngettext("%(days)s day", "%(days)s days", days, days=format_number(days))
 
 
 def duration_patterns() -> dict[str, str]:

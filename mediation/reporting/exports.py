@@ -271,13 +271,14 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
 def _beneficiary_columns() -> list[Column]:
     return [
         Column(_("Pupil code"), Kind.text, 12),
+        Column(_("Family code"), Kind.text, 12),
         Column(_("School code"), Kind.text, 12),
         Column(_("School"), Kind.text, 34),
         Column(_("Class"), Kind.text, 8),
         Column(_("School cycle"), Kind.text, 22),
         Column(_("Year of arrival in Italy"), Kind.integer, 10),
         Column(_("Languages spoken at home"), Kind.text, 24),
-        Column(_("Number of sessions"), Kind.integer, 10),
+        Column(_("Sessions attended"), Kind.integer, 10),
         Column(_("Hours"), Kind.hours, 7),
         Column(_("Minutes"), Kind.minutes, 8),
         Column(_("First session"), Kind.date, 11),
@@ -301,21 +302,23 @@ def _beneficiary_rows(report: ReportFilter, user: Scope, locale: str,
     statement = (
         sessions(
             report, user,
-            PupilCase.code, School.code, School.name, PupilCase.class_name, PupilCase.cycle,
+            PupilCase.code, PupilCase.family_code, School.code, School.name,
+            PupilCase.class_name, PupilCase.cycle,
             PupilCase.arrival_year, home_languages, sa.func.count(SessionLog.id),
             _seconds_sum(SessionLog.actual_start_dt, SessionLog.actual_end_dt),
             sa.func.min(when), sa.func.max(when),
         )
         .join(PupilCase, PupilCase.id == MediationRequest.pupil_case_id)
-        .where(SessionLog.outcome == Outcome.held)  # the pupils of sessions delivered
-        .group_by(PupilCase.id, PupilCase.code, School.code, School.name,
+        # The pupils met (issue #18): the held sessions at which pupils were there.
+        .where(SessionLog.outcome == Outcome.held, SessionLog.pupils_met > 0)
+        .group_by(PupilCase.id, PupilCase.code, PupilCase.family_code, School.code, School.name,
                   PupilCase.class_name, PupilCase.cycle, PupilCase.arrival_year)
         .order_by(School.code, PupilCase.code)
     )
-    for (code, school_code, school, class_name, cycle, arrival, languages, count, seconds,
-         first, last) in _stream(statement):
+    for (code, family_code, school_code, school, class_name, cycle, arrival, languages, count,
+         seconds, first, last) in _stream(statement):
         yield (
-            code, school_code, school, class_name, cycles[cycle], arrival,
+            code, family_code, school_code, school, class_name, cycles[cycle], arrival,
             ", ".join(sorted(languages.split("|"))) if languages else None, count,
             _hours(seconds), _minutes(seconds), _rome_date(first), _rome_date(last),
         )
@@ -336,7 +339,7 @@ def _summary_columns() -> list[Column]:
         Column(_("Parents met"), Kind.integer, 8),
         Column(_("Teachers met"), Kind.integer, 8),
         Column(_("Participants"), Kind.integer, 10),
-        Column(_("Pupils (distinct codes)"), Kind.integer, 10),
+        Column(_("Pupils met (distinct codes)"), Kind.integer, 10),
         Column(_("Translated pages"), Kind.integer, 10),
         # Paid but not delivered: the family did not come, or a late cancellation.
         Column(_("Sessions not held"), Kind.integer, 10),
@@ -368,7 +371,9 @@ def _summary_rows(report: ReportFilter, user: Scope, locale: str,
         if_held(SessionLog.parents_met).label("parents_met"),
         if_held(SessionLog.teachers_met).label("teachers_met"),
         if_held(SessionLog.pages).label("pages"),
-        if_held(MediationRequest.pupil_case_id).label("pupil_case_id"),
+        # The pupils met (issue #18): named by a held session at which pupils were there.
+        sa.case((sa.and_(held, SessionLog.pupils_met > 0),
+                 MediationRequest.pupil_case_id)).label("pupil_case_id"),
         _session_cost_seconds(db.session.get_bind().dialect.name).label("cost"),
     ).outerjoin(MediatorRate, MediatorRate.id == SessionLog.rate_id).outerjoin(
         TranslationTariff, TranslationTariff.id == SessionLog.tariff_id).subquery("approved")

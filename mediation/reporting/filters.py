@@ -26,6 +26,7 @@ from ..models import (
     School,
     SessionLog,
     User,
+    with_varieties,
 )
 from ..scoping import Scope, visible
 
@@ -166,7 +167,7 @@ def session_conditions(report: ReportFilter, user: User | Scope, *,
     if report.language_id is not None:
         conditions.append(SessionLog.request_id.in_(
             sa.select(MediationRequest.id)
-            .where(MediationRequest.language_id == report.language_id)))
+            .where(MediationRequest.language_id.in_(with_varieties(report.language_id)))))
     if report.type_id is not None:
         conditions.append(SessionLog.type_id == report.type_id)
     return conditions
@@ -184,11 +185,11 @@ def school_conditions(report: ReportFilter, user: User | Scope) -> list[sa.Colum
 
 def request_filter_conditions(report: ReportFilter,
                               user: User | Scope) -> list[sa.ColumnElement[bool]]:
-    """The scope and the filters that concern a request (Ambito, school, language, type),
-    on MediationRequest ⋈ School: no period, no macro-action."""
+    """The scope and the filters that concern a request (Ambito, school, language with its
+    varieties, type), on MediationRequest ⋈ School: no period, no macro-action."""
     conditions = school_conditions(report, user)
     if report.language_id is not None:
-        conditions.append(MediationRequest.language_id == report.language_id)
+        conditions.append(MediationRequest.language_id.in_(with_varieties(report.language_id)))
     if report.type_id is not None:
         conditions.append(MediationRequest.type_id == report.type_id)
     return conditions

@@ -30,6 +30,7 @@ from .filters import OutOfScope, default_period, parse_filter
 bp = Blueprint("reporting", __name__, url_prefix="/reporting")
 # Seconds as "12 h 30 min" (rounded once, to the minute), in any template.
 bp.add_app_template_filter(display.hours_minutes, "hours_minutes")
+bp.add_app_template_filter(display.age, "age")
 
 REPORTERS = (Role.coordinator, Role.admin)
 
@@ -148,6 +149,8 @@ def _chart_data(figures: dict, locale: str) -> dict:
                  "data": [people["pupils"], people["parents"]]},
                 {"label": _("Contacts"),
                  "data": [people["pupil_contacts"], people["parent_contacts"]]},
+                {"label": _("Not identified (apart)"),
+                 "data": [people["unidentified_pupils"], people["unidentified_parents"]]},
             ],
         ),
         "chart-requests": _spec(

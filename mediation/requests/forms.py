@@ -96,6 +96,29 @@ class AtLeastOneFile:
             raise ValidationError(_l("Attach at least one document to translate."))
 
 
+def code_field(label, description) -> StringField:
+    """A pseudonymous code a school gives (a pupil's, a family's): at most 20 letters,
+    digits, '-', '/', '.' or '_', never a name; optional (stored in capitals)."""
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=20),
+            Regexp(r"^[A-Za-z0-9][A-Za-z0-9/._-]*$",
+                   message=_l("Use letters, digits, '-', '/', '.' or '_' only.")),
+        ],
+        description=description,
+        render_kw={"autocomplete": "off", "maxlength": 20},
+    )
+
+
+FAMILY_CODE_LABEL = _l("Family code (optional)")
+FAMILY_CODE_HELP = _l("A code your school gives the family (e.g. F-2026-004), the same for "
+                      "brothers and sisters: never a name. Its parents then count once among "
+                      "the people reached, however many meetings they come to.")
+
+
 class _RequestForm(FlaskForm):
     """Fields every request type asks for."""
 
@@ -108,18 +131,10 @@ class _RequestForm(FlaskForm):
         _l("Pupil"), validators=[_required()],
         description=_l("Pupils are known here only by the code your school gives them."),
     )
-    case_code = StringField(
+    case_code = code_field(
         _l("New pupil code"),
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=20),
-            Regexp(r"^[A-Za-z0-9][A-Za-z0-9/._-]*$",
-                   message=_l("Use letters, digits, '-', '/', '.' or '_' only.")),
-        ],
-        description=_l("A code your school gives the pupil (e.g. 2026-017): never the name."),
-        render_kw={"autocomplete": "off", "maxlength": 20},
-    )
+        _l("A code your school gives the pupil (e.g. 2026-017): never the name."))
+    case_family_code = code_field(FAMILY_CODE_LABEL, FAMILY_CODE_HELP)
     case_class = StringField(_l("Class"), filters=[strip], validators=[Optional(), Length(max=20)],
                              render_kw={"maxlength": 20, "placeholder": "2B"})
     case_cycle = SelectField(_l("School cycle"), validators=[Optional()])
@@ -149,9 +164,11 @@ class _RequestForm(FlaskForm):
         """Drop the pupil fields when the request type is not about one pupil."""
         self.concerns_pupil = concerns_pupil
         if not concerns_pupil:
-            for name in ("pupil_case", "case_code", "case_class", "case_cycle",
-                         "case_arrival_year", "case_home_language"):
+            for name in ("pupil_case", "case_code", "case_family_code", "case_class",
+                         "case_cycle", "case_arrival_year", "case_home_language"):
                 del self[name]
+        elif "family_code" in self:  # a pupil's family is the pupil's case's
+            del self["family_code"]
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -169,6 +186,8 @@ class MeetingForm(_RequestForm):
     expected_pupils = _participants(_l("Pupils"))
     expected_parents = _participants(_l("Parents or family members"))
     expected_teachers = _participants(_l("Teachers"))
+    # A meeting that names no pupil (dropped otherwise, see use_pupil).
+    family_code = code_field(FAMILY_CODE_LABEL, FAMILY_CODE_HELP)
     mode = RadioField(
         _l("How the meeting takes place"), default=Mode.in_person.value,
         choices=options((m.value, label) for m, label in MODE_LABELS.items()),

@@ -22,6 +22,7 @@ from ..models import (
     RequestState,
     RequestType,
     User,
+    with_varieties,
 )
 from ..scoping import scoped
 
@@ -60,7 +61,7 @@ def school_requests(user: User, filters: Filters) -> sa.Select:
     if filters.type_id is not None:
         stmt = stmt.where(MediationRequest.type_id == filters.type_id)
     if filters.language_id is not None:
-        stmt = stmt.where(MediationRequest.language_id == filters.language_id)
+        stmt = stmt.where(MediationRequest.language_id.in_(with_varieties(filters.language_id)))
     if filters.mine:
         stmt = stmt.where(MediationRequest.requester_id == user.id)
     if filters.date_from is not None or filters.date_to is not None:

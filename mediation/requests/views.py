@@ -200,6 +200,7 @@ def _pupil_case(form, user: User, cases: dict):
     return operations.create_pupil_case(
         user,
         code=form.case_code.data,
+        family_code=form.case_family_code.data,
         class_name=form.case_class.data,
         cycle=Cycle(form.case_cycle.data),
         arrival_year=form.case_arrival_year.data,
@@ -229,6 +230,8 @@ def _submit(form, user: User, rtype: RequestType, cases: dict) -> MediationReque
         data.expected_pupils = form.expected_pupils.data
         data.expected_parents = form.expected_parents.data
         data.expected_teachers = form.expected_teachers.data
+        if "family_code" in form:
+            data.family_code = form.family_code.data
     else:
         data.deadline = to_utc(form.deadline_date.data, form.deadline_time.data)
         data.direction = Direction(form.direction.data)

@@ -191,3 +191,37 @@ def test_the_migrations_have_one_head():
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     heads = ScriptDirectory.from_config(config).get_heads()
     assert len(heads) == 1, heads
+
+
+def test_family_codes_start_empty_on_the_demo_data(migrated):
+    """Upgrading a database holding the demo data to 3b8e61f0c2d4 (family codes) leaves
+    every family code empty: each pupil case is its own family, and the people met at a
+    session naming no pupil are not identified, as the figures then say."""
+    from datetime import date
+
+    from mediation.demo import load_demo
+    from mediation.models import MediationRequest, Outcome, PupilCase, SessionLog, User
+    from mediation.models.bookings import LogState
+    from mediation.reporting import aggregates
+    from mediation.reporting.filters import ReportFilter
+
+    downgrade(revision="3b8d1f6a2c47")
+    load_demo()
+    db.session.commit()
+    db.session.remove()
+    upgrade()
+    assert db.session.scalar(sa.select(sa.func.count()).where(
+        PupilCase.family_code.is_not(None))) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).where(
+        MediationRequest.family_code.is_not(None))) == 0
+    admin = db.session.scalar(sa.select(User).where(User.role == "admin").limit(1))
+    year = ReportFilter(start=date(2000, 1, 1), end=date(2100, 12, 31))
+    people = aggregates.beneficiaries(year, admin)
+    held = sa.and_(SessionLog.state == LogState.approved, SessionLog.outcome == Outcome.held)
+    pupils = db.session.scalar(sa.select(sa.func.count(sa.distinct(SessionLog.pupil_case_id)))
+                               .where(held, SessionLog.pupils_met > 0))
+    unidentified_parents = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(SessionLog.parents_met), 0))
+        .where(held, SessionLog.pupil_case_id.is_(None)))
+    assert pupils > 0 and people["pupils"] == pupils
+    assert people["unidentified_parents"] == unidentified_parents

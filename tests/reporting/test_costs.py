@@ -22,8 +22,9 @@ T6 starts at 00:30 in Rome on 15 February, 23:30 UTC on the 14th: the Rome day i
 + teachers met; T2's teacher, present when the family did not come, is no contact.
 
 Delivered (held: T1, T3, T5, T6): 4 sessions, 1.5 + 2 + 0.5 = 4 h (14,400 s); contacts
-4 + 1 + 1 = 6; pupils: C1 (T1) = 1 (T2's C2 was never met); parents: C1's family 2 (T1),
-T3's request 1, T6's request 1 = 4; beneficiaries 5; schools reached A1, A2 = 2 (A3 had
+4 + 1 + 1 = 6; pupils: C1 (T1) = 1 (T2's C2 was never met); parents: C1's family 2 (T1)
+= 2, and T3's and T6's parents (meetings naming no pupil nor family code) 2 not
+identified, apart; beneficiaries 3; schools reached A1, A2 = 2 (A3 had
 only T4); teachers reached t1, t2 = 2; documents translated 1, 4 pages.
 Paid (every approved session): 6 sessions, 4 + 1 + 0.75 = 5.75 h (20,700 s); not held 2
 (T2, T4), 1.75 h (6,300 s). Cost 30 + 20 + 15 + 60 + 22.50 + 50 = € 197.50.
@@ -233,7 +234,10 @@ def test_no_shows_are_paid_not_delivered(world):
                                "not_held": 2, "not_held_hours": D("1.75"),
                                "not_held_seconds": 6300}
     people = figures["beneficiaries"]
-    assert (people["pupils"], people["parents"], people["beneficiaries"]) == (1, 4, 5)
+    # T3's and T6's meetings name no pupil and no family code: their parents are not
+    # identified, kept apart (the beneficiaries' definition of issue #18).
+    assert (people["pupils"], people["parents"], people["beneficiaries"]) == (1, 2, 3)
+    assert people["unidentified_parents"] == 2
     assert (people["contacts"], people["teacher_contacts"]) == (6, 1)
     assert figures["reach"] == {"schools": 2, "teachers": 2, "teachers_met": 1}
     assert figures["documents_translated"] == {"documents": 1, "pages": 4, "words": 1000}

@@ -294,19 +294,22 @@ def test_beneficiaries(client, data):
     assert "beneficiari_2026-01-01_2026-06-30.xlsx" in response.headers["Content-Disposition"]
     sheets = read_xlsx(response)
     assert sheets["Beneficiari"][0] == [
-        "Codice alunno", "Codice meccanografico", "Scuola", "Classe", "Ciclo scolastico",
-        "Anno di arrivo in Italia", "Lingue parlate in famiglia", "Numero di interventi",
-        "Ore", "Minuti", "Primo intervento", "Ultimo intervento"]
+        "Codice alunno", "Codice famiglia", "Codice meccanografico", "Scuola", "Classe",
+        "Ciclo scolastico", "Anno di arrivo in Italia", "Lingue parlate in famiglia",
+        "Interventi con l'alunno presente", "Ore", "Minuti", "Primo intervento",
+        "Ultimo intervento"]
+    # Issue #18: the pupils met, at the held sessions they attended. ALU-001 was there on
+    # 31 March only (on 1 April the parents came alone); ALU-002's family did not come.
     assert sheets["Beneficiari"][1:] == [
-        ["ALU-001", "LOIC81001A", "IC Lodi Uno", "2B", "Scuola primaria", 2024, "Arabo, Francese",
-         2, pytest.approx(1.75), 105, datetime(2026, 3, 31), datetime(2026, 4, 1)],
-        # Issue #18: ALU-002's only session was not held (the family did not come).
+        ["ALU-001", None, "LOIC81001A", "IC Lodi Uno", "2B", "Scuola primaria", 2024,
+         "Arabo, Francese", 1, pytest.approx(0.75), 45, datetime(2026, 3, 31),
+         datetime(2026, 3, 31)],
     ]
     english = records(read_csv(download(client, data.coordinator_a, "beneficiaries",
                                         "csv", PERIOD + "&lang=en"), ","))
     assert english[0]["Languages spoken at home"] == "Arabic, French"
     assert english[0]["School cycle"] == "Primary school"
-    assert (english[0]["Number of sessions"], english[0]["Hours"]) == ("2", "1.75")
+    assert (english[0]["Sessions attended"], english[0]["Hours"]) == ("1", "0.75")
 
 
 # -- the quarterly monitoring summary
@@ -315,8 +318,8 @@ def test_beneficiaries(client, data):
 SUMMARY_IT = [
     "Anno", "Trimestre", "Progetto", "Macroazione", "Azione", "Descrizione",
     "Numero di interventi", "Ore", "Minuti", "Alunni incontrati", "Genitori incontrati",
-    "Docenti incontrati", "Partecipanti", "Alunni (codici distinti)", "Pagine tradotte",
-    "Interventi non svolti", "Ore pagate", "Minuti pagati", "Costo"]
+    "Docenti incontrati", "Partecipanti", "Alunni incontrati (codici distinti)",
+    "Pagine tradotte", "Interventi non svolti", "Ore pagate", "Minuti pagati", "Costo"]
 
 
 def test_summary_by_quarter_macro_action_and_action(client, data):
@@ -338,10 +341,10 @@ def test_summary_by_quarter_macro_action_and_action(client, data):
          0, h(0.0), 0, h(0.0)],
         [2026, 1, None, None, None, "Totale del trimestre", 2, h(0.75), 45, 1, 2, 1, 4, 1, 3,
          1, h(1.75), 105, h(43.75)],
-        # Q2: 00:30 on 1 April.
-        [2026, 2, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(1.0), 60, 0, 1, 1, 2, 1, 0,
+        # Q2: 00:30 on 1 April; ALU-001 was not there (parents only): no pupil met.
+        [2026, 2, "FAMI-LAB", 1, "1.1", "Colloqui", 1, h(1.0), 60, 0, 1, 1, 2, 0, 0,
          0, h(1.0), 60, h(25.0)],
-        [2026, 2, None, None, None, "Totale del trimestre", 1, h(1.0), 60, 0, 1, 1, 2, 1, 0,
+        [2026, 2, None, None, None, "Totale del trimestre", 1, h(1.0), 60, 0, 1, 1, 2, 0, 0,
          0, h(1.0), 60, h(25.0)],
         # ALU-001 met in both quarters counts once in the period.
         [None, None, None, None, None, "Totale del periodo", 3, h(1.75), 105, 1, 3, 2, 6, 1, 3,

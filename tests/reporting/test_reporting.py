@@ -159,11 +159,16 @@ def test_a_translation_counts_on_its_deadline(app, data):
 
 
 def test_unique_beneficiaries_are_kept_apart_from_contacts(app, data):
-    # Pupils: cases C1 (met twice: S1, S2) and C2 → 2, though 2 pupil contacts by chance.
-    # Parents once per family: C1 max(2, 1) = 2, C2 2, S4's request 5, S5's 0, S6's 1 → 10.
+    # Issue #18: only people met at held sessions, each once; no code, no identity.
+    # Pupils: case C1 (met twice: S1, S2) → 1; C2 is named by S3 but was not there (0
+    # pupils met): not counted.
+    # Parents once per family (no family code here: a family is its pupil case): C1
+    # max(2, 1) = 2, C2 2 → 4, in 2 families. S4 (5) and S6 (1) name no pupil and no
+    # family: 6 unidentified parents, apart. S5 (translation) met nobody.
     # Contacts: parents 2+1+2+5+0+1 = 11, pupils 1+1 = 2, teachers 1+1+2 = 4.
     assert aggregates.beneficiaries(q1(), data.coordinator) == {
-        "pupils": 2, "parents": 10, "beneficiaries": 12,
+        "pupils": 1, "parents": 4, "families": 2, "beneficiaries": 5,
+        "unidentified_pupils": 0, "unidentified_parents": 6, "unidentified": 6,
         "pupil_contacts": 2, "parent_contacts": 11, "teacher_contacts": 4, "contacts": 17,
     }
 
@@ -186,15 +191,18 @@ def test_a_family_met_again_adds_contacts_not_beneficiaries(app, data, factory):
                            state=LogState.approved))
     db.session.commit()
     people = aggregates.beneficiaries(q1(), data.coordinator)
-    assert (people["pupils"], people["parents"], people["beneficiaries"]) == (2, 11, 13)
+    # Issue #18: pupils C1 only (C2 absent); parents C1 3 + C2 2.
+    assert (people["pupils"], people["parents"], people["beneficiaries"]) == (1, 5, 6)
     assert (people["pupil_contacts"], people["parent_contacts"], people["contacts"]) == (
         3, 14, 21)
 
 
 def test_beneficiaries_of_the_region(app, data):
-    # + S8: case C3, 3 parents, 1 pupil, 1 teacher.
+    # + S8: case C3, 3 parents, 1 pupil, 1 teacher (issue #18: C2 absent, S4 and S6
+    # unidentified, as for the coordinator).
     assert aggregates.beneficiaries(q1(), data.admin) == {
-        "pupils": 3, "parents": 13, "beneficiaries": 16,
+        "pupils": 2, "parents": 7, "families": 3, "beneficiaries": 9,
+        "unidentified_pupils": 0, "unidentified_parents": 6, "unidentified": 6,
         "pupil_contacts": 3, "parent_contacts": 14, "teacher_contacts": 5, "contacts": 22,
     }
 
@@ -226,11 +234,17 @@ def test_requests_by_state_and_time_to_first_offer(app, data):
         RequestState.closed: 7, RequestState.open: 1, RequestState.unfilled: 2}
     assert [row["state"] for row in figures["by_state"]] == list(RequestState)
     # First offers (hours): 6, 24, 2, 48, 1, 4 (S6: med1's declined offer came first),
-    # 10, R14 1 → sorted 1 1 2 4 6 10 24 48: median (4 + 6) / 2 = 5, average 96 / 8 = 12.
+    # 10 → sorted 1 2 4 6 10 24 48: median 6, average 95 / 7. Issue #18: R14 was offered
+    # at 00:30 on 1 April, after the period: not offered by its end, it waits with R12
+    # and R13 (ages at 1 April 00:00 in Rome, 31 March 22:00 UTC: R12 from 5 February
+    # 09:00 UTC, 54 days 13 hours = 4,712,400 s; R13 a day less, 4,626,000 s; R14 30 min).
     assert {k: v for k, v in figures.items() if k != "by_state"} == {
-        "total": 10, "unfilled": 2, "unfilled_share": D("0.2000"), "offered": 8,
-        "first_offer_median_hours": D("5.00"), "first_offer_average_hours": D("12.00"),
-        "first_offer_median_seconds": 5 * 3600, "first_offer_average_seconds": 12 * 3600,
+        "total": 10, "unfilled": 2, "unfilled_share": D("0.2000"), "offered": 7,
+        "first_offer_median_hours": D("6.00"), "first_offer_average_hours": D("13.57"),
+        "first_offer_median_seconds": 6 * 3600,
+        "first_offer_average_seconds": pytest.approx(D(95 * 3600) / 7),  # SQLite: a float
+        "never_offered": 3, "never_offered_median_age_seconds": 4_626_000,
+        "never_offered_oldest_age_seconds": 4_712_400,
     }
 
 
@@ -465,7 +479,8 @@ def test_page_shows_the_figures_of_the_filter(app, data, client):
     totals = totals_on(page)
     assert {k: totals[k] for k in ("hours", "sessions", "beneficiaries", "contacts",
                                    "schools", "teachers", "documents", "cost", "requests")} == {
-        "hours": "4.25", "sessions": "6", "beneficiaries": "12", "contacts": "17",
+        # Beneficiaries (issue #18): 1 pupil + 4 parents, see the beneficiaries' test.
+        "hours": "4.25", "sessions": "6", "beneficiaries": "5", "contacts": "17",
         "schools": "2", "teachers": "3", "documents": "1", "cost": "100.00", "requests": "10"}
     # Localised numbers (Italian by default), hours in hours and minutes, the definitions.
     assert "4 h 15 min" in page and "100,00" in page and "4,25" not in page
@@ -498,7 +513,8 @@ def test_page_chart_data_matches_the_tables(app, data, client):
     assert len(months["labels"]) == 3
     # Stacked by macro-action: M1 1.5 / 3.0 (S8) / 0.75, M2 0 / 0 / 1.
     assert [d["data"] for d in months["datasets"]] == [[1.5, 3.0, 0.75], [0, 0, 1.0]]
-    assert charts["chart-beneficiaries"]["datasets"][0]["data"] == [3, 13]
+    # Issue #18: people met, each once (see test_beneficiaries_of_the_region).
+    assert charts["chart-beneficiaries"]["datasets"][0]["data"] == [2, 7]
     assert charts["chart-beneficiaries"]["datasets"][1]["data"] == [3, 14]
     assert re.search(r'<tr data-month="2025-02">.*?data-value="3.00"', page, re.S)
     # No inline executable script: only the JSON island and script files.
@@ -988,8 +1004,9 @@ def test_page_shows_hours_and_minutes_and_exports_keep_numbers(app, data, client
     assert re.search(r'<tr data-macro-action="\d+">\s*<th scope="row">P · 2\. Macro 2</th>'
                      r'\s*<td class="text-end">2</td>\s*<td class="text-end" '
                      r'data-value="1.00">1 h</td>', page)
-    # Median time to the first offer: 5 h; med1's cap: 20 h a week; capacity 257 h 9 min.
-    assert re.search(r'data-total="first-offer-median" data-value="5.00">5 h</dd>', page)
+    # Median time to the first offer: 6 h (issue #18: R14, offered after the period, is
+    # left out); med1's cap: 20 h a week; capacity 257 h 9 min.
+    assert re.search(r'data-total="first-offer-median" data-value="6.00">6 h</dd>', page)
     assert re.search(r'<tr data-mediator="\d+">\s*<th scope="row">Amina Uno</th>\s*'
                      r'<td class="text-end">20 h</td>.*?<td class="text-end">257 h 9 min</td>',
                      page, re.S)
@@ -1005,7 +1022,7 @@ HINTS = {
     "hours": "the hours are paid, not delivered",
     "paid-hours": "the mediator went and is paid",
     "sessions": "cancelled at the last minute are paid but not counted here",
-    "beneficiaries": "even if they were not there",
+    "beneficiaries": "only when they were there",
     "contacts": "a family met three times is three contacts",
     "teachers": "not the teachers present",
     "documents": "each also counts as a session",
@@ -1013,8 +1030,8 @@ HINTS = {
     "cost": "hourly rate valid on the day of each session",
     "months": "counts in the month it started",
     "types": "Translations count as sessions but have no hours",
-    "people": "more pupils among the beneficiaries than among the contacts",
-    "requests": "in the state it is in today",
+    "people": "counted apart, as not identified",
+    "requests": "in the state it had at the end of the period",
     "utilisation": "not of the approved logs",
     "planned": "every date, not only of the period",
     "budget": "for the whole project, every Ambito",
