@@ -75,6 +75,12 @@ ACTIONS = tuple(dict.fromkeys(a for moves in TRANSITIONS.values() for a in moves
 #: States from which a request can still be cancelled (anything before "logged").
 CANCELLABLE = frozenset(state for state, moves in TRANSITIONS.items() if "cancel" in moves)
 
+#: States of a request still waiting for its first offer: the school's approval, then an
+#: offer (reporting ages the requests not offered by the end of a period in these states).
+WAITING_FOR_AN_OFFER = frozenset(
+    state for state, moves in TRANSITIONS.items()
+    if "offer" in moves or moves.get("approve") == S.open)
+
 #: A cancellation closer than this to the meeting's start is recorded as late.
 LATE_CANCELLATION = timedelta(hours=24)
 

@@ -752,8 +752,9 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
     """Requests filed in the period by their state at the end of the period (every state,
     zeros included: a past period's figures do not change when run again), the time to
     the first offer (median and average, hours, over the requests offered before the end
-    of the period), the requests not offered by then (``never_offered``, with the oldest
-    and the median age at the end of the period, or now while it runs) and the share
+    of the period), the requests not offered by then (``never_offered``: those still
+    waiting at the end, with their median and oldest age then, or now while the period
+    runs, and those closed without an offer) and the share
     unfilled (unfilled ÷ requests filed)."""
     by_state, first_offer, not_offered = _requests_statements(report, scope_of(user),
                                                                _dialect())
@@ -764,6 +765,7 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
     offered, average, median, _oldest = db.session.execute(first_offer).one()
     waiting, _average_age, median_age, oldest_age = db.session.execute(
         not_offered, until).one()
+    never_offered = total - offered
     unfilled = counts.get(RequestState.unfilled, 0)
     return {
         "by_state": [{"state": state, "count": counts.get(state, 0)} for state in RequestState],
@@ -776,9 +778,12 @@ def requests_by_state(report: ReportFilter, user: User) -> dict:
         # Unrounded (the page shows them in hours and minutes, rounded once).
         "first_offer_median_seconds": _decimal(median) if offered else None,
         "first_offer_average_seconds": _decimal(average) if offered else None,
-        # Left out of the median: not offered by the end of the period, and how long they
-        # had been waiting then (whatever became of them: some were cancelled).
-        "never_offered": waiting,
+        # Left out of the median: not offered by the end of the period; of them, those
+        # still waiting then (awaiting approval or open) and how long they had waited,
+        # and those closed without an offer (cancelled, rejected, unfilled).
+        "never_offered": never_offered,
+        "never_offered_waiting": waiting,
+        "never_offered_closed": never_offered - waiting,
         "never_offered_median_age_seconds": _decimal(median_age) if waiting else None,
         "never_offered_oldest_age_seconds": _decimal(oldest_age) if waiting else None,
     }
@@ -868,11 +873,15 @@ def _requests_statements(report: ReportFilter, scope: Scope,
         .subquery()
     )
     until = sa.bindparam("until", type_=UTCDateTime())
+    # Ages of the requests still waiting for an offer at the end (awaiting the school's
+    # approval, or open): those cancelled, rejected or marked unfilled before any offer
+    # are counted (total - offered), not aged.
     ages = (
         _with_school(sa.select(seconds_between(MediationRequest.created_dt, until, dialect)
                                .label("delay"))
                      .select_from(MediationRequest), report, scope)
-        .where(*request_conditions(report, scope), sa.not_(offered))
+        .where(*request_conditions(report, scope), sa.not_(offered),
+               state_at_end(report).in_(policy.WAITING_FOR_AN_OFFER))
         .subquery()
     )
     return by_state, _delays(first, dialect), _delays(ages, dialect)

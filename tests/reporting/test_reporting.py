@@ -235,15 +235,18 @@ def test_requests_by_state_and_time_to_first_offer(app, data):
     assert [row["state"] for row in figures["by_state"]] == list(RequestState)
     # First offers (hours): 6, 24, 2, 48, 1, 4 (S6: med1's declined offer came first),
     # 10 → sorted 1 2 4 6 10 24 48: median 6, average 95 / 7. Issue #18: R14 was offered
-    # at 00:30 on 1 April, after the period: not offered by its end, it waits with R12
-    # and R13 (ages at 1 April 00:00 in Rome, 31 March 22:00 UTC: R12 from 5 February
-    # 09:00 UTC, 54 days 13 hours = 4,712,400 s; R13 a day less, 4,626,000 s; R14 30 min).
+    # at 00:30 on 1 April, after the period: not offered by its end, like R12 and R13.
+    # Of the three only R12 was still waiting at the end (open; R13 and R14 have no
+    # history, so they count in today's state, unfilled: closed without an offer). Its
+    # age at 1 April 00:00 in Rome, 31 March 22:00 UTC, from 5 February 09:00 UTC:
+    # 54 days 13 hours = 4,712,400 s, the median and the oldest.
     assert {k: v for k, v in figures.items() if k != "by_state"} == {
         "total": 10, "unfilled": 2, "unfilled_share": D("0.2000"), "offered": 7,
         "first_offer_median_hours": D("6.00"), "first_offer_average_hours": D("13.57"),
         "first_offer_median_seconds": 6 * 3600,
         "first_offer_average_seconds": pytest.approx(D(95 * 3600) / 7),  # SQLite: a float
-        "never_offered": 3, "never_offered_median_age_seconds": 4_626_000,
+        "never_offered": 3, "never_offered_waiting": 1, "never_offered_closed": 2,
+        "never_offered_median_age_seconds": 4_712_400,
         "never_offered_oldest_age_seconds": 4_712_400,
     }
 

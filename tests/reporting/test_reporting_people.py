@@ -76,10 +76,11 @@ confirmed, RB unfilled, RE offered.
 
 Time to the first offer (offered by the end of Q1): E1..E8 1..8 h, RA 23 h → 9 requests;
 median 5 h; average (36 + 23) / 9 = 6.5556 h (6.56). Not offered by the end of Q1 (left
-out of the median): RB, RC, RE → 3; their ages at 31 March 22:00 UTC: RB from 3 February
-09:00 UTC, 56 days 13 h = 4,885,200 s; RC from 5 March 09:00 UTC, 26 days 13 h =
-2,293,200 s; RE from 28 March 09:00 UTC, 3 days 13 h = 306,000 s → median 2,293,200 s,
-the oldest 4,885,200 s.
+out of the median): RB, RC, RE → 3. Still waiting at the end: RB and RE (open; RC was
+cancelled: closed without an offer, not aged); their ages at 31 March 22:00 UTC: RB from
+3 February 09:00 UTC, 56 days 13 h = 4,885,200 s; RE from 28 March 09:00 UTC, 3 days 13 h
+= 306,000 s → median (4,885,200 + 306,000) / 2 = 2,595,600 s (30 days), the oldest
+4,885,200 s (56 days).
 """
 
 from dataclasses import dataclass, field
@@ -320,7 +321,8 @@ def test_requests_never_offered_are_shown_beside_the_median(app, people):
     assert figures["first_offer_median_hours"] == D("5.00")
     assert figures["first_offer_average_hours"] == D("6.56")
     assert figures["never_offered"] == 3
-    assert figures["never_offered_median_age_seconds"] == 2_293_200
+    assert (figures["never_offered_waiting"], figures["never_offered_closed"]) == (2, 1)
+    assert figures["never_offered_median_age_seconds"] == 2_595_600
     assert figures["never_offered_oldest_age_seconds"] == 4_885_200
 
 
@@ -329,8 +331,11 @@ def test_the_page_shows_the_requests_never_offered(app, people, client, auth):
     db.session.commit()
     auth.login(people.coordinator)
     page = client.get("/reporting/?start=2025-01-01&end=2025-03-31").get_data(as_text=True)
-    assert 'data-total="never-offered" data-value="3">3: waiting 26 days at the median, ' \
-           '56 days the longest</dd>' in page
+    assert 'data-total="never-offered" data-value="3">3<br>' \
+           '<span data-total="never-offered-waiting" data-value="2">2 still waiting: ' \
+           '30 days at the median, 56 days the longest</span><br>' \
+           '<span data-total="never-offered-closed" data-value="1">1 closed without an ' \
+           'offer (cancelled, rejected or not covered)</span></dd>' in page
     assert 'data-total="unidentified" data-value="10">10</td>' in page
     assert 'data-total="beneficiaries" data-value="7"' in page
 
