@@ -219,21 +219,21 @@ def _cost_cents_seconds(seconds, pages) -> sa.ColumnElement:
     """What ``seconds`` at the joined rate and ``pages`` at the joined tariff cost, in
     cents × seconds (÷ 360,000 gives euros: a page at the tariff is 3,600 seconds at it),
     as a 64-bit integer: exact, and cheaper to add up than decimals. Zero for what has no
-    rate or tariff (outer joins: see :func:`_with_prices`)."""
+    rate or tariff (outer joins: see :func:`with_prices`)."""
     return (sa.func.coalesce(sa.cast(seconds, sa.BigInteger)
                              * _cents(MediatorRate.hourly_cost), 0)
             + sa.func.coalesce(sa.cast(pages, sa.BigInteger)
                                * _cents(TranslationTariff.page_cost) * 3600, 0))
 
 
-def _session_cost_seconds(dialect: str):
+def session_cost_seconds(dialect: str):
     """What a session costs (cents × seconds, ÷ 360,000 gives euros): its seconds at the
     rate it keeps, or its pages at the tariff it keeps (a session is paid whatever its
     outcome: the mediator went)."""
     return _cost_cents_seconds(_session_seconds(dialect), SessionLog.pages)
 
 
-def _with_prices(select: sa.Select, rate_id=SessionLog.rate_id,
+def with_prices(select: sa.Select, rate_id=SessionLog.rate_id,
                  tariff_id=SessionLog.tariff_id) -> sa.Select:
     """``select`` joined to the rate and the tariff its rows keep (outer joins on their
     primary keys: a few hundred rows, hashed)."""
@@ -404,7 +404,7 @@ _WAYS = ("totals", "macro_action", "project", "month", "month_macro_action", "ty
 def _period_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.CompoundSelect:
     months = month_starts(report)
     seconds = _session_seconds(dialect)
-    base = _with_prices(counted_sessions(
+    base = with_prices(counted_sessions(
         report, scope,
         SessionLog.macro_action_id.label("macro_action_id"),
         SessionLog.project_id.label("project_id"),
@@ -413,7 +413,7 @@ def _period_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.Co
         _if_held(1).label("sessions"),
         _if_held(seconds).label("seconds"),
         seconds.label("paid_seconds"),
-        _session_cost_seconds(dialect).label("cost"),
+        session_cost_seconds(dialect).label("cost"),
         _if_held(SessionLog.pages).label("pages"),
         _if_held(SessionLog.words).label("words"),
         _if_held(SessionLog.pupils_met).label("pupils_met"),
@@ -1165,19 +1165,19 @@ def _budget_statements(report: ReportFilter, today: date,
         .order_by(BudgetLine.project_id, BudgetLine.position, BudgetLine.id)
     )
     when = session_when()
-    cost = _sum(_session_cost_seconds(dialect))
+    cost = _sum(session_cost_seconds(dialect))
 
     def zero():  # a new literal each time: a select keeps one of two equal columns
         return sa.literal(0)
 
     in_project = SessionLog.project_id.in_(projects_query)
-    region = (_with_prices(sa.select(SessionLog.project_id).select_from(SessionLog))
+    region = (with_prices(sa.select(SessionLog.project_id).select_from(SessionLog))
               .where(SessionLog.state == LogState.approved, in_project)
               .group_by(SessionLog.project_id))
     parts = [
         # To date, every Ambito: the running totals (per rate and tariff), less what
         # counts from tomorrow on.
-        _with_prices(sa.select(ApprovedSessionTotal.project_id,
+        with_prices(sa.select(ApprovedSessionTotal.project_id,
                                _sum(_cost_cents_seconds(ApprovedSessionTotal.seconds,
                                                         ApprovedSessionTotal.pages)),
                                zero()).select_from(ApprovedSessionTotal),

@@ -55,7 +55,7 @@ from ..models import (
 )
 from ..models.cases import pupil_case_languages
 from ..scoping import Scope
-from .aggregates import _session_cost_seconds
+from .aggregates import session_cost_seconds, with_prices
 from .filters import ReportFilter, session_when, sessions, tune_for_reporting
 from .spreadsheets import Column, Kind, Table
 
@@ -332,9 +332,10 @@ def _summary_columns() -> list[Column]:
         Column(_("Macro-action"), Kind.integer, 8),
         Column(_("Action"), Kind.text, 8),
         Column(_("Description"), Kind.text, 44),
-        Column(_("Number of sessions"), Kind.integer, 10),
-        Column(_("Hours"), Kind.hours, 9),
-        Column(_("Minutes"), Kind.minutes, 9),
+        # Delivered: the sessions held (the definitions in docs/user-guide.md).
+        Column(_("Sessions held"), Kind.integer, 10),
+        Column(_("Hours held"), Kind.hours, 9),
+        Column(_("Minutes held"), Kind.minutes, 9),
         Column(_("Pupils met"), Kind.integer, 8),
         Column(_("Parents met"), Kind.integer, 8),
         Column(_("Teachers met"), Kind.integer, 8),
@@ -374,9 +375,9 @@ def _summary_rows(report: ReportFilter, user: Scope, locale: str,
         # The pupils met (issue #18): named by a held session at which pupils were there.
         sa.case((sa.and_(held, SessionLog.pupils_met > 0),
                  MediationRequest.pupil_case_id)).label("pupil_case_id"),
-        _session_cost_seconds(db.session.get_bind().dialect.name).label("cost"),
-    ).outerjoin(MediatorRate, MediatorRate.id == SessionLog.rate_id).outerjoin(
-        TranslationTariff, TranslationTariff.id == SessionLog.tariff_id).subquery("approved")
+        session_cost_seconds(db.session.get_bind().dialect.name).label("cost"),
+    )
+    base = with_prices(base).subquery("approved")
     c = base.c
     measures = (
         sa.func.count(c.held_id),

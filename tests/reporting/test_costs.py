@@ -294,7 +294,7 @@ def test_summary_export_reconciles_with_the_dashboard(world):
     table = exports.table("summary", Q1, world.coordinator, "en")
     headers = [column.header for column in table.columns]
     total = dict(zip(headers, list(table.rows)[-1], strict=True))
-    assert (total["Number of sessions"], total["Minutes"], total["Sessions not held"],
+    assert (total["Sessions held"], total["Minutes held"], total["Sessions not held"],
             total["Minutes paid"], total["Cost"]) == (4, 240, 2, 345, D("197.5"))
     assert (total["Pupils met"], total["Parents met"], total["Teachers met"],
             total["Participants"]) == (1, 4, 1, 6)

@@ -317,7 +317,7 @@ def test_beneficiaries(client, data):
 
 SUMMARY_IT = [
     "Anno", "Trimestre", "Progetto", "Macroazione", "Azione", "Descrizione",
-    "Numero di interventi", "Ore", "Minuti", "Alunni incontrati", "Genitori incontrati",
+    "Interventi svolti", "Ore svolte", "Minuti svolti", "Alunni incontrati", "Genitori incontrati",
     "Docenti incontrati", "Partecipanti", "Alunni incontrati (codici distinti)",
     "Pagine tradotte", "Interventi non svolti", "Ore pagate", "Minuti pagati", "Costo"]
 

@@ -824,10 +824,10 @@ def test_exports_add_up_to_the_dashboard(app, data, factory, client):
     detail = [r for r in rows if r["Project"]]
     [quarter] = [r for r in rows if r["Description"] == "Total for the quarter"]
     [period_total] = [r for r in rows if r["Description"] == "Total for the period"]
-    assert sum(int(r["Minutes"]) for r in detail) == int(quarter["Minutes"]) == \
-        int(period_total["Minutes"]) == 405
-    assert D(period_total["Minutes"]) / 60 == page_hours
-    assert D(period_total["Hours"]).quantize(D("0.01")) == page_hours
+    assert sum(int(r["Minutes held"]) for r in detail) == int(quarter["Minutes held"]) == \
+        int(period_total["Minutes held"]) == 405
+    assert D(period_total["Minutes held"]) / 60 == page_hours
+    assert D(period_total["Hours held"]).quantize(D("0.01")) == page_hours
 
 
 # --- what a person reads: run-out wording, charts, hours and minutes, hints ---------
