@@ -9,7 +9,8 @@ times, hours, participants, macro-action, action, language, type, school, pages,
 states and the rows themselves (so counts do not change). Of a pupil it keeps the school,
 the cycle, the year of arrival and the yearly statuses (the funder counts by them); the code
 becomes ``ANON-<id>``, the class, country of origin and risk indicators go, and a home
-language's variety (Moroccan Arabic) becomes the language (Arabic).
+language's variety (Moroccan Arabic) becomes the language (Arabic). A family code becomes a
+pseudonym once nothing that carries it is still needed (the family stays one family).
 """
 
 from dataclasses import dataclass, field
@@ -55,13 +56,14 @@ class PurgeResult:
     absences: int = 0
     emails: int = 0
     sessions: int = 0
+    families: int = 0
     files: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {"requests": self.requests, "pupil_cases": self.pupil_cases,
                 "assignments": self.assignments, "session_logs": self.session_logs,
                 "documents": self.documents, "absences": self.absences,
-                "emails": self.emails, "sessions": self.sessions}
+                "emails": self.emails, "sessions": self.sessions, "families": self.families}
 
 
 def _ended_before(before: datetime) -> sa.ColumnElement[bool]:
@@ -109,6 +111,8 @@ def purge(before: datetime, actor: User | None = None) -> PurgeResult:
                 high_absences=False, repeated_year=False, late_enrolment=False,
                 italian_level=None, anonymised_dt=now))
 
+    result.families = _anonymise_family_codes(before)
+
     assignments = sa.select(Assignment.id).where(Assignment.request_id.in_(requests))
     result.session_logs = _execute(
         sa.update(SessionLog).where(SessionLog.assignment_id.in_(assignments),
@@ -150,6 +154,47 @@ def purge(before: datetime, actor: User | None = None) -> PurgeResult:
     record("privacy.purged", None, actor, before=before.isoformat(), **result.counts())
     db.session.flush()
     return result
+
+
+def _anonymise_family_codes(before: datetime) -> int:
+    """Replace the family codes no longer needed by a pseudonym, ``ANON-C<id>`` (or
+    ``ANON-R<id>``): the smallest id of the pupil cases (or else of the requests) that
+    carry the code at that school. A family code is the school's own and counts the
+    family's parents once (reporting's beneficiaries); it goes once every pupil case that
+    carries it is anonymised and every meeting naming it (with no pupil) ended before the
+    date, and it is replaced everywhere at once, so the figures do not change. Returns the
+    number of families whose code went."""
+    anonymous = f"{ANONYMOUS_CODE_PREFIX}%"
+    carriers: dict[tuple[int, str], list[tuple[str, int, bool]]] = {}
+    case_rows = db.session.execute(
+        sa.select(PupilCase.id, PupilCase.school_id, PupilCase.family_code,
+                  PupilCase.anonymised_dt.is_(None))
+        .where(PupilCase.family_code.is_not(None), PupilCase.family_code.not_like(anonymous)))
+    request_rows = db.session.execute(
+        sa.select(MediationRequest.id, MediationRequest.school_id,
+                  MediationRequest.family_code, sa.not_(_ended_before(before)))
+        .where(MediationRequest.family_code.is_not(None),
+               MediationRequest.family_code.not_like(anonymous)))
+    for kind, rows in (("C", case_rows), ("R", request_rows)):
+        for row_id, school_id, code, needed in rows:
+            carriers.setdefault((school_id, code), []).append((kind, row_id, bool(needed)))
+    families = 0
+    for (school_id, code), rows in carriers.items():
+        if any(needed for _kind, _id, needed in rows):
+            continue
+        kind, row_id = min((kind, row_id) for kind, row_id, _needed in rows)
+        pseudonym = f"{ANONYMOUS_CODE_PREFIX}{kind}{row_id}"
+        db.session.execute(sa.update(PupilCase).where(PupilCase.school_id == school_id,
+                                                      PupilCase.family_code == code)
+                           .values(family_code=pseudonym))
+        # ``updated_dt`` is kept: retention and a request's past states are read from it.
+        db.session.execute(sa.update(MediationRequest)
+                           .where(MediationRequest.school_id == school_id,
+                                  MediationRequest.family_code == code)
+                           .values(family_code=pseudonym,
+                                   updated_dt=MediationRequest.updated_dt))
+        families += 1
+    return families
 
 
 def _languages_without_varieties(case_ids: list[int]) -> None:

@@ -249,3 +249,34 @@ def test_purge_deletes_expired_logins(app, runner, factory):
     assert db.session.scalars(sa.select(UserSession.token_hash)).all() == ["b" * 64]
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "privacy.purged"))
     assert event.data["sessions"] == 1
+
+
+def test_purge_replaces_family_codes_no_longer_needed(app, runner, data):
+    """A family code goes once nothing that carries it at its school is still needed, and
+    becomes the same pseudonym everywhere, so its parents are still counted once."""
+    requests, cases = data.requests, {name: data.requests[name].pupil_case
+                                      for name in ("S1", "S3")}
+    cases["S3"].family_code = requests["S4"].family_code = "FAM-A"  # a2: all purged
+    cases["S1"].family_code = requests["S5"].family_code = "FAM-B"  # a1: C1 is kept (S7)
+    requests["R13"].family_code = requests["R16"].family_code = "FAM-C"  # a2 purged, b1 open
+    db.session.commit()
+    db.session.execute(sa.text(
+        "UPDATE mediation_requests SET updated_dt = created_dt + interval '30 days'"
+        if db.engine.dialect.name == "postgresql" else
+        "UPDATE mediation_requests SET updated_dt = datetime(created_dt, '+30 days')"))
+    db.session.commit()
+    before = figures(data)
+    updated = {name: req.updated_dt for name, req in requests.items()}
+
+    result = purge(runner, "--before", BEFORE)
+    assert result.exit_code == 0, result.output
+    assert "families 2" in result.output
+
+    pseudonym = f"ANON-C{cases['S3'].id}"
+    assert (cases["S3"].family_code, requests["S4"].family_code) == (pseudonym, pseudonym)
+    assert (cases["S1"].family_code, requests["S5"].family_code) == ("FAM-B", "FAM-B")
+    assert requests["R13"].family_code == f"ANON-R{requests['R13'].id}"
+    assert requests["R16"].family_code == "FAM-C"
+    assert figures(data) == before
+    assert {name: req.updated_dt for name, req in requests.items()} == updated
+    assert "families 0" in purge(runner, "--before", BEFORE).output  # idempotent
