@@ -83,12 +83,18 @@ def data(factory):
             created_dt=created))
     db.session.commit()
     # Last, after every change to the requests (each sets ``updated_dt``).
+    end_thirty_days_after_filing()
+    return data
+
+
+def end_thirty_days_after_filing():
+    """Every request ended (last changed) 30 days after it was filed."""
+    db.session.commit()
     db.session.execute(sa.text(
         "UPDATE mediation_requests SET updated_dt = created_dt + interval '30 days'"
         if db.engine.dialect.name == "postgresql" else
         "UPDATE mediation_requests SET updated_dt = datetime(created_dt, '+30 days')"))
     db.session.commit()
-    return data
 
 
 def figures(data):
@@ -259,12 +265,7 @@ def test_purge_replaces_family_codes_no_longer_needed(app, runner, data):
     cases["S3"].family_code = requests["S4"].family_code = "FAM-A"  # a2: all purged
     cases["S1"].family_code = requests["S5"].family_code = "FAM-B"  # a1: C1 is kept (S7)
     requests["R13"].family_code = requests["R16"].family_code = "FAM-C"  # a2 purged, b1 open
-    db.session.commit()
-    db.session.execute(sa.text(
-        "UPDATE mediation_requests SET updated_dt = created_dt + interval '30 days'"
-        if db.engine.dialect.name == "postgresql" else
-        "UPDATE mediation_requests SET updated_dt = datetime(created_dt, '+30 days')"))
-    db.session.commit()
+    end_thirty_days_after_filing()
     before = figures(data)
     updated = {name: req.updated_dt for name, req in requests.items()}
 
