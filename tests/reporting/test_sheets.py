@@ -120,6 +120,7 @@ def world(factory) -> World:
             outcome=outcome, macro_action=w.m1, state=state, pages=pages,
             words=pages and 900))
 
+    w.session = session  # more sessions, for the tests that need them
     d = date
     session("S0", w.med, w.a1, rome(d(2025, 3, 1), 0, 15), rome(d(2025, 3, 1), 0, 45))
     session("S1", w.med, w.a1, rome(d(2025, 3, 10), 10), rome(d(2025, 3, 10), 11, 30))
@@ -322,3 +323,19 @@ def test_the_statement_page_and_who_may_open_it(client, world):
     text = client.get("/reporting/statement?month=2025-03").get_data(as_text=True)
     assert 'data-total="statement" data-value="204.58"' in text
     assert 'data-reconciled="1"' in text
+
+
+def test_the_sheets_are_linked_from_the_agenda_the_mediators_pages_and_the_dashboard(
+        client, world):
+    w = world
+    timesheet = f'href="/reporting/timesheets/{w.med.id}"'
+    login(client, w.med.user)
+    assert timesheet in client.get("/agenda").get_data(as_text=True)
+    assert timesheet in client.get("/mediators/me/week").get_data(as_text=True)
+    login(client, w.coordinator)
+    assert timesheet in client.get(f"/mediators/{w.med.id}/week").get_data(as_text=True)
+    dashboard = client.get("/reporting/?start=2025-03-01&end=2025-03-31").get_data(
+        as_text=True)
+    assert 'href="/reporting/statement?month=2025-03"' in dashboard
+    statement = client.get("/reporting/statement?month=2025-03").get_data(as_text=True)
+    assert f'href="/reporting/timesheets/{w.med.id}?month=2025-03"' in statement
