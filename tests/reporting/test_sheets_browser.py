@@ -40,8 +40,11 @@ def printed(page) -> dict:
     page.emulate_media(media="print")
     page.set_viewport_size(PRINTED)
     return page.evaluate("""() => {
-        const shown = (sel) => { const el = document.querySelector(sel);
-            return !!el && el.getClientRects().length > 0 && getComputedStyle(el).display !== 'none'; };
+        const shown = (sel) => {
+            const el = document.querySelector(sel);
+            return !!el && el.getClientRects().length > 0
+                && getComputedStyle(el).display !== 'none';
+        };
         return {
             amount: document.querySelector('[data-total="amount"] dd').innerText.trim(),
             paid: document.querySelector('[data-total="paid"] dd').innerText.trim(),
