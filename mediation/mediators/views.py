@@ -133,6 +133,8 @@ def _urls(mediator: MediatorProfile, own: bool) -> dict:
         # Only for those who manage the mediator (their cost is not the mediator's page).
         "rates_url": (url_for("mediators.rates", mediator_id=mediator.id)
                       if operations.manages(_user(), mediator) else None),
+        # The monthly timesheet (reporting): the mediator's own, or one they may see.
+        "timesheet_url": url_for("reporting.timesheet", mediator_id=mediator.id),
         "ref": ref,
     }
 

@@ -206,7 +206,7 @@ def seconds_between(start, end, dialect: str) -> sa.ColumnElement:
     return sa.cast(sa.func.date_part("epoch", end - start), sa.Integer)
 
 
-def _session_seconds(dialect: str):
+def session_seconds(dialect: str):
     return seconds_between(SessionLog.actual_start_dt, SessionLog.actual_end_dt, dialect)
 
 
@@ -230,7 +230,7 @@ def session_cost_seconds(dialect: str):
     """What a session costs (cents × seconds, ÷ 360,000 gives euros): its seconds at the
     rate it keeps, or its pages at the tariff it keeps (a session is paid whatever its
     outcome: the mediator went)."""
-    return _cost_cents_seconds(_session_seconds(dialect), SessionLog.pages)
+    return _cost_cents_seconds(session_seconds(dialect), SessionLog.pages)
 
 
 def with_prices(select: sa.Select, rate_id=SessionLog.rate_id,
@@ -403,7 +403,7 @@ _WAYS = ("totals", "macro_action", "project", "month", "month_macro_action", "ty
 @_kept
 def _period_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.CompoundSelect:
     months = month_starts(report)
-    seconds = _session_seconds(dialect)
+    seconds = session_seconds(dialect)
     base = with_prices(counted_sessions(
         report, scope,
         SessionLog.macro_action_id.label("macro_action_id"),
@@ -981,7 +981,7 @@ def _planned_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.S
             report, scope,
             SessionLog.school_id.label("school_id"),
             SessionLog.macro_action_id.label("macro_action_id"),
-            _sum(_if_held(_session_seconds(dialect))).label("seconds"),
+            _sum(_if_held(session_seconds(dialect))).label("seconds"),
         )
         .where(SessionLog.macro_action_id.in_(macro_actions))
         .group_by(SessionLog.school_id, SessionLog.macro_action_id)
@@ -1010,7 +1010,7 @@ def _planned_statement(report: ReportFilter, scope: Scope, dialect: str) -> sa.S
                 School.ambito_id.label("ambito_id"),
                 SessionLog.macro_action_id.label("macro_action_id"),
                 sa.literal(0).label("in_period"),
-                _sum(_if_held(_session_seconds(dialect))).label("total"),
+                _sum(_if_held(session_seconds(dialect))).label("total"),
                 period=False,
             )
             .where(SessionLog.macro_action_id.in_(macro_actions))

@@ -44,6 +44,11 @@ class ReportFilter:
     macro_action_id: int | None = None
     language_id: int | None = None
     type_id: int | None = None
+    #: One mediator's sessions (the timesheet, :mod:`.sheets`): honoured by the figures
+    #: read from the logs (:func:`session_conditions`: ``aggregates.period_figures`` and
+    #: the figures built on it), not by those read from the running totals (every date).
+    #: The dashboard's form does not offer it.
+    mediator_id: int | None = None
 
     @property
     def start_dt(self) -> datetime:
@@ -170,6 +175,8 @@ def session_conditions(report: ReportFilter, user: User | Scope, *,
             .where(MediationRequest.language_id.in_(with_varieties(report.language_id)))))
     if report.type_id is not None:
         conditions.append(SessionLog.type_id == report.type_id)
+    if report.mediator_id is not None:
+        conditions.append(SessionLog.mediator_id == report.mediator_id)
     return conditions
 
 

@@ -3,7 +3,8 @@
 The exports (CSV/XLSX) live in ``exports.py``; this module draws the page.
 """
 
-from datetime import date
+import os
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -279,3 +280,162 @@ def export(kind: str, fmt: str):
     """An export of the dashboard's filter (the same query string; ``lang=en`` for English
     headers): ``kind`` sessions, beneficiaries or summary, ``fmt`` csv or xlsx."""
     return export_response(kind, fmt, _user())
+
+
+# --- Timesheets and cooperative statements (issue #18) ---------------------------------
+# The figures in sheets.py (the dashboard's definitions and totals); here, who may ask
+# for which, the month and the Ambito from the query string, the page and the workbook.
+
+from flask import Response  # noqa: E402
+from flask_babel import force_locale  # noqa: E402
+
+from .. import audit  # noqa: E402
+from ..clock import next_month  # noqa: E402
+from ..mediators.queries import load_mediator  # noqa: E402
+from ..models import MediatorProfile  # noqa: E402
+from . import sheets, spreadsheets  # noqa: E402
+from .downloads import export_locale  # noqa: E402
+from .filters import _id  # noqa: E402
+
+TIMESHEET_READERS = (Role.mediator, Role.coordinator, Role.admin)
+
+
+def _month_and_ambito(user) -> tuple[date, dict, int | None, list]:
+    """The month asked for (``month=YYYY-MM``, the current one by default), errors by
+    field, the Ambito (a coordinator's own; the admin's choice, if any; none for a
+    mediator: all their sessions) and the Ambiti the admin may choose. An Ambito the user
+    may not see is a 404."""
+    month, valid = sheets.parse_month(request.args.get("month"), sheets.this_month())
+    errors = {} if valid else {"month": _("Enter a month as YYYY-MM.")}
+    ambiti = []
+    if user.role == Role.coordinator:
+        ambito_id = user.ambito_id
+    elif user.role == Role.admin:
+        try:
+            ambito_id = _id(request.args, "ambito")
+        except OutOfScope:
+            abort(404)
+        ambiti = db.session.execute(sa.select(Ambito.id, Ambito.name)
+                                    .order_by(Ambito.name)).all()
+        if ambito_id is not None and ambito_id not in {a.id for a in ambiti}:
+            abort(404)
+    else:
+        ambito_id = None
+    return month, errors, ambito_id, ambiti
+
+
+def _months_around(month: date) -> tuple[str, str]:
+    previous = sheets.month_start(month - timedelta(days=1))
+    return previous.strftime("%Y-%m"), next_month(month).strftime("%Y-%m")
+
+
+def _ambito_name(ambito_id: int | None) -> str:
+    if ambito_id is None:
+        return _("All Ambiti")
+    return db.session.get(Ambito, ambito_id).name
+
+
+def _workbook(table, filename: str) -> Response:
+    handle = spreadsheets.xlsx_file(table)
+    response = Response(spreadsheets.file_chunks(handle), mimetype=spreadsheets.XLSX_MIMETYPE)
+    response.call_on_close(handle.close)
+    response.content_length = os.fstat(handle.fileno()).st_size
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _timesheet(mediator_id: int):
+    user = _user()
+    mediator = load_mediator(user, mediator_id)
+    month, errors, ambito_id, ambiti = _month_and_ambito(user)
+    report = sheets.month_filter(month, ambito_id, mediator.id)
+    return user, mediator, month, errors, ambito_id, ambiti, report
+
+
+def _timesheet_heading(mediator: MediatorProfile, month: date, ambito_id, sheet) -> list:
+    return [(_("Mediator"), mediator.user.display_name),
+            (_("Cooperative"), mediator.employer),
+            (_("Project"), ", ".join(sheet["projects"]) or "–"),
+            (_("Month"), format_date(month, "LLLL yyyy")),
+            (_("Ambito"), _ambito_name(ambito_id))]
+
+
+@bp.get("/timesheets/<int:mediator_id>")
+@roles_required(*TIMESHEET_READERS)
+def timesheet(mediator_id: int):
+    """A mediator's monthly timesheet, printable on A4 (the mediator: their own; a
+    coordinator: a mediator serving their Ambito, its sessions; the admin: any)."""
+    user, mediator, month, errors, ambito_id, ambiti, report = _timesheet(mediator_id)
+    sheet = sheets.timesheet(report, user, str(get_locale()))
+    previous, following = _months_around(month)
+    return render_template(
+        "reporting/timesheet.html", mediator=mediator, month=month, errors=errors,
+        ambito_id=ambito_id, ambiti=ambiti, sheet=sheet,
+        heading=_timesheet_heading(mediator, month, ambito_id, sheet),
+        previous=previous, following=following, month_value=month.strftime("%Y-%m"),
+    )
+
+
+@bp.get("/timesheets/<int:mediator_id>.xlsx")
+@roles_required(*TIMESHEET_READERS)
+def timesheet_xlsx(mediator_id: int):
+    """The same timesheet as an XLSX workbook (``lang=en``: English headers)."""
+    user, mediator, month, errors, ambito_id, _ambiti, report = _timesheet(mediator_id)
+    if errors:
+        abort(404)
+    locale = export_locale(request.args)
+    with force_locale(locale):
+        sheet = sheets.timesheet(report, user, locale)
+        filename = _("timesheet_%(month)s_%(id)s", month=month.strftime("%Y-%m"),
+                     id=mediator.id)
+        table = sheets.timesheet_table(
+            sheet, _timesheet_heading(mediator, month, ambito_id, sheet), locale, filename)
+    audit.record("report.exported", None, user, kind="timesheet", format="xlsx",
+                 locale=locale, month=month.isoformat(), ambito_id=ambito_id,
+                 mediator_id=mediator.id)
+    db.session.commit()
+    return _workbook(table, filename)
+
+
+def _statement_heading(month: date, ambito_id) -> list:
+    return [(_("Month"), format_date(month, "LLLL yyyy")),
+            (_("Ambito"), _ambito_name(ambito_id))]
+
+
+@bp.get("/statement")
+@roles_required(*REPORTERS)
+def statement():
+    """The cooperative statement of a month and Ambito (a coordinator: theirs; the admin:
+    any, or every one), reconciled with the dashboard."""
+    user = _user()
+    month, errors, ambito_id, ambiti = _month_and_ambito(user)
+    result = sheets.statement(sheets.month_filter(month, ambito_id), user)
+    previous, following = _months_around(month)
+    return render_template(
+        "reporting/statement.html", month=month, errors=errors, ambito_id=ambito_id,
+        ambiti=ambiti, result=result, heading=_statement_heading(month, ambito_id),
+        previous=previous, following=following, month_value=month.strftime("%Y-%m"),
+        month_end=next_month(month) - timedelta(days=1),
+    )
+
+
+@bp.get("/statement.xlsx")
+@roles_required(*REPORTERS)
+def statement_xlsx():
+    """The same statement as an XLSX workbook (``lang=en``: English headers)."""
+    user = _user()
+    month, errors, ambito_id, _ambiti = _month_and_ambito(user)
+    if errors:
+        abort(404)
+    locale = export_locale(request.args)
+    with force_locale(locale):
+        result = sheets.statement(sheets.month_filter(month, ambito_id), user)
+        filename = _("statement_%(month)s", month=month.strftime("%Y-%m"))
+        table = sheets.statement_table(result, _statement_heading(month, ambito_id), locale,
+                                       filename)
+    audit.record("report.exported", None, user, kind="statement", format="xlsx",
+                 locale=locale, month=month.isoformat(), ambito_id=ambito_id)
+    db.session.commit()
+    return _workbook(table, filename)
