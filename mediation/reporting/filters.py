@@ -152,10 +152,15 @@ def session_conditions(report: ReportFilter, user: User | Scope, *,
     assignments and requests.
 
     ``period=False`` leaves the period out (every date), keeping the other filters.
+
+    A period's figures leave out the adjustments (a log approved after its day's period
+    had closed, ``SessionLog.adjusted_period_id``): they are shown apart, in the period
+    of their approval (``reporting/periods.adjustments``). Every date counts them.
     """
     conditions = [SessionLog.state == LogState.approved]
     if period:
-        conditions += [_when() >= report.start_dt, _when() < report.end_dt]
+        conditions += [_when() >= report.start_dt, _when() < report.end_dt,
+                       SessionLog.adjusted_period_id.is_(None)]
     if report.macro_action_id is not None:
         conditions.append(SessionLog.macro_action_id == report.macro_action_id)
     if needs_schools(report, user):

@@ -24,7 +24,7 @@ from ..labels import request_state_label
 from ..models import Ambito, Language, MacroAction, Project, RequestType, Role, School
 from ..scoping import roles_required, visible
 from ..view_helpers import show_error
-from . import aggregates, display, tariffs
+from . import aggregates, display, periods, tariffs
 from .filters import OutOfScope, default_period, parse_filter
 
 bp = Blueprint("reporting", __name__, url_prefix="/reporting")
@@ -212,6 +212,7 @@ def dashboard():
         options=options,
         chosen=chosen,
         figures=figures,
+        adjustments=periods.adjustments(report, user),
         chart_data=_chart_data(figures, locale),
         chart_formats={"duration": display.duration_patterns()},
         is_coordinator=user.role == Role.coordinator,
@@ -279,3 +280,8 @@ def export(kind: str, fmt: str):
     """An export of the dashboard's filter (the same query string; ``lang=en`` for English
     headers): ``kind`` sessions, beneficiaries or summary, ``fmt`` csv or xlsx."""
     return export_response(kind, fmt, _user())
+
+
+# --- Periods that close (the routes in period_views.py) ----------------------------------
+
+from . import period_views  # noqa: E402, F401  (registers its routes on bp)
