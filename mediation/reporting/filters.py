@@ -251,6 +251,25 @@ def sessions(report: ReportFilter, user: User | Scope, *columns) -> sa.Select:
     )
 
 
+def adjusted_sessions(report: ReportFilter, user: User | Scope, *columns) -> sa.Select:
+    """Like :func:`sessions`, over the adjustments counted in the filter's period: the
+    approved logs of a closed period's days approved (``approved_dt``) in the period,
+    joined to the closed period they adjust (``ReportingPeriod``)."""
+    from ..models import ReportingPeriod
+
+    return (
+        sa.select(*columns)
+        .select_from(SessionLog)
+        .join(Assignment, Assignment.id == SessionLog.assignment_id)
+        .join(MediationRequest, MediationRequest.id == SessionLog.request_id)
+        .join(School, School.id == SessionLog.school_id)
+        .join(ReportingPeriod, ReportingPeriod.id == SessionLog.adjusted_period_id)
+        .where(*session_conditions(report, user, period=False),
+               SessionLog.approved_dt >= report.start_dt,
+               SessionLog.approved_dt < report.end_dt)
+    )
+
+
 def counted_sessions(report: ReportFilter, user: User | Scope, *columns,
                      period: bool = True) -> sa.Select:
     """``SELECT columns`` over the approved sessions of the filter, in the user's scope,

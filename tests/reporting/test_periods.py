@@ -7,6 +7,7 @@ import io
 import re
 import zipfile
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -15,8 +16,10 @@ from mediation.bookings import operations as bookings
 from mediation.clock import ROME
 from mediation.errors import InvalidInput, NotAllowed
 from mediation.extensions import db
+from mediation.mediators import operations as mediators
 from mediation.models import AuditEvent, ReportingPeriod, Role
-from mediation.reporting import operations, snapshots
+from mediation.reporting import operations, periods, snapshots
+from mediation.reporting.filters import ReportFilter
 
 from tests.conftest import login
 from tests.scenarios.coordination import world  # noqa: F401  (fixture)
@@ -77,6 +80,15 @@ def test_a_closed_period_serves_the_same_bytes_after_a_late_change(client, world
         AuditEvent.action == "session.approved").order_by(AuditEvent.id.desc())).first()
     assert event.data["adjusted_period_id"] == period.id
 
+    # And a new rate for the closed days: the live figures of those days change.
+    day = counted.actual_start_dt.astimezone(ROME).date()
+    mediators.add_rate(world.coordinator, counted.assignment.mediator, Decimal("97.50"), day)
+    db.session.commit()
+    scope = periods.scope_for(period.ambito_id, world.coordinator)
+    report = ReportFilter(start=start, end=end, ambito_id=period.ambito_id)
+    live = snapshots.export_bytes("sessions", "csv", report, scope, "it")
+    assert live != before["sessions_it.csv"] and b"97,5" in live
+
     after = _snapshot(client, period.id)
     assert after == before
 
@@ -96,6 +108,14 @@ def test_a_closed_period_serves_the_same_bytes_after_a_late_change(client, world
     today = client.get(f"/reporting/?start={_today()}&end={_today()}")
     assert b'id="table-adjustments"' in today.data
     assert f'data-adjusted-period="{period.id}"'.encode() in today.data
+    export = client.get(f"/reporting/export/adjustments.csv?start={_today()}&end={_today()}")
+    rows = export.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert len(rows) == 2 and rows[1].startswith(f"{late.id};")
+    assert start.isoformat() in rows[1] and end.isoformat() in rows[1]
+    # The live sessions export of the closed days leaves the adjustment out too.
+    sessions = client.get(f"/reporting/export/sessions.csv?start={start}&end={end}")
+    ids = [line.split(";")[0] for line in sessions.get_data(as_text=True).splitlines()[1:]]
+    assert ids == [str(counted.id)]
 
 
 def test_closing_refuses_unended_and_overlapping_periods(world):  # noqa: F811
