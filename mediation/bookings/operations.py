@@ -48,6 +48,7 @@ from ..models import (
     utcnow,
 )
 from ..models.constraints import is_overlap_violation
+from ..reporting import periods
 from . import matching, notifications, policy
 from .locks import lock_mediators
 from .queries import is_locked
@@ -597,11 +598,19 @@ def approve_log(actor: User, log: SessionLog, macro_action: MacroAction | None =
         _require(action.macro_action_id == counted.id, InvalidInput(
             _l("This action belongs to another macro-action."), field="action"))
         log.action = action
+    # A session of a closed period is not approved *there*: it becomes an adjustment of
+    # that period, counted now (policy.adjustment_of). The shared lock waits for a period
+    # being closed.
+    periods.lock(shared=True)
+    adjusted = policy.adjustment_of(in_rome(log.counted_dt).date(),
+                                    periods.closed_for_school(request.school.ambito_id))
     log.state = LogState.approved
     log.approved_by_id = actor.id
     log.approved_dt = utcnow()
+    log.adjusted_period_id = adjusted.id if adjusted is not None else None
     request.state = RequestState.closed
-    _event(request, "session.approved", actor, log_id=log.id)
+    _event(request, "session.approved", actor, log_id=log.id,
+           **({"adjusted_period_id": adjusted.id} if adjusted is not None else {}))
 
 
 def return_log(actor: User, log: SessionLog, comment: str) -> None:

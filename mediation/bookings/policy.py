@@ -16,8 +16,9 @@ rule by itself. ``tests/bookings/test_policy.py`` checks, for every role, state 
 this module, the operation and the page agree.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 
@@ -28,6 +29,7 @@ from ..models import (
     LogState,
     MediationRequest,
     ProposalState,
+    ReportingPeriod,
     RequestKind,
     RequestState,
     Role,
@@ -270,6 +272,62 @@ def reads_summary(user: User, assignment: Assignment) -> bool:
     if user.role in (Role.teacher, Role.lead, Role.coordinator):
         return True
     return holds(user, assignment)
+
+
+# --- reporting periods that close ---------------------------------------------------
+
+
+def may_close_period(user: User, ambito_id: int | None) -> bool:
+    """Closing a period of a scope (and seeing its frozen figures): the admin, for the
+    region (``ambito_id`` None) or any Ambito; a coordinator, for their own Ambito."""
+    if user.role == Role.admin:
+        return True
+    return (user.role == Role.coordinator and ambito_id is not None
+            and user.ambito_id == ambito_id)
+
+
+def may_see_period(user: User, period: ReportingPeriod) -> bool:
+    return may_close_period(user, period.ambito_id)
+
+
+def may_reopen_period(user: User, period: ReportingPeriod) -> bool:
+    """Reopening is the admin's act (with a reason), for a period closed now."""
+    return user.role == Role.admin and period.closed
+
+
+#: Why a period cannot be closed, as the person closing it reads it.
+CLOSE_REFUSALS = {
+    "not_ended": _l("A period can be closed only once it has ended (its last day is past)."),
+    "overlaps": _l("These days overlap a period of this scope that is already closed."),
+}
+
+
+def close_refusal(start: date, end: date, today: date,
+                  closed: Iterable[ReportingPeriod]) -> str | None:
+    """Why the days ``start``..``end`` cannot be closed now (a code of
+    ``CLOSE_REFUSALS``), given the periods of the same scope closed now; None if they can.
+
+    A period closes once its last day is past (Europe/Rome): so the day a late change is
+    made never lies in a closed period, and "the next open period" is the one holding
+    that day.
+    """
+    if end >= today:
+        return "not_ended"
+    if any(p.closed and p.start_date <= end and start <= p.end_date for p in closed):
+        return "overlaps"
+    return None
+
+
+def adjustment_of(day: date, closed: Iterable[ReportingPeriod]) -> ReportingPeriod | None:
+    """The closed period holding ``day`` (a session's day, Europe/Rome), among the
+    periods closed for its school (its Ambito's and the region's), or None.
+
+    The rule of periods that close: a session of a closed period is never counted
+    *there* once it has closed. A late log is still written, and approved, but its
+    approval makes it an adjustment of that period (``SessionLog.adjusted_period_id``),
+    counted when it was approved: in the open period holding that day, shown apart.
+    """
+    return next((p for p in closed if p.closed and p.start_date <= day <= p.end_date), None)
 
 
 # --- the request page ------------------------------------------------------------

@@ -314,6 +314,7 @@ class _DemoBuilder:
         self._generate(self.successor, D.BUDGET_USE["FAMI2127"])
         self._add_planned_hours()
         self._write()
+        self._close_a_quarter()
 
     # -- reference data and calendar
 
@@ -1357,6 +1358,25 @@ class _DemoBuilder:
         self.tour = [meeting, offer, past, logged, fillable, stuck, pending]
 
     # -- writing
+
+    def _close_a_quarter(self) -> None:
+        """The Lodi coordinator has closed the latest quarter ended 60 days ago or more:
+        its figures and exports are frozen (reporting/snapshots.py). Sixty days leave the
+        logs still to approve out of it."""
+        from ..reporting.operations import close_period
+
+        db.session.flush()
+        if not sa.inspect(db.session.connection()).has_table("reporting_periods"):
+            return  # an older schema (the tests of earlier migrations load the demo there)
+        ambito = db.session.scalar(sa.select(Ambito).filter_by(code=D.MARKER_AMBITO))
+        coordinator = db.session.scalar(
+            sa.select(User).where(User.role == Role.coordinator, User.ambito_id == ambito.id)
+            .order_by(User.id))
+        last = self.today - timedelta(days=60)
+        first_of_next = date(last.year, 3 * ((last.month - 1) // 3) + 1, 1)
+        end = first_of_next - timedelta(days=1)
+        start = date(end.year, end.month - 2, 1)
+        close_period(coordinator, ambito, start, end, self.today)
 
     def _write(self) -> None:
         """Everything the builder collected, in bulk, ids given."""

@@ -39,6 +39,7 @@ from .people import (
     User,
     mediator_ambiti,
 )
+from .periods import PeriodFile, ReportingPeriod
 from .project import (
     Action,
     BudgetLine,
@@ -60,7 +61,7 @@ __all__ = [
     "AuditEvent", "AvailabilityRange", "BudgetLine", "Closure", "Cycle", "Direction",
     "Document", "DocumentKind", "ItalianLevel", "Language", "LanguageLevel", "LogState",
     "MacroAction", "MediationRequest", "MediatorLanguage", "MediatorMunicipality",
-    "MediatorProfile", "MediatorRate", "Mode",
+    "MediatorProfile", "MediatorRate", "PeriodFile", "ReportingPeriod", "Mode",
     "OutboxMessage", "OutboxState", "Outcome", "PlannedHours", "PreferredSlot", "Project",
     "ProposalState",
     "ProjectExtension", "PupilCase", "PupilCaseStatus", "PupilStatus", "RequestKind",

@@ -375,6 +375,9 @@ class SessionLog(db.Model):
         sa.CheckConstraint(
             "actual_start_dt IS NULL OR counted_dt = actual_start_dt", name="counted_at_start"
         ),
+        sa.CheckConstraint(
+            "adjusted_period_id IS NULL OR approved_dt IS NOT NULL", name="adjusted_when_approved"
+        ),
         sa.Index("ix_session_logs_start", "actual_start_dt"),
         # Reporting: the approved sessions of a period, region-wide or of some schools (an
         # Ambito's).
@@ -445,6 +448,12 @@ class SessionLog(db.Model):
     )
     tariff_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("translation_tariffs.id"), info=NOT_PERSONAL,
+    )
+    # Approved after its day's period had closed (models/periods.py): the closed period
+    # it belongs to. Such a log is an adjustment: it counts when it was approved
+    # (approved_dt, in an open period), shown apart, never in its day's figures.
+    adjusted_period_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("reporting_periods.id"), index=True, info=NOT_PERSONAL,
     )
 
     assignment: Mapped[Assignment] = relationship(back_populates="session_log")

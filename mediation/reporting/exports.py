@@ -1,6 +1,8 @@
-"""Funder-reporting exports: the sessions of a period, the pseudonymous beneficiaries and
-the quarterly monitoring summary, each defined here as a :class:`~.spreadsheets.Table` (its
-columns, its rows, their labels); :mod:`.spreadsheets` writes it as CSV (streamed) or XLSX.
+"""Funder-reporting exports: the sessions of a period, the pseudonymous beneficiaries,
+the quarterly monitoring summary and the adjustments (the sessions of closed periods
+approved in the period, counted in it apart: ``reporting/periods.py``), each defined
+here as a :class:`~.spreadsheets.Table` (its columns, its rows, their labels);
+:mod:`.spreadsheets` writes it as CSV (streamed) or XLSX.
 
 Every export reads the approved sessions selected by :func:`filters.sessions` (the
 dashboard's filter, in the user's scope). Row exports stream from the database
@@ -46,6 +48,7 @@ from ..models import (
     Outcome,
     Project,
     PupilCase,
+    ReportingPeriod,
     RequestKind,
     RequestType,
     School,
@@ -56,10 +59,16 @@ from ..models import (
 from ..models.cases import pupil_case_languages
 from ..scoping import Scope
 from .aggregates import session_cost_seconds, with_prices
-from .filters import ReportFilter, session_when, sessions, tune_for_reporting
+from .filters import (
+    ReportFilter,
+    adjusted_sessions,
+    session_when,
+    sessions,
+    tune_for_reporting,
+)
 from .spreadsheets import Column, Kind, Table
 
-KINDS = ("sessions", "beneficiaries", "summary")
+KINDS = ("sessions", "beneficiaries", "summary", "adjustments")
 FORMATS = ("csv", "xlsx")
 LOCALES = ("it", "en")
 DEFAULT_LOCALE = "it"
@@ -215,8 +224,21 @@ def _lookup(*columns) -> dict:
     return {row[0]: (row[1:] if len(row) > 2 else row[1]) for row in rows}
 
 
+def _adjustment_columns() -> list[Column]:
+    """The sessions' columns, and the closed period each adjusts, and its approval."""
+    return [
+        *_session_columns(),
+        Column(_("Closed period from"), Kind.date, 11),
+        Column(_("Closed period to"), Kind.date, 11),
+        Column(_("Approved on"), Kind.date, 11),
+    ]
+
+
 def _session_rows(report: ReportFilter, user: Scope, locale: str,
-                  modes: dict, outcomes: dict, yes: str, no: str) -> Iterator[tuple]:
+                  modes: dict, outcomes: dict, yes: str, no: str,
+                  adjustments: bool = False) -> Iterator[tuple]:
+    """The rows of the sessions export; ``adjustments``: of the adjustments export (the
+    adjustments approved in the period, with the closed period each adjusts)."""
     tune_for_reporting()  # when iterated: the table reads nothing before
     # Names of reference data come from small dicts, not joins: SQLite would otherwise
     # start from the product of the small tables and probe the sessions for each row.
@@ -229,8 +251,11 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
     mediators = dict(db.session.execute(
         sa.select(MediatorProfile.id, User.display_name)
         .join(User, User.id == MediatorProfile.user_id)).all())
+    select = adjusted_sessions if adjustments else sessions
+    extra = ((ReportingPeriod.start_date, ReportingPeriod.end_date, SessionLog.approved_dt)
+             if adjustments else ())
     statement = (
-        sessions(
+        select(
             report, user,
             SessionLog.id, SessionLog.actual_start_dt, SessionLog.actual_end_dt,
             Assignment.deadline_dt, MediationRequest.project_id, School.ambito_id,
@@ -239,7 +264,7 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
             SessionLog.action_id, SessionLog.outcome, SessionLog.pupils_met,
             SessionLog.parents_met, SessionLog.teachers_met, PupilCase.code,
             Assignment.mediator_id, SessionLog.pages, SessionLog.words,
-            MediatorRate.hourly_cost, TranslationTariff.page_cost,
+            MediatorRate.hourly_cost, TranslationTariff.page_cost, *extra,
         )
         .outerjoin(PupilCase, PupilCase.id == MediationRequest.pupil_case_id)
         .outerjoin(MediatorRate, MediatorRate.id == SessionLog.rate_id)
@@ -249,7 +274,7 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
     for (log_id, start, end, deadline, project_id, ambito_id, school_code, school,
          municipality, type_id, language_id, mode, macro_id, action_id, outcome, pupils,
          parents, teachers, pupil_code, mediator_id, pages, words, hourly_cost,
-         page_cost) in _stream(statement):
+         page_cost, *adjusted) in _stream(statement):
         timed = start is not None
         seconds = (end - start).total_seconds() if timed else None
         type_name, type_kind = types[type_id]
@@ -265,6 +290,7 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
             mediators[mediator_id], pages, words,
             yes if outcome == Outcome.held else no, hourly_cost, page_cost,
             _session_cost(seconds, pages, hourly_cost, page_cost),
+            *(adjusted[:2] + [_rome_date(adjusted[2])] if adjusted else ()),
         )
 
 
@@ -474,6 +500,15 @@ def table(kind: str, report: ReportFilter, user: Scope, locale: str = DEFAULT_LO
                 kind, locale, _("Sessions of the period"),
                 _("sessions_%(start)s_%(end)s", **period), _session_columns(),
                 _session_rows(report, user, locale, modes, outcomes, _("Yes"), _("No")),
+                filter_rows)
+        if kind == "adjustments":
+            modes = {key: str(label) for key, label in MODE_LABELS.items()}
+            outcomes = {key: str(label) for key, label in OUTCOME_LABELS.items()}
+            return Table(
+                kind, locale, _("Adjustments to closed periods"),
+                _("adjustments_%(start)s_%(end)s", **period), _adjustment_columns(),
+                _session_rows(report, user, locale, modes, outcomes, _("Yes"), _("No"),
+                              adjustments=True),
                 filter_rows)
         if kind == "beneficiaries":
             cycles = {key: str(label) for key, label in CYCLE_LABELS.items()}

@@ -157,10 +157,15 @@ def session_conditions(report: ReportFilter, user: User | Scope, *,
     assignments and requests.
 
     ``period=False`` leaves the period out (every date), keeping the other filters.
+
+    A period's figures leave out the adjustments (a log approved after its day's period
+    had closed, ``SessionLog.adjusted_period_id``): they are shown apart, in the period
+    of their approval (``reporting/periods.adjustments``). Every date counts them.
     """
     conditions = [SessionLog.state == LogState.approved]
     if period:
-        conditions += [_when() >= report.start_dt, _when() < report.end_dt]
+        conditions += [_when() >= report.start_dt, _when() < report.end_dt,
+                       SessionLog.adjusted_period_id.is_(None)]
     if report.macro_action_id is not None:
         conditions.append(SessionLog.macro_action_id == report.macro_action_id)
     if needs_schools(report, user):
@@ -250,6 +255,25 @@ def sessions(report: ReportFilter, user: User | Scope, *columns) -> sa.Select:
         .join(MediationRequest, MediationRequest.id == SessionLog.request_id)
         .join(School, School.id == SessionLog.school_id)
         .where(*session_conditions(report, user))
+    )
+
+
+def adjusted_sessions(report: ReportFilter, user: User | Scope, *columns) -> sa.Select:
+    """Like :func:`sessions`, over the adjustments counted in the filter's period: the
+    approved logs of a closed period's days approved (``approved_dt``) in the period,
+    joined to the closed period they adjust (``ReportingPeriod``)."""
+    from ..models import ReportingPeriod
+
+    return (
+        sa.select(*columns)
+        .select_from(SessionLog)
+        .join(Assignment, Assignment.id == SessionLog.assignment_id)
+        .join(MediationRequest, MediationRequest.id == SessionLog.request_id)
+        .join(School, School.id == SessionLog.school_id)
+        .join(ReportingPeriod, ReportingPeriod.id == SessionLog.adjusted_period_id)
+        .where(*session_conditions(report, user, period=False),
+               SessionLog.approved_dt >= report.start_dt,
+               SessionLog.approved_dt < report.end_dt)
     )
 
 

@@ -25,7 +25,7 @@ from ..labels import request_state_label
 from ..models import Ambito, Language, MacroAction, Project, RequestType, Role, School
 from ..scoping import roles_required, visible
 from ..view_helpers import show_error
-from . import aggregates, display, tariffs
+from . import aggregates, display, periods, tariffs
 from .filters import OutOfScope, default_period, parse_filter
 
 bp = Blueprint("reporting", __name__, url_prefix="/reporting")
@@ -213,6 +213,7 @@ def dashboard():
         options=options,
         chosen=chosen,
         figures=figures,
+        adjustments=periods.adjustments(report, user),
         chart_data=_chart_data(figures, locale),
         chart_formats={"duration": display.duration_patterns()},
         is_coordinator=user.role == Role.coordinator,
@@ -439,3 +440,8 @@ def statement_xlsx():
                  locale=locale, month=month.isoformat(), ambito_id=ambito_id)
     db.session.commit()
     return _workbook(table, filename)
+
+
+# --- Periods that close (the routes in period_views.py) ----------------------------------
+
+from . import period_views  # noqa: E402, F401  (registers its routes on bp)

@@ -54,7 +54,8 @@ PASSWORD = "demo-a11y"
 #: Endpoints that are not pages: downloads, calendar feeds, the letter printed on paper
 #: is a page and is kept.
 NOT_PAGES = {"auth.logout", "reporting.export", "reporting.timesheet_xlsx",
-             "reporting.statement_xlsx", "requests.document", "feeds.feed", "static"}
+             "reporting.statement_xlsx", "reporting.period_file", "reporting.period_pack",
+             "requests.document", "feeds.feed", "static"}
 #: Pages a role opens, at most.
 BUDGET = 60
 #: Endpoints opened more than once (with other ids), because what the page shows depends
@@ -67,6 +68,7 @@ EMPTY_FORMS = {
     "requests.new": "main form[method=post]",
     "agenda.decline": "main form[method=post]",
     "agenda.log": "main form[method=post]",
+    "reporting.periods_page": "main form[method=post]",
 }
 
 

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.conftest import csrf_token, login, make_test_config
-from tests.scenarios.two_ambiti import NOT_OBJECT_IDS, build_world
+from tests.scenarios.two_ambiti import AMBITO_LEVEL, NOT_OBJECT_IDS, build_world
 
 #: Who is walked (a user of school A1, its Ambito A, or A1's mediator) and whose objects
 #: are outside their scope: the other school of their Ambito and a school of the other one.
@@ -68,8 +68,8 @@ def test_objects_outside_the_scope_are_404(app, factory, who):
         for school in FOREIGN[who]:
             foreign = world.unit(school)
             if school[0] == "A":
-                # The same Ambito: its id is in scope, so only the other ids are foreign.
-                foreign = {k: v for k, v in foreign.items() if k != "ambito_id"}
+                # The same Ambito: its objects are in scope, so only the others are foreign.
+                foreign = {k: v for k, v in foreign.items() if k not in AMBITO_LEVEL}
             if not all(arg in foreign for arg in ids):
                 continue
             variants.append({arg: foreign[arg] for arg in ids})

@@ -559,11 +559,12 @@ def test_every_export_downloads_from_a_real_server(app, data, lang):
                     text = content.decode("utf-8-sig")
                     rows = list(csv.reader(io.StringIO(text),
                                            delimiter=spreadsheets.csv_delimiter(lang)))
-                    assert len(rows) > 1, (kind, rows)
+                    # No period is closed here: no adjustment (tests/reporting/test_periods).
+                    assert len(rows) > 1 or kind == "adjustments", (kind, rows)
                     assert not re.search(r"Traceback|Internal Server Error", text)
                 else:
                     book = openpyxl.load_workbook(io.BytesIO(content))
-                    assert book.worksheets[0].max_row > 1
+                    assert book.worksheets[0].max_row > 1 or kind == "adjustments"
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])

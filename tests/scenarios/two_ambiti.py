@@ -11,7 +11,7 @@ rule can be filled with the ids of any school's objects.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -31,6 +31,7 @@ from mediation.models import (
     OutboxMessage,
     Outcome,
     PupilCase,
+    ReportingPeriod,
     RequestState,
     Role,
     SessionLog,
@@ -43,7 +44,11 @@ SECRET_COUNTRY = "TV"
 SECRET_COUNTRY_SHOWN = ("Tuvalu",)
 
 #: URL parameters that are not object ids (they are checked elsewhere or name no row).
-NOT_OBJECT_IDS = {"token", "type_code", "kind", "fmt", "filename"}
+NOT_OBJECT_IDS = {"token", "type_code", "kind", "fmt", "filename",
+                  "name"}  # a period's stored file, by its name in that period
+
+#: URL parameters naming an object of a whole Ambito (the same for both its schools).
+AMBITO_LEVEL = {"ambito_id", "period_id"}
 
 SCHOOLS = ("A1", "A2", "B1", "B2")
 
@@ -69,6 +74,7 @@ class World:
             "mediator_id": o[f"med_{school}"].id,
             "absence_id": o[f"abs_{school}"].id,
             "message_id": o[f"msg_{school}"].id,
+            "period_id": o[f"period_{school[0]}"].id,
         }
 
     def user(self, key: str) -> User:
@@ -93,6 +99,10 @@ def build_world(factory) -> World:
         o[f"amb_{side}"] = ambito
         o[f"coord_{side}"] = factory.user(Role.coordinator, ambito=ambito,
                                           email=f"coord.{side.lower()}@example.org")
+        # A reporting period the Ambito's coordinator closed.
+        o[f"period_{side}"] = factory.add(ReportingPeriod(
+            ambito=ambito, start_date=date(2025, 1, 1), end_date=date(2025, 3, 31),
+            closed_by=o[f"coord_{side}"]))
         for number in "12":
             name = f"{side}{number}"
             school = factory.school(ambito, name=f"Scuola {name}")
