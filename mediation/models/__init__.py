@@ -9,6 +9,7 @@ from .bookings import (
     ACTIVE_ASSIGNMENT_STATES,
     Assignment,
     AssignmentState,
+    AttestationOutcome,
     Direction,
     Document,
     DocumentKind,
@@ -20,6 +21,7 @@ from .bookings import (
     ProposalState,
     RequestSeries,
     RequestState,
+    SessionAttestation,
     SessionLog,
     TimeProposal,
     Urgency,
@@ -56,7 +58,7 @@ from .types import UTCDateTime, utcnow
 
 __all__ = [
     "ACTIVE_ASSIGNMENT_STATES", "Absence", "Action", "Ambito", "ApprovedSessionTotal",
-    "Assignment", "AssignmentState",
+    "Assignment", "AssignmentState", "AttestationOutcome",
     "AuditEvent", "AvailabilityRange", "BudgetLine", "Closure", "Cycle", "Direction",
     "Document", "DocumentKind", "ItalianLevel", "Language", "LanguageLevel", "LogState",
     "MacroAction", "MediationRequest", "MediatorLanguage", "MediatorMunicipality",
@@ -66,7 +68,7 @@ __all__ = [
     "ProjectExtension", "PupilCase", "PupilCaseStatus", "PupilStatus", "RequestKind",
     "RequestSeries",
     "RequestState", "RequestType", "Role", "SCHOOL_ROLES", "School", "SchoolCycle",
-    "SchoolYear", "SessionLog", "Site", "TimeProposal", "TranslationTariff", "Urgency",
+    "SchoolYear", "SessionAttestation", "SessionLog", "Site", "TimeProposal", "TranslationTariff", "Urgency",
     "User", "UserSession",
     "UTCDateTime",
     "mediator_ambiti",
