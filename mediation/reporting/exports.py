@@ -33,7 +33,7 @@ from flask_babel import gettext as _
 
 from ..clock import ROME, rome_midnight
 from ..extensions import db
-from ..labels import CYCLE_LABELS, MODE_LABELS, OUTCOME_LABELS
+from ..labels import ATTESTATION_LABELS, CYCLE_LABELS, MODE_LABELS, OUTCOME_LABELS, ROLE_LABELS
 from ..models import (
     Action,
     Ambito,
@@ -49,6 +49,7 @@ from ..models import (
     RequestKind,
     RequestType,
     School,
+    SessionAttestation,
     SessionLog,
     TranslationTariff,
     User,
@@ -195,6 +196,13 @@ def _session_columns() -> list[Column]:
         Column(_("Hourly rate"), Kind.money, 9),
         Column(_("Tariff per page"), Kind.money, 9),
         Column(_("Cost"), Kind.money, 10),
+        # The school's attestation (issue #18): attested, disputed or pending; by whom
+        # (their name and role) and when (Europe/Rome).
+        Column(_("School attestation"), Kind.text, 12),
+        Column(_("Attested by"), Kind.text, 24),
+        Column(_("Attested by (role)"), Kind.text, 18),
+        Column(_("Attestation date"), Kind.date, 11),
+        Column(_("Attestation time"), Kind.time, 8),
     ]
 
 
@@ -216,7 +224,8 @@ def _lookup(*columns) -> dict:
 
 
 def _session_rows(report: ReportFilter, user: Scope, locale: str,
-                  modes: dict, outcomes: dict, yes: str, no: str) -> Iterator[tuple]:
+                  modes: dict, outcomes: dict, yes: str, no: str, attestations: dict,
+                  roles: dict) -> Iterator[tuple]:
     tune_for_reporting()  # when iterated: the table reads nothing before
     # Names of reference data come from small dicts, not joins: SQLite would otherwise
     # start from the product of the small tables and probe the sessions for each row.
@@ -229,6 +238,7 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
     mediators = dict(db.session.execute(
         sa.select(MediatorProfile.id, User.display_name)
         .join(User, User.id == MediatorProfile.user_id)).all())
+    attester = sa.orm.aliased(User, name="attester")
     statement = (
         sessions(
             report, user,
@@ -240,8 +250,12 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
             SessionLog.parents_met, SessionLog.teachers_met, PupilCase.code,
             Assignment.mediator_id, SessionLog.pages, SessionLog.words,
             MediatorRate.hourly_cost, TranslationTariff.page_cost,
+            SessionAttestation.outcome, attester.display_name, attester.role,
+            SessionAttestation.at,
         )
         .outerjoin(PupilCase, PupilCase.id == MediationRequest.pupil_case_id)
+        .outerjoin(SessionAttestation, SessionAttestation.session_log_id == SessionLog.id)
+        .outerjoin(attester, attester.id == SessionAttestation.by_id)
         .outerjoin(MediatorRate, MediatorRate.id == SessionLog.rate_id)
         .outerjoin(TranslationTariff, TranslationTariff.id == SessionLog.tariff_id)
         .order_by(session_when(), SessionLog.id)
@@ -249,7 +263,7 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
     for (log_id, start, end, deadline, project_id, ambito_id, school_code, school,
          municipality, type_id, language_id, mode, macro_id, action_id, outcome, pupils,
          parents, teachers, pupil_code, mediator_id, pages, words, hourly_cost,
-         page_cost) in _stream(statement):
+         page_cost, attested, attested_by, attester_role, attested_at) in _stream(statement):
         timed = start is not None
         seconds = (end - start).total_seconds() if timed else None
         type_name, type_kind = types[type_id]
@@ -265,6 +279,9 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
             mediators[mediator_id], pages, words,
             yes if outcome == Outcome.held else no, hourly_cost, page_cost,
             _session_cost(seconds, pages, hourly_cost, page_cost),
+            attestations[attested], attested_by,
+            roles[attester_role] if attester_role is not None else None,
+            _rome_date(attested_at), _rome_time(attested_at),
         )
 
 
@@ -472,7 +489,9 @@ def table(kind: str, report: ReportFilter, user: Scope, locale: str = DEFAULT_LO
             return Table(
                 kind, locale, _("Sessions of the period"),
                 _("sessions_%(start)s_%(end)s", **period), _session_columns(),
-                _session_rows(report, user, locale, modes, outcomes, _("Yes"), _("No")),
+                _session_rows(report, user, locale, modes, outcomes, _("Yes"), _("No"),
+                              {key: str(label) for key, label in ATTESTATION_LABELS.items()},
+                              {key: str(label) for key, label in ROLE_LABELS.items()}),
                 filter_rows)
         if kind == "beneficiaries":
             cycles = {key: str(label) for key, label in CYCLE_LABELS.items()}

@@ -242,4 +242,4 @@ def test_the_state_diagram_is_complete():
     assert set(policy.ACTIONS) >= set(PAGE_ACTIONS) - {"review_log"} - attestation | {
         "approve_log"}
     assert not attestation & set(policy.ACTIONS)
-    assert policy.ATTESTABLE == {RequestState.logged, RequestState.closed}
+    assert {RequestState.logged, RequestState.closed} == policy.ATTESTABLE
