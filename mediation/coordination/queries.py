@@ -165,6 +165,7 @@ def logs_to_approve(user: User, page: int, per_page: int):
             joinedload(SessionLog.macro_action),
             joinedload(SessionLog.action),
             joinedload(SessionLog.delivered_document),
+            joinedload(SessionLog.attestation).joinedload(SessionAttestation.by),
             joinedload(SessionLog.assignment).options(
                 joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
                 joinedload(Assignment.request).options(

@@ -339,3 +339,16 @@ def test_sessions_export_has_the_attestation(app, client, booking, lang):
     row = next(r for r in rows if r[headers[0]] == resolved.id)
     assert (row[headers[1]], row[headers[2]], row[headers[3]]) == (words[0], lead, words[4])
     assert row[headers[4]].date() == in_rome(when[resolved.id]).date()
+
+
+def test_the_coordinator_reviewing_the_log_sees_the_dispute(app, client, booking):
+    log = logged(booking)
+    ops.dispute_session(booking.teacher, log, "The family was not called")
+    db.session.commit()
+    login(client, booking.coordinator)
+    html = client.get("/coordination/logs").get_data(as_text=True)
+    assert 'data-attestation="disputed"' in html and "The family was not called" in html
+    # Approval does not wait for the attestation: the coordinator still decides.
+    ops.approve_log(booking.coordinator, log)
+    db.session.commit()
+    assert log.assignment.request.state == RequestState.closed
