@@ -17,6 +17,7 @@ from flask_babel import lazy_pgettext
 
 from .models import (
     AssignmentState,
+    AttestationOutcome,
     Cycle,
     Direction,
     DocumentKind,
@@ -181,6 +182,8 @@ EVENT_LABELS = {
     "session.logged": _l("Session logged by the mediator"),
     "session.approved": _l("Session log approved"),
     "session.returned": _l("Session log returned for corrections"),
+    "session.attested": _l("Session confirmed by the school"),
+    "session.disputed": _l("Session disputed by the school"),
     "document.uploaded": _l("Document uploaded"),
     "time.proposed": _l("Another time proposed to the school"),
     "time.accepted": _l("Proposed time accepted by the school"),
@@ -243,6 +246,14 @@ LOG_STATE_LABELS = {
     LogState.returned: _l("Returned to the mediator for corrections"),
 }
 
+#: The school's attestation of a logged session (None: no answer yet), in the sessions
+#: export and the dashboard.
+ATTESTATION_LABELS = {
+    AttestationOutcome.attested: _l("Attested"),
+    AttestationOutcome.disputed: _l("Disputed"),
+    None: _l("Pending"),
+}
+
 # --- emails -----------------------------------------------------------------------------
 
 #: The states the email outbox page lists (its filter chips and table).
@@ -274,6 +285,7 @@ TEMPLATE_GLOBALS = {
     "CALENDAR_ASSIGNMENT_STATE_LABELS": CALENDAR_ASSIGNMENT_STATE_LABELS,
     "OUTCOME_LABELS": OUTCOME_LABELS,
     "LOG_STATE_LABELS": LOG_STATE_LABELS,
+    "ATTESTATION_LABELS": ATTESTATION_LABELS,
     "OUTBOX_STATE_LABELS": OUTBOX_STATE_LABELS,
     "cycle_label": cycle_label,
     "request_state_label": request_state_label,

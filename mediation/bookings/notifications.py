@@ -156,3 +156,15 @@ def proposal_answered(proposal: TimeProposal) -> None:
         return
     queue_email("proposal", coordinator, kind=f"proposal_{proposal.state.value}",
                 request=proposal.request, proposal=proposal)
+
+
+def attestation_requested(log: SessionLog) -> None:
+    """Once a meeting is logged, the teacher who asked (or, if they have left, the
+    school's leads) is asked to confirm it took place, or to dispute it: a link to the
+    request page's attestation box, where each answer is one button (nothing changes on
+    opening the link)."""
+    request = log.assignment.request
+    recipients = [request.requester] if request.requester.active else _leads(request)
+    for user in recipients:
+        queue_email("attestation", user, request=request, assignment=log.assignment,
+                    log=log)

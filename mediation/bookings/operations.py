@@ -25,6 +25,7 @@ from ..models import (
     Action,
     Assignment,
     AssignmentState,
+    AttestationOutcome,
     Direction,
     Document,
     LogState,
@@ -41,6 +42,7 @@ from ..models import (
     RequestState,
     RequestType,
     Role,
+    SessionAttestation,
     SessionLog,
     TimeProposal,
     Urgency,
@@ -627,6 +629,68 @@ def return_log(actor: User, log: SessionLog, comment: str) -> None:
     notifications.log_returned(log)
 
 
+# --- the school's attestation of a logged session ----------------------------
+
+#: The longest reason for disputing a session (the column's size).
+MAX_DISPUTE_REASON = 1000
+
+
+def _answer(actor: User, log: SessionLog, outcome: AttestationOutcome,
+            reason: str | None) -> SessionAttestation:
+    """Write the school's answer on the log's one attestation, and its audit event
+    (``session.attested`` or ``session.disputed``, with the answer it replaces)."""
+    request = log.assignment.request
+    attestation = log.attestation
+    previous = attestation.outcome.value if attestation is not None else None
+    if attestation is None:
+        attestation = SessionAttestation(log=log)
+        db.session.add(attestation)
+    attestation.outcome = outcome
+    attestation.reason = reason
+    attestation.by = actor
+    attestation.at = utcnow()
+    db.session.flush()
+    _event(request, f"session.{outcome.value}", actor, log_id=log.id, previous=previous)
+    return attestation
+
+
+def _reload_attestation(log: SessionLog) -> None:
+    """Read the log's attestation again once the request is locked: another answer may
+    have been committed since the page was read."""
+    db.session.refresh(log, ["attestation"])
+
+
+def attest_session(actor: User, log: SessionLog) -> SessionAttestation:
+    """The requesting teacher or a school lead confirms that the logged session took
+    place (or, having disputed it, now confirms it: the dispute is resolved)."""
+    request = log.assignment.request
+    _require(policy.may_attest(actor, request), NotAllowed())
+    _lock(request)
+    _reload_attestation(log)
+    _require(policy.attest_allowed(log))
+    return _answer(actor, log, AttestationOutcome.attested, None)
+
+
+def dispute_session(actor: User, log: SessionLog, reason: str) -> SessionAttestation:
+    """The requesting teacher or a school lead disputes the logged session, saying why;
+    the coordinator finds it among the disputed sessions of the queue.
+
+    :raise InvalidInput: no reason, or a longer one than the column holds (``reason``).
+    """
+    request = log.assignment.request
+    _require(policy.may_attest(actor, request), NotAllowed())
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_l("Say what did not happen as logged."), field="reason")
+    if len(reason) > MAX_DISPUTE_REASON:
+        raise InvalidInput(_l("At most %(max)d characters.", max=MAX_DISPUTE_REASON),
+                           field="reason")
+    _lock(request)
+    _reload_attestation(log)
+    _require(policy.dispute_allowed(log))
+    return _answer(actor, log, AttestationOutcome.disputed, reason)
+
+
 # --- mediators -------------------------------------------------------------
 
 
@@ -763,6 +827,9 @@ def log_session(actor: User, assignment: Assignment, data: LogInput) -> SessionL
     _event(request, "session.logged", actor, log_id=log.id, outcome=data.outcome.value)
     if request.type.kind == RequestKind.deadline:
         notifications.translation_delivered(log)
+    elif existing is None:  # a corrected log is the same session: asked once
+        # A translation's requester is told by the delivery email, which asks for it.
+        notifications.attestation_requested(log)
     return log
 
 

@@ -26,6 +26,7 @@ from ..models import (
     ACTIVE_ASSIGNMENT_STATES,
     Assignment,
     AssignmentState,
+    AttestationOutcome,
     LogState,
     MediationRequest,
     ProposalState,
@@ -82,6 +83,11 @@ CANCELLABLE = frozenset(state for state, moves in TRANSITIONS.items() if "cancel
 WAITING_FOR_AN_OFFER = frozenset(
     state for state, moves in TRANSITIONS.items()
     if "offer" in moves or moves.get("approve") == S.open)
+
+#: States of a request whose logged session the school can attest or dispute: once the
+#: mediator has logged it, whatever the coordinator's review (attestation and approval
+#: are independent: docs/design.md, "The school's attestation").
+ATTESTABLE = frozenset({S.logged, S.closed})
 
 #: A cancellation closer than this to the meeting's start is recorded as late.
 LATE_CANCELLATION = timedelta(hours=24)
@@ -180,6 +186,39 @@ def can_answer_proposal(user: User, proposal: TimeProposal, now: datetime) -> bo
 def sees_proposals(user: User, request: MediationRequest) -> bool:
     """The times proposed to the school concern the school and its coordinators."""
     return in_school(user, request) or coordinates(user, request)
+
+
+def may_attest(user: User, request: MediationRequest) -> bool:
+    """Attesting or disputing a logged session: the teacher who asked, or a lead of the
+    school (not another teacher of the school)."""
+    return in_school(user, request) and (
+        user.role == Role.lead or user.id == request.requester_id)
+
+
+def _attestable(log: SessionLog) -> bool:
+    return log.assignment.request.state in ATTESTABLE
+
+
+def attest_allowed(log: SessionLog) -> bool:
+    """The school can confirm a logged session not answered yet, or one it disputed (the
+    dispute resolved: confirming replaces it, the audit trail keeps both)."""
+    attestation = log.attestation
+    return _attestable(log) and (
+        attestation is None or attestation.outcome == AttestationOutcome.disputed)
+
+
+def dispute_allowed(log: SessionLog) -> bool:
+    """The school can dispute a logged session it has not answered yet (a confirmation
+    is final; a dispute stands until the school confirms)."""
+    return _attestable(log) and log.attestation is None
+
+
+def can_attest(user: User, log: SessionLog) -> bool:
+    return may_attest(user, log.assignment.request) and attest_allowed(log)
+
+
+def can_dispute(user: User, log: SessionLog) -> bool:
+    return may_attest(user, log.assignment.request) and dispute_allowed(log)
 
 
 # --- the coordinator -----------------------------------------------------------
@@ -346,6 +385,8 @@ class RequestActions:
     review_log: SessionLog | None = None
     answer_offer: Assignment | None = None  # the offer waiting for this mediator
     log: Assignment | None = None  # the session this mediator can log (or correct) now
+    attest: SessionLog | None = None  # the logged session this user can confirm now
+    dispute: bool = False  # ... and can dispute (then ``attest`` is that log too)
     answer_proposals: bool = False
     see_proposals: bool = False
     see_offer: bool = False  # whom the request is offered to, and when
@@ -356,6 +397,11 @@ class RequestActions:
     def school(self) -> bool:
         """Anything in the school's box (approve, reject, cancel)."""
         return self.approve or self.cancel
+
+    @property
+    def attestation(self) -> bool:
+        """Anything in the school's attestation box (confirm, dispute)."""
+        return self.attest is not None
 
     @property
     def coordination(self) -> bool:
@@ -369,6 +415,7 @@ def actions(user: User, request: MediationRequest, now: datetime) -> RequestActi
     cancel = can_cancel(user, request)
     log = active.session_log if active is not None else None
     offer = request.pending_offer
+    attest = log is not None and can_attest(user, log)
     return RequestActions(
         approve=can_approve(user, request),
         cancel=cancel,
@@ -379,6 +426,8 @@ def actions(user: User, request: MediationRequest, now: datetime) -> RequestActi
         review_log=log if coordinating and log is not None and review_allowed(log) else None,
         answer_offer=offer if offer is not None and can_answer(user, offer) else None,
         log=active if active is not None and can_log(user, active, now) else None,
+        attest=log if attest else None,
+        dispute=attest and dispute_allowed(log),
         answer_proposals=may_answer_proposal(user, request) and allows(
             request, "answer_proposal"),
         see_proposals=sees_proposals(user, request) and allows(request, "answer_proposal"),

@@ -10,6 +10,7 @@ from ..models import (
     MediationRequest,
     MediatorProfile,
     RequestSeries,
+    SessionAttestation,
     SessionLog,
     TimeProposal,
     User,
@@ -46,6 +47,7 @@ def load_request(request_id: int, user: User, *, lock: bool = False) -> Mediatio
             joinedload(Assignment.session_log).options(
                 joinedload(SessionLog.macro_action), joinedload(SessionLog.action),
                 joinedload(SessionLog.delivered_document),
+                joinedload(SessionLog.attestation).joinedload(SessionAttestation.by),
             ),
         ),
     )
@@ -85,3 +87,20 @@ def history(request: MediationRequest) -> list[AuditEvent]:
         .options(joinedload(AuditEvent.actor))
         .order_by(AuditEvent.created_dt, AuditEvent.id)
     ))
+
+
+def attestations_for(log_ids) -> dict[int, SessionAttestation]:
+    """The school's attestations of these session logs, by log id, each with who gave it
+    (``attestation.by``, loaded): one query whatever the number of logs. A log without
+    one (not in the dict) is pending. For pages and documents that show, per session, who
+    attested it (the sessions export, the mediators' timesheets); the caller has scoped
+    the logs."""
+    ids = set(log_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(SessionAttestation)
+        .where(SessionAttestation.session_log_id.in_(ids))
+        .options(joinedload(SessionAttestation.by))
+    )
+    return {row.session_log_id: row for row in rows}

@@ -12,6 +12,7 @@ from ..models import (
     ACTIVE_ASSIGNMENT_STATES,
     Assignment,
     AssignmentState,
+    AttestationOutcome,
     Language,
     LogState,
     MacroAction,
@@ -21,6 +22,7 @@ from ..models import (
     RequestState,
     RequestType,
     School,
+    SessionAttestation,
     SessionLog,
     Urgency,
     User,
@@ -163,6 +165,7 @@ def logs_to_approve(user: User, page: int, per_page: int):
             joinedload(SessionLog.macro_action),
             joinedload(SessionLog.action),
             joinedload(SessionLog.delivered_document),
+            joinedload(SessionLog.attestation).joinedload(SessionAttestation.by),
             joinedload(SessionLog.assignment).options(
                 joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
                 joinedload(Assignment.request).options(
@@ -204,3 +207,27 @@ def logs_by_id(user: User, ids) -> list[SessionLog]:
         # which PostgreSQL refuses on a request loaded with outer-joined relations.
         .order_by(SessionLog.id)
     ).all()
+
+
+def disputed_sessions(user: User) -> list[SessionAttestation]:
+    """The logged sessions the school disputes, in the user's scope (the Ambito's), the
+    oldest dispute first, with their request (type, language, school) and who disputed
+    them: one query. A dispute stays here until the school confirms the session."""
+    return list(db.session.scalars(
+        sa.select(SessionAttestation)
+        .join(SessionLog, SessionLog.id == SessionAttestation.session_log_id)
+        .where(SessionAttestation.outcome == AttestationOutcome.disputed,
+               visible(SessionLog, user))
+        .options(
+            joinedload(SessionAttestation.by),
+            joinedload(SessionAttestation.log).joinedload(SessionLog.assignment).options(
+                joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
+                joinedload(Assignment.request).options(
+                    joinedload(MediationRequest.type),
+                    joinedload(MediationRequest.language),
+                    joinedload(MediationRequest.school),
+                ),
+            ),
+        )
+        .order_by(SessionAttestation.at, SessionAttestation.id)
+    ))

@@ -131,6 +131,7 @@ def queue():
         filters=filters,
         pagination=pagination,
         counts=queries.state_counts(user, filters),
+        disputed=queries.disputed_sessions(user),
         args=args,
         now=now,
         age=lambda r: format_timedelta(now - r.created_dt),

@@ -466,6 +466,7 @@ class SessionLog(db.Model):
     macro_action: Mapped["MacroAction"] = relationship()  # noqa: F821
     action: Mapped["Action | None"] = relationship()  # noqa: F821
     delivered_document: Mapped["Document | None"] = relationship()
+    attestation: Mapped["SessionAttestation | None"] = relationship(back_populates="log")
 
     def copy_counting(self) -> None:
         """Copy when the session counts and its assignment's and request's reporting
@@ -480,6 +481,37 @@ class SessionLog(db.Model):
         self.type_id = request.type_id
         self.requester_id = request.requester_id
         self.pupil_case_id = request.pupil_case_id
+
+
+class AttestationOutcome(enum.StrEnum):
+    """The school's answer about a logged session (issue #18)."""
+
+    attested = "attested"
+    disputed = "disputed"
+
+
+class SessionAttestation(db.Model):
+    """The school's attestation of a logged session: the requesting teacher or a lead of
+    the school confirms it happened, or disputes it with a reason. One per log, kept: a
+    dispute later confirmed is updated in place, and the audit trail keeps each answer
+    (``session.disputed``, ``session.attested``). A log without one is pending."""
+
+    __tablename__ = "session_attestations"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    session_log_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("session_logs.id"), unique=True, info=NOT_PERSONAL,
+    )
+    outcome: Mapped[AttestationOutcome] = mapped_column(
+        enum_column(AttestationOutcome, "attestation_outcome"), info=NOT_PERSONAL,
+    )
+    # Why the school disputes the session (None once confirmed, or purged).
+    reason: Mapped[str | None] = mapped_column(sa.String(1000), info=personal(FREE_TEXT))
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), info=personal(BOOKING))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info=NOT_PERSONAL)
+
+    log: Mapped[SessionLog] = relationship(back_populates="attestation")
+    by: Mapped["User"] = relationship()  # noqa: F821
 
 
 #: What a log copies from its assignment and its request (SessionLog.copy_counting).

@@ -30,6 +30,7 @@ from ..models import (
     OutboxState,
     PupilCase,
     RequestState,
+    SessionAttestation,
     SessionLog,
     User,
     UserSession,
@@ -119,6 +120,12 @@ def purge(before: datetime, actor: User | None = None) -> PurgeResult:
                                     sa.or_(SessionLog.summary.is_not(None),
                                            SessionLog.review_comment.is_not(None)))
         .values(summary=None, review_comment=None))
+    # Why the school disputed a session: the row (attested or disputed, who, when) stays.
+    logs = sa.select(SessionLog.id).where(SessionLog.assignment_id.in_(assignments))
+    result.session_logs += _execute(
+        sa.update(SessionAttestation).where(SessionAttestation.session_log_id.in_(logs),
+                                            SessionAttestation.reason.is_not(None))
+        .values(reason=None))
     result.assignments = _execute(
         sa.update(Assignment).where(Assignment.request_id.in_(requests),
                                     sa.or_(Assignment.decline_reason.is_not(None),

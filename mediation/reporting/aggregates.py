@@ -39,6 +39,9 @@ Definitions (also on the page, "How figures are computed"):
 - **Cost** = hours paid × the mediator's hourly rate valid on the session's Europe/Rome day
   + for a translation, its pages × its project's tariff per page valid on its deadline's
   day (models/rates.py; nothing without a rate or tariff that day).
+- **Attested sessions** (:func:`attestations`): the approved sessions of the period by the
+  school's answer: attested, disputed, pending (none yet); they add up to every approved
+  session, whatever its outcome.
 - **No-show rate** (:func:`no_shows`) = approved meetings (sessions with a start) not held
   ÷ every approved meeting, per school and per Ambito.
 - **Unique beneficiaries** (issue #18) = the people met at held sessions (outcome held),
@@ -102,6 +105,7 @@ from ..models import (
     ApprovedSessionTotal,
     Assignment,
     AssignmentState,
+    AttestationOutcome,
     AuditEvent,
     BudgetLine,
     LogState,
@@ -119,6 +123,7 @@ from ..models import (
     RequestType,
     Role,
     School,
+    SessionAttestation,
     SessionLog,
     TranslationTariff,
     User,
@@ -737,6 +742,28 @@ def _no_shows_statement(report: ReportFilter, scope: Scope) -> sa.CompoundSelect
     return sa.select(*both.c).order_by(both.c.ambito_name, both.c.way, both.c.name)
 
 
+def attestations(report: ReportFilter, user: User) -> dict:
+    """The approved sessions of the filter by the school's attestation: ``attested``
+    (the school confirmed they took place), ``disputed`` (the school disputes them) and
+    ``pending`` (no answer yet), adding up to ``sessions``; whatever their outcome (a
+    session the family missed is attested too: the mediator went). One statement."""
+    sessions, attested, disputed = db.session.execute(
+        _attestations_statement(report, scope_of(user))).one()
+    sessions, attested, disputed = int(sessions), int(attested or 0), int(disputed or 0)
+    return {"sessions": sessions, "attested": attested, "disputed": disputed,
+            "pending": sessions - attested - disputed}
+
+
+@_kept
+def _attestations_statement(report: ReportFilter, scope: Scope) -> sa.Select:
+    outcome = SessionAttestation.outcome
+    return counted_sessions(
+        report, scope, sa.func.count(SessionLog.id),
+        _sum(sa.case((outcome == AttestationOutcome.attested, 1))),
+        _sum(sa.case((outcome == AttestationOutcome.disputed, 1))),
+    ).outerjoin(SessionAttestation, SessionAttestation.session_log_id == SessionLog.id)
+
+
 def documents_translated(report: ReportFilter, user: User, *,
                          figures: dict | None = None) -> dict:
     """Approved translations: how many, and their pages and words."""
@@ -1263,6 +1290,7 @@ def dashboard(report: ReportFilter, user: User, today: date | None = None) -> di
         "totals": totals(report, user, figures=figures),
         "paid": paid(report, user, figures=figures),
         "no_shows": no_shows(report, user),
+        "attestations": attestations(report, user),
         "hours_by_macro_action": hours_by_macro_action(report, user, figures=figures),
         "hours_by_month": hours_by_month(report, user, figures=figures),
         "sessions_by_type": sessions_by_type(report, user, figures=figures),

@@ -35,7 +35,7 @@ from flask_babel import gettext as _
 
 from ..clock import ROME, rome_midnight
 from ..extensions import db
-from ..labels import CYCLE_LABELS, MODE_LABELS, OUTCOME_LABELS
+from ..labels import ATTESTATION_LABELS, CYCLE_LABELS, MODE_LABELS, OUTCOME_LABELS, ROLE_LABELS
 from ..models import (
     Action,
     Ambito,
@@ -52,6 +52,7 @@ from ..models import (
     RequestKind,
     RequestType,
     School,
+    SessionAttestation,
     SessionLog,
     TranslationTariff,
     User,
@@ -204,6 +205,13 @@ def _session_columns() -> list[Column]:
         Column(_("Hourly rate"), Kind.money, 9),
         Column(_("Tariff per page"), Kind.money, 9),
         Column(_("Cost"), Kind.money, 10),
+        # The school's attestation (issue #18): attested, disputed or pending; by whom
+        # (their name and role) and when (Europe/Rome).
+        Column(_("School attestation"), Kind.text, 12),
+        Column(_("Attested by"), Kind.text, 24),
+        Column(_("Attested by (role)"), Kind.text, 18),
+        Column(_("Attestation date"), Kind.date, 11),
+        Column(_("Attestation time"), Kind.time, 8),
     ]
 
 
@@ -235,8 +243,8 @@ def _adjustment_columns() -> list[Column]:
 
 
 def _session_rows(report: ReportFilter, user: Scope, locale: str,
-                  modes: dict, outcomes: dict, yes: str, no: str,
-                  adjustments: bool = False) -> Iterator[tuple]:
+                  modes: dict, outcomes: dict, yes: str, no: str, attestations: dict,
+                  roles: dict, adjustments: bool = False) -> Iterator[tuple]:
     """The rows of the sessions export; ``adjustments``: of the adjustments export (the
     adjustments approved in the period, with the closed period each adjusts)."""
     tune_for_reporting()  # when iterated: the table reads nothing before
@@ -254,6 +262,7 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
     select = adjusted_sessions if adjustments else sessions
     extra = ((ReportingPeriod.start_date, ReportingPeriod.end_date, SessionLog.approved_dt)
              if adjustments else ())
+    attester = sa.orm.aliased(User, name="attester")
     statement = (
         select(
             report, user,
@@ -264,9 +273,13 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
             SessionLog.action_id, SessionLog.outcome, SessionLog.pupils_met,
             SessionLog.parents_met, SessionLog.teachers_met, PupilCase.code,
             Assignment.mediator_id, SessionLog.pages, SessionLog.words,
-            MediatorRate.hourly_cost, TranslationTariff.page_cost, *extra,
+            MediatorRate.hourly_cost, TranslationTariff.page_cost,
+            SessionAttestation.outcome, attester.display_name, attester.role,
+            SessionAttestation.at, *extra,
         )
         .outerjoin(PupilCase, PupilCase.id == MediationRequest.pupil_case_id)
+        .outerjoin(SessionAttestation, SessionAttestation.session_log_id == SessionLog.id)
+        .outerjoin(attester, attester.id == SessionAttestation.by_id)
         .outerjoin(MediatorRate, MediatorRate.id == SessionLog.rate_id)
         .outerjoin(TranslationTariff, TranslationTariff.id == SessionLog.tariff_id)
         .order_by(session_when(), SessionLog.id)
@@ -274,7 +287,8 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
     for (log_id, start, end, deadline, project_id, ambito_id, school_code, school,
          municipality, type_id, language_id, mode, macro_id, action_id, outcome, pupils,
          parents, teachers, pupil_code, mediator_id, pages, words, hourly_cost,
-         page_cost, *adjusted) in _stream(statement):
+         page_cost, attested, attested_by, attester_role, attested_at,
+         *adjusted) in _stream(statement):
         timed = start is not None
         seconds = (end - start).total_seconds() if timed else None
         type_name, type_kind = types[type_id]
@@ -290,6 +304,9 @@ def _session_rows(report: ReportFilter, user: Scope, locale: str,
             mediators[mediator_id], pages, words,
             yes if outcome == Outcome.held else no, hourly_cost, page_cost,
             _session_cost(seconds, pages, hourly_cost, page_cost),
+            attestations[attested], attested_by,
+            roles[attester_role] if attester_role is not None else None,
+            _rome_date(attested_at), _rome_time(attested_at),
             *(adjusted[:2] + [_rome_date(adjusted[2])] if adjusted else ()),
         )
 
@@ -493,23 +510,20 @@ def table(kind: str, report: ReportFilter, user: Scope, locale: str = DEFAULT_LO
     period = {"start": report.start.isoformat(), "end": report.end.isoformat()}
     with force_locale(locale):
         filter_rows = _filter_rows(report, locale)
-        if kind == "sessions":
-            modes = {key: str(label) for key, label in MODE_LABELS.items()}
-            outcomes = {key: str(label) for key, label in OUTCOME_LABELS.items()}
-            return Table(
-                kind, locale, _("Sessions of the period"),
-                _("sessions_%(start)s_%(end)s", **period), _session_columns(),
-                _session_rows(report, user, locale, modes, outcomes, _("Yes"), _("No")),
-                filter_rows)
-        if kind == "adjustments":
-            modes = {key: str(label) for key, label in MODE_LABELS.items()}
-            outcomes = {key: str(label) for key, label in OUTCOME_LABELS.items()}
-            return Table(
-                kind, locale, _("Adjustments to closed periods"),
-                _("adjustments_%(start)s_%(end)s", **period), _adjustment_columns(),
-                _session_rows(report, user, locale, modes, outcomes, _("Yes"), _("No"),
-                              adjustments=True),
-                filter_rows)
+        if kind in ("sessions", "adjustments"):
+            adjustments = kind == "adjustments"
+            labels = [{key: str(label) for key, label in labels.items()}
+                      for labels in (MODE_LABELS, OUTCOME_LABELS, ATTESTATION_LABELS,
+                                     ROLE_LABELS)]
+            rows = _session_rows(report, user, locale, *labels[:2], _("Yes"), _("No"),
+                                 *labels[2:], adjustments=adjustments)
+            if adjustments:
+                return Table(kind, locale, _("Adjustments to closed periods"),
+                             _("adjustments_%(start)s_%(end)s", **period),
+                             _adjustment_columns(), rows, filter_rows)
+            return Table(kind, locale, _("Sessions of the period"),
+                         _("sessions_%(start)s_%(end)s", **period), _session_columns(), rows,
+                         filter_rows)
         if kind == "beneficiaries":
             cycles = {key: str(label) for key, label in CYCLE_LABELS.items()}
             return Table(

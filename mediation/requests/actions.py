@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import Role
 from ..scoping import roles_required
 from ..view_helpers import refused, show_error
-from .forms import CancelForm, RejectForm
+from .forms import CancelForm, DisputeForm, RejectForm
 from .views import bp, render_detail
 
 #: The answers to a time the coordinator proposed.
@@ -31,8 +31,17 @@ def _user():
     return current_user._get_current_object()
 
 
-def _page(request_id: int) -> str:
-    return url_for("requests.detail", request_id=request_id)
+def _page(request_id: int, anchor: str | None = None) -> str:
+    return url_for("requests.detail", request_id=request_id, _anchor=anchor)
+
+
+def _logged_session(req, log_id: int | None):
+    """The session log ``log_id`` of the request (the form names it), or a 404."""
+    log = next((a.session_log for a in req.assignments if a.session_log is not None
+                and valid_id(log_id) and a.session_log.id == log_id), None)
+    if log is None:
+        abort(404)
+    return log
 
 
 @bp.route("/<int:request_id>/approve", methods=["POST"])
@@ -143,3 +152,45 @@ def answer_proposal(request_id: int):
         flash(_("You have declined the time proposed; the coordinator has been told."),
               "success")
     return redirect(_page(request_id))
+
+
+@bp.route("/<int:request_id>/attest", methods=["POST"])
+@roles_required(Role.teacher, Role.lead)
+def attest(request_id: int):
+    """The requesting teacher or a school lead confirms that the logged session took
+    place: one button (from the page, or the email's link to it)."""
+    user = _user()
+    req = load_request(request_id, user, lock=True)
+    log = _logged_session(req, request.form.get("log_id", type=int))
+    try:
+        operations.attest_session(user, log)
+    except (InvalidTransition, SlotTaken) as error:
+        return refused(error, _page(request_id, "attestation"))
+    db.session.commit()
+    flash(_("Thank you: you have confirmed that the session took place."), "success")
+    return redirect(_page(request_id, "attestation"))
+
+
+@bp.route("/<int:request_id>/dispute", methods=["POST"])
+@roles_required(Role.teacher, Role.lead)
+def dispute(request_id: int):
+    """The requesting teacher or a school lead disputes the logged session, saying why."""
+    user = _user()
+    req = load_request(request_id, user, lock=True)
+    log = _logged_session(req, request.form.get("log_id", type=int))
+    form = DisputeForm()
+    if form.validate_on_submit():
+        try:
+            operations.dispute_session(user, log, form.reason.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            req = load_request(request_id, user)
+            show_error(form, error)
+        except (InvalidTransition, SlotTaken) as error:
+            return refused(error, _page(request_id, "attestation"))
+        else:
+            db.session.commit()
+            flash(_("You have disputed the session: the coordinator of the Ambito sees it "
+                    "and will look into it."), "success")
+            return redirect(_page(request_id, "attestation"))
+    return render_detail(req, user, 400, dispute_form=form)

@@ -303,6 +303,17 @@ class RejectForm(FlaskForm):
     )
 
 
+class DisputeForm(FlaskForm):
+    """The school disputes a logged session (the confirmation is a button, no form)."""
+
+    reason = TextAreaField(
+        _l("What did not happen as logged?"), filters=[strip],
+        validators=[InputRequired(message=_l("Say what did not happen as logged.")),
+                    Length(max=1000)],
+        description=_l("The coordinator of the Ambito will read this."),
+    )
+
+
 class CancelForm(FlaskForm):
     reason = SelectField(
         _l("Reason"),

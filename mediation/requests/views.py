@@ -63,6 +63,7 @@ from .forms import (
     DURATIONS,
     NEW_CASE,
     CancelForm,
+    DisputeForm,
     FilterForm,
     MeetingForm,
     RejectForm,
@@ -372,7 +373,7 @@ def _history(req: MediationRequest, user: User, own_assignments: set[int] | None
 
 
 def render_detail(req: MediationRequest, user: User, status: int = 200,
-                  reject_form=None, cancel_form=None):
+                  reject_form=None, cancel_form=None, dispute_form=None):
     """The request's page; the forms of a refused action come back with their errors."""
     now = utcnow()
     allowed = policy.actions(user, req, now)
@@ -401,6 +402,7 @@ def render_detail(req: MediationRequest, user: User, status: int = 200,
         "case_link": user.role in CASE_READERS,
         "reject_form": reject_form or RejectForm(formdata=None),
         "cancel_form": cancel_form or CancelForm(formdata=None),
+        "dispute_form": dispute_form or DisputeForm(formdata=None),
     }
     return render_template("requests/detail.html", **context), status
 

@@ -27,13 +27,18 @@ from tests.conftest import login
 from tests.scenarios.booking import rome, school_day
 
 SCENARIOS = ("awaiting_approval", "open", "offered", "confirmed_ahead", "confirmed_started",
-             "logged", "logged_returned", "closed", "cancelled", "rejected", "unfilled")
-ROLES = ("teacher", "lead", "coordinator", "admin", "mediator", "other_mediator",
-         "other_teacher", "other_coordinator")
+             "logged", "logged_returned", "logged_disputed", "logged_attested", "closed",
+             "closed_disputed", "cancelled", "rejected", "unfilled")
+#: ``colleague``: another teacher of the requesting school (not the one who asked).
+ROLES = ("teacher", "lead", "colleague", "coordinator", "admin", "mediator",
+         "other_mediator", "other_teacher", "other_coordinator")
 PAGE_ACTIONS = ("approve", "reject", "cancel", "offer", "reassign", "mark_unfilled",
-                "answer_proposal", "accept", "decline", "log", "review_log")
+                "answer_proposal", "accept", "decline", "log", "review_log", "attest",
+                "dispute")
 
-SCHOOL = {"teacher", "lead"}
+SCHOOL = {"teacher", "lead", "colleague"}
+#: Who answers for the school about a logged session: the teacher who asked, a lead.
+ATTESTERS = {"teacher", "lead"}
 COORDINATION = {"coordinator", "admin"}
 BEFORE_LOGGED = ("awaiting_approval", "open", "offered", "confirmed_ahead", "confirmed_started")
 
@@ -50,7 +55,12 @@ EXPECTED = {
     "accept": {("offered", "mediator")},
     "decline": {("offered", "mediator")},
     "log": {("confirmed_started", "mediator"), ("logged_returned", "mediator")},
-    "review_log": {("logged", r) for r in COORDINATION},
+    "review_log": {(s, r) for s in ("logged", "logged_disputed", "logged_attested")
+                   for r in COORDINATION},
+    # Once logged, whatever the review; a dispute can still be confirmed, not repeated.
+    "attest": {(s, r) for s in ("logged", "logged_returned", "logged_disputed", "closed",
+                                "closed_disputed") for r in ATTESTERS},
+    "dispute": {(s, r) for s in ("logged", "logged_returned", "closed") for r in ATTESTERS},
 }
 
 
@@ -63,7 +73,9 @@ class Scene:
         self.spare = factory.mediator(ambiti=[b.mediator.ambiti[0]])
         other_school = factory.school(b.school.ambito)
         self.users = {
-            "teacher": b.teacher, "lead": b.lead, "coordinator": b.coordinator,
+            "teacher": b.teacher, "lead": b.lead,
+            "colleague": factory.user(Role.teacher, school=b.school),
+            "coordinator": b.coordinator,
             "admin": factory.user(Role.admin), "mediator": b.mediator.user,
             "other_mediator": factory.mediator(ambiti=[b.mediator.ambiti[0]]).user,
             "other_teacher": factory.user(Role.teacher, school=other_school),
@@ -97,7 +109,7 @@ class Scene:
             assignment = operations.offer(b.coordinator, req, b.mediator, self.start, self.end)
             if scenario == "confirmed_ahead":
                 operations.accept(b.mediator.user, assignment)
-        elif scenario in ("confirmed_started", "logged", "logged_returned", "closed"):
+        elif scenario.startswith(("confirmed_started", "logged", "closed")):
             # Booked for yesterday, accepted: the session can be logged.
             yesterday = in_rome(utcnow()).date() - timedelta(days=1)
             start = rome(yesterday, 10)
@@ -110,8 +122,13 @@ class Scene:
                     assignment))
                 if scenario == "logged_returned":
                     operations.return_log(b.coordinator, log, "Check the times")
-                elif scenario == "closed":
+                elif scenario.startswith("closed"):
                     operations.approve_log(b.coordinator, log)
+                db.session.flush()  # the next operation re-reads the request it locks
+                if scenario.endswith("_disputed"):
+                    operations.dispute_session(b.teacher, log, "Nobody came")
+                elif scenario.endswith("_attested"):
+                    operations.attest_session(b.lead, log)
         db.session.flush()
 
     @staticmethod
@@ -139,6 +156,8 @@ class Scene:
             "decline": lambda: offer is not None and policy.can_answer(user, offer),
             "log": lambda: active is not None and policy.can_log(user, active, now),
             "review_log": lambda: log is not None and policy.can_review(user, log),
+            "attest": lambda: log is not None and policy.can_attest(user, log),
+            "dispute": lambda: log is not None and policy.can_dispute(user, log),
         }[action]()
 
     def operation_accepts(self, user, action: str) -> bool:
@@ -161,6 +180,8 @@ class Scene:
             "log": active and (lambda: operations.log_session(user, active,
                                                               self.log_input(active))),
             "review_log": log and (lambda: operations.approve_log(user, log)),
+            "attest": log and (lambda: operations.attest_session(user, log)),
+            "dispute": log and (lambda: operations.dispute_session(user, log, "Not held")),
         }[action]
         if not run:  # nothing to act on: no offer, no appointment, no log
             return False
@@ -189,8 +210,8 @@ def test_policy_operation_and_page_agree(app, booking, factory, scenario):
     """For each role: the page's buttons, the operations' answers and the policy are the
     same set, and it is the one ``EXPECTED`` gives."""
     scene = Scene(booking, factory, scenario)
-    assert scene.req.state == RequestState(scenario.removesuffix("_ahead").removesuffix(
-        "_started").removesuffix("_returned"))
+    assert scene.req.state == RequestState(scenario.split("_")[0] if scenario.startswith((
+        "logged", "closed", "confirmed")) else scenario)
     for role in ROLES:
         user = scene.users[role]
         client = app.test_client()
@@ -215,4 +236,10 @@ def test_the_state_diagram_is_complete():
     cancellable = {RequestState.awaiting_approval, RequestState.open, RequestState.offered,
                    RequestState.confirmed}
     assert cancellable == policy.CANCELLABLE
-    assert set(policy.ACTIONS) >= set(PAGE_ACTIONS) - {"review_log"} | {"approve_log"}
+    # The school's attestation changes no state: it is asked of the policy apart, once
+    # the session is logged, whatever the coordinator's review.
+    attestation = {"attest", "dispute"}
+    assert set(policy.ACTIONS) >= set(PAGE_ACTIONS) - {"review_log"} - attestation | {
+        "approve_log"}
+    assert not attestation & set(policy.ACTIONS)
+    assert {RequestState.logged, RequestState.closed} == policy.ATTESTABLE

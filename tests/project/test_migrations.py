@@ -225,3 +225,36 @@ def test_family_codes_start_empty_on_the_demo_data(migrated):
         .where(held, SessionLog.pupil_case_id.is_(None)))
     assert pupils > 0 and people["pupils"] == pupils
     assert people["unidentified_parents"] == unidentified_parents
+
+
+def test_session_attestations_on_the_demo_data(migrated):
+    """Upgrading a database holding the demo data to 6c1e9d4b2a75 (session attestations)
+    adds an empty table: every approved session of the demo is pending on the dashboard,
+    and a session can then be attested."""
+    from datetime import date
+
+    from mediation.bookings import operations
+    from mediation.demo import load_demo
+    from mediation.models import SessionAttestation, SessionLog, User
+    from mediation.models.bookings import LogState
+    from mediation.reporting import aggregates
+    from mediation.reporting.filters import ReportFilter
+
+    downgrade(revision="3b8e61f0c2d4")
+    load_demo()
+    db.session.commit()
+    db.session.remove()
+    upgrade()
+    assert db.session.scalar(sa.select(sa.func.count(SessionAttestation.id))) == 0
+    admin = db.session.scalar(sa.select(User).where(User.role == "admin").limit(1))
+    ever = ReportFilter(start=date(2000, 1, 1), end=date(2100, 12, 31))
+    approved = db.session.scalar(sa.select(sa.func.count(SessionLog.id)).where(
+        SessionLog.state == LogState.approved))
+    assert approved > 0
+    assert aggregates.attestations(ever, admin) == {
+        "sessions": approved, "attested": 0, "disputed": 0, "pending": approved}
+    log = db.session.scalar(sa.select(SessionLog).where(SessionLog.state == LogState.approved)
+                            .order_by(SessionLog.id).limit(1))
+    operations.attest_session(log.assignment.request.requester, log)
+    db.session.commit()
+    assert aggregates.attestations(ever, admin)["attested"] == 1

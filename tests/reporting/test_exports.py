@@ -225,6 +225,9 @@ def test_sessions_csv_in_italian(client, data):
         "Pagine": "", "Parole": "",
         # Issue #18: delivered (held) or not, the rate applied and the cost (45 min × 25 €).
         "Svolto": "Sì", "Tariffa oraria": "25,00", "Tariffa a pagina": "", "Costo": "18,75",
+        # Issue #18: no answer from the school yet (tests/bookings/test_attestation.py).
+        "Attestazione della scuola": "In attesa", "Attestato da": "",
+        "Attestato da (ruolo)": "", "Data dell'attestazione": "", "Ora dell'attestazione": "",
     }
     assert early["Modalità"] == "Per telefono"
     assert (dst["Lingua"], dst["Esito"], dst["Mediatore"], dst["Comune"]) == \

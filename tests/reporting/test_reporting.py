@@ -1039,6 +1039,7 @@ HINTS = {
     "planned": "every date, not only of the period",
     "budget": "for the whole project, every Ambito",
     "no-shows": "The no-show rate is those out of every approved meeting",
+    "attestations": "held or not, by the answer of the school that asked for it",
 }
 
 
