@@ -20,11 +20,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
+from ..bookings.queries import attestations_for
 from ..clock import ROME, in_rome, month_start, next_month
 from ..extensions import db
+from ..i18n import format_date
 from ..models import (
     Action,
+    Ambito,
+    AttestationOutcome,
     MacroAction,
     MediatorProfile,
     MediatorRate,
@@ -71,13 +76,15 @@ def month_filter(month: date, ambito_id: int | None = None,
 
 def attested_by(log_ids: list[int]) -> dict[int, str]:
     """Who at the school attested each session of ``log_ids``: session log id → the
-    attesting person's name, as the FAMI timesheet's "attested by" column shows it.
-
-    The school's attestation of sessions is not in this branch (it is being added
-    elsewhere); this is the one place to connect to it. Until then no session is
-    attested: an empty mapping, and the column stays empty (never an invented name).
-    """
-    return {}
+    attesting person's name, as the FAMI timesheet's "attested by" column shows it; a
+    disputed session says so, with who disputed it; a pending one is left out (the
+    column stays empty)."""
+    result = {}
+    for log_id, attestation in attestations_for(log_ids).items():
+        name = attestation.by.display_name
+        result[log_id] = (name if attestation.outcome == AttestationOutcome.attested
+                          else _("Disputed by %(name)s", name=name))
+    return result
 
 
 @dataclass
@@ -261,13 +268,27 @@ def _exact_euros(cost: int):
     return Decimal(cost) / 360_000
 
 
+def ambito_name(ambito_id: int | None) -> str:
+    if ambito_id is None:
+        return _("All Ambiti")
+    return db.session.get(Ambito, ambito_id).name
+
+
+def timesheet_heading(mediator: MediatorProfile, month: date, ambito_id: int | None,
+                      sheet: dict) -> list[tuple[str, object]]:
+    """The timesheet's heading: mediator, cooperative, project, month, Ambito."""
+    return [(_("Mediator"), mediator.user.display_name),
+            (_("Cooperative"), mediator.employer),
+            (_("Project"), ", ".join(sheet["projects"]) or "–"),
+            (_("Month"), format_date(month, "LLLL yyyy")),
+            (_("Ambito"), ambito_name(ambito_id))]
+
+
 def timesheet_table(sheet: dict, heading: list[tuple[str, object]], locale: str,
                     filename: str):
     """The timesheet as a workbook's table: one row per session then per translation,
     the totals (the dashboard's figures), then the signature lines; ``heading`` (mediator,
     cooperative, project, month...) on the second sheet. Call within ``force_locale``."""
-    from flask_babel import gettext as _
-
     from ..labels import OUTCOME_LABELS
     from .spreadsheets import Column, Kind, Table
 
@@ -315,8 +336,6 @@ def statement_table(result: dict, heading: list[tuple[str, object]], locale: str
     """The statement as a workbook's table: a row per cooperative, mediator and price,
     a total per mediator and per cooperative, the total and the dashboard's figures for
     the same filter (the reconciliation). Call within ``force_locale``."""
-    from flask_babel import gettext as _
-
     from .spreadsheets import Column, Kind, Table
 
     columns = [

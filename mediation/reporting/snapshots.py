@@ -12,7 +12,8 @@ of their SHA-256 (``SHA256SUMS.txt``, the format ``sha256sum -c`` reads). Its en
 a fixed date (the period's closing, in Europe/Rome) and a fixed order: the pack is
 reproducible byte for byte from the stored files.
 
-Adding a part (the monthly timesheets, the schools' attestations): a function
+The pack holds the quarterly summary, the sessions export (which carries each session's
+attestation by the school) and the monthly timesheets. Adding a part: a function
 ``(period, report, scope) -> iterable of (name, mimetype, bytes)`` appended to
 :data:`SNAPSHOT_PARTS`, and its file names (``fnmatch`` patterns) to :data:`PACK_FILES`.
 """
@@ -21,16 +22,19 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import date, timedelta
 from fnmatch import fnmatch
 
 from flask import current_app
 from flask_babel import force_locale
 
-from ..clock import ROME
-from ..models import PeriodFile, ReportingPeriod
+from ..clock import ROME, month_start, next_month
+from ..extensions import db
+from ..models import MediatorProfile, PeriodFile, ReportingPeriod, SessionLog
 from ..scoping import Scope
-from . import aggregates, display, exports, spreadsheets
-from .filters import ReportFilter
+from . import aggregates, display, exports, sheets, spreadsheets
+from .filters import ReportFilter, counted_sessions
 from .periods import adjustments
 
 CSV_MIMETYPE = "text/csv"
@@ -85,16 +89,50 @@ def _exports(period: ReportingPeriod, report: ReportFilter, scope: Scope) -> Ite
                        export_bytes(kind, fmt, report, scope, locale))
 
 
+def timesheet_name(month: date, mediator_id: int) -> str:
+    return f"timesheet_{month:%Y-%m}_{mediator_id}.xlsx"
+
+
+def _timesheets(period: ReportingPeriod, report: ReportFilter,
+                scope: Scope) -> Iterable[File]:
+    """The monthly timesheet (XLSX, Italian) of every mediator with a session counted in
+    the period, for each month the period touches (its days only), as the timesheet
+    page's download gives them."""
+    mediator_ids = db.session.scalars(
+        counted_sessions(report, scope, SessionLog.mediator_id).distinct()
+        .order_by(SessionLog.mediator_id)).all()
+    month = month_start(period.start_date)
+    while month <= period.end_date:
+        days = replace(report, start=max(month, period.start_date),
+                       end=min(next_month(month) - timedelta(days=1), period.end_date))
+        for mediator_id in mediator_ids:
+            mediator = db.session.get(MediatorProfile, mediator_id)
+            with force_locale("it"):
+                sheet = sheets.timesheet(replace(days, mediator_id=mediator_id), scope, "it")
+                if not (sheet["sessions"] or sheet["translations"]):
+                    continue
+                table = sheets.timesheet_table(
+                    sheet, sheets.timesheet_heading(mediator, month, period.ambito_id, sheet),
+                    "it", timesheet_name(month, mediator_id).removesuffix(".xlsx"))
+            target = io.BytesIO()
+            spreadsheets.write_xlsx(table, target)
+            yield timesheet_name(month, mediator_id), spreadsheets.XLSX_MIMETYPE, \
+                target.getvalue()
+        month = next_month(month)
+
+
 #: The parts frozen at closing, in order (the files keep it).
-SNAPSHOT_PARTS: list[Part] = [_figures, _exports]
+SNAPSHOT_PARTS: list[Part] = [_figures, _exports, _timesheets]
 
 #: The stored files the evidence pack holds (``fnmatch`` patterns over their names), in
-#: order: the quarterly summary (XLSX) and the sessions export (CSV and XLSX), Italian.
-#: Timesheets and attestations: add their parts above and their names here.
+#: order: the quarterly summary (XLSX), the sessions export (CSV and XLSX, Italian: each
+#: session with the school's attestation, who gave it and when, or pending) and the
+#: mediators' monthly timesheets.
 PACK_FILES: list[str] = [
     export_name("summary", "it", "xlsx"),
     export_name("sessions", "it", "csv"),
     export_name("sessions", "it", "xlsx"),
+    "timesheet_*.xlsx",
 ]
 
 

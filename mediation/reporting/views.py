@@ -293,7 +293,6 @@ from flask_babel import force_locale  # noqa: E402
 from .. import audit  # noqa: E402
 from ..clock import next_month  # noqa: E402
 from ..mediators.queries import load_mediator  # noqa: E402
-from ..models import MediatorProfile  # noqa: E402
 from . import sheets, spreadsheets  # noqa: E402
 from .downloads import export_locale  # noqa: E402
 from .filters import _id  # noqa: E402
@@ -330,12 +329,6 @@ def _months_around(month: date) -> tuple[str, str]:
     return previous.strftime("%Y-%m"), next_month(month).strftime("%Y-%m")
 
 
-def _ambito_name(ambito_id: int | None) -> str:
-    if ambito_id is None:
-        return _("All Ambiti")
-    return db.session.get(Ambito, ambito_id).name
-
-
 def _workbook(table, filename: str) -> Response:
     handle = spreadsheets.xlsx_file(table)
     response = Response(spreadsheets.file_chunks(handle), mimetype=spreadsheets.XLSX_MIMETYPE)
@@ -355,14 +348,6 @@ def _timesheet(mediator_id: int):
     return user, mediator, month, errors, ambito_id, ambiti, report
 
 
-def _timesheet_heading(mediator: MediatorProfile, month: date, ambito_id, sheet) -> list:
-    return [(_("Mediator"), mediator.user.display_name),
-            (_("Cooperative"), mediator.employer),
-            (_("Project"), ", ".join(sheet["projects"]) or "–"),
-            (_("Month"), format_date(month, "LLLL yyyy")),
-            (_("Ambito"), _ambito_name(ambito_id))]
-
-
 @bp.get("/timesheets/<int:mediator_id>")
 @roles_required(*TIMESHEET_READERS)
 def timesheet(mediator_id: int):
@@ -374,7 +359,7 @@ def timesheet(mediator_id: int):
     return render_template(
         "reporting/timesheet.html", mediator=mediator, month=month, errors=errors,
         ambito_id=ambito_id, ambiti=ambiti, sheet=sheet,
-        heading=_timesheet_heading(mediator, month, ambito_id, sheet),
+        heading=sheets.timesheet_heading(mediator, month, ambito_id, sheet),
         previous=previous, following=following, month_value=month.strftime("%Y-%m"),
     )
 
@@ -392,7 +377,7 @@ def timesheet_xlsx(mediator_id: int):
         filename = _("timesheet_%(month)s_%(id)s", month=month.strftime("%Y-%m"),
                      id=mediator.id)
         table = sheets.timesheet_table(
-            sheet, _timesheet_heading(mediator, month, ambito_id, sheet), locale, filename)
+            sheet, sheets.timesheet_heading(mediator, month, ambito_id, sheet), locale, filename)
     audit.record("report.exported", None, user, kind="timesheet", format="xlsx",
                  locale=locale, month=month.isoformat(), ambito_id=ambito_id,
                  mediator_id=mediator.id)
@@ -402,7 +387,7 @@ def timesheet_xlsx(mediator_id: int):
 
 def _statement_heading(month: date, ambito_id) -> list:
     return [(_("Month"), format_date(month, "LLLL yyyy")),
-            (_("Ambito"), _ambito_name(ambito_id))]
+            (_("Ambito"), sheets.ambito_name(ambito_id))]
 
 
 @bp.get("/statement")

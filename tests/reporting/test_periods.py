@@ -9,6 +9,7 @@ import zipfile
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -94,7 +95,14 @@ def test_a_closed_period_serves_the_same_bytes_after_a_late_change(client, world
 
     # The pack: the listed files and a manifest of their SHA-256, reproducible.
     archive = zipfile.ZipFile(io.BytesIO(after["pack"]))
-    assert archive.namelist() == [*snapshots.PACK_FILES, snapshots.MANIFEST]
+    # The timesheet of the mediator of the session counted, for its month (the other
+    # month the period may touch has no session of theirs: no sheet).
+    mediator = counted.assignment.mediator
+    timesheet = snapshots.timesheet_name(day.replace(day=1), mediator.id)
+    assert archive.namelist() == [*snapshots.PACK_FILES[:3], timesheet, snapshots.MANIFEST]
+    sheet = openpyxl.load_workbook(io.BytesIO(archive.read(timesheet)))
+    cells = {str(cell.value) for ws in sheet for row in ws.iter_rows() for cell in row}
+    assert mediator.user.display_name in cells
     manifest = archive.read(snapshots.MANIFEST).decode().splitlines()
     for line in manifest:
         digest, name = line.split("  ")

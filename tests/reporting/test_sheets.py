@@ -49,6 +49,7 @@ from mediation.mediators import operations as mediator_operations
 from mediation.models import (
     Assignment,
     AssignmentState,
+    AttestationOutcome,
     LogState,
     MacroAction,
     MediationRequest,
@@ -56,6 +57,7 @@ from mediation.models import (
     RequestKind,
     RequestState,
     Role,
+    SessionAttestation,
     SessionLog,
 )
 from mediation.reporting import aggregates, sheets, tariffs
@@ -185,12 +187,22 @@ def test_the_timesheet_lists_the_months_sessions_and_its_totals_are_the_dashboar
     ]
 
 
-def test_nobody_has_attested_a_session_yet(world):
-    """The attestation is wired by the lead after merging its branch: until then the
-    column is empty for every row, never invented."""
-    sheet = alpha_sheet(world)
-    assert {row.attested_by for row in (*sheet["sessions"], *sheet["translations"])} == {None}
-    assert sheets.attested_by([log.id for log in world.logs.values()]) == {}
+def test_attested_by_names_who_attested_or_disputed(world, factory):
+    """The "attested by" column: the name of who attested the session at the school; a
+    disputed session says so; a pending one is empty (never an invented name)."""
+    w = world
+    lead = factory.user(Role.lead, school=w.a1, display_name="Preside Uno")
+    for name, outcome, by in (("S1", AttestationOutcome.attested, w.teacher),
+                              ("S2", AttestationOutcome.disputed, lead)):
+        factory.add(SessionAttestation(log=w.logs[name], outcome=outcome, by=by,
+                                       reason="Non si è svolto" if by is lead else None,
+                                       at=w.logs[name].actual_end_dt))
+    db.session.commit()
+    rows = {row.log_id: row.attested_by
+            for row in (*alpha_sheet(w)["sessions"], *alpha_sheet(w)["translations"])}
+    assert rows.pop(w.logs["S1"].id) == w.teacher.display_name
+    assert rows.pop(w.logs["S2"].id) == "Contestata da Preside Uno"
+    assert set(rows.values()) == {None}  # S0, S3, S4, T1: pending
 
 
 def test_each_reader_sees_the_sessions_of_their_scope(world):
