@@ -92,27 +92,46 @@ def live_server(app):
         yield server
 
 
-@pytest.fixture
-def browser():
+@pytest.fixture(scope="session")
+def _chromium():
+    """One Playwright driver and one chromium per session (per xdist worker): starting
+    them took seconds for every browser test. Each test gets contexts of its own
+    (``browser``), closed when it ends, so no cookie, storage or page outlives a test."""
     require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     env=chromium_env())
-        checked = CspCheckedBrowser(instance)
-        yield checked
-        instance.close()
-        # Every page the test opened ran under the Content-Security-Policy without a
-        # violation (an inline script or style would show up here).
-        assert checked.violations == [], "\n".join(checked.violations)
+        launch = {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "env": chromium_env()}
+        holder = {"instance": p.chromium.launch(**launch)}
+
+        def instance():
+            if not holder["instance"].is_connected():  # crashed in an earlier test
+                holder["instance"] = p.chromium.launch(**launch)
+            return holder["instance"]
+
+        yield instance
+        if holder["instance"].is_connected():
+            holder["instance"].close()
+
+
+@pytest.fixture
+def browser(_chromium):
+    require_browser()
+    checked = CspCheckedBrowser(_chromium())
+    yield checked
+    checked.close_contexts()
+    # Every page the test opened ran under the Content-Security-Policy without a
+    # violation (an inline script or style would show up here).
+    assert checked.violations == [], "\n".join(checked.violations)
 
 
 class CspCheckedBrowser:
-    """The Playwright browser, whose pages report Content-Security-Policy violations."""
+    """The Playwright browser, whose pages report Content-Security-Policy violations, and
+    which closes at the end of a test the contexts (and pages) the test opened."""
 
     def __init__(self, browser):
         self._browser = browser
+        self._contexts = []
         self.violations: list[str] = []
 
     def _watch(self, page):
@@ -124,12 +143,22 @@ class CspCheckedBrowser:
         return page
 
     def new_page(self, *args, **kwargs):
-        return self._watch(self._browser.new_page(*args, **kwargs))
+        page = self._watch(self._browser.new_page(*args, **kwargs))
+        self._contexts.append(page.context)
+        return page
 
     def new_context(self, *args, **kwargs):
         context = self._browser.new_context(*args, **kwargs)
         context.on("page", self._watch)
+        self._contexts.append(context)
         return context
+
+    def close_contexts(self):
+        """Close what the test opened, as closing its own chromium did; the console
+        messages of its pages are delivered before the close returns."""
+        for context in self._contexts:
+            context.close()
+        self._contexts.clear()
 
     def __getattr__(self, name):
         return getattr(self._browser, name)

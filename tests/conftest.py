@@ -456,5 +456,5 @@ def count_queries(app):
     return QueryCounter
 
 
-from tests.browser import browser, live_server, screenshots  # noqa: E402, F401
+from tests.browser import _chromium, browser, live_server, screenshots  # noqa: E402, F401
 from tests.scenarios.booking import booking  # noqa: E402, F401  (fixtures for every test module)

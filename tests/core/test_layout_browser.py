@@ -36,9 +36,13 @@ from mediation.models import Role
 
 from tests.browser import log_in
 from tests.conftest import PASSWORD, backend
-from tests.core.test_accessibility_browser import (  # noqa: F401  (demo is a fixture)
+from tests.core.test_accessibility_browser import (  # noqa: F401  (fixtures)
     NOT_PAGES,
+    # The test's database starts as a copy of the demo built once per worker
+    # (demo_template); without app_config every test here built the demo again.
+    app_config,
     demo,
+    demo_template,
     endpoint_of,
 )
 from tests.core.test_accessibility_browser import PASSWORD as DEMO_PASSWORD
