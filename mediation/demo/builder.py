@@ -80,7 +80,7 @@ from ..models import (
     UTCDateTime,
 )
 from ..models.cases import pupil_case_languages
-from ..models.rates import first_rate
+from ..models.rates import EARLIEST, TranslationTariff, day_start, first_rate
 from ..seed import (
     FIRST_SCHOOL_YEAR,
     LAST_SCHOOL_YEAR,
@@ -304,6 +304,7 @@ class _DemoBuilder:
         self._add_people()
         self._add_mediators()
         self._add_successor_project()
+        self._add_tariffs()
         self._load_calendar()
         self._add_school_closures()
         db.session.flush()
@@ -594,6 +595,16 @@ class _DemoBuilder:
             self.action[project.id] = {
                 a.code: a for m in project.macro_actions for a in m.actions
             }
+
+    def _add_tariffs(self) -> None:
+        """Each project's translation tariff, valid for all its translations."""
+        self.tariffs: dict[int, TranslationTariff] = {}
+        for project in (self.labimpact, self.successor):
+            tariff = TranslationTariff(project=project, page_cost=D.PAGE_COSTS[project.code],
+                                       valid_from=EARLIEST, valid_from_dt=day_start(EARLIEST))
+            db.session.add(tariff)
+            self.tariffs[project.id] = tariff
+        db.session.flush()
 
     def _add_planned_hours(self) -> None:
         """Each Ambito's plan: the hours its share of the budget buys, per macro-action in
@@ -1030,7 +1041,7 @@ class _DemoBuilder:
                     continue
                 spent += cost
                 if rng.random() < D.TRANSLATION_SHARE:
-                    self._translation(project, day, ambito)
+                    spent += self._translation(project, day, ambito)
                 if rng.random() < D.UNFILLED_SHARE:
                     self._unfilled(project, day, ambito)
 
@@ -1157,8 +1168,9 @@ class _DemoBuilder:
         actor = rng.choice([request.requester, coordinator])
         request.event(when, actor, "request.cancelled", reason=reason, assignment=active)
 
-    def _translation(self, project: Project, day: date, ambito: str) -> None:
-        """A document to translate by ``day`` (its deadline)."""
+    def _translation(self, project: Project, day: date, ambito: str) -> float:
+        """A document to translate by ``day`` (its deadline); its cost at the project's
+        tariff (0 when nobody could translate it)."""
         rng = self.rng
         year = school_year_of(day)
         info = rng.choice([s for s in self.schools if s.ambito == ambito])
@@ -1167,17 +1179,19 @@ class _DemoBuilder:
         options = [(code, m) for code in sorted(spoken) for m in self._speakers(ambito, code)
                    if day not in m.absent]
         if not options:
-            return
+            return 0.0
         language, mediator = rng.choice(options)
         deadline = _local(day, rng.choice([12, 13, 16]), 0)
         created = self._before(deadline - timedelta(days=rng.uniform(6, 20)))
+        pages = rng.randint(1, 4)
+        cost = float(self.tariffs[project.id].page_cost) * pages
         if created > self.now:
-            return
+            return cost  # not asked for yet
         request = self._new_request(project, info, "translation", language, created)
         request.day, request.deadline = day, deadline
         request.direction = rng.choices([Direction.from_italian, Direction.to_italian],
                                         [6, 1])[0]
-        request.page_count = rng.randint(1, 4)
+        request.page_count = pages
         request.notes = rng.choice(D.TRANSLATION_DOCUMENTS)
         self._document(request, DocumentKind.source, created, request.requester)
         coordinator = rng.choice(self.coordinators[ambito])
@@ -1186,6 +1200,7 @@ class _DemoBuilder:
             done = self._before(deadline, rng.uniform(1, 30))
             if done > accepted:
                 self._log(request, coordinator, done, at=done)
+        return cost
 
     def _unfilled(self, project: Project, day: date, ambito: str) -> None:
         """A meeting in a language no mediator of the Ambito speaks."""
@@ -1434,11 +1449,12 @@ class _DemoBuilder:
                     mediator_id=self._pk(a.mediator.profile),
                     type_id=self._pk(request.type), requester_id=self._pk(request.requester),
                     pupil_case_id=request.pupil.id if request.pupil else None,
-                    # What it costs (models/rates.py): a demo mediator has one rate, from
-                    # 2000; no project has a translation tariff.
+                    # What it costs (models/rates.py): a demo mediator has one rate, and
+                    # a project one translation tariff, both from 2000.
                     rate_id=(self._pk(a.mediator.profile.rates[0])
                              if request.log["actual_start_dt"] else None),
-                    tariff_id=None))
+                    tariff_id=(None if request.log["actual_start_dt"]
+                               else self._pk(self.tariffs[self._pk(request.project)]))))
             documents.extend(request.documents)
             for when, actor, action, data in request.events:
                 values = {}

@@ -353,6 +353,9 @@ AMBITO_WEIGHTS = {"LODI": 1.0, "LEGNANO": 1.15, "MAGENTA": 0.95, "CASTANO": 0.8}
 #: closed project spent almost all of it; the running one is on track with its calendar
 #: (spent share = this × the share of its school days gone by).
 BUDGET_USE = {"LABIMPACT": 0.94, "FAMI2127": 1.0}
+#: Each project's price per translated page (its translation tariff, from the start of the
+#: project's records): translations cost something, and count in the budget's pace.
+PAGE_COSTS = {"LABIMPACT": Decimal("18.00"), "FAMI2127": Decimal("20.00")}
 #: Lab'Impact ran at this share of its normal pace in the months schools were shut.
 COVID_PACE = 0.35
 

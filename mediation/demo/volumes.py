@@ -3,7 +3,8 @@ tests/project/test_demo.py checks for plausibility.
 
 Definitions follow the dashboard's (mediation/reporting/aggregates.py): a session is an
 approved log, counted on the day it started (a translation on its deadline); hours are
-its actual end − start; cost is hours × the mediator's hourly cost; utilisation is the
+its actual end − start; cost is hours × the mediator's hourly cost, or a translation's
+pages × its project's tariff per page; utilisation is the
 hours of a mediator's accepted appointments in the period ÷ (weekly cap × days ÷ 7).
 """
 
@@ -28,6 +29,7 @@ from ..models import (
     Project,
     School,
     SessionLog,
+    TranslationTariff,
     User,
 )
 
@@ -72,19 +74,21 @@ def demo_volumes(today: date | None = None) -> Volumes:
     sessions = db.session.execute(
         sa.select(Ambito.name, SessionLog.project_id, SessionLog.counted_dt,
                   SessionLog.actual_start_dt, SessionLog.actual_end_dt,
-                  MediatorRate.hourly_cost)
+                  MediatorRate.hourly_cost, SessionLog.pages, TranslationTariff.page_cost)
         .join(School, School.id == SessionLog.school_id)
         .join(Ambito, Ambito.id == School.ambito_id)
         .outerjoin(MediatorRate, MediatorRate.id == SessionLog.rate_id)
+        .outerjoin(TranslationTariff, TranslationTariff.id == SessionLog.tariff_id)
         .where(SessionLog.state == LogState.approved, SessionLog.counted_dt < stop)
     ).all()
     per_ambito: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     spent: dict[int, Decimal] = defaultdict(Decimal)
     for name in db.session.scalars(sa.select(Ambito.name).order_by(Ambito.name)):
         per_ambito[name]  # every Ambito, even without sessions
-    for name, project_id, counted, first, last, cost in sessions:
+    for name, project_id, counted, first, last, cost, pages, page_cost in sessions:
         seconds = (last - first).total_seconds() if first is not None else 0
         spent[project_id] += Decimal(int(seconds)) * (cost or 0) / 3600
+        spent[project_id] += (pages or 0) * (page_cost or 0)
         if _aware(counted) >= begin:
             per_ambito[name][0] += 1
             per_ambito[name][1] += seconds / 3600

@@ -9,6 +9,7 @@ what the "start here" accounts show). The checks of the checks build small world
 import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from statistics import median
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from mediation.models import (
     Language,
     MediationRequest,
     MediatorProfile,
+    MediatorRate,
     PlannedHours,
     PreferredSlot,
     Project,
@@ -41,6 +43,7 @@ from mediation.models import (
     School,
     SchoolYear,
     SessionLog,
+    TranslationTariff,
     User,
 )
 
@@ -298,6 +301,34 @@ def test_demo_looks_like_a_real_year_of_work(app, runner):
         if request.state == RequestState.closed:
             delivered = documents[request.id][DocumentKind.translation]
             assert document_path(delivered).stat().st_size == delivered.size_bytes
+    # Translations cost something: each approved one keeps its project's tariff per page,
+    # and the spending printed counts its pages at that tariff.
+    priced = db.session.execute(
+        sa.select(SessionLog.project_id, SessionLog.pages, TranslationTariff.page_cost)
+        .outerjoin(TranslationTariff, TranslationTariff.id == SessionLog.tariff_id)
+        .where(SessionLog.approved_dt.is_not(None), SessionLog.actual_start_dt.is_(None))
+    ).all()
+    assert len(priced) >= 50
+    assert all(pages and cost and cost > 0 for _, pages, cost in priced), priced[:5]
+    translated = defaultdict(Decimal)
+    for project_id, pages, cost in priced:
+        translated[project_id] += pages * cost
+    sessions_only = defaultdict(Decimal)
+    for project_id, first, last, hourly in db.session.execute(
+            sa.select(SessionLog.project_id, SessionLog.actual_start_dt,
+                      SessionLog.actual_end_dt, MediatorRate.hourly_cost)
+            .join(MediatorRate, MediatorRate.id == SessionLog.rate_id)
+            .where(SessionLog.approved_dt.is_not(None),
+                   SessionLog.counted_dt < now + timedelta(days=1))):
+        sessions_only[project_id] += (Decimal(int((last - first).total_seconds())) * hourly
+                                      / 3600)
+    for project in db.session.scalars(sa.select(Project)):
+        printed = volumes.projects[project.code][2]
+        expected = (sessions_only[project.id] + translated[project.id]).quantize(
+            Decimal("0.01"))
+        assert translated[project.id] > 0 and abs(printed - expected) <= 1, (
+            project.code, printed, expected, translated[project.id])
+
     # The December bridge of IC Lodi III, when the 8th falls midweek.
     current = today.year if today.month >= 9 else today.year - 1
     if date(current, 12, 8).weekday() in (1, 2, 3):
