@@ -1391,7 +1391,14 @@ class _DemoBuilder:
         first_of_next = date(last.year, 3 * ((last.month - 1) // 3) + 1, 1)
         end = first_of_next - timedelta(days=1)
         start = date(end.year, end.month - 2, 1)
-        close_period(coordinator, ambito, start, end, self.today)
+        period = close_period(coordinator, ambito, start, end, self.today)
+        # Closed on a working morning some days after the quarter's end, not at the moment
+        # the demo is built (the demo's every moment is in office hours).
+        closed = _at(self._office_day(end + timedelta(days=10), 1), 10 * 60 + 7)
+        period.closed_at = closed
+        db.session.execute(sa.update(AuditEvent).where(
+            AuditEvent.action == "period.closed", AuditEvent.object_type == "ReportingPeriod",
+            AuditEvent.object_id == period.id).values(created_dt=closed))
 
     def _write(self) -> None:
         """Everything the builder collected, in bulk, ids given."""
