@@ -438,7 +438,8 @@ def test_reassign_needs_a_reason_and_supersedes(coordinator, world):
 
     response = coordinator.post(f"/coordination/requests/{req.id}/offer", data={
         "slot": "1", "mediator_id": second.id, "reason": "Mediator ill"})
-    assert response.status_code == 302
+    # A 400 here was seen once in CI on PostgreSQL (not reproduced): say why if it recurs.
+    assert response.status_code == 302, page_errors(response.get_data(as_text=True))
     db.session.expire_all()
     assert db.session.get(Assignment, old.id).state == AssignmentState.superseded
     new = db.session.scalar(sa.select(Assignment).where(Assignment.mediator_id == second.id))
