@@ -358,10 +358,17 @@ class Factory:
 
     def request(self, school=None, **kw) -> MediationRequest:
         school = school or self.school()
-        kw.setdefault("project", self.project())
-        kw.setdefault("requester", self.user(Role.teacher, school=school))
-        kw.setdefault("type", self.request_type())
-        kw.setdefault("language", self.language())
+        # Only what the caller did not give is made: an eager setdefault(..., self.project())
+        # left a second project of the same dates beside the caller's, and which of the two
+        # "runs" then depended on the order PostgreSQL happened to return them in.
+        if "project" not in kw:
+            kw["project"] = self.project()
+        if "requester" not in kw:
+            kw["requester"] = self.user(Role.teacher, school=school)
+        if "type" not in kw:
+            kw["type"] = self.request_type()
+        if "language" not in kw:
+            kw["language"] = self.language()
         kw.setdefault("state", RequestState.open)
         kw.setdefault("duration_minutes", 60)
         return self.add(MediationRequest(school=school, **kw))

@@ -25,7 +25,7 @@ class Calendar:
     def load(cls, school: School, first: date, last: date) -> "Calendar":
         projects = db.session.scalars(
             sa.select(Project).options(selectinload(Project.extensions))
-            .order_by(Project.start_date.desc())
+            .order_by(Project.start_date.desc(), Project.id.desc())
         ).all()
         closures = db.session.scalars(
             sa.select(Closure).where(
@@ -37,7 +37,8 @@ class Calendar:
         return cls(list(projects), list(closures))
 
     def project_on(self, day: date) -> Project | None:
-        """The project running on ``day`` (the most recent one if several overlap)."""
+        """The project running on ``day`` (if several overlap, the one that started last;
+        of two that started the same day, the one created last)."""
         for project in self.projects:
             if project.covers(day):
                 return project

@@ -95,7 +95,7 @@ def current_projects():
     projects = db.session.scalars(
         sa.select(Project)
         .options(selectinload(Project.extensions), selectinload(Project.budget_lines))
-        .order_by(Project.start_date.desc())
+        .order_by(Project.start_date.desc(), Project.id.desc())
     ).all()
     return [p for p in projects if p.covers(today)], projects
 
