@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from fnmatch import fnmatch
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
@@ -101,12 +102,14 @@ def _timesheets(period: ReportingPeriod, report: ReportFilter,
     mediator_ids = db.session.scalars(
         counted_sessions(report, scope, SessionLog.mediator_id).distinct()
         .order_by(SessionLog.mediator_id)).all()
+    mediators = {m.id: m for m in db.session.scalars(
+        sa.select(MediatorProfile).where(MediatorProfile.id.in_(mediator_ids)))}
     month = month_start(period.start_date)
     while month <= period.end_date:
         days = replace(report, start=max(month, period.start_date),
                        end=min(next_month(month) - timedelta(days=1), period.end_date))
         for mediator_id in mediator_ids:
-            mediator = db.session.get(MediatorProfile, mediator_id)
+            mediator = mediators[mediator_id]
             with force_locale("it"):
                 sheet = sheets.timesheet(replace(days, mediator_id=mediator_id), scope, "it")
                 if not (sheet["sessions"] or sheet["translations"]):
