@@ -42,6 +42,7 @@ from ..models import (
     Ambito,
     Assignment,
     AssignmentState,
+    AttestationOutcome,
     AuditEvent,
     AvailabilityRange,
     BudgetLine,
@@ -73,6 +74,7 @@ from ..models import (
     School,
     SchoolCycle,
     SchoolYear,
+    SessionAttestation,
     SessionLog,
     Site,
     Urgency,
@@ -262,6 +264,7 @@ class _Request:
     cancelled_late: bool = False
     assignments: list[_Assignment] = field(default_factory=list)
     log: dict | None = None
+    attestation: dict | None = None
     documents: list[dict] = field(default_factory=list)
     events: list[tuple[datetime, User | None, str, dict]] = field(default_factory=list)
 
@@ -272,6 +275,9 @@ class _Request:
 class _DemoBuilder:
     def __init__(self, password: str, now: datetime) -> None:
         self.rng = random.Random(2026)
+        # The schools' attestations draw from a stream of their own, so that the rest of
+        # the demo (calibrated on budgets and volumes) is the same with or without them.
+        self.attest_rng = random.Random(2027)
         self.now = now.replace(microsecond=0)
         self.today = now.astimezone(ROME).date()
         # One hash for everyone: hashing is slow on purpose, and the password is shared.
@@ -308,6 +314,9 @@ class _DemoBuilder:
         self._load_calendar()
         self._add_school_closures()
         db.session.flush()
+        # An older schema (the tests of earlier migrations load the demo there) has no
+        # attestations.
+        self.attesting = sa.inspect(db.session.connection()).has_table("session_attestations")
         self._reserve_ids()
         self._add_pupils()
         self._add_guided_tour()
@@ -391,16 +400,19 @@ class _DemoBuilder:
             day += timedelta(days=step)
         return day
 
-    def _after(self, moment: datetime, hours: float = 0) -> datetime:
-        """The first moment of office hours from ``moment`` + ``hours``."""
+    def _after(self, moment: datetime, hours: float = 0,
+               rng: random.Random | None = None) -> datetime:
+        """The first moment of office hours from ``moment`` + ``hours`` (the minutes
+        drawn from ``rng``, the demo's own stream by default)."""
+        rng = rng or self.rng
         moment = (moment + timedelta(hours=hours)).replace(microsecond=0)
         if self._is_office(moment):
             return moment
         local = _rome(moment)
         day = local.date() if local.time() < OFFICE_OPENS else local.date() + timedelta(days=1)
         day = self._office_day(day, 1)
-        return _at(day, 8 * 60 + self.rng.randrange(0, 75)) + timedelta(
-            seconds=self.rng.randrange(60))
+        return _at(day, 8 * 60 + rng.randrange(0, 75)) + timedelta(
+            seconds=rng.randrange(60))
 
     def _before(self, moment: datetime, hours: float = 0) -> datetime:
         """The last moment of office hours up to ``moment`` - ``hours``."""
@@ -630,7 +642,8 @@ class _DemoBuilder:
     def _reserve_ids(self) -> None:
         """The first free id of each table the builder writes in bulk."""
         for model in (PupilCase, PupilCaseStatus, MediationRequest, PreferredSlot, Assignment,
-                      SessionLog, AuditEvent, Document):
+                      SessionLog, AuditEvent, Document,
+                      *((SessionAttestation,) if self.attesting else ())):
             table = model.__table__
             self.ids[table.name] = (db.session.scalar(sa.select(sa.func.max(table.c.id)))
                                     or 0) + 1
@@ -978,6 +991,7 @@ class _DemoBuilder:
         request.state = RequestState.logged
         request.event(logged, mediator.user, "session.logged", assignment=assignment,
                       outcome=outcome.value)
+        self._attest(request, logged)
         approved = self._after(logged, rng.uniform(1, 90))
         if not approve or approved > self.now:
             return
@@ -985,6 +999,26 @@ class _DemoBuilder:
                    approved_dt=approved)
         request.state = RequestState.closed
         request.event(approved, coordinator, "session.approved", assignment=assignment)
+
+    def _attest(self, request: _Request, logged: datetime) -> None:
+        """The requesting teacher confirms most sessions a few days after the log; a few
+        of the last month's are disputed (the coordinator's queue lists them), and the
+        newest are still pending."""
+        if not self.attesting:
+            return
+        rng = self.attest_rng
+        answered = self._after(logged, rng.uniform(3, 200), rng)
+        if answered > self.now or rng.random() < 0.1:
+            return  # pending: not answered yet, or never (the school did not get round to it)
+        disputed = (self.now - answered < timedelta(days=30) and rng.random() < 0.04)
+        outcome = AttestationOutcome.disputed if disputed else AttestationOutcome.attested
+        request.attestation = {
+            "id": self._next_id("session_attestations"), "session_log_id": request.log["id"],
+            "outcome": outcome, "reason": rng.choice(D.DISPUTES) if disputed else None,
+            "by_id": self._pk(request.requester), "at": answered,
+        }
+        request.event(answered, request.requester, f"session.{outcome.value}",
+                      log_id=request.log["id"])
 
     def _document(self, request: _Request, kind: DocumentKind, when: datetime, actor: User,
                   words: int = 0) -> dict:
@@ -1406,6 +1440,7 @@ class _DemoBuilder:
             pupil.id = self._next_id("pupil_cases")
         cases, case_languages, statuses = self._pupil_rows()
         requests, slots, assignments, logs, documents, events = [], [], [], [], [], []
+        attestations = []
         for request in self.requests:
             last = max([request.created] + [e[0] for e in request.events])
             requests.append({
@@ -1462,6 +1497,8 @@ class _DemoBuilder:
                              if request.log["actual_start_dt"] else None),
                     tariff_id=(None if request.log["actual_start_dt"]
                                else self._pk(self.tariffs[self._pk(request.project)]))))
+            if request.attestation is not None:
+                attestations.append(request.attestation)
             documents.extend(request.documents)
             for when, actor, action, data in request.events:
                 values = {}
@@ -1485,6 +1522,7 @@ class _DemoBuilder:
                             (MediationRequest.__table__, requests),
                             (PreferredSlot.__table__, slots), (Assignment.__table__, assignments),
                             (Document.__table__, documents), (SessionLog.__table__, logs),
+                            (SessionAttestation.__table__, attestations),
                             (AuditEvent.__table__, events)):
             _insert(table, rows)
         if db.session.get_bind().dialect.name == "postgresql":

@@ -435,6 +435,15 @@ SUMMARIES = {
 }
 ABSENT_SUMMARY = "La famiglia non si è presentata; la scuola ricontatterà i genitori."
 LATE_SUMMARY = "Incontro annullato dalla scuola il giorno stesso."
+#: Why a school disputes a logged session (the demo's few disputes).
+DISPUTES = [
+    "La mediatrice è arrivata con mezz'ora di ritardo: l'incontro è durato meno di "
+    "quanto registrato.",
+    "Il colloquio si è svolto senza la mediatrice: i genitori sono stati aiutati da "
+    "un fratello maggiore.",
+    "L'incontro registrato era previsto per un'altra classe: verificare con la "
+    "coordinatrice.",
+]
 DECLINE_REASONS = [
     "Ho già un impegno in un altro Ambito in quella fascia oraria.",
     "Non disponibile in quella data.",

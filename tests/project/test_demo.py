@@ -22,6 +22,7 @@ from mediation.extensions import db
 from mediation.models import (
     Assignment,
     AssignmentState,
+    AttestationOutcome,
     AuditEvent,
     Closure,
     Cycle,
@@ -42,6 +43,7 @@ from mediation.models import (
     Role,
     School,
     SchoolYear,
+    SessionAttestation,
     SessionLog,
     TranslationTariff,
     User,
@@ -181,6 +183,7 @@ def recorded_moments() -> list[tuple[str, datetime]]:
          .where(SessionLog.approved_dt.is_not(None))),
         ("uploaded", sa.select(Document.created_dt)),
         ("pupil recorded", sa.select(PupilCase.created_dt)),
+        ("attested", sa.select(SessionAttestation.at)),
         ("audit event", sa.select(AuditEvent.created_dt)),
     ]
     for what, query in queries:
@@ -351,7 +354,29 @@ def test_demo_looks_like_a_real_year_of_work(app, runner):
     assert not db.session.scalars(sa.select(School.code).where(
         sa.or_(School.address.is_(None), School.telephone.is_(None)))).all()
 
+    # The schools attest their sessions: most of those logged over a month ago are
+    # confirmed, by whoever asked for them and after the log; a few recent ones are
+    # disputed (the coordinator's queue lists them), the newest are still pending.
+    answers = db.session.execute(
+        sa.select(SessionLog.created_dt, SessionAttestation.outcome, SessionAttestation.at,
+                  SessionAttestation.by_id, SessionLog.requester_id)
+        .outerjoin(SessionAttestation, SessionAttestation.session_log_id == SessionLog.id)
+    ).all()
+    month_ago = now - timedelta(days=30)
+    old = [a for a in answers if aware(a.created_dt) < month_ago]
+    confirmed = [a for a in old if a.outcome == AttestationOutcome.attested]
+    assert 0.8 <= len(confirmed) / len(old) < 1, (len(confirmed), len(old))
+    disputed = [a for a in answers if a.outcome == AttestationOutcome.disputed]
+    assert 1 <= len(disputed) <= 20 and all(aware(a.at) >= month_ago for a in disputed)
+    answered = [a for a in answers if a.outcome is not None]
+    assert all(a.by_id == a.requester_id and a.at > a.created_dt for a in answered)
+    assert any(a.outcome is None for a in answers if aware(a.created_dt) > now - timedelta(days=3))
+
     check_start_here(now)
+
+
+def aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def user_id(email: str) -> int:
