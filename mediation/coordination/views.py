@@ -38,6 +38,7 @@ from ..models import (
     Urgency,
     utcnow,
 )
+from ..reporting import periods
 from ..scoping import get_or_404, roles_required
 from ..view_helpers import refused, show_error
 from . import queries
@@ -379,6 +380,7 @@ def _render_logs(errors=None, comments=None, status=200):
         "coordination/logs.html",
         pagination=pagination,
         macros=macros,
+        closed_periods=periods.closed_periods_of(pagination.items),
         errors=errors or {},
         comments=comments or {},
         time_of=lambda moment: format_time(moment, "short") if moment else "",

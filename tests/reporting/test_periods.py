@@ -61,6 +61,7 @@ def test_a_closed_period_serves_the_same_bytes_after_a_late_change(client, world
     start, end = _days(counted)
 
     login(client, world.coordinator)
+    assert b"data-adjustment-of" not in client.get("/coordination/logs").data
     response = client.post("/reporting/periods", data={
         "scope": str(world.school.ambito_id), "start": start.isoformat(),
         "end": end.isoformat(), "confirm": "y"})
@@ -72,6 +73,12 @@ def test_a_closed_period_serves_the_same_bytes_after_a_late_change(client, world
             "summary_it.xlsx", "beneficiaries_en.csv"} <= names
     before = _snapshot(client, period.id)
     assert b"1 h" in before["page"] or b"1 h" in before["page"].replace(b"\xc2\xa0", b" ")
+
+    # The log still to approve says, before it is approved, what its approval will do.
+    page = client.get("/coordination/logs", headers={"Accept-Language": "en"})
+    card = re.search(rf'id="log-{late.id}".*?</li>'.encode(), page.data, re.S).group(0)
+    assert f'data-adjustment-of="{period.id}"'.encode() in card
+    assert b"counts it as an adjustment of that period" in card
 
     # A late approval of a session of the closed days: an adjustment, counted today.
     bookings.approve_log(world.coordinator, late)
