@@ -44,7 +44,12 @@ def check_download(response: Response, locale: str) -> str:
     assert response.body, f"{response.url}: an empty download"
     if kind == "text/csv":
         text = response.body.decode("utf-8-sig")
-        delimiter = ";" if "lang=en" not in response.url else ","
+        # An English export (?lang=en, or a closed period's stored file *_en.csv) is
+        # comma-separated; an Italian one semicolon-separated, as each locale's
+        # spreadsheets expect.
+        path = urllib.parse.urlsplit(response.url).path
+        english = "lang=en" in response.url or path.endswith("_en.csv")
+        delimiter = "," if english else ";"
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
         assert rows and len(rows[0]) > 1, f"{response.url}: not a {delimiter!r} CSV"
         widths = {len(row) for row in rows}
