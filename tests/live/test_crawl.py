@@ -68,6 +68,18 @@ def check_download(response: Response, locale: str) -> str:
         calendar = icalendar.Calendar.from_ical(response.body)
         assert calendar.name == "VCALENDAR", response.url
         return "ics"
+    if kind == "application/zip":  # a closed period's evidence pack
+        import hashlib
+        import zipfile
+
+        archive = zipfile.ZipFile(io.BytesIO(response.body))
+        assert archive.testzip() is None, response.url
+        sums = archive.read("SHA256SUMS.txt").decode().splitlines()
+        assert sums, response.url
+        for line in sums:
+            digest, name = line.split("  ")
+            assert hashlib.sha256(archive.read(name)).hexdigest() == digest, (response.url, name)
+        return "zip"
     if kind == "application/pdf":
         assert response.body.startswith(b"%PDF"), response.url
         return "pdf"
@@ -138,6 +150,8 @@ def test_every_link_and_download(service, role, locale):
     if role in ("coordinator", "admin"):
         # The funder's exports, in each format and each language, are among the downloads.
         assert seen["csv"] >= 6 and seen["xlsx"] >= 6, dict(seen)
+    if role == "coordinator":  # the demo's closed quarter of Lodi, and its evidence pack
+        assert seen["zip"] >= 1, dict(seen)
     if role in ("mediator", "coordinator"):
         assert seen["ics"] >= 1, dict(seen)  # their calendar feed
     assert not service.server_errors()
