@@ -201,6 +201,19 @@ def visible(model: type, user: User | Scope) -> sa.ColumnElement[bool]:
     return rule(user)
 
 
+def mediators_who_worked_for(user: User) -> sa.ColumnElement[bool]:
+    """The mediators whose work ``user`` may account for (timesheets): those they may see,
+    and for a coordinator also those who were ever booked at a school of the Ambito,
+    though they no longer serve it (last year's sheets are still signed and audited)."""
+    condition = visible(MediatorProfile, user)
+    if user.is_authenticated and user.role == Role.coordinator:
+        condition = sa.or_(condition, MediatorProfile.id.in_(
+            sa.select(Assignment.mediator_id)
+            .where(Assignment.school_id.in_(_school_ids_of_ambito(user.ambito_id)))
+            .scalar_subquery()))
+    return condition
+
+
 def scoped(model: type, user: User) -> sa.Select:
     """``SELECT model`` restricted to what ``user`` may see."""
     return sa.select(model).where(visible(model, user))

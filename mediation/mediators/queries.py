@@ -28,7 +28,7 @@ from ..models import (
     User,
     mediator_ambiti,
 )
-from ..scoping import scoped, visible
+from ..scoping import mediators_who_worked_for, scoped, visible
 
 #: Hours shown as rows (week view) or columns (calendar's day view): 07:00 to 19:00–20:00.
 FIRST_HOUR = 7
@@ -84,9 +84,15 @@ def short_school(name: str, limit: int = 24) -> str:
 # --- loading one mediator ---------------------------------------------------
 
 
-def load_mediator(user: User, mediator_id: int | None, *options) -> MediatorProfile:
-    """A mediator the user may see (their own profile when ``mediator_id`` is None), or 404."""
-    stmt = scoped(MediatorProfile, user).options(joinedload(MediatorProfile.user), *options)
+def load_mediator(user: User, mediator_id: int | None, *options,
+                  worked_for: bool = False) -> MediatorProfile:
+    """A mediator the user may see (their own profile when ``mediator_id`` is None), or 404.
+    ``worked_for``: also one who once worked in the coordinator's Ambito
+    (``scoping.mediators_who_worked_for``: their timesheets)."""
+    condition = (mediators_who_worked_for(user) if worked_for
+                 else visible(MediatorProfile, user))
+    stmt = sa.select(MediatorProfile).where(condition).options(
+        joinedload(MediatorProfile.user), *options)
     if mediator_id is None:
         stmt = stmt.where(MediatorProfile.user_id == user.id)
     else:

@@ -342,7 +342,7 @@ def _workbook(table, filename: str) -> Response:
 
 def _timesheet(mediator_id: int):
     user = _user()
-    mediator = load_mediator(user, mediator_id)
+    mediator = load_mediator(user, mediator_id, worked_for=True)
     month, errors, ambito_id, ambiti = _month_and_ambito(user)
     report = sheets.month_filter(month, ambito_id, mediator.id)
     return user, mediator, month, errors, ambito_id, ambiti, report

@@ -244,6 +244,24 @@ def test_the_timesheet_page_and_who_may_open_it(client, world):
     assert client.get(f"{url}&ambito=999999").status_code == 404
 
 
+def test_a_mediator_who_left_the_ambito_keeps_their_timesheets(client, world):
+    """Med Due no longer serves Alpha: Alpha's coordinator still opens (and downloads)
+    the March sheet of the session Med Due held there; Gamma's coordinator, where Med Due
+    never worked nor serves, still gets a 404."""
+    w = world
+    w.med2.ambiti = [w.beta]
+    db.session.commit()
+    url = f"/reporting/timesheets/{w.med2.id}?month=2025-03"
+    login(client, w.coordinator)
+    assert client.get(f"/mediators/{w.med2.id}").status_code == 404  # no longer theirs
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'data-total="amount" data-value="35.00"' in page.get_data(as_text=True)
+    assert client.get(url.replace("?", ".xlsx?")).status_code == 200
+    login(client, w.coordinator_gamma)
+    assert client.get(url).status_code == 404
+
+
 def test_a_bad_month_is_said_next_to_the_field_and_kept(client, world):
     login(client, world.coordinator)
     text = client.get(f"/reporting/timesheets/{world.med.id}?month=2025-13").get_data(
