@@ -93,7 +93,9 @@ def periods_page():
     names = dict(db.session.execute(sa.select(Ambito.id, Ambito.name)).all())
     status = 400 if request.method == "POST" else 200
     return render_template("reporting/periods.html", form=form,
-                           periods=periods.visible_periods(user), ambito_names=names), status
+                           periods=periods.visible_periods(user),
+                           region_periods=periods.region_periods_of(user),
+                           ambito_names=names), status
 
 
 def _period_or_404(period_id: int):

@@ -93,6 +93,18 @@ def visible_periods(user: User) -> list[ReportingPeriod]:
                   ReportingPeriod.id.desc())))
 
 
+def region_periods_of(user: User) -> list[ReportingPeriod]:
+    """For a coordinator, the region's periods closed now (their Ambito's days are
+    closed by them too), latest first; their files cover every Ambito and stay the
+    admin's. Nobody else: the admin sees them among all periods."""
+    if user.role != Role.coordinator:
+        return []
+    return list(db.session.scalars(
+        sa.select(ReportingPeriod)
+        .where(ReportingPeriod.ambito_id.is_(None), ReportingPeriod.reopened_at.is_(None))
+        .order_by(ReportingPeriod.start_date.desc())))
+
+
 def get_visible(user: User, period_id: int) -> ReportingPeriod | None:
     """The period, if the user may see it (None: answer 404)."""
     return db.session.scalar(

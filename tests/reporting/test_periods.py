@@ -215,3 +215,25 @@ def test_the_periods_page_keeps_what_was_typed(client, world):  # noqa: F811
     assert response.status_code == 400
     assert today.isoformat().encode() in response.data
     assert db.session.scalar(sa.select(sa.func.count(ReportingPeriod.id))) == 0
+
+
+def test_a_coordinator_sees_the_regions_periods_without_their_files(client, world):  # noqa: F811
+    """The admin closes days for the whole region: the coordinator's periods page says
+    their Ambito's days are closed too, and links none of the region's files (they
+    cover every Ambito)."""
+    today = _today()
+    admin = world.factory.user(Role.admin)
+    region = operations.close_period(admin, None, today - timedelta(days=30),
+                                     today - timedelta(days=10), today)
+    db.session.commit()
+    login(client, world.coordinator)
+    page = client.get("/reporting/periods", headers={"Accept-Language": "en"})
+    assert f'data-region-period="{region.id}"'.encode() in page.data
+    assert b"Closed for the whole region" in page.data
+    assert f"/reporting/periods/{region.id}".encode() not in page.data
+    assert client.get(f"/reporting/periods/{region.id}").status_code == 404
+    assert client.get(f"/reporting/periods/{region.id}/evidence.zip").status_code == 404
+    login(client, admin)  # the admin has it in the table, with its link
+    page = client.get("/reporting/periods")
+    assert b'data-region-period="' not in page.data
+    assert f'data-period="{region.id}"'.encode() in page.data
