@@ -13,11 +13,14 @@ from ..models import (
     Assignment,
     AssignmentState,
     AttestationOutcome,
+    BroadcastInvitation,
+    BroadcastState,
     Language,
     LogState,
     MacroAction,
     MediationRequest,
     MediatorProfile,
+    OfferBroadcast,
     PreferredSlot,
     RequestState,
     RequestType,
@@ -231,3 +234,28 @@ def disputed_sessions(user: User) -> list[SessionAttestation]:
         )
         .order_by(SessionAttestation.at, SessionAttestation.id)
     ))
+
+
+# --- offers to several mediators at once (issue #19) ------------------------------
+
+
+def mediators_for_offer(user: User, ids: list[int]) -> list[MediatorProfile]:
+    """The mediators of ``ids`` the user can see, with their accounts; one query."""
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        scoped(MediatorProfile, user).where(MediatorProfile.id.in_(ids))
+        .options(joinedload(MediatorProfile.user))
+    ).unique())
+
+
+def open_broadcast(request: MediationRequest) -> OfferBroadcast | None:
+    """The request's open broadcast with its invitations and their mediators' names
+    (one query whatever the number of invitations), or None."""
+    return db.session.scalars(
+        sa.select(OfferBroadcast)
+        .where(OfferBroadcast.request_id == request.id,
+               OfferBroadcast.state == BroadcastState.open)
+        .options(selectinload(OfferBroadcast.invitations)
+                 .joinedload(BroadcastInvitation.mediator).joinedload(MediatorProfile.user))
+    ).first()
