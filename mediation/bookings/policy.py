@@ -321,6 +321,12 @@ def can_accept_invitation(user: User, invitation: BroadcastInvitation) -> bool:
     return invited(user, invitation) and invitation_refusal(invitation) is None
 
 
+def sees_freed_time(user: User, request: MediationRequest) -> bool:
+    """A cancelled request's coordinators see which open requests its mediator's freed
+    time could serve (``coordination.queries.freed_times``)."""
+    return coordinates(user, request) and request.state == S.cancelled
+
+
 # --- the mediator --------------------------------------------------------------
 
 

@@ -133,6 +133,7 @@ def queue():
         pagination=pagination,
         counts=queries.state_counts(user, filters),
         disputed=queries.disputed_sessions(user),
+        freed=queries.freed_times(user, now),
         args=args,
         now=now,
         age=lambda r: format_timedelta(now - r.created_dt),

@@ -2,6 +2,7 @@
 operations, the emails, the tiers of ``flask broadcasts send``, the pages, the policy,
 and simultaneous acceptances on the suite's database (PostgreSQL in CI)."""
 
+import re
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -430,3 +431,59 @@ def test_simultaneous_acceptances_over_http_one_wins(app, booking):
     confirmations = [m for m in mails(template="booking")
                      if m.recipient_id == booking.teacher.id]
     assert len(confirmations) == 1
+
+
+# --- what a cancellation frees ----------------------------------------------------------
+
+
+def _confirmed(booking, mediator, hour=10, day=None):
+    req = submitted(booking, hour=hour, **({"day": day} if day else {}))
+    slot = req.slots[0]
+    assignment = ops.offer(booking.coordinator, req, mediator, slot.start_dt, slot.end_dt)
+    ops.accept(mediator.user, assignment)
+    db.session.commit()
+    return req
+
+
+def test_a_cancelled_meeting_shows_what_its_freed_time_could_serve(app, booking, crew,
+                                                                     count_queries):
+    mediator = booking.mediator
+    cancelled = _confirmed(booking, mediator)
+    waiting = submitted(booking)  # same time, same language: the freed time serves it
+    later = submitted(booking, hour=14)  # another time: not served by this one
+    other_language = submitted(booking, language_id=booking.factory.language("sq").id)
+    ops.cancel_request(booking.teacher, cancelled, "duplicate")
+    db.session.commit()
+    client = app.test_client()
+    login(client, booking.coordinator)
+
+    def served(html):
+        return {int(i) for i in re.findall(r'data-could-serve="(\d+)"', html)}
+
+    page = client.get(f"/requests/{cancelled.id}")
+    assert "freed-times" in page.text
+    assert served(page.text) == {waiting.id}
+    assert later.id not in served(page.text) and other_language.id not in served(page.text)
+    db.session.commit()  # each measure begins its own transaction
+    with count_queries() as one:
+        queue = client.get("/coordination/requests")
+    assert served(queue.text) == {waiting.id}
+    # More cancellations and more requests: the same number of queries.
+    for hour in (8, 12, 15):
+        freed = _confirmed(booking, crew[1], hour=hour)
+        submitted(booking, hour=hour)
+        submitted(booking, hour=hour)
+        ops.cancel_request(booking.teacher, freed, "duplicate")
+    db.session.commit()
+    with count_queries() as many:
+        queue = client.get("/coordination/requests")
+    assert len(served(queue.text)) == 7
+    assert many.count == one.count
+    # The school does not see it; once the mediator is booked again then, it is gone.
+    teacher = app.test_client()
+    login(teacher, booking.teacher)
+    assert "freed-times" not in teacher.get(f"/requests/{cancelled.id}").text
+    slot = waiting.slots[0]
+    ops.offer(booking.coordinator, submitted(booking), mediator, slot.start_dt, slot.end_dt)
+    db.session.commit()
+    assert "freed-times" not in client.get(f"/requests/{cancelled.id}").text
