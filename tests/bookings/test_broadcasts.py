@@ -487,3 +487,17 @@ def test_a_cancelled_meeting_shows_what_its_freed_time_could_serve(app, booking,
     ops.offer(booking.coordinator, submitted(booking), mediator, slot.start_dt, slot.end_dt)
     db.session.commit()
     assert "freed-times" not in client.get(f"/requests/{cancelled.id}").text
+
+
+def test_the_request_history_names_the_broadcast(app, booking, crew):
+    req, done = sent_to(booking, crew, tiers=[crew[:2], crew[2:]], delay=timedelta(hours=1))
+    broadcasts.send_due(utcnow() + timedelta(hours=2))
+    ops.accept_invitation(crew[2].user, invitation_of(done, crew[2]))
+    db.session.commit()
+    client = app.test_client()
+    login(client, booking.coordinator)
+    page = client.get(f"/requests/{req.id}", headers={"Accept-Language": "en"}).text
+    for label in ("Offered to several mediators at once", "Offered to more mediators",
+                  "Accepted by the mediator"):
+        assert label in page, label
+    assert "broadcast." not in page
