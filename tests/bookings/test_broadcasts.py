@@ -501,3 +501,50 @@ def test_the_request_history_names_the_broadcast(app, booking, crew):
                   "Accepted by the mediator"):
         assert label in page, label
     assert "broadcast." not in page
+
+
+def test_the_command_sends_a_due_tier_once(booking, crew, runner):
+    req, done = sent_to(booking, crew, tiers=[crew[:2], crew[2:]], delay=timedelta(hours=4))
+    result = runner.invoke(args=["broadcasts", "send"])
+    assert result.exit_code == 0 and "mediators asked: 0" in result.output, result.output
+    done.next_tier_dt = utcnow() - timedelta(minutes=1)  # four hours later
+    db.session.commit()
+    result = runner.invoke(args=["broadcasts", "send"])
+    assert "mediators asked: 2" in result.output, result.output
+    assert "mediators asked: 0" in runner.invoke(args=["broadcasts", "send"]).output
+    assert len(mails()) == 4
+
+
+@pytest.mark.xdist_group("concurrency")
+def test_a_tier_and_an_acceptance_at_once_stay_consistent(app, booking, crew):
+    """``flask broadcasts send`` twice and an acceptance, at the same moment: the tier goes
+    out at most once, and never after the acceptance committed."""
+    from tests.bookings.test_concurrency import run_together
+
+    req, done = sent_to(booking, crew, tiers=[crew[:2], crew[2:]], delay=timedelta(hours=1))
+    ids = (done.id, invitation_of(done, crew[0]).id, crew[0].user_id)
+    later = utcnow() + timedelta(hours=2)
+
+    def attempt(i):
+        if i < 2:
+            return f"asked {broadcasts.send_due(later)}"
+        from mediation.models import User
+        invitation = db.session.get(BroadcastInvitation, ids[1])
+        ops.accept_invitation(db.session.get(User, ids[2]), invitation)
+        db.session.commit()
+        return "accepted"
+
+    outcomes = Counter(run_together(app, attempt, 3))
+    assert outcomes["accepted"] == 1, outcomes
+    db.session.expire_all()
+    states = Counter(i.state for i in db.session.get(OfferBroadcast, ids[0]).invitations)
+    sent_late = {m.recipient_id for m in mails("Offer to several")} & {
+        m.user_id for m in crew[2:]}
+    if outcomes["asked 2"] == 1:  # the tier went out first: its two were then told
+        assert outcomes["asked 0"] == 1
+        assert len(sent_late) == 2
+        assert len([m for m in mails() if m.subject.startswith("Already taken")]) == 3
+    else:  # the acceptance came first: the tier never went out
+        assert outcomes == {"accepted": 1, "asked 0": 2}, outcomes
+        assert not sent_late
+    assert states == {InvitationState.accepted: 1, InvitationState.withdrawn: N - 1}
