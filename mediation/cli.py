@@ -15,11 +15,13 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(translate)
+    from .broadcasts import broadcasts_cli
     from .outbox.cli import outbox_cli
     from .privacy.cli import privacy_cli
     from .reminders import reminders_cli
 
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(broadcasts_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(privacy_cli)
 

@@ -188,6 +188,9 @@ EVENT_LABELS = {
     "time.proposed": _l("Another time proposed to the school"),
     "time.accepted": _l("Proposed time accepted by the school"),
     "time.declined": _l("Proposed time declined by the school"),
+    "broadcast.sent": _l("Offered to several mediators at once"),
+    "broadcast.tier_sent": _l("Offered to more mediators (nobody had accepted)"),
+    "broadcast.withdrawn": _l("Offer to several mediators withdrawn"),
 }
 
 #: A request's document, in its history.

@@ -15,8 +15,13 @@ from ..extensions import db
 from ..models import (
     Assignment,
     AssignmentState,
+    BroadcastInvitation,
+    BroadcastState,
+    InvitationState,
     LogState,
     MediationRequest,
+    MediatorProfile,
+    OfferBroadcast,
     SessionLog,
     User,
 )
@@ -77,6 +82,46 @@ def _not_logged():
     )
 
 
+def _invitation_loaders():
+    return (joinedload(BroadcastInvitation.broadcast).joinedload(OfferBroadcast.request)
+            .options(joinedload(MediationRequest.type), joinedload(MediationRequest.language),
+                     joinedload(MediationRequest.school), joinedload(MediationRequest.site),
+                     joinedload(MediationRequest.pupil_case)),
+            joinedload(BroadcastInvitation.mediator))
+
+
+def _my_invitations(user: User):
+    """The invitations sent to the user (a mediator); those never sent (their tier has not
+    gone out) are nobody's business."""
+    return (sa.select(BroadcastInvitation)
+            .join(MediatorProfile, MediatorProfile.id == BroadcastInvitation.mediator_id)
+            .where(MediatorProfile.user_id == user.id,
+                   BroadcastInvitation.sent_dt.is_not(None)))
+
+
+def open_invitations(user: User, now: datetime) -> list[BroadcastInvitation]:
+    """The offers sent to the user and to other mediators that they can still accept
+    (the broadcast open, its time ahead), the soonest first; one query."""
+    when = sa.func.coalesce(OfferBroadcast.start_dt, MediationRequest.deadline_dt)
+    return list(db.session.scalars(
+        _my_invitations(user)
+        .join(OfferBroadcast, OfferBroadcast.id == BroadcastInvitation.broadcast_id)
+        .join(MediationRequest, MediationRequest.id == OfferBroadcast.request_id)
+        .where(BroadcastInvitation.state == InvitationState.sent,
+               OfferBroadcast.state == BroadcastState.open, when >= now)
+        .options(*_invitation_loaders())
+        .order_by(when, BroadcastInvitation.id)
+    ).unique())
+
+
+def invitation(user: User, invitation_id: int) -> BroadcastInvitation | None:
+    """One invitation sent to the user, or None (another mediator's, or not sent yet)."""
+    return db.session.scalars(
+        _my_invitations(user).where(BroadcastInvitation.id == invitation_id)
+        .options(*_invitation_loaders())
+    ).unique().first()
+
+
 def agenda(user: User, now: datetime, week: date | None = None) -> dict:
     """The mediator's agenda: what needs them first, then their appointments.
 
@@ -99,7 +144,8 @@ def agenda(user: User, now: datetime, week: date | None = None) -> dict:
     to_log = db.session.scalars(
         accepted.where(happens <= now, _not_logged()).order_by(happens, Assignment.id)
     ).all()
-    context = {"offers": offers, "to_log": to_log, "week": week, "more": False,
+    context = {"offers": offers, "to_log": to_log, "invitations": open_invitations(user, now),
+               "week": week, "more": False,
                "limit": UPCOMING_LIMIT, "today_items": [], "this_week_days": [], "later": [],
                "days": []}
     if week is not None:

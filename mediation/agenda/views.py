@@ -8,8 +8,9 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth.views import safe_next
-from ..bookings import operations, policy
+from ..bookings import matching, operations, policy
 from ..bookings.operations import LogInput
+from ..bounds import valid_id
 from ..clock import in_rome, to_utc, week_start
 from ..documents import InvalidUpload, document_path, store_upload
 from ..errors import InvalidInput, InvalidTransition, SlotTaken
@@ -112,6 +113,59 @@ def accept(assignment_id: int):
     flash(_("You accepted the appointment. The school has been told that you are coming."),
           "success")
     return redirect(_back(form))
+
+
+def _render_invitation(invitation, status=200, error=None):
+    refusal = policy.invitation_refusal(invitation)
+    return render_template(
+        "agenda/invitation.html", invitation=invitation, broadcast=invitation.broadcast,
+        req=invitation.broadcast.request, form=AnswerForm(),
+        can_accept=policy.can_accept_invitation(_user(), invitation),
+        refusal=policy.INVITATION_REFUSALS[refusal] if refusal else None,
+        error=error,
+    ), status
+
+
+def _invitation_or_404(invitation_id: int, user):
+    if not valid_id(invitation_id):
+        abort(404)
+    found = queries.invitation(user, invitation_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/invitations/<int:invitation_id>")
+@roles_required(Role.mediator)
+def invitation(invitation_id: int):
+    """An offer sent to several mediators: accept it, or read that it is taken."""
+    return _render_invitation(_invitation_or_404(invitation_id, _user()))
+
+
+@bp.route("/invitations/<int:invitation_id>/accept", methods=["POST"])
+@roles_required(Role.mediator)
+def accept_invitation(invitation_id: int):
+    """The first invited mediator to accept gets the appointment; the others read that
+    it is already taken (or, if they no longer fit, why)."""
+    user = _user()
+    found = _invitation_or_404(invitation_id, user)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired. Please try again."), "danger")
+        return redirect(url_for("agenda.invitation", invitation_id=invitation_id))
+    try:
+        operations.accept_invitation(user, found)
+    except (InvalidTransition, InvalidInput, SlotTaken) as error:
+        db.session.rollback()
+        message = error.message if not isinstance(error, SlotTaken) else _(
+            "You can no longer take it: %(reason)s. The offer stays open to the other "
+            "mediators.", reason=matching.REASONS["busy"])
+        return _render_invitation(_invitation_or_404(invitation_id, user), status=409,
+                                  error=message)
+    db.session.commit()
+    flash(_("You accepted the appointment. The school has been told that you are coming."),
+          "success")
+    return redirect(url_for("agenda.index"))
 
 
 @bp.route("/assignments/<int:assignment_id>/decline", methods=["GET", "POST"])

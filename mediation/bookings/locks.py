@@ -10,7 +10,8 @@ two non-overlapping offers could together exceed the weekly cap, two offers at
 two schools too close in time to travel between could both stand.
 
 So every write that books a mediator (``offer``, ``reassign``, ``offer_series``,
-and through ``offer`` the acceptance of a time a mediator proposed) calls
+``accept_invitation`` (the first mediator to accept an offer sent to several), and
+through ``offer`` the acceptance of a time a mediator proposed) calls
 :func:`lock_mediators` BEFORE it checks those rules, in the same transaction;
 so do the writes that change what the rules read (absences, availability, the
 hour cap). A second booking of the same mediator waits until the first commits

@@ -168,3 +168,35 @@ def attestation_requested(log: SessionLog) -> None:
     for user in recipients:
         queue_email("attestation", user, request=request, assignment=log.assignment,
                     log=log)
+
+
+def _load_invitations(invitations) -> None:
+    """Load in one statement what the mails of these invitations read: each mediator and
+    their account."""
+    ids = [i.mediator_id for i in invitations]
+    if ids:
+        db.session.execute(sa.select(MediatorProfile).where(MediatorProfile.id.in_(ids))
+                           .options(joinedload(MediatorProfile.user))).unique().all()
+
+
+def invited(invitations) -> None:
+    """Each invited mediator is offered the request: the first to accept takes it."""
+    _load_invitations(invitations)
+    for invitation in invitations:
+        broadcast = invitation.broadcast
+        if invitation.mediator.user.active:
+            queue_email("broadcast", invitation.mediator.user, kind="invited",
+                        request=broadcast.request, broadcast=broadcast,
+                        invitation=invitation)
+
+
+def invitations_closed(invitations, *, taken: bool) -> None:
+    """The mediators invited are told the offer is over: another mediator took it
+    (``taken``), or the coordinator withdrew it."""
+    _load_invitations(invitations)
+    for invitation in invitations:
+        broadcast = invitation.broadcast
+        if invitation.mediator.user.active:
+            queue_email("broadcast", invitation.mediator.user,
+                        kind="taken" if taken else "withdrawn", request=broadcast.request,
+                        broadcast=broadcast, invitation=invitation)

@@ -26,13 +26,17 @@ from ..models import (
     Assignment,
     AssignmentState,
     AttestationOutcome,
+    BroadcastInvitation,
+    BroadcastState,
     Direction,
     Document,
+    InvitationState,
     LogState,
     MacroAction,
     MediationRequest,
     MediatorProfile,
     Mode,
+    OfferBroadcast,
     Outcome,
     PreferredSlot,
     ProposalState,
@@ -357,6 +361,7 @@ def cancel_request(actor: User, request: MediationRequest, reason: str,
         assignment.state = AssignmentState.cancelled
         assignment.end_reason = reason
         assignment.sequence += 1
+    _withdraw_broadcast(actor, request)
     _event(request, "request.cancelled", actor, reason=reason, late=request.cancelled_late,
            assignment_id=assignment.id if assignment else None)
     notifications.request_cancelled(request, assignment, actor)
@@ -415,6 +420,8 @@ def offer(actor: User, request: MediationRequest, mediator: MediatorProfile,
     _require(policy.allows(request, "offer"))
     _check_time(request, mediator, start, end)
     _check_mediator(actor, request, mediator, start, end)
+    # Offered to one: an open broadcast of the request is called back.
+    _withdraw_broadcast(actor, request)
     assignment = _new_assignment(actor, request, mediator, start, end)
     request.state = RequestState.offered
     _event(request, "assignment.offered", actor, assignment_id=assignment.id,
@@ -510,6 +517,7 @@ def mark_unfilled(actor: User, request: MediationRequest) -> None:
     _require(policy.may_coordinate(actor, request), NotAllowed())
     _lock(request)
     _require(policy.allows(request, "mark_unfilled"))
+    _withdraw_broadcast(actor, request)
     request.state = RequestState.unfilled
     _event(request, "request.unfilled", actor)
     notifications.unfilled(request)
@@ -689,6 +697,204 @@ def dispute_session(actor: User, log: SessionLog, reason: str) -> SessionAttesta
     _reload_attestation(log)
     _require(policy.dispute_allowed(log))
     return _answer(actor, log, AttestationOutcome.disputed, reason)
+
+
+# --- offers to several mediators, the first to accept wins (issue #19) ------------
+
+
+class InvitationClosed(InvalidTransition):
+    """The invitation can no longer be accepted: ``code`` is a key of
+    ``policy.INVITATION_REFUSALS`` ("taken" by another mediator, or "withdrawn")."""
+
+    def __init__(self, code: str):
+        super().__init__(policy.INVITATION_REFUSALS[code])
+        self.code = code
+
+
+def broadcast_offer(actor: User, request: MediationRequest,
+                    tiers: list[list[MediatorProfile]], start: datetime | None = None,
+                    end: datetime | None = None,
+                    tier_delay: timedelta = timedelta(0)) -> OfferBroadcast:
+    """Offer an open request, for one time, to several mediators at once: ``tiers[0]``
+    now, each further tier ``tier_delay`` after the previous one if nobody has accepted
+    (``flask broadcasts send`` sends them). Nothing is booked: the first to accept gets
+    the appointment (:func:`accept_invitation`).
+
+    :raise InvalidInput: the time is not bookable, fewer than two or more than
+        ``policy.MAX_INVITED`` mediators, a mediator twice, a later tier without a
+        delay, or a mediator who cannot take it now (``mediators``).
+    """
+    _require(policy.may_coordinate(actor, request), NotAllowed())
+    _lock(request)
+    _require(policy.broadcast_allowed(request))
+    tiers = [list(tier) for tier in tiers if tier]
+    everyone = [m for tier in tiers for m in tier]
+    if len(everyone) < 2:
+        raise InvalidInput(_l("Choose at least two mediators."), field="mediators")
+    if len(everyone) > policy.MAX_INVITED:
+        raise InvalidInput(_l("Choose at most %(max)d mediators.", max=policy.MAX_INVITED),
+                           field="mediators")
+    if len({m.id for m in everyone}) != len(everyone):
+        raise InvalidInput(_l("A mediator is chosen twice."), field="mediators")
+    if len(tiers) > 1 and tier_delay <= timedelta(0):
+        raise InvalidInput(_l("Say how long to wait before the next mediators are asked."),
+                           field="delay_hours")
+    _check_time(request, None, start, end)
+    for mediator in everyone:
+        _check_mediator(actor, request, mediator, start, end)
+    now = utcnow()
+    is_translation = request.type.kind == RequestKind.deadline
+    broadcast = OfferBroadcast(
+        request=request, created_by=actor,
+        start_dt=None if is_translation else start, end_dt=None if is_translation else end,
+        tier_delay_minutes=int(tier_delay.total_seconds() // 60),
+        next_tier_dt=now + tier_delay if len(tiers) > 1 else None)
+    db.session.add(broadcast)
+    position = 0
+    for number, tier in enumerate(tiers, start=1):
+        for mediator in tier:
+            position += 1
+            broadcast.invitations.append(BroadcastInvitation(
+                mediator=mediator, tier=number, position=position,
+                state=InvitationState.sent if number == 1 else InvitationState.waiting,
+                sent_dt=now if number == 1 else None))
+    db.session.flush()
+    _event(request, "broadcast.sent", actor, broadcast_id=broadcast.id,
+           mediator_ids=[m.id for m in tiers[0]], tiers=len(tiers))
+    notifications.invited([i for i in broadcast.invitations if i.tier == 1])
+    return broadcast
+
+
+def send_next_tier(broadcast: OfferBroadcast, now: datetime) -> list[BroadcastInvitation]:
+    """Send the broadcast's next waiting tier, if it is due and nobody has accepted.
+
+    The tier is claimed with a conditional UPDATE on ``next_tier_dt``, so that two runs
+    of ``flask broadcasts send`` at the same moment send it once; the request is locked
+    first, as an acceptance locks it, so that a tier never goes out after an acceptance
+    committed."""
+    request = _lock(broadcast.request)
+    due = broadcast.next_tier_dt
+    if due is None or due > now:
+        return []
+    waiting = sorted({i.tier for i in broadcast.invitations
+                      if i.state == InvitationState.waiting})
+    later = waiting[1] if len(waiting) > 1 else None
+    claimed = db.session.execute(
+        sa.update(OfferBroadcast)
+        .where(OfferBroadcast.id == broadcast.id, OfferBroadcast.state == BroadcastState.open,
+               OfferBroadcast.next_tier_dt == due)
+        .values(next_tier_dt=(now + timedelta(minutes=broadcast.tier_delay_minutes)
+                              if later is not None else None))
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.expire(broadcast)
+    if not claimed or not waiting or not policy.allows(request, "accept_invitation"):
+        return []
+    sent = [i for i in broadcast.invitations
+            if i.state == InvitationState.waiting and i.tier == waiting[0]]
+    for invitation in sent:
+        invitation.state = InvitationState.sent
+        invitation.sent_dt = now
+    db.session.flush()
+    record("broadcast.tier_sent", request, None, broadcast_id=broadcast.id, tier=waiting[0],
+           mediator_ids=[i.mediator_id for i in sent])
+    notifications.invited(sent)
+    return sent
+
+
+def _withdraw_broadcast(actor: User, request: MediationRequest) -> None:
+    """Close the request's open broadcast, if any: the invitations sent are withdrawn and
+    their mediators told; those still waiting for their tier are dropped."""
+    broadcast = request.open_broadcast
+    if broadcast is None:
+        return
+    broadcast.state = BroadcastState.withdrawn
+    broadcast.closed_dt = utcnow()
+    broadcast.next_tier_dt = None
+    told = []
+    for invitation in broadcast.invitations:
+        if invitation.state in (InvitationState.waiting, InvitationState.sent):
+            if invitation.state == InvitationState.sent:
+                told.append(invitation)
+            invitation.state = InvitationState.withdrawn
+    _event(request, "broadcast.withdrawn", actor, broadcast_id=broadcast.id)
+    notifications.invitations_closed(told, taken=False)
+
+
+def withdraw_broadcast(actor: User, request: MediationRequest) -> None:
+    """The coordinator calls back a broadcast nobody has accepted: the request stays open."""
+    _require(policy.may_coordinate(actor, request), NotAllowed())
+    _lock(request)
+    _require(policy.withdraw_broadcast_allowed(request))
+    _withdraw_broadcast(actor, request)
+
+
+def accept_invitation(actor: User, invitation: BroadcastInvitation) -> Assignment:
+    """The invited mediator takes the request: the first to accept gets the appointment.
+
+    Serialised on the request's row (the acceptances of one broadcast wait for each
+    other), then on the mediator's (``locks.py``): every rule of a booking is checked
+    against what is committed. The broadcast is closed by a conditional UPDATE (one
+    winner, whatever happens), the other invitations withdrawn and their mediators told.
+
+    :raise InvitationClosed: another mediator was first ("taken"), or the broadcast was
+        withdrawn.
+    :raise InvalidInput: this mediator can no longer take it (booked meanwhile, absent,
+        over their weekly hours, no time to travel, the time passed): the broadcast stays
+        open to the others.
+    """
+    _require(policy.invited(actor, invitation), NotAllowed())
+    broadcast = invitation.broadcast
+    request = _lock(broadcast.request)
+    db.session.refresh(broadcast)
+    db.session.refresh(invitation)
+    refusal = policy.invitation_refusal(invitation)
+    if refusal is not None:
+        raise InvitationClosed(refusal)
+    mediator = invitation.mediator
+    lock_mediators(mediator)
+    start, end = broadcast.start_dt, broadcast.end_dt
+    if request.type.kind == RequestKind.slot:
+        try:
+            _check_time(request, mediator, start, end)
+        except InvalidInput as error:
+            raise InvalidInput(error.message, field="invitation") from None
+    standing = matching.check(request, broadcast.created_by, mediator, start, end)
+    if standing is None or standing.reason is not None:
+        reason = matching.REASONS[standing.reason] if standing is not None else ""
+        raise InvalidInput(_l("You can no longer take it: %(reason)s. The offer stays open "
+                              "to the other mediators.", reason=reason), field="invitation")
+    now = utcnow()
+    won = db.session.execute(
+        sa.update(OfferBroadcast)
+        .where(OfferBroadcast.id == broadcast.id, OfferBroadcast.state == BroadcastState.open)
+        .values(state=BroadcastState.taken, closed_dt=now, next_tier_dt=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not won:
+        raise InvitationClosed("taken")
+    db.session.expire(broadcast)
+    invitation.state = InvitationState.accepted
+    invitation.answered_dt = now
+    others = [i for i in broadcast.invitations if i.id != invitation.id
+              and i.state in (InvitationState.waiting, InvitationState.sent)]
+    told = [i for i in others if i.state == InvitationState.sent]
+    for other in others:
+        other.state = InvitationState.withdrawn
+    is_translation = request.type.kind == RequestKind.deadline
+    assignment = Assignment(
+        request=request, mediator=mediator, state=AssignmentState.accepted,
+        start_dt=None if is_translation else start, end_dt=None if is_translation else end,
+        deadline_dt=request.deadline_dt if is_translation else None,
+        offered_by=broadcast.created_by, offered_dt=invitation.sent_dt, responded_dt=now)
+    db.session.add(assignment)
+    request.state = RequestState.confirmed
+    _flush_assignment()
+    _event(request, "assignment.accepted", actor, assignment_id=assignment.id,
+           broadcast_id=broadcast.id, mediator_id=mediator.id)
+    notifications.confirmed(assignment)
+    notifications.invitations_closed(told, taken=True)
+    return assignment
 
 
 # --- mediators -------------------------------------------------------------

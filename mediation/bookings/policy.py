@@ -27,6 +27,9 @@ from ..models import (
     Assignment,
     AssignmentState,
     AttestationOutcome,
+    BroadcastInvitation,
+    BroadcastState,
+    InvitationState,
     LogState,
     MediationRequest,
     ProposalState,
@@ -46,7 +49,10 @@ S = RequestState
 TRANSITIONS: dict[RequestState, dict[str, RequestState]] = {
     S.awaiting_approval: {"approve": S.open, "reject": S.rejected, "cancel": S.cancelled},
     S.open: {"offer": S.offered, "mark_unfilled": S.unfilled, "cancel": S.cancelled,
-             "propose_time": S.open, "answer_proposal": S.open},
+             "propose_time": S.open, "answer_proposal": S.open,
+             # Offered to several mediators at once: nothing is booked, the request stays
+             # open until the first of them accepts (issue #19).
+             "broadcast": S.open, "accept_invitation": S.confirmed},
     S.offered: {"accept": S.confirmed, "decline": S.open, "reassign": S.offered,
                 "cancel": S.cancelled},
     S.confirmed: {"log": S.logged, "reassign": S.offered, "cancel": S.cancelled},
@@ -260,6 +266,67 @@ def can_review(user: User, log: SessionLog) -> bool:
     return may_coordinate(user, log.assignment.request) and review_allowed(log)
 
 
+# --- offers to several mediators, the first to accept wins (issue #19) -----------
+
+#: The most mediators one broadcast invites (every tier together).
+MAX_INVITED = 12
+
+
+def broadcast_allowed(request: MediationRequest) -> bool:
+    """An open request can be sent to several mediators at once, unless it already is."""
+    return allows(request, "broadcast") and request.open_broadcast is None
+
+
+def can_broadcast(user: User, request: MediationRequest) -> bool:
+    return may_coordinate(user, request) and broadcast_allowed(request)
+
+
+def withdraw_broadcast_allowed(request: MediationRequest) -> bool:
+    """The coordinator can call back a broadcast nobody has accepted yet."""
+    return request.open_broadcast is not None
+
+
+def can_withdraw_broadcast(user: User, request: MediationRequest) -> bool:
+    return may_coordinate(user, request) and withdraw_broadcast_allowed(request)
+
+
+def invited(user: User, invitation: BroadcastInvitation) -> bool:
+    """The mediator the invitation is for, once their tier has gone out (an invitation
+    never sent is nobody's business: a 404, as for another mediator's)."""
+    return (user.role == Role.mediator and invitation.mediator.user_id == user.id
+            and invitation.sent_dt is not None)
+
+
+#: Why an invitation cannot be accepted, as the mediator reads it.
+INVITATION_REFUSALS = {
+    "taken": _l("Already taken: another mediator accepted this request first."),
+    "withdrawn": _l("This offer has been withdrawn: the request is no longer waiting for "
+                    "a mediator."),
+}
+
+
+def invitation_refusal(invitation: BroadcastInvitation) -> str | None:
+    """Why ``invitation`` cannot be accepted now (a code of ``INVITATION_REFUSALS``), or
+    None: it was sent, its broadcast is still open and its request still open."""
+    broadcast = invitation.broadcast
+    if broadcast.state == BroadcastState.taken:
+        return "taken"
+    if (broadcast.state != BroadcastState.open or invitation.state != InvitationState.sent
+            or not allows(broadcast.request, "accept_invitation")):
+        return "withdrawn"
+    return None
+
+
+def can_accept_invitation(user: User, invitation: BroadcastInvitation) -> bool:
+    return invited(user, invitation) and invitation_refusal(invitation) is None
+
+
+def sees_freed_time(user: User, request: MediationRequest) -> bool:
+    """A cancelled request's coordinators see which open requests its mediator's freed
+    time could serve (``coordination.queries.freed_times``)."""
+    return coordinates(user, request) and request.state == S.cancelled
+
+
 # --- the mediator --------------------------------------------------------------
 
 
@@ -380,6 +447,8 @@ class RequestActions:
     cancel: bool = False
     cancel_late: bool = False  # a cancellation now would be recorded as late
     offer: bool = False
+    broadcast: bool = False  # send it to several mediators at once (the offer page)
+    withdraw_broadcast: bool = False  # call back the broadcast nobody accepted yet
     reassign: bool = False
     mark_unfilled: bool = False
     review_log: SessionLog | None = None
@@ -421,6 +490,8 @@ def actions(user: User, request: MediationRequest, now: datetime) -> RequestActi
         cancel=cancel,
         cancel_late=cancel and is_late(request, now, active),
         offer=coordinating and allows(request, "offer"),
+        broadcast=coordinating and broadcast_allowed(request),
+        withdraw_broadcast=coordinating and withdraw_broadcast_allowed(request),
         reassign=coordinating and reassign_allowed(request),
         mark_unfilled=coordinating and allows(request, "mark_unfilled"),
         review_log=log if coordinating and log is not None and review_allowed(log) else None,

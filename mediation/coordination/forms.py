@@ -74,6 +74,25 @@ class OfferForm(FlaskForm):
     )
 
 
+class BroadcastForm(FlaskForm):
+    """Offer the request, at the time chosen, to several mediators at once: those ticked
+    in the list, or else the top ``top`` of the ranking; optionally the next
+    ``second_tier`` of the ranking ``delay_hours`` later if nobody has accepted."""
+
+    slot = HiddenField()
+    date = DateField(_l("Date"), validators=[Optional()])
+    start = TimeField(_l("Start"), validators=[Optional()])
+    end = TimeField(_l("End"), validators=[Optional()])
+    top = IntegerField(_l("How many of the best to ask now"), default=3,
+                       validators=[Optional(), NumberRange(min=2, max=12)],
+                       description=_l("Used when no mediator is ticked in the list."))
+    second_tier = IntegerField(_l("Then ask the next ones"), default=0,
+                               validators=[Optional(), NumberRange(min=0, max=10)],
+                               description=_l("0: nobody else."))
+    delay_hours = IntegerField(_l("After how many hours without an answer"), default=4,
+                               validators=[Optional(), NumberRange(min=1, max=72)])
+
+
 class ReviewLogForm(FlaskForm):
     """Approve a session log, possibly counting it against another macro-action or action."""
 

@@ -1,7 +1,7 @@
 """Reads for the coordinator's pages, scoped to the user; a fixed number of queries each."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -13,11 +13,15 @@ from ..models import (
     Assignment,
     AssignmentState,
     AttestationOutcome,
+    BroadcastInvitation,
+    BroadcastState,
     Language,
     LogState,
     MacroAction,
     MediationRequest,
+    MediatorLanguage,
     MediatorProfile,
+    OfferBroadcast,
     PreferredSlot,
     RequestState,
     RequestType,
@@ -26,6 +30,7 @@ from ..models import (
     SessionLog,
     Urgency,
     User,
+    mediator_ambiti,
     with_varieties,
 )
 from ..scoping import scoped, visible
@@ -231,3 +236,88 @@ def disputed_sessions(user: User) -> list[SessionAttestation]:
         )
         .order_by(SessionAttestation.at, SessionAttestation.id)
     ))
+
+
+# --- offers to several mediators at once (issue #19) ------------------------------
+
+
+def mediators_for_offer(user: User, ids: list[int]) -> list[MediatorProfile]:
+    """The mediators of ``ids`` the user can see, with their accounts; one query."""
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        scoped(MediatorProfile, user).where(MediatorProfile.id.in_(ids))
+        .options(joinedload(MediatorProfile.user))
+    ).unique())
+
+
+def open_broadcast(request: MediationRequest) -> OfferBroadcast | None:
+    """The request's open broadcast with its invitations and their mediators' names
+    (one query whatever the number of invitations), or None."""
+    return db.session.scalars(
+        sa.select(OfferBroadcast)
+        .where(OfferBroadcast.request_id == request.id,
+               OfferBroadcast.state == BroadcastState.open)
+        .options(selectinload(OfferBroadcast.invitations)
+                 .joinedload(BroadcastInvitation.mediator).joinedload(MediatorProfile.user))
+    ).first()
+
+
+# --- what a cancellation frees (issue #19) -----------------------------------------
+
+
+@dataclass
+class FreedTime:
+    """A confirmed meeting cancelled ahead of its time: its mediator and time are free
+    again, and the open requests they could serve (each with the preferred time that
+    falls in the freed time)."""
+
+    assignment: Assignment
+    could_serve: list[tuple[MediationRequest, PreferredSlot]]
+
+
+def freed_times(user: User, now: datetime, request_id: int | None = None) -> list[FreedTime]:
+    """The confirmed meetings of the user's scope cancelled before their start (of one
+    cancelled request, with ``request_id``), each with the open requests of the scope in a
+    language its mediator speaks, at a school of an Ambito they serve, with a preferred
+    time overlapping the freed time while the mediator holds no other booking then. One
+    query whatever the number of cancellations and requests; the offer page checks every
+    rule of a booking before anything is offered."""
+    other = sa.orm.aliased(Assignment)
+    busy = sa.exists().where(
+        other.mediator_id == Assignment.mediator_id,
+        other.state.in_(ACTIVE_ASSIGNMENT_STATES),
+        other.start_dt < PreferredSlot.end_dt, other.end_dt > PreferredSlot.start_dt)
+    query = (
+        sa.select(Assignment, MediationRequest, PreferredSlot)
+        .join(MediatorLanguage, MediatorLanguage.mediator_id == Assignment.mediator_id)
+        .join(MediationRequest, sa.and_(
+            MediationRequest.language_id == MediatorLanguage.language_id,
+            MediationRequest.state == RequestState.open))
+        .join(PreferredSlot, sa.and_(
+            PreferredSlot.request_id == MediationRequest.id,
+            PreferredSlot.start_dt < Assignment.end_dt,
+            PreferredSlot.end_dt > Assignment.start_dt))
+        .join(School, School.id == MediationRequest.school_id)
+        .join(mediator_ambiti, sa.and_(mediator_ambiti.c.mediator_id == Assignment.mediator_id,
+                                       mediator_ambiti.c.ambito_id == School.ambito_id))
+        .where(Assignment.state == AssignmentState.cancelled,
+               Assignment.responded_dt.is_not(None), Assignment.decline_reason.is_(None),
+               Assignment.start_dt > now, PreferredSlot.start_dt > now, ~busy,
+               visible(Assignment, user), visible(MediationRequest, user))
+        .options(
+            joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
+            joinedload(Assignment.request).options(joinedload(MediationRequest.school),
+                                                   joinedload(MediationRequest.type)),
+            joinedload(MediationRequest.school), joinedload(MediationRequest.type),
+            joinedload(MediationRequest.language))
+        .order_by(Assignment.start_dt, Assignment.id, PreferredSlot.start_dt,
+                  MediationRequest.id)
+    )
+    if request_id is not None:
+        query = query.where(Assignment.request_id == request_id)
+    found: dict[int, FreedTime] = {}
+    for assignment, request, slot in db.session.execute(query).unique():
+        freed = found.setdefault(assignment.id, FreedTime(assignment, []))
+        freed.could_serve.append((request, slot))
+    return list(found.values())

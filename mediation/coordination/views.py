@@ -44,6 +44,7 @@ from ..view_helpers import refused, show_error
 from . import queries
 from .forms import (
     ALL,
+    BroadcastForm,
     OfferForm,
     QueueFilterForm,
     ReturnLogForm,
@@ -133,6 +134,7 @@ def queue():
         pagination=pagination,
         counts=queries.state_counts(user, filters),
         disputed=queries.disputed_sessions(user),
+        freed=queries.freed_times(user, now),
         args=args,
         now=now,
         age=lambda r: format_timedelta(now - r.created_dt),
@@ -193,7 +195,7 @@ def _no_slot_can_be_taken(rankings, now) -> bool:
 
 
 def _render_offer(req, form, slot, start, end, status=200, conflict=None,
-                  series_conflicts=None):
+                  series_conflicts=None, broadcast_form=None):
     user = _user()
     now = utcnow()
     active = policy.active_assignment(req)
@@ -237,6 +239,11 @@ def _render_offer(req, form, slot, start, end, status=200, conflict=None,
         school_proposals=[p for p in reversed(req.proposals) if p.start_dt > now],
         conflict=conflict,
         series_conflicts=series_conflicts or [],
+        # Offering to several mediators at once (issue #19): bookings/policy.py decides.
+        can_broadcast=policy.can_broadcast(user, req),
+        can_withdraw_broadcast=policy.can_withdraw_broadcast(user, req),
+        broadcast_form=broadcast_form or BroadcastForm(formdata=None),
+        open_broadcast=queries.open_broadcast(req),
         time_of=lambda moment: format_time(moment, "short"),
         OTHER=OTHER,
     ), status
@@ -364,6 +371,88 @@ def offer_series(request_id: int):
     flash(_("%(num)d weeks offered to %(name)s, who has been told.", num=len(assignments),
             name=name), "success")
     return _detail(req)
+
+
+# --- offering to several mediators at once (issue #19) --------------------------
+
+
+def _broadcast_tiers(req, user, form, start, end) -> list[list[MediatorProfile]]:
+    """The mediators to invite, tier by tier: those ticked (in the ranking's order), or
+    the top of the ranking; then the next available ones of the ranking, if asked."""
+    ranked = [c.mediator.id for c in matching.rank(req, user, start, end) if c.available]
+    ticked = [i for i in request.form.getlist("invite", type=int) if valid_id(i)]
+    if ticked:
+        first = [i for i in ranked if i in ticked] + [i for i in ticked if i not in ranked]
+    else:
+        first = ranked[:form.top.data or 3]
+    second = [i for i in ranked if i not in first][:form.second_tier.data or 0]
+    ids = list(dict.fromkeys(first + second))
+    found = {m.id: m for m in queries.mediators_for_offer(user, ids)}
+    if len(found) != len(ids):
+        abort(404)
+    return [[found[i] for i in first], [found[i] for i in second if i not in first]]
+
+
+@bp.route("/requests/<int:request_id>/broadcast", methods=["POST"])
+@roles_required(*COORDINATORS)
+def broadcast(request_id: int):
+    """Send the request, at the chosen time, to several mediators: the first to accept
+    gets it."""
+    user = _user()
+    req = load_request(request_id, user, lock=True)
+    if not policy.broadcast_allowed(req):
+        flash(_("This request is not waiting for a mediator, or it has already been sent "
+                "to several."), "warning")
+        return _detail(req)
+    form = BroadcastForm()
+    form.validate()
+    slot, start, end = _chosen_time(req, form)
+    if form.errors or (req.type.kind == RequestKind.slot and start is None):
+        if req.type.kind == RequestKind.slot and start is None:
+            form.form_errors.append(_("Choose a time."))
+        return _render_offer(req, form, slot, start, end, status=400, broadcast_form=form)
+    tiers = _broadcast_tiers(req, user, form, start, end)
+    delay = timedelta(hours=form.delay_hours.data or 4)
+    try:
+        done = operations.broadcast_offer(user, req, tiers, start, end, delay)
+    except (InvalidInput, SlotTaken) as error:
+        db.session.rollback()
+        req = load_request(request_id, user)
+        return _render_offer(req, form, slot, start, end, status=400,
+                             conflict=error.message, broadcast_form=form)
+    except InvalidTransition as error:
+        return refused(error, url_for("requests.detail", request_id=request_id))
+    sent = sum(1 for i in done.invitations if i.tier == 1)
+    later = len(done.invitations) - sent
+    db.session.commit()
+    message = ngettext("Offered to %(num)d mediators: the first to accept gets it.",
+                       "Offered to %(num)d mediators: the first to accept gets it.", sent)
+    if later:
+        message += " " + ngettext(
+            "%(num)d more will be asked if nobody has accepted by then.",
+            "%(num)d more will be asked if nobody has accepted by then.", later)
+    flash(message, "success")
+    return redirect(url_for("coordination.offer", request_id=request_id))
+
+
+@bp.route("/requests/<int:request_id>/broadcast/withdraw", methods=["POST"])
+@roles_required(*COORDINATORS)
+def withdraw_broadcast(request_id: int):
+    """Call back an offer to several mediators that nobody has accepted yet."""
+    user = _user()
+    req = load_request(request_id, user, lock=True)
+    form = BroadcastForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        flash(_("The form has expired. Please try again."), "danger")
+        return redirect(url_for("coordination.offer", request_id=request_id))
+    try:
+        operations.withdraw_broadcast(user, req)
+    except InvalidTransition as error:
+        return refused(error, url_for("coordination.offer", request_id=request_id))
+    db.session.commit()
+    flash(_("The offer to several mediators has been withdrawn; they have been told."),
+          "success")
+    return redirect(url_for("coordination.offer", request_id=request_id))
 
 
 # --- session logs ----------------------------------------------------------

@@ -26,6 +26,7 @@ from .bookings import (
     TimeProposal,
     Urgency,
 )
+from .broadcasts import BroadcastInvitation, BroadcastState, InvitationState, OfferBroadcast
 from .cases import ItalianLevel, PupilCase, PupilCaseStatus, PupilStatus
 from .catalog import Language, RequestKind, RequestType, with_varieties
 from .geo import Ambito, Cycle, School, SchoolCycle, Site
@@ -59,7 +60,8 @@ from .types import UTCDateTime, utcnow
 
 __all__ = [
     "ACTIVE_ASSIGNMENT_STATES", "Absence", "Action", "Ambito", "ApprovedSessionTotal",
-    "Assignment", "AssignmentState", "AttestationOutcome",
+    "Assignment", "AssignmentState", "AttestationOutcome", "BroadcastInvitation",
+    "BroadcastState", "InvitationState", "OfferBroadcast",
     "AuditEvent", "AvailabilityRange", "BudgetLine", "Closure", "Cycle", "Direction",
     "Document", "DocumentKind", "ItalianLevel", "Language", "LanguageLevel", "LogState",
     "MacroAction", "MediationRequest", "MediatorLanguage", "MediatorMunicipality",

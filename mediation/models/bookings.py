@@ -167,12 +167,20 @@ class MediationRequest(db.Model):
     proposals: Mapped[list["TimeProposal"]] = relationship(
         back_populates="request", order_by="TimeProposal.id"
     )
+    broadcasts: Mapped[list["OfferBroadcast"]] = relationship(  # noqa: F821
+        back_populates="request", order_by="OfferBroadcast.id"
+    )
 
     @property
     def appointment(self) -> "Assignment | None":
         """The accepted assignment: the mediator and the time (or, for a translation, the
         deadline) that the school can count on. Pages and emails show its time first."""
         return next((a for a in self.assignments if a.state == AssignmentState.accepted), None)
+
+    @property
+    def open_broadcast(self) -> "OfferBroadcast | None":  # noqa: F821
+        """The broadcast whose invitations may still be accepted (at most one)."""
+        return next((b for b in self.broadcasts if b.state == "open"), None)
 
     @property
     def pending_offer(self) -> "Assignment | None":

@@ -27,6 +27,7 @@ from ..bookings.operations import (
 from ..bounds import page_arg
 from ..cases.views import CASE_READERS
 from ..clock import in_rome, to_utc
+from ..coordination import queries as coordination_queries
 from ..documents import InvalidUpload, document_path, store_upload
 from ..errors import InvalidInput
 from ..extensions import db
@@ -403,6 +404,9 @@ def render_detail(req: MediationRequest, user: User, status: int = 200,
         "reject_form": reject_form or RejectForm(formdata=None),
         "cancel_form": cancel_form or CancelForm(formdata=None),
         "dispute_form": dispute_form or DisputeForm(formdata=None),
+        # A confirmed meeting cancelled: the open requests its freed time could serve.
+        "freed": (coordination_queries.freed_times(user, now, request_id=req.id)
+                  if policy.sees_freed_time(user, req) else []),
     }
     return render_template("requests/detail.html", **context), status
 

@@ -441,3 +441,129 @@ def test_accept_racing_reassign_ends_consistent(booking):
         assert (responded is not None) == (outcome(accepted) == "won"), (accepted, rows)
     summary(f"accept racing reassign x{REPEATS} (won = accepted before the reassignment)",
             outcomes)
+
+
+# --- an offer to several mediators: the first to accept wins (issue #19) ----------------
+
+#: The Ambito di Legnano's Arabic speakers, a school of it without the lead's approval.
+LEGNANO_COORDINATOR = "coord.legnano@"
+LEGNANO_SCHOOL = "miic8ab00q"  # IC di Parabiago
+ARABIC_SPEAKERS = ("Nadia Mahmoud", "Senait Tesfamariam", "Abdi Warsame")
+
+
+def full_week(client: Client, mediator_id: int, cap: int) -> None:
+    """Monday to Friday 8:00-18:00 and a weekly cap of ``cap`` hours, on the mediator's
+    management page."""
+    page = client.get(f"/mediators/{mediator_id}/availability")
+    form = client.form(page, has_field="weekly_hour_cap")
+    changes = {"weekly_hour_cap": cap}
+    for name, _value in form.fields:
+        match = re.fullmatch(r"d(\d)_(\d)_(from|to)", name)
+        if match:
+            first = match.group(2) == "1" and int(match.group(1)) < 5
+            changes[name] = ("08:00" if match.group(3) == "from" else "18:00") \
+                if first else ""
+    done = client.submit(page, form, **changes)
+    assert done.status == 200 and kinds(done)[:1] == ["success"], (done.status, errors_of(done))
+
+
+def test_invited_mediators_accepting_at_once_one_wins(service):
+    """The Legnano coordinator offers an Arabic meeting to its three Arabic speakers at
+    once; the three press Accept at the same moment: one gets the appointment, the two
+    others read that it is already taken; one assignment, one confirmation to the school,
+    two "already taken" emails, no server error."""
+    if service.backend != "postgresql":
+        pytest.skip("races need the deployed server (several gunicorn workers)")
+    logins = [e for role in service.logins.values() for e in role]
+
+    def client_of(prefix: str) -> Client:
+        client = Client(service.url)
+        client.login(next(e for e in logins if e.startswith(prefix)), service.password)
+        return client
+
+    coordinator = client_of(LEGNANO_COORDINATOR)
+    index = coordinator.get("/mediators")
+    ids = {}
+    for name in ARABIC_SPEAKERS:
+        found = re.search(r'href="/mediators/(\d+)/availability">[^<]*'
+                          rf'<span class="visually-hidden"> – {name}<', index.text)
+        assert found, f"the Legnano coordinator's list does not link {name}"
+        ids[name] = int(found.group(1))
+        full_week(coordinator, ids[name], cap=40)
+    teacher_email = next(e for e in logins if e.startswith(f"docente.{LEGNANO_SCHOOL}@"))
+    teacher = client_of(f"docente.{LEGNANO_SCHOOL}@")
+    page = teacher.get("/requests/new/group_meeting")
+    form = teacher.form(page, has_field="slot_1_date")
+    site = next(v for v, _label in form.options["site"] if v)
+    languages = form.options["language"]
+    arabic = next((v for v, label in languages if label in ("Arabo", "Arabic")), None) or \
+        next(v for v, label in languages if label.startswith("Arab"))
+    day, request_id = date.today() + timedelta(weeks=9), None
+    for _ in range(60):  # the first school day the form accepts, nobody booked then
+        day += timedelta(days=1)
+        if day.weekday() >= 5:
+            continue
+        done = teacher.submit(page, form, language=arabic, mode="in_person", site=site,
+                              duration=60, weeks=1, slot_1_date=day.isoformat(),
+                              slot_1_time="10:00", expected_parents=2, expected_teachers=1)
+        match = re.search(r"/requests/(\d+)$", done.url)
+        if done.status == 200 and match:
+            request_id = int(match.group(1))
+            offer = coordinator.get(f"/coordination/requests/{request_id}/offer?slot=1")
+            available = {int(i) for i in re.findall(r'id="invite-(\d+)"', offer.text)}
+            if set(ids.values()) <= available:
+                break
+        page = teacher.get("/requests/new/group_meeting")
+        form = teacher.form(page, has_field="slot_1_date")
+    else:
+        raise AssertionError("no day on which the three Arabic speakers are all free")
+    sending = coordinator.form(offer, "/broadcast")
+    sent = coordinator.submit(offer, sending, invite=sorted(ids.values()))
+    assert sent.status == 200 and kinds(sent)[:1] == ["success"], (sent.status, flashes(sent))
+    assert sent.text.count("app-invitation") >= len(ids)
+    invitations = dict(service.sql(
+        "SELECT u.email, i.id FROM broadcast_invitations i"
+        " JOIN offer_broadcasts b ON b.id = i.broadcast_id"
+        " JOIN mediator_profiles m ON m.id = i.mediator_id JOIN users u ON u.id = m.user_id"
+        " WHERE b.request_id = %s AND i.state = 'sent'", request_id))
+    assert len(invitations) == len(ids), invitations
+    presses = []
+    for email, invitation_id in invitations.items():
+        mediator = Client(service.url)
+        mediator.login(email, service.password)
+        agenda = mediator.get("/agenda")
+        assert f"/agenda/invitations/{invitation_id}" in agenda.text
+        shown = mediator.get(f"/agenda/invitations/{invitation_id}")
+        accept = mediator.form(shown, "/accept")
+        presses.append(lambda m=mediator, s=shown, f=accept: m.submit(s, f))
+    before = service.last_outbox_id()
+    began = time.monotonic()
+    pages = race(presses)
+    outcomes = [outcome(p) for p in pages]
+    summary(f"{len(pages)} invited mediators accepting at once (race "
+            f"{time.monotonic() - began:.1f} s)", outcomes)
+    assert outcomes.count("error") == 0, [
+        (p.status, p.text[:300]) if isinstance(p, Response) else repr(p) for p in pages]
+    assert outcomes.count("won") == 1, outcomes
+    refusals = [p for p, o in zip(pages, outcomes, strict=True) if o == "refused"]
+    assert len(refusals) == len(ids) - 1
+    for page in refusals:
+        assert page.status == 409, page.status
+        assert any(text.startswith("Già preso") for text in errors_of(page)), errors_of(page)
+    active = service.sql("SELECT mediator_id FROM assignments WHERE request_id = %s"
+                         " AND state IN ('offered', 'accepted')", request_id)
+    assert len(active) == 1, active
+    assert service.sql("SELECT state FROM offer_broadcasts WHERE request_id = %s",
+                       request_id) == [("taken",)]
+    states = sorted(s for (s,) in service.sql(
+        "SELECT i.state FROM broadcast_invitations i JOIN offer_broadcasts b"
+        " ON b.id = i.broadcast_id WHERE b.request_id = %s", request_id))
+    assert states == ["accepted"] + ["withdrawn"] * (len(ids) - 1), states
+    assert service.sql("SELECT state FROM mediation_requests WHERE id = %s",
+                       request_id) == [("confirmed",)]
+    mails = service.wait_for_outbox(before)
+    to_school = [m for m in mails if m[2] == teacher_email]
+    assert len(to_school) == 1, to_school  # one confirmation, whoever won
+    taken = [m for m in mails if m[3].startswith(("Già preso", "Already taken"))]
+    assert len(taken) == len(ids) - 1, mails
+    assert not service.server_errors()

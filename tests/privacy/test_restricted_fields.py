@@ -119,6 +119,9 @@ def test_no_email_shows_them(app, world, who, template, kind):
             start_dt=assignment.start_dt, end_dt=assignment.end_dt,
             proposed_by=world["coord_A"], answered_by=world.user("teacher_A1"))
         db.session.add(context["proposal"])
+    if template == "broadcast":  # an offer to several mediators, and its end
+        context["invitation"] = world["inv_A1"]
+        context["broadcast"] = world["inv_A1"].broadcast
     user = world.user(who)
     for locale in ("it", "en"):
         user.locale = locale

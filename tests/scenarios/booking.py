@@ -13,10 +13,14 @@ from mediation.extensions import db
 from mediation.models import (
     Action,
     AssignmentState,
+    BroadcastInvitation,
+    BroadcastState,
+    InvitationState,
     LogState,
     MacroAction,
     MediatorProfile,
     Mode,
+    OfferBroadcast,
     Outcome,
     Project,
     RequestKind,
@@ -164,6 +168,15 @@ def email_scene(booking: Booking, start: datetime, *, rejection_reason: str,
                                   start_dt=start + timedelta(days=2),
                                   end_dt=start + timedelta(days=2, hours=1),
                                   proposed_by=booking.coordinator, answered_by=booking.teacher))
+    # It had been offered to several mediators at once: this one took it.
+    broadcast = f.add(OfferBroadcast(request=request, start_dt=start,
+                                     end_dt=start + timedelta(hours=1),
+                                     created_by=booking.coordinator,
+                                     state=BroadcastState.taken))
+    invitation = f.add(BroadcastInvitation(broadcast=broadcast, mediator=booking.mediator,
+                                           state=InvitationState.accepted,
+                                           sent_dt=start - timedelta(days=3)))
     db.session.commit()
     return {"request": request, "assignment": assignment, "log": log,
-            "inviter": booking.coordinator, "token": "t0k3n", "proposal": proposal}
+            "inviter": booking.coordinator, "token": "t0k3n", "proposal": proposal,
+            "broadcast": broadcast, "invitation": invitation}

@@ -22,12 +22,16 @@ from mediation.models import (
     Action,
     Assignment,
     AssignmentState,
+    BroadcastInvitation,
+    BroadcastState,
     Document,
     DocumentKind,
+    InvitationState,
     ItalianLevel,
     LogState,
     MacroAction,
     MediatorProfile,
+    OfferBroadcast,
     OutboxMessage,
     Outcome,
     PupilCase,
@@ -75,6 +79,7 @@ class World:
             "absence_id": o[f"abs_{school}"].id,
             "message_id": o[f"msg_{school}"].id,
             "period_id": o[f"period_{school[0]}"].id,
+            "invitation_id": o[f"inv_{school}"].id,
         }
 
     def user(self, key: str) -> User:
@@ -131,6 +136,13 @@ def build_world(factory) -> World:
                                          state=AssignmentState.accepted, start_dt=begin,
                                          end_dt=begin + timedelta(hours=1)))
             o[f"asg_{name}"] = asg
+            # The request had been offered to several mediators: this one took it.
+            broadcast = factory.add(OfferBroadcast(
+                request=req, start_dt=begin, end_dt=begin + timedelta(hours=1),
+                created_by=o[f"coord_{side}"], state=BroadcastState.taken))
+            o[f"inv_{name}"] = factory.add(BroadcastInvitation(
+                broadcast=broadcast, mediator=mediator, state=InvitationState.accepted,
+                sent_dt=begin - timedelta(days=2)))
             o[f"log_{name}"] = factory.add(SessionLog(
                 assignment=asg, actual_start_dt=begin, actual_end_dt=begin + timedelta(hours=1),
                 parents_met=2, outcome=Outcome.held, macro_action=macro,
