@@ -28,6 +28,7 @@ from .bookings import (
 )
 from .cases import ItalianLevel, PupilCase, PupilCaseStatus, PupilStatus
 from .catalog import Language, RequestKind, RequestType, with_varieties
+from .family import NEEDS_ACTION, FamilyAnswer, FamilyInvitation
 from .geo import Ambito, Cycle, School, SchoolCycle, Site
 from .people import (
     SCHOOL_ROLES,
@@ -61,6 +62,7 @@ __all__ = [
     "ACTIVE_ASSIGNMENT_STATES", "Absence", "Action", "Ambito", "ApprovedSessionTotal",
     "Assignment", "AssignmentState", "AttestationOutcome",
     "AuditEvent", "AvailabilityRange", "BudgetLine", "Closure", "Cycle", "Direction",
+    "FamilyAnswer", "FamilyInvitation", "NEEDS_ACTION",
     "Document", "DocumentKind", "ItalianLevel", "Language", "LanguageLevel", "LogState",
     "MacroAction", "MediationRequest", "MediatorLanguage", "MediatorMunicipality",
     "MediatorProfile", "MediatorRate", "PeriodFile", "ReportingPeriod", "Mode",

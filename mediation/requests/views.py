@@ -448,6 +448,14 @@ def letter(request_id: int):
     user = _user()
     req = booking_queries.load_request(request_id, user)
     page = letters.build(req, user, request.args.get("lang"))
+    if page.appointment is not None:
+        # The family's answer link (issue #19): issued the first time the letter is printed.
+        from ..family import operations as family
+
+        _invitation, token = family.issue(page.appointment)
+        db.session.commit()
+        base = current_app.config["EXTERNAL_URL"].rstrip("/")
+        letters.add_answer_link(page, base + url_for("family.answer", token=token))
     return render_template("requests/letter.html", req=req, letter=page,
                            **letters.interface(page, _locale()))
 
