@@ -44,6 +44,12 @@ Definitions (also on the page, "How figures are computed"):
   session, whatever its outcome.
 - **No-show rate** (:func:`no_shows`) = approved meetings (sessions with a start) not held
   ÷ every approved meeting, per school and per Ambito.
+- **Families' confirmations** (:func:`family_confirmations`, issue #19) = over the same
+  approved meetings: the letters with a family link printed, the answers received through
+  it (the latest answer of each meeting), the meetings the family confirmed ("we will
+  come") and their share of every meeting, and the no-show rate (as above) of the meetings
+  the family confirmed beside that of every other meeting (unconfirmed: no answer, another
+  answer, no link).
 - **Unique beneficiaries** (issue #18) = the people met at held sessions (outcome held),
   each once: the distinct pupil cases named by a held session at which pupils were met (a
   pupil named but absent is not counted) + parents counted once per family, a family being
@@ -108,6 +114,8 @@ from ..models import (
     AttestationOutcome,
     AuditEvent,
     BudgetLine,
+    FamilyAnswer,
+    FamilyInvitation,
     LogState,
     MacroAction,
     MediationRequest,
@@ -742,6 +750,42 @@ def _no_shows_statement(report: ReportFilter, scope: Scope) -> sa.CompoundSelect
     return sa.select(*both.c).order_by(both.c.ambito_name, both.c.way, both.c.name)
 
 
+def family_confirmations(report: ReportFilter, user: User) -> dict:
+    """The approved meetings of the filter (sessions with a start) by the family's answer
+    to the letter's link (issue #19): ``meetings``, ``letters`` (a link was printed),
+    ``answers`` (any answer received), ``confirmed`` ("we will come") and ``share``
+    (confirmed ÷ meetings, unrounded); for the ``confirmed`` and the ``unconfirmed``
+    meetings, their sessions, those not held and the no-show rate. One statement."""
+    row = db.session.execute(_confirmations_statement(report, scope_of(user))).one()
+    meetings, letters, answers, confirmed, confirmed_missed, missed = (
+        int(value or 0) for value in row)
+    unconfirmed = meetings - confirmed
+    unconfirmed_missed = missed - confirmed_missed
+    return {
+        "meetings": meetings, "letters": letters, "answers": answers,
+        "confirmed": confirmed, "share": _ratio(confirmed, meetings),
+        "confirmed_rate": {"sessions": confirmed, "not_held": confirmed_missed,
+                           "rate": _ratio(confirmed_missed, confirmed)},
+        "unconfirmed_rate": {"sessions": unconfirmed, "not_held": unconfirmed_missed,
+                             "rate": _ratio(unconfirmed_missed, unconfirmed)},
+    }
+
+
+@_kept
+def _confirmations_statement(report: ReportFilter, scope: Scope) -> sa.Select:
+    coming = FamilyInvitation.answer == FamilyAnswer.coming
+    missed = SessionLog.outcome.in_([Outcome.family_absent, Outcome.cancelled_late])
+    return counted_sessions(
+        report, scope, sa.func.count(SessionLog.id),
+        sa.func.count(FamilyInvitation.id),
+        sa.func.count(FamilyInvitation.answer),
+        _sum(sa.case((coming, 1))),
+        _sum(sa.case((sa.and_(coming, missed), 1))),
+        _sum(sa.case((missed, 1))),
+    ).outerjoin(FamilyInvitation, FamilyInvitation.assignment_id == SessionLog.assignment_id
+                ).where(SessionLog.actual_start_dt.is_not(None))
+
+
 def attestations(report: ReportFilter, user: User) -> dict:
     """The approved sessions of the filter by the school's attestation: ``attested``
     (the school confirmed they took place), ``disputed`` (the school disputes them) and
@@ -1291,6 +1335,7 @@ def dashboard(report: ReportFilter, user: User, today: date | None = None) -> di
         "paid": paid(report, user, figures=figures),
         "no_shows": no_shows(report, user),
         "attestations": attestations(report, user),
+        "family_confirmations": family_confirmations(report, user),
         "hours_by_macro_action": hours_by_macro_action(report, user, figures=figures),
         "hours_by_month": hours_by_month(report, user, figures=figures),
         "sessions_by_type": sessions_by_type(report, user, figures=figures),

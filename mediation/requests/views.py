@@ -403,8 +403,16 @@ def render_detail(req: MediationRequest, user: User, status: int = 200,
         "reject_form": reject_form or RejectForm(formdata=None),
         "cancel_form": cancel_form or CancelForm(formdata=None),
         "dispute_form": dispute_form or DisputeForm(formdata=None),
+        "family_answer": _family_answer(req) if allowed.family_answer else None,
     }
     return render_template("requests/detail.html", **context), status
+
+
+def _family_answer(req: MediationRequest):
+    """The current meeting's invitation (the family's answer, if any), issue #19."""
+    from ..family import operations as family
+
+    return family.latest_answers([req.id]).get(req.id)
 
 
 @bp.route("/<int:request_id>")
