@@ -34,9 +34,10 @@ class Meeting:
         return self.assignment.end_dt
 
 
-def make_meeting(booking, factory, language="ar", hour=10, day=None) -> Meeting:
+def make_meeting(booking, factory, language="ar", hour=10, day=None,
+                 code=PUPIL_CODE) -> Meeting:
     b = booking
-    case = factory.add(PupilCase(school=b.school, code=PUPIL_CODE, class_name="2A",
+    case = factory.add(PupilCase(school=b.school, code=code, class_name="2A",
                                  cycle=Cycle.primaria))
     lang = factory.language(language)
     req = factory.request(school=b.school, requester=b.teacher, type=b.meeting,
