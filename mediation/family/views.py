@@ -5,11 +5,20 @@ code) in the family's language beside Italian, and takes one of three answers. A
 malformed, expired or cancelled link is the site's ordinary 404 page.
 """
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..models import FamilyAnswer, utcnow
 from ..requests import letter as letters
 from . import operations
@@ -42,6 +51,7 @@ def _halves(invitation):
 
 @bp.route("/<token>", methods=["GET", "POST"])
 @limiter.limit(_limit)
+@csrf.exempt  # the token in the address is the secret: no session, no cookie needed
 def answer(token: str):
     try:
         invitation = operations.find(token, utcnow())
@@ -59,6 +69,9 @@ def answer(token: str):
         db.session.commit()
         return redirect(url_for("family.answer", token=token, lang=request.args.get("lang"),
                                 done=1), code=303)
-    return render_template("family/answer.html", invitation=invitation, token=token,
-                           req=invitation.request, halves=_halves(invitation),
-                           done=request.args.get("done") == "1")
+    response = make_response(render_template(
+        "family/answer.html", invitation=invitation, token=token, req=invitation.request,
+        halves=_halves(invitation), done=request.args.get("done") == "1"))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

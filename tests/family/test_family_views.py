@@ -14,6 +14,7 @@ from freezegun import freeze_time
 from mediation.bookings import operations as booking_ops
 from mediation.config import DefaultConfig
 from mediation.extensions import db
+from mediation.family import operations as family_operations
 from mediation.models import (
     AssignmentState,
     AuditEvent,
@@ -247,3 +248,25 @@ def test_the_link_is_rate_limited(production_limit, client, booking, meeting):
     assert "Troppi tentativi" in throttled.get_data(as_text=True)
     assert "Plesso" not in throttled.get_data(as_text=True)
 
+
+
+@pytest.fixture
+def csrf_on(app_config):
+    app_config["WTF_CSRF_ENABLED"] = True
+
+
+def test_the_answer_needs_no_session_nor_cookie(csrf_on, app, booking, meeting):
+    """The token in the address is the secret: a phone that keeps no cookie answers too;
+    the page is not cached and sends no referrer."""
+    with app.test_request_context():
+        _, token = family_operations.issue(meeting.assignment)
+        db.session.commit()
+    client = app.test_client(use_cookies=False)
+    page = client.get(f"/f/{token}")
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert client.post(f"/f/{token}", data={"answer": "coming"}).status_code == 303
+    assert invitation_of(meeting).answer == FamilyAnswer.coming
+    # Elsewhere the CSRF protection stands.
+    assert client.post("/login", data={"email": "x@example.org", "password": "x"}
+                       ).status_code == 400
