@@ -81,6 +81,7 @@ def configure_blueprints(app: Flask) -> None:
     from .cases.views import bp as cases_bp
     from .coordination.views import bp as coordination_bp
     from .core.views import bp as core_bp
+    from .family.views import bp as family_bp
     from .feeds.views import bp as feeds_bp
     from .mediators.views import bp as mediators_bp
     from .outbox.views import bp as outbox_bp
@@ -89,7 +90,8 @@ def configure_blueprints(app: Flask) -> None:
     from .requests.views import bp as requests_bp
 
     for blueprint in (core_bp, auth_bp, requests_bp, coordination_bp, agenda_bp,
-                      mediators_bp, feeds_bp, outbox_bp, cases_bp, reporting_bp, privacy_bp):
+                      mediators_bp, feeds_bp, outbox_bp, cases_bp, reporting_bp, privacy_bp,
+                      family_bp):
         app.register_blueprint(blueprint)
 
 

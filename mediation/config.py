@@ -100,6 +100,9 @@ class DefaultConfig:
     RATELIMIT_LOGIN_PER_IP = "10 per minute"
     RATELIMIT_LOGIN_PER_ACCOUNT = "5 per 15 minutes"
     RATELIMIT_PASSWORD_RESET = "5 per 15 minutes"
+    # The family's link of an invitation letter (/f/<token>), opened or answered, per
+    # address: enough for a family, too few to guess tokens (which are 132 bits anyway).
+    RATELIMIT_FAMILY_LINK = "30 per 10 minutes"
     RATELIMIT_HEADERS_ENABLED = True
 
     # Passwords (mediation/auth/passwords.py): at least this many characters, not one of the

@@ -21,6 +21,7 @@ from .models import (
     Cycle,
     Direction,
     DocumentKind,
+    FamilyAnswer,
     LanguageLevel,
     LogState,
     Mode,
@@ -183,6 +184,7 @@ EVENT_LABELS = {
     "session.approved": _l("Session log approved"),
     "session.returned": _l("Session log returned for corrections"),
     "session.attested": _l("Session confirmed by the school"),
+    "family.answered": _l("The family answered the invitation letter"),
     "session.disputed": _l("Session disputed by the school"),
     "document.uploaded": _l("Document uploaded"),
     "time.proposed": _l("Another time proposed to the school"),
@@ -266,6 +268,14 @@ OUTBOX_STATE_LABELS = {
 }
 
 
+#: The family's answer to the invitation letter's link (issue #19), for the school and the
+#: coordinator.
+FAMILY_ANSWER_LABELS = {
+    FamilyAnswer.coming: _l("the family will come"),
+    FamilyAnswer.not_coming: _l("the family cannot come"),
+    FamilyAnswer.another_day: _l("the family needs another day"),
+}
+
 #: What templates see, by the same names (registered by :mod:`mediation.templating`).
 TEMPLATE_GLOBALS = {
     "ROLE_LABELS": ROLE_LABELS,
@@ -278,6 +288,7 @@ TEMPLATE_GLOBALS = {
     "REQUEST_STATE_HINTS": REQUEST_STATE_HINTS,
     "MODE_LABELS": MODE_LABELS,
     "URGENCY_LABELS": URGENCY_LABELS,
+    "FAMILY_ANSWER_LABELS": FAMILY_ANSWER_LABELS,
     "DIRECTION_LABELS": DIRECTION_LABELS,
     "DIRECTION_SHORT_LABELS": DIRECTION_SHORT_LABELS,
     "CANCELLATION_REASON_LABELS": CANCELLATION_REASON_LABELS,

@@ -185,6 +185,8 @@ def make_test_config(tmp_path, **overrides) -> dict:
         # Every test client logs in from 127.0.0.1, and some tests log in dozens of users;
         # tests/auth/test_throttling.py puts the production limit back.
         "RATELIMIT_LOGIN_PER_IP": "1000 per minute",
+        # The family's link likewise (tests/family/test_family_views.py puts it back).
+        "RATELIMIT_FAMILY_LINK": "1000 per minute",
     }
     config.update(overrides)
     return config

@@ -15,6 +15,7 @@ from .. import calendars
 from ..extensions import db
 from ..models import (
     Assignment,
+    FamilyInvitation,
     MediationRequest,
     MediatorProfile,
     Role,
@@ -200,3 +201,19 @@ def invitations_closed(invitations, *, taken: bool) -> None:
             queue_email("broadcast", invitation.mediator.user,
                         kind="taken" if taken else "withdrawn", request=broadcast.request,
                         broadcast=broadcast, invitation=invitation)
+
+
+def _coordinators(request: MediationRequest) -> list[User]:
+    return list(db.session.scalars(
+        sa.select(User).where(User.role == Role.coordinator,
+                              User.ambito_id == request.school.ambito_id, User.active)
+    ))
+
+
+def family_answered(invitation: FamilyInvitation) -> None:
+    """The family cannot come or needs another day: the requester and the Ambito's
+    coordinators, at once, so that the meeting is moved or cancelled before anyone
+    travels."""
+    request = invitation.request
+    _send(f"family_{invitation.answer.value}", [request.requester, *_coordinators(request)],
+          request, assignment=invitation.assignment)

@@ -29,6 +29,7 @@ from ..models import (
     AttestationOutcome,
     BroadcastInvitation,
     BroadcastState,
+    FamilyInvitation,
     InvitationState,
     LogState,
     MediationRequest,
@@ -436,6 +437,32 @@ def adjustment_of(day: date, closed: Iterable[ReportingPeriod]) -> ReportingPeri
     return next((p for p in closed if p.closed and p.start_date <= day <= p.end_date), None)
 
 
+# --- the family's answer to the invitation letter (issue #19) ------------------------
+
+
+def meeting_end(assignment: Assignment) -> datetime | None:
+    return assignment.end_dt or assignment.start_dt
+
+
+def family_answer_open(invitation: FamilyInvitation, now: datetime) -> bool:
+    """Whether the family's link answers now: its meeting is still the request's
+    confirmed one (accepted, with a time), the request is not cancelled, and the meeting
+    has not ended. Anything else is the same 404 as an unknown token."""
+    assignment = invitation.assignment
+    request = invitation.request
+    end = meeting_end(assignment)
+    return (assignment.request_id == request.id
+            and request.state == S.confirmed
+            and assignment.state == AssignmentState.accepted
+            and end is not None and now < end)
+
+
+def sees_family_answer(user: User, request: MediationRequest) -> bool:
+    """The school that asked, the Ambito's coordinator (and the admin) see the family's
+    answer; the mediator does not need it."""
+    return in_school(user, request) or coordinates(user, request)
+
+
 # --- the request page ------------------------------------------------------------
 
 
@@ -461,6 +488,7 @@ class RequestActions:
     see_offer: bool = False  # whom the request is offered to, and when
     school_side: bool = False  # the user is of the school that asked
     coordinator_side: bool = False  # the user coordinates the school's Ambito
+    family_answer: bool = False  # the family's answer to the letter (issue #19) is shown
 
     @property
     def school(self) -> bool:
@@ -505,4 +533,5 @@ def actions(user: User, request: MediationRequest, now: datetime) -> RequestActi
         see_offer=in_school(user, request) or coordinating,
         school_side=in_school(user, request),
         coordinator_side=coordinating,
+        family_answer=sees_family_answer(user, request),
     )

@@ -25,6 +25,7 @@ from ..bounds import page_arg, valid_id
 from ..clock import in_rome, to_utc
 from ..errors import InvalidInput, InvalidTransition, SlotTaken
 from ..extensions import db
+from ..family import operations as family
 from ..i18n import format_time
 from ..labels import request_state_label
 from ..models import (
@@ -133,6 +134,8 @@ def queue():
         filters=filters,
         pagination=pagination,
         counts=queries.state_counts(user, filters),
+        # The family's answers to the letters of the page's meetings (issue #19), in one query.
+        family_answers=family.latest_answers(r.id for r in pagination.items),
         disputed=queries.disputed_sessions(user),
         freed=queries.freed_times(user, now),
         args=args,

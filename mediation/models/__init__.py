@@ -29,6 +29,7 @@ from .bookings import (
 from .broadcasts import BroadcastInvitation, BroadcastState, InvitationState, OfferBroadcast
 from .cases import ItalianLevel, PupilCase, PupilCaseStatus, PupilStatus
 from .catalog import Language, RequestKind, RequestType, with_varieties
+from .family import NEEDS_ACTION, FamilyAnswer, FamilyInvitation
 from .geo import Ambito, Cycle, School, SchoolCycle, Site
 from .people import (
     SCHOOL_ROLES,
@@ -63,6 +64,7 @@ __all__ = [
     "Assignment", "AssignmentState", "AttestationOutcome", "BroadcastInvitation",
     "BroadcastState", "InvitationState", "OfferBroadcast",
     "AuditEvent", "AvailabilityRange", "BudgetLine", "Closure", "Cycle", "Direction",
+    "FamilyAnswer", "FamilyInvitation", "NEEDS_ACTION",
     "Document", "DocumentKind", "ItalianLevel", "Language", "LanguageLevel", "LogState",
     "MacroAction", "MediationRequest", "MediatorLanguage", "MediatorMunicipality",
     "MediatorProfile", "MediatorRate", "PeriodFile", "ReportingPeriod", "Mode",

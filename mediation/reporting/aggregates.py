@@ -44,6 +44,12 @@ Definitions (also on the page, "How figures are computed"):
   session, whatever its outcome.
 - **No-show rate** (:func:`no_shows`) = approved meetings (sessions with a start) not held
   ÷ every approved meeting, per school and per Ambito.
+- **Families' confirmations** (:func:`family_confirmations`, issue #19) = over the same
+  approved meetings: the letters with a family link printed, the answers received through
+  it (the latest answer of each meeting), the meetings the family confirmed ("we will
+  come") and their share of every meeting, and the no-show rate (as above) of the meetings
+  the family confirmed beside that of every other meeting (unconfirmed: no answer, another
+  answer, no link).
 - **Unique beneficiaries** (issue #18) = the people met at held sessions (outcome held),
   each once: the distinct pupil cases named by a held session at which pupils were met (a
   pupil named but absent is not counted) + parents counted once per family, a family being
@@ -108,6 +114,8 @@ from ..models import (
     AttestationOutcome,
     AuditEvent,
     BudgetLine,
+    FamilyAnswer,
+    FamilyInvitation,
     LogState,
     MacroAction,
     MediationRequest,
@@ -742,26 +750,67 @@ def _no_shows_statement(report: ReportFilter, scope: Scope) -> sa.CompoundSelect
     return sa.select(*both.c).order_by(both.c.ambito_name, both.c.way, both.c.name)
 
 
-def attestations(report: ReportFilter, user: User) -> dict:
-    """The approved sessions of the filter by the school's attestation: ``attested``
-    (the school confirmed they took place), ``disputed`` (the school disputes them) and
-    ``pending`` (no answer yet), adding up to ``sessions``; whatever their outcome (a
-    session the family missed is attested too: the mediator went). One statement."""
-    sessions, attested, disputed = db.session.execute(
-        _attestations_statement(report, scope_of(user))).one()
-    sessions, attested, disputed = int(sessions), int(attested or 0), int(disputed or 0)
-    return {"sessions": sessions, "attested": attested, "disputed": disputed,
-            "pending": sessions - attested - disputed}
+def session_answers(report: ReportFilter, user: User) -> tuple:
+    """The approved sessions of the filter with the school's attestation and the family's
+    answer to the letter's link (at most one of each per session), counted in one
+    statement: what :func:`attestations` and :func:`family_confirmations` read."""
+    return tuple(db.session.execute(_answers_statement(report, scope_of(user))).one())
 
 
 @_kept
-def _attestations_statement(report: ReportFilter, scope: Scope) -> sa.Select:
+def _answers_statement(report: ReportFilter, scope: Scope) -> sa.Select:
     outcome = SessionAttestation.outcome
+    meeting = SessionLog.actual_start_dt.is_not(None)
+    coming = FamilyInvitation.answer == FamilyAnswer.coming
+    missed = SessionLog.outcome.in_([Outcome.family_absent, Outcome.cancelled_late])
     return counted_sessions(
         report, scope, sa.func.count(SessionLog.id),
         _sum(sa.case((outcome == AttestationOutcome.attested, 1))),
         _sum(sa.case((outcome == AttestationOutcome.disputed, 1))),
-    ).outerjoin(SessionAttestation, SessionAttestation.session_log_id == SessionLog.id)
+        _sum(sa.case((meeting, 1))),
+        _sum(sa.case((sa.and_(meeting, FamilyInvitation.id.is_not(None)), 1))),
+        _sum(sa.case((sa.and_(meeting, FamilyInvitation.answer.is_not(None)), 1))),
+        _sum(sa.case((sa.and_(meeting, coming), 1))),
+        _sum(sa.case((sa.and_(meeting, coming, missed), 1))),
+        _sum(sa.case((sa.and_(meeting, missed), 1))),
+    ).outerjoin(SessionAttestation, SessionAttestation.session_log_id == SessionLog.id
+                ).outerjoin(FamilyInvitation,
+                            FamilyInvitation.assignment_id == SessionLog.assignment_id)
+
+
+def family_confirmations(report: ReportFilter, user: User, *,
+                         answers: tuple | None = None) -> dict:
+    """The approved meetings of the filter (sessions with a start) by the family's answer
+    to the letter's link (issue #19): ``meetings``, ``letters`` (a link was printed),
+    ``answers`` (any answer received), ``confirmed`` ("we will come") and ``share``
+    (confirmed ÷ meetings, unrounded); for the ``confirmed`` and the ``unconfirmed``
+    meetings, their sessions, those not held and the no-show rate. One statement, shared
+    with :func:`attestations` (``answers=session_answers(report, user)``)."""
+    row = answers if answers is not None else session_answers(report, user)
+    meetings, letters, answered, confirmed, confirmed_missed, missed = (
+        int(value or 0) for value in row[3:])
+    unconfirmed = meetings - confirmed
+    unconfirmed_missed = missed - confirmed_missed
+    return {
+        "meetings": meetings, "letters": letters, "answers": answered,
+        "confirmed": confirmed, "share": _ratio(confirmed, meetings),
+        "confirmed_rate": {"sessions": confirmed, "not_held": confirmed_missed,
+                           "rate": _ratio(confirmed_missed, confirmed)},
+        "unconfirmed_rate": {"sessions": unconfirmed, "not_held": unconfirmed_missed,
+                             "rate": _ratio(unconfirmed_missed, unconfirmed)},
+    }
+
+
+def attestations(report: ReportFilter, user: User, *, answers: tuple | None = None) -> dict:
+    """The approved sessions of the filter by the school's attestation: ``attested``
+    (the school confirmed they took place), ``disputed`` (the school disputes them) and
+    ``pending`` (no answer yet), adding up to ``sessions``; whatever their outcome (a
+    session the family missed is attested too: the mediator went). One statement, shared
+    with :func:`family_confirmations`."""
+    row = answers if answers is not None else session_answers(report, user)
+    sessions, attested, disputed = (int(value or 0) for value in row[:3])
+    return {"sessions": sessions, "attested": attested, "disputed": disputed,
+            "pending": sessions - attested - disputed}
 
 
 def documents_translated(report: ReportFilter, user: User, *,
@@ -1286,11 +1335,13 @@ def dashboard(report: ReportFilter, user: User, today: date | None = None) -> di
     """Every figure of the dashboard, by name (a constant number of queries)."""
     tune_for_reporting()
     figures = period_figures(report, user)
+    answers = session_answers(report, user)
     return {
         "totals": totals(report, user, figures=figures),
         "paid": paid(report, user, figures=figures),
         "no_shows": no_shows(report, user),
-        "attestations": attestations(report, user),
+        "attestations": attestations(report, user, answers=answers),
+        "family_confirmations": family_confirmations(report, user, answers=answers),
         "hours_by_macro_action": hours_by_macro_action(report, user, figures=figures),
         "hours_by_month": hours_by_month(report, user, figures=figures),
         "sessions_by_type": sessions_by_type(report, user, figures=figures),

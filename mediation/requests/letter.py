@@ -222,6 +222,20 @@ class Letter:
     chosen_code: str  # the one shown (default, or the teacher's choice); may have no catalog
     choices: list[str]
     may_edit_contact: bool = False  # the user may fill in the school's address and telephone
+    answer_link: str = ""  # the family's link (mediation/family), printed and as a QR code
+    answer_qr: str = ""  # the QR code of ``answer_link``: an inline SVG
+
+
+def add_answer_link(letter: Letter, link: str) -> None:
+    """Print the family's link on ``letter``, as text and as a QR code (segno: error
+    correction M, a quiet zone of 4 modules, black on white as a phone camera reads it)."""
+    import segno
+    from markupsafe import Markup
+
+    letter.answer_link = link
+    letter.answer_qr = Markup(segno.make(link, error="m").svg_inline(
+        scale=1, border=4, omitsize=True, svgclass="app-letter-qr-code", lineclass=None,
+        dark="#000", light="#fff"))
 
 
 def build(req: MediationRequest, user: User, requested: str | None) -> Letter:

@@ -407,8 +407,16 @@ def render_detail(req: MediationRequest, user: User, status: int = 200,
         # A confirmed meeting cancelled: the open requests its freed time could serve.
         "freed": (coordination_queries.freed_times(user, now, request_id=req.id)
                   if policy.sees_freed_time(user, req) else []),
+        "family_answer": _family_answer(req) if allowed.family_answer else None,
     }
     return render_template("requests/detail.html", **context), status
+
+
+def _family_answer(req: MediationRequest):
+    """The current meeting's invitation (the family's answer, if any), issue #19."""
+    from ..family import operations as family
+
+    return family.latest_answers([req.id]).get(req.id)
 
 
 @bp.route("/<int:request_id>")
@@ -452,6 +460,14 @@ def letter(request_id: int):
     user = _user()
     req = booking_queries.load_request(request_id, user)
     page = letters.build(req, user, request.args.get("lang"))
+    if page.appointment is not None:
+        # The family's answer link (issue #19): issued the first time the letter is printed.
+        from ..family import operations as family
+
+        _invitation, token = family.issue(page.appointment)
+        db.session.commit()
+        base = current_app.config["EXTERNAL_URL"].rstrip("/")
+        letters.add_answer_link(page, base + url_for("family.answer", token=token))
     return render_template("requests/letter.html", req=req, letter=page,
                            **letters.interface(page, _locale()))
 

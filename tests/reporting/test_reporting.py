@@ -1040,6 +1040,7 @@ HINTS = {
     "budget": "for the whole project, every Ambito",
     "no-shows": "The no-show rate is those out of every approved meeting",
     "attestations": "held or not, by the answer of the school that asked for it",
+    "family-confirmations": "Unconfirmed meetings: no answer, another answer",
 }
 
 

@@ -210,6 +210,10 @@ NOT_SHOWN = {
     "We invite you to a meeting at school.",
     "By telephone: the school will call you.",
     "By video call: the school will send you the link.",
+    # The family's answer page (templates/family/answer.html, tests/family), not the letter.
+    "Thank you: the school has received your answer.", "We cannot come",
+    "We need another day", "We will come", "Will you come to the meeting?",
+    "You can change your answer until the meeting.", "Your answer:",
 }
 
 

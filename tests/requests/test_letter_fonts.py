@@ -73,10 +73,12 @@ def test_every_face_is_a_vendored_woff2_with_its_licence():
 
 
 def test_only_the_letter_loads_its_fonts():
+    """The letter, and the family's answer page its QR code opens (the same words, on a
+    phone that may have no font for the family's script)."""
     templates = PROJECT_ROOT / "templates"
     loading = {path.relative_to(templates).as_posix() for path in templates.rglob("*.html")
                if "letter-fonts.css" in path.read_text(encoding="utf-8")}
-    assert loading == {"requests/letter.html"}
+    assert loading == {"requests/letter.html", "family/answer.html"}
 
 
 def letter_text(locale: str) -> set[str]:
