@@ -176,6 +176,7 @@ EVENT_LABELS = {
     "request.rejected": _l("Rejected by the school lead"),
     "request.cancelled": _l("Request cancelled"),
     "request.unfilled": _l("Closed: no mediator could be found"),
+    "request.moved": _l("Week moved to another time"),
     "assignment.offered": _l("Offered to a mediator"),
     "assignment.accepted": _l("Accepted by the mediator"),
     "assignment.declined": _l("Declined by the mediator"),

@@ -54,13 +54,18 @@ from ..models import (
     MediatorProfile,
     Mode,
     RequestState,
+    Role,
     School,
     User,
     mediator_ambiti,
     utcnow,
 )
-from ..scoping import visible
+from ..scoping import Scope, visible
 from .rules import Calendar, booking_problem
+
+#: The scope that sees every mediator: to check, at a new time, the mediator who already
+#: holds a week of a series, whoever moves it (the school sees no mediator).
+EVERY_MEDIATOR = Scope(Role.admin, 0, None, None)
 
 DEFAULT_WEIGHTS = {
     "continuity_case": 40.0,  # has already worked with this pupil: families trust a face they know

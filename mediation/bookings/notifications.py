@@ -41,7 +41,7 @@ def _send(kind: str, users, request: MediationRequest, *, calendar: str | None =
                     request=request, calendar_method=calendar if invite else None, **context)
 
 
-def _was_confirmed(assignment: Assignment) -> bool:
+def was_confirmed(assignment: Assignment) -> bool:
     """The mediator had accepted it: the school and the mediator hold its invitation."""
     return assignment.responded_dt is not None and assignment.decline_reason is None
 
@@ -99,7 +99,7 @@ def superseded(assignment: Assignment) -> None:
     """The old mediator's appointment is withdrawn; if it had been confirmed, the school's
     copy of it is withdrawn too (the new mediator's acceptance sends a new one)."""
     request = assignment.request
-    if _was_confirmed(assignment):
+    if was_confirmed(assignment):
         _send("reassigned", [request.requester, *_leads(request)], request,
               assignment=assignment, calendar=calendars.CANCEL)
     _send("superseded", [assignment.mediator.user], request, assignment=assignment,
@@ -114,13 +114,32 @@ def request_cancelled(request: MediationRequest, assignment: Assignment | None,
     once it had been confirmed (they hold its invitation), and then the person who
     cancelled is told as well, so that the attached cancellation removes it.
     """
-    held = assignment is not None and _was_confirmed(assignment)
+    held = assignment is not None and was_confirmed(assignment)
     school = [u for u in (request.requester, *_leads(request))
               if (held and calendars.has_event(assignment)) or u.id != actor.id]
     _send("cancelled", school, request, assignment=assignment,
           calendar=calendars.CANCEL if held else None)
     if assignment is not None and assignment.mediator.user_id != actor.id:
         _send("cancelled", [assignment.mediator.user], request, assignment=assignment,
+              calendar=calendars.CANCEL)
+
+
+def week_moved(request: MediationRequest, actor: User, old: Assignment | None,
+               held: bool) -> None:
+    """A week of a series moved to another time (its slot, already changed).
+
+    The mediator who held it is told as a reassignment tells them (its appointment
+    withdrawn, with the cancellation for their calendar); the new time's offer is sent
+    apart (``offered``). The school (the requester and the leads) is told the new time,
+    except whoever moved it, unless they hold the old appointment's invitation
+    (``held``: it had been confirmed), which the attached cancellation removes.
+    """
+    school = [u for u in (request.requester, *_leads(request))
+              if (held and calendars.has_event(old)) or u.id != actor.id]
+    _send("moved", school, request, assignment=old, calendar=calendars.CANCEL if held else None,
+          moved_to=request.slots[0].start_dt, moved_by=actor.display_name)
+    if old is not None:
+        _send("superseded", [old.mediator.user], request, assignment=old,
               calendar=calendars.CANCEL)
 
 

@@ -512,6 +512,86 @@ def reassign(actor: User, request: MediationRequest, mediator: MediatorProfile,
     return assignment
 
 
+def move_week(actor: User, request: MediationRequest, start: datetime, end: datetime,
+              reason: str) -> Assignment | None:
+    """Move one week of a weekly series to another time; the other weeks are untouched.
+
+    The new time is checked like a single request's (the calendar's rules, the
+    request's project); if a mediator holds the week, like an offer to them at that time
+    (overlap, travel buffer, weekly cap, absences, availability), under their booking
+    lock. The week's time becomes the new one; its mediator's assignment is withdrawn
+    and the new time offered to them, as a reassignment at another time does (they
+    confirm it again). Times the coordinator proposed and the school has not answered
+    are declined. Returns the new offer, or None when no mediator held the week.
+
+    :raise InvalidInput: no reason, or the time cannot be booked (``date``).
+    """
+    _require(policy.may_move(actor, request), NotAllowed())
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_l("Say why this week is moved."), field="reason")
+    _lock(request)
+    old = policy.active_assignment(request)
+    if old is not None:
+        lock_mediators(old.mediator)  # before the checks read the mediator's bookings
+    now = utcnow()
+    _require(policy.move_allowed(request, now))
+    slot = request.slots[0]
+    if end <= start:
+        raise InvalidInput(_l("The end must come after the start."), field="date")
+    if (slot.start_dt, slot.end_dt) == (start, end) and (
+            old is None or (old.start_dt, old.end_dt) == (start, end)):
+        raise InvalidInput(_l("This week is already at that time."), field="date")
+    day = in_rome(start).date()
+    problem = booking_problem(start, end, Calendar.load(request.school, day, day), now,
+                              request.project_id)
+    if problem:
+        raise InvalidInput(problem, field="date")
+    if old is not None:
+        # The mediator already holds the week: whoever moves it (the school sees no
+        # mediator), they are checked at the new time.
+        standing = matching.check(request, matching.EVERY_MEDIATOR, old.mediator, start, end,
+                                  ignore=old)
+        if standing is None or standing.reason is not None:
+            why = (matching.REASONS[standing.reason] if standing is not None
+                   else _l("no longer active"))
+            raise InvalidInput(
+                _l("%(name)s cannot take it: %(reason)s. Choose another time, or cancel "
+                   "this week.", name=old.mediator.user.display_name, reason=why),
+                field="date")
+    moved_from = slot.start_dt
+    # Mediators invited to the old time are told the offer is over: the coordinator
+    # offers the new time afresh.
+    _withdraw_broadcast(actor, request)
+    slot.start_dt, slot.end_dt = start, end
+    declined = [p for p in request.proposals if p.state == ProposalState.pending]
+    for proposal in declined:
+        proposal.state = ProposalState.declined
+        proposal.answered_by = actor
+        proposal.answered_dt = now
+    _event(request, "request.moved", actor, moved_from=moved_from.isoformat(),
+           moved_to=start.isoformat(), proposals_declined=len(declined))
+    new = None
+    if old is not None:
+        held = notifications.was_confirmed(old)
+        old.state = AssignmentState.superseded
+        old.end_reason = reason
+        old.sequence += 1
+        db.session.flush()  # free the old time before the new row is checked
+        offered_by = actor if policy.coordinates(actor, request) else (old.offered_by or actor)
+        new = _new_assignment(offered_by, request, old.mediator, start, end)
+        request.state = RequestState.offered
+        _event(request, "assignment.superseded", actor, assignment_id=old.id,
+               mediator_id=old.mediator_id)
+        _event(request, "assignment.offered", actor, assignment_id=new.id,
+               mediator_id=old.mediator_id)
+        notifications.week_moved(request, actor, old, held)
+        notifications.offered(new)
+    else:
+        notifications.week_moved(request, actor, None, False)
+    return new
+
+
 def mark_unfilled(actor: User, request: MediationRequest) -> None:
     """Record that no mediator could be found."""
     _require(policy.may_coordinate(actor, request), NotAllowed())

@@ -48,15 +48,18 @@ S = RequestState
 #: The request's state diagram: for each state, the actions it allows and the state each
 #: leads to (docs/design.md draws it). A state with no entry is final.
 TRANSITIONS: dict[RequestState, dict[str, RequestState]] = {
-    S.awaiting_approval: {"approve": S.open, "reject": S.rejected, "cancel": S.cancelled},
+    S.awaiting_approval: {"approve": S.open, "reject": S.rejected, "cancel": S.cancelled,
+                          "move": S.awaiting_approval},
     S.open: {"offer": S.offered, "mark_unfilled": S.unfilled, "cancel": S.cancelled,
-             "propose_time": S.open, "answer_proposal": S.open,
+             "propose_time": S.open, "answer_proposal": S.open, "move": S.open,
              # Offered to several mediators at once: nothing is booked, the request stays
              # open until the first of them accepts (issue #19).
              "broadcast": S.open, "accept_invitation": S.confirmed},
     S.offered: {"accept": S.confirmed, "decline": S.open, "reassign": S.offered,
-                "cancel": S.cancelled},
-    S.confirmed: {"log": S.logged, "reassign": S.offered, "cancel": S.cancelled},
+                "cancel": S.cancelled, "move": S.offered},
+    # Moving a confirmed week offers the new time to its mediator, who confirms it again.
+    S.confirmed: {"log": S.logged, "reassign": S.offered, "cancel": S.cancelled,
+                  "move": S.offered},
     S.logged: {"approve_log": S.closed, "return_log": S.logged, "log": S.logged},
 }
 
@@ -326,6 +329,66 @@ def sees_freed_time(user: User, request: MediationRequest) -> bool:
     """A cancelled request's coordinators see which open requests its mediator's freed
     time could serve (``coordination.queries.freed_times``)."""
     return coordinates(user, request) and request.state == S.cancelled
+
+
+# --- one week of a weekly series -----------------------------------------------
+
+
+def sees_series(user: User, request: MediationRequest) -> bool:
+    """A series' page (its weeks, each with its mediator and actions): the school and
+    its coordinators, not the mediators (each reads only their own weeks)."""
+    return in_school(user, request) or coordinates(user, request)
+
+
+def may_move(user: User, request: MediationRequest) -> bool:
+    """Moving one week of a series to another time: the teacher who asked, a lead of
+    the school, or its coordinators (not another teacher of the school)."""
+    return coordinates(user, request) or (
+        in_school(user, request)
+        and (user.role == Role.lead or user.id == request.requester_id))
+
+
+def move_allowed(request: MediationRequest, now: datetime) -> bool:
+    """A week of a series can be moved before it is logged, while its meeting is still
+    ahead (one that has started is logged, or cancelled). Only a series' week: a single
+    request's time is changed by the coordinator's reassignment (the offer page)."""
+    start = meeting_start(request)
+    return (request.series_id is not None and request.type.kind == RequestKind.slot
+            and allows(request, "move") and start is not None and start > now)
+
+
+def can_move(user: User, request: MediationRequest, now: datetime) -> bool:
+    return may_move(user, request) and move_allowed(request, now)
+
+
+@dataclass(frozen=True)
+class WeekActions:
+    """What ``user`` can do to one week on the series' page; the page shows exactly these
+    (each week's own request page keeps every other action)."""
+
+    cancel: bool = False
+    cancel_late: bool = False
+    move: bool = False
+    offer: bool = False  # an open week: offered to a mediator (the offer page)
+    reassign: bool = False  # given to another mediator (the offer page, coordinators)
+
+    @property
+    def any(self) -> bool:
+        return self.cancel or self.move or self.offer or self.reassign
+
+
+def week_actions(user: User, request: MediationRequest, now: datetime) -> WeekActions:
+    """Everything ``user`` can do to the week ``request`` of a series, decided here."""
+    active = active_assignment(request)
+    cancel = can_cancel(user, request)
+    coordinating = may_coordinate(user, request)
+    return WeekActions(
+        cancel=cancel,
+        cancel_late=cancel and is_late(request, now, active),
+        move=can_move(user, request, now),
+        offer=coordinating and allows(request, "offer"),
+        reassign=coordinating and reassign_allowed(request),
+    )
 
 
 # --- the mediator --------------------------------------------------------------

@@ -104,3 +104,23 @@ def attestations_for(log_ids) -> dict[int, SessionAttestation]:
         .options(joinedload(SessionAttestation.by))
     )
     return {row.session_log_id: row for row in rows}
+
+
+def load_series(series_id: int, user: User) -> list[MediationRequest]:
+    """The weeks of a series the user may see, in order, with what the series' page shows
+    of each (its time, its mediator, its school's calendar), in a fixed number of
+    queries whatever the number of weeks; a 404 when the user sees none."""
+    weeks = list(db.session.scalars(
+        scoped(MediationRequest, user).where(MediationRequest.series_id == series_id)
+        .order_by(MediationRequest.series_position)
+        .options(
+            joinedload(MediationRequest.type), joinedload(MediationRequest.language),
+            joinedload(MediationRequest.school), joinedload(MediationRequest.series),
+            selectinload(MediationRequest.slots),
+            selectinload(MediationRequest.assignments).joinedload(Assignment.mediator)
+            .joinedload(MediatorProfile.user),
+        )
+    ))
+    if not weeks:
+        get_or_404(RequestSeries, -1, user)  # aborts with the 404 page
+    return weeks

@@ -322,3 +322,17 @@ class CancelForm(FlaskForm):
     )
     note = TextAreaField(_l("Note (optional)"), filters=[strip],
                          validators=[Optional(), Length(max=1000)], description=NO_NAMES)
+
+
+class MoveWeekForm(FlaskForm):
+    """Move one week of a series: the new day and start (it keeps its length)."""
+
+    date = DateField(_l("New day"), validators=[InputRequired(message=_l("Choose a day."))])
+    start = TimeField(_l("New start time"),
+                      validators=[InputRequired(message=_l("Choose a time."))])
+    reason = TextAreaField(
+        _l("Why it is moved"), filters=[strip],
+        validators=[InputRequired(message=_l("Say why this week is moved.")),
+                    Length(max=1000)],
+        description=_l("The mediator, if one has this week, will read this."),
+    )

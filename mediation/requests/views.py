@@ -343,6 +343,10 @@ def _describe(event, mediator_names: dict[int, str]) -> list[str]:
         if proposed is not None:
             details.append(_("proposed another time: %(time)s",
                              time=format_datetime(proposed, "short")))
+    if data.get("moved_to"):
+        with suppress(ValueError):
+            details.append(_("moved to %(time)s", time=format_datetime(
+                datetime.fromisoformat(data["moved_to"]), "short")))
     if data.get("outcome"):
         with suppress(ValueError):
             details.append(str(OUTCOME_LABELS[Outcome(data["outcome"])]))
@@ -482,3 +486,4 @@ def letter_link(req: MediationRequest) -> str:
 
 # The request page's actions, on this blueprint (imported last: they render the page).
 from . import actions as _actions  # noqa: E402, F401
+from . import series as _series  # noqa: E402, F401

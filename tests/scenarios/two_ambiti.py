@@ -36,6 +36,7 @@ from mediation.models import (
     Outcome,
     PupilCase,
     ReportingPeriod,
+    RequestSeries,
     RequestState,
     Role,
     SessionLog,
@@ -72,6 +73,8 @@ class World:
             "ambito_id": o[f"school_{school}"].ambito_id,
             "case_id": o[f"case_{school}"].id,
             "request_id": o[f"req_{school}"].id,
+            "series_id": o[f"req_{school}"].series_id,
+            "week_id": o[f"req_{school}"].id,
             "assignment_id": o[f"asg_{school}"].id,
             "log_id": o[f"log_{school}"].id,
             "document_id": o[f"doc_{school}"].id,
@@ -132,6 +135,9 @@ def build_world(factory) -> World:
                                   type=meeting, language=language, pupil_case=case,
                                   state=RequestState.logged, notes=f"note {name}")
             o[f"req_{name}"] = req
+            # Its request is week 1 of a weekly series (the series' page and its actions).
+            req.series = factory.add(RequestSeries(weeks=2))
+            req.series_position = 1
             asg = factory.add(Assignment(request=req, mediator=mediator,
                                          state=AssignmentState.accepted, start_dt=begin,
                                          end_dt=begin + timedelta(hours=1)))
