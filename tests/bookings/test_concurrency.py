@@ -427,3 +427,44 @@ def test_coordinators_racing_over_the_cap_through_the_page(app, booking):
     outcomes = Counter(run_together(app, attempt, 2))
     assert outcomes == {302: 1, 400: 1}, outcomes
     assert len(_active(mediator_id)) == 1
+
+
+def test_moving_a_week_and_an_offer_at_once_keep_the_weekly_cap(app, booking):
+    """A school moves the first week of a series into the second week's week while a
+    coordinator offers the same mediator a meeting that week, with room for only one of
+    the two under the mediator's weekly cap: one stands, the other is refused with the
+    reason (the move checks the mediator under the same booking lock as the offer)."""
+    from tests.bookings.test_series_weeks import confirmed_series
+
+    booking.mediator.weekly_hour_cap = 2
+    series = confirmed_series(booking, weeks=2)
+    first, second = sorted(series.requests, key=lambda r: r.series_position)
+    day = in_rome(second.slots[0].start_dt).date()
+    single = ops.submit_request(booking.teacher, booking.slot_input(day=day, hour=16))
+    db.session.commit()
+    ids = (first.id, single.id)
+    teacher_id, coordinator_id = booking.teacher.id, booking.coordinator.id
+    mediator_id = booking.mediator.id
+
+    def attempt(i):
+        request = db.session.get(MediationRequest, ids[i])
+        try:
+            if i == 0:
+                ops.move_week(db.session.get(User, teacher_id), request, rome(day, 14),
+                              rome(day, 15), "The family works that morning")
+            else:
+                slot = request.slots[0]
+                ops.offer(db.session.get(User, coordinator_id), request,
+                          db.session.get(MediatorProfile, mediator_id), slot.start_dt,
+                          slot.end_dt)
+            db.session.commit()
+            return f"{i}: booked"
+        except InvalidInput as error:
+            db.session.rollback()
+            return f"{i}: {_refusal(error)}"
+
+    outcomes = set(run_together(app, attempt, 2))
+    assert outcomes in ({"0: booked", "1: over_cap"}, {"0: over_cap", "1: booked"}), outcomes
+    that_week = [a for a in _active(mediator_id)
+                 if in_rome(a.start_dt).isocalendar()[:2] == day.isocalendar()[:2]]
+    assert sum((a.end_dt - a.start_dt).total_seconds() for a in that_week) == 2 * 3600
