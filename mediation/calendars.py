@@ -21,6 +21,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
+from .bookings.video import video_link
 from .clock import ROME
 from .labels import MODE_LABELS
 from .models import Assignment, AssignmentState, Mode, User, utcnow
@@ -74,7 +75,8 @@ def location(assignment: Assignment) -> str:
     """The school and site address for a meeting in person, else how it takes place."""
     request = assignment.request
     if request.mode in (Mode.phone, Mode.video):
-        return str(MODE_LABELS[request.mode])
+        link = video_link(assignment)
+        return link if link else str(MODE_LABELS[request.mode])
     site = request.site
     if site is None:
         return f"{request.school.name}, {request.school.municipality}"
@@ -86,10 +88,12 @@ def location(assignment: Assignment) -> str:
 
 
 def _description(assignment: Assignment, link: str) -> str:
-    return "\n".join([
-        _("Mediator: %(name)s", name=assignment.mediator.user.display_name),
-        _("Open the request: %(url)s", url=link),
-    ])
+    lines = [_("Mediator: %(name)s", name=assignment.mediator.user.display_name)]
+    video = video_link(assignment)
+    if video:
+        lines.append(_("Video meeting: %(url)s", url=video))
+    lines.append(_("Open the request: %(url)s", url=link))
+    return "\n".join(lines)
 
 
 def _address(user: User, **params) -> vCalAddress:

@@ -77,6 +77,10 @@ class DefaultConfig:
     REPORTING_WORK_MEM = "32MB"
     # Absolute base for links in emails, e.g. https://mediazione.example.org
     EXTERNAL_URL = "http://127.0.0.1:5000"
+    # Where a meeting in video mode takes place: this address followed by a room name
+    # per appointment, unguessable (mediation/bookings/video.py). A self-hosted Jitsi Meet
+    # in production; empty: no link is given.
+    VIDEO_MEETING_BASE_URL = "https://meet.jit.si"
 
     # Matching (mediation/bookings/matching.py): minutes a mediator needs between two
     # appointments at different places, and overrides of the score weights, e.g.

@@ -33,6 +33,7 @@ from ..models import (
     InvitationState,
     LogState,
     MediationRequest,
+    Mode,
     ProposalState,
     ReportingPeriod,
     RequestKind,
@@ -524,6 +525,16 @@ def sees_family_answer(user: User, request: MediationRequest) -> bool:
     """The school that asked, the Ambito's coordinator (and the admin) see the family's
     answer; the mediator does not need it."""
     return in_school(user, request) or coordinates(user, request)
+
+
+def video_link_shown(assignment: Assignment | None) -> bool:
+    """A meeting in video mode shows its room's link while its appointment stands
+    (offered or accepted), wherever the appointment is shown: to the school, its
+    mediator, the coordinators. A withdrawn or cancelled one has no link any more: a
+    reassignment is a new appointment with a new room."""
+    return (assignment is not None and assignment.request.mode == Mode.video
+            and assignment.start_dt is not None
+            and assignment.state in ACTIVE_ASSIGNMENT_STATES)
 
 
 # --- the request page ------------------------------------------------------------
