@@ -26,7 +26,10 @@ from tests.outbox.test_email_templates import cases, scene  # noqa: F401  (scene
 #: What an American date or time looks like.
 AMERICAN = [
     (re.compile(r"\d\s?(?:AM|PM|a\.m\.|p\.m\.)(?!\w)"), "12-hour clock"),
-    (re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}"),
+    # An English month's name (not an Italian street's: "Via IV Novembre 15, 20010 Arluno"
+    # is an address, with a postcode after the comma).
+    (re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)(?:[a-z]*(?<!embre)"
+                r"(?<!aio)(?<!ile)(?<!ugno)(?<!glio)(?<!osto))\.? \d{1,2}, \d{4}(?!\d)"),
      "month before the day"),
 ]
 NUMERIC_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{2,4})(?![\d/])")
@@ -50,6 +53,8 @@ def test_american_dates_are_recognised():
     assert len(american_dates("1/7/27, 2:00\u202fPM")) == 2
     assert len(american_dates("Jan 7, 2027 at 9:30 AM")) == 2
     assert american_dates("12/31/2026") and american_dates("7/1/2027")
+    assert american_dates("Via IV Novembre 15, 20010 Arluno (MI)") == []
+    assert american_dates("November 15, 2001") and american_dates("Nov 15, 2001")
 
 
 MOMENT = datetime(2027, 1, 7, 13, 0, tzinfo=UTC)  # 14:00 in Rome
