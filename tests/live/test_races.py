@@ -105,19 +105,7 @@ class Booking:
 
     def set_profile(self, cap: int) -> None:
         """Monday to Friday 8:00-18:00 and a weekly cap of ``cap`` hours."""
-        path = f"/mediators/{self.mediator_id}/availability"
-        page = self.coordinator.get(path)
-        form = self.coordinator.form(page, has_field="weekly_hour_cap")
-        changes = {"weekly_hour_cap": cap}
-        for name, _value in form.fields:
-            match = re.fullmatch(r"d(\d)_(\d)_(from|to)", name)
-            if match:
-                first = match.group(2) == "1" and int(match.group(1)) < 5
-                changes[name] = ("08:00" if match.group(3) == "from" else "18:00") \
-                    if first else ""
-        done = self.coordinator.submit(page, form, **changes)
-        assert done.status == 200 and kinds(done)[:1] == ["success"], \
-            (done.status, errors_of(done))
+        full_week(self.coordinator, self.mediator_id, cap)
 
     # -- requests, as teachers file them
 
