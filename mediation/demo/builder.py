@@ -96,6 +96,7 @@ from ..seed import (
     regional_closures,
 )
 from . import data as D
+from .examples import add_examples
 from .files import delivered_text, source_pdf
 
 #: Office hours: every moment the demo records falls in them, on a weekday that is not a
@@ -324,6 +325,7 @@ class _DemoBuilder:
         self._generate(self.successor, D.BUDGET_USE["FAMI2127"])
         self._add_planned_hours()
         self._write()
+        add_examples(self)
         self._close_a_quarter()
 
     # -- reference data and calendar

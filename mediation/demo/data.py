@@ -487,13 +487,16 @@ JOURNEY_WINDOW = ("Fatima", time(9, 0), time(12, 0), 30)  # (mediator, from, to,
 #: The accounts to try first: (role, email, what it shows), printed first by `flask demo`.
 START_HERE = [
     ("teacher", f"docente.loic81200x@{DEMO_DOMAIN}",
-     "IC Lodi III: a confirmed Arabic family meeting, and the requests of the school"),
+     "IC Lodi III: a confirmed Arabic family meeting the family said they will come to,"
+     " and the requests of the school"),
     ("mediator", f"mediatore.fatima@{DEMO_DOMAIN}",
-     "Fatima El Amrani (Arabic): an offer to answer and a session to log"),
+     "Fatima El Amrani (Arabic): an offer to answer, one sent to several mediators"
+     " (the first to accept gets it), a session to log"),
     ("coordinator", f"coord.lodi@{DEMO_DOMAIN}",
      "Ambito di Lodi: an open request to fill, one nobody can take (next free times),"
      " logs to approve"),
     ("lead", f"lead.loic81200x@{DEMO_DOMAIN}",
-     "IC Lodi III: a teacher's request waiting for approval, pupils at risk"),
+     "IC Lodi III: a teacher's request waiting for approval, a weekly series, pupils"
+     " at risk"),
     ("admin", ADMIN_EMAIL, "Regione Lombardia: every Ambito, the projects and their budget"),
 ]

@@ -24,14 +24,20 @@ from mediation.models import (
     AssignmentState,
     AttestationOutcome,
     AuditEvent,
+    BroadcastInvitation,
+    BroadcastState,
     Closure,
     Cycle,
     Document,
     DocumentKind,
+    FamilyAnswer,
+    FamilyInvitation,
+    InvitationState,
     Language,
     MediationRequest,
     MediatorProfile,
     MediatorRate,
+    OfferBroadcast,
     PlannedHours,
     PreferredSlot,
     Project,
@@ -373,6 +379,7 @@ def test_demo_looks_like_a_real_year_of_work(app, runner):
     assert any(a.outcome is None for a in answers if aware(a.created_dt) > now - timedelta(days=3))
 
     check_start_here(now)
+    check_new_ways(now)
 
 
 def aware(moment: datetime) -> datetime:
@@ -422,6 +429,39 @@ def check_start_here(now: datetime) -> None:
         MediationRequest.school_id == school,
         MediationRequest.state == RequestState.awaiting_approval))
     assert db.session.scalar(sa.select(User.role).where(User.email == lead)) == Role.lead
+
+
+def check_new_ways(now: datetime) -> None:
+    """Issue #19's ways of working have an example each (mediation/demo/examples.py)."""
+    # A weekly series: its first weeks confirmed, the last still offered, all to come.
+    weeks = db.session.execute(
+        sa.select(MediationRequest.series_position, MediationRequest.state, Assignment.start_dt)
+        .join(Assignment).where(MediationRequest.series_id.is_not(None))
+        .order_by(MediationRequest.series_position)).all()
+    assert [w.state for w in weeks] == [RequestState.confirmed] * 3 + [RequestState.offered]
+    assert all(aware(w.start_dt) > now for w in weeks)
+    assert len({rome(w.start_dt).time() for w in weeks}) == 1
+    # Two offers to several: Fatima is invited to both; one is open, the other taken by
+    # another mediator (she sees "already taken").
+    fatima = db.session.scalar(sa.select(MediatorProfile.id).join(User).where(
+        User.email == START_HERE[1][1]))
+    invitations = db.session.execute(
+        sa.select(OfferBroadcast.state, BroadcastInvitation.mediator_id,
+                  BroadcastInvitation.state)
+        .join(BroadcastInvitation).order_by(OfferBroadcast.id)).all()
+    mine = [(b, s) for b, m, s in invitations if m == fatima]
+    assert mine == [(BroadcastState.open, InvitationState.sent),
+                    (BroadcastState.taken, InvitationState.withdrawn)]
+    assert [m for _b, m, s in invitations if s == InvitationState.accepted and m != fatima]
+    # The families' answers: the teacher's meeting confirmed, one coming meeting asking for
+    # another day, and past answers for the dashboard's comparison.
+    answers = db.session.execute(
+        sa.select(FamilyInvitation.answer, Assignment.start_dt)
+        .join(Assignment, Assignment.id == FamilyInvitation.assignment_id)).all()
+    coming = [a for a, start in answers if aware(start) > now]
+    assert sorted(coming) == [FamilyAnswer.another_day, FamilyAnswer.coming]
+    past = [a for a, start in answers if aware(start) < now]
+    assert len(past) > 20 and FamilyAnswer.coming in past and FamilyAnswer.not_coming in past
 
 
 # --- checks of the checks ----------------------------------------------------------
