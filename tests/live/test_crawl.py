@@ -14,6 +14,7 @@ import io
 import re
 import urllib.parse
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -23,6 +24,8 @@ ROLES = ("teacher", "lead", "mediator", "coordinator", "admin")
 LOCALES = ("it", "en")
 PER_SHAPE = 3
 MAX_PAGES = 400
+#: Addresses fetched at once (the service's pages answer several people at a time).
+CRAWLERS = 3
 #: Addresses a crawler must not follow: they change state or leave the session.
 SKIP = re.compile(r"^/(logout|locale)\b|^/static/")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -86,6 +89,23 @@ def check_download(response: Response, locale: str) -> str:
     return kind or "other"
 
 
+def links(service, response: Response) -> list[str]:
+    """The addresses of the service a page links to (path and query), in page order."""
+    found = []
+    for href in parse(response.text).links:
+        href = href.strip()
+        if href.startswith("webcal://"):  # a calendar feed: what a calendar app fetches
+            href = urllib.parse.urlsplit(service.url).scheme + href.removeprefix("webcal")
+        target = urllib.parse.urljoin(response.url, href)
+        parts = urllib.parse.urlsplit(target)
+        if parts.scheme not in ("http", "https") or parts.netloc != \
+                urllib.parse.urlsplit(service.url).netloc:
+            continue
+        if not SKIP.search(parts.path):
+            found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return found
+
+
 def crawl(service, role: str, locale: str) -> Counter:
     client = Client(service.url)
     client.login(service.login(role), service.password)
@@ -100,37 +120,32 @@ def crawl(service, role: str, locale: str) -> Counter:
     queue = ["/"]
     visited = set(queue)
     problems = []
-    while queue and seen["pages"] + seen["downloads"] < MAX_PAGES:
-        url = queue.pop(0)
-        response = client.get(url)
-        if response.status >= 400:
-            problems.append(f"{response.status} {url} ({role}, {locale})")
-            continue
-        if not response.is_html:
-            seen["downloads"] += 1
-            seen[check_download(response, locale)] += 1
-            continue
-        seen["pages"] += 1
-        if f'<html lang="{locale}"' not in response.text:
-            problems.append(f"not in {locale}: {url}")
-        for href in parse(response.text).links:
-            href = href.strip()
-            if href.startswith("webcal://"):  # a calendar feed: what a calendar app fetches
-                href = urllib.parse.urlsplit(service.url).scheme + href.removeprefix("webcal")
-            target = urllib.parse.urljoin(response.url, href)
-            parts = urllib.parse.urlsplit(target)
-            if parts.scheme not in ("http", "https") or parts.netloc != \
-                    urllib.parse.urlsplit(service.url).netloc:
-                continue
-            path = parts.path + (f"?{parts.query}" if parts.query else "")
-            if SKIP.search(parts.path) or path in visited:
-                continue
-            key = shape(path)
-            if shapes[key] >= PER_SHAPE:
-                continue
-            shapes[key] += 1
-            visited.add(path)
-            queue.append(path)
+    with ThreadPoolExecutor(CRAWLERS) as pool:
+        while queue and seen["pages"] + seen["downloads"] < MAX_PAGES:
+            # A few addresses at once, as people use the service; read in queue order, so
+            # that the crawl follows the same links whatever the order they answer in.
+            room = MAX_PAGES - seen["pages"] - seen["downloads"]
+            batch = [queue.pop(0) for _ in range(min(CRAWLERS, room, len(queue)))]
+            for url, response in zip(batch, pool.map(client.get, batch), strict=True):
+                if response.status >= 400:
+                    problems.append(f"{response.status} {url} ({role}, {locale})")
+                    continue
+                if not response.is_html:
+                    seen["downloads"] += 1
+                    seen[check_download(response, locale)] += 1
+                    continue
+                seen["pages"] += 1
+                if f'<html lang="{locale}"' not in response.text:
+                    problems.append(f"not in {locale}: {url}")
+                for path in links(service, response):
+                    if path in visited:
+                        continue
+                    key = shape(path)
+                    if shapes[key] >= PER_SHAPE:
+                        continue
+                    shapes[key] += 1
+                    visited.add(path)
+                    queue.append(path)
     assert not problems, "\n".join(problems)
     seen["shapes"] = len(shapes)
     return seen
