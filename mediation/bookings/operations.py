@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..audit import record
 from ..clock import in_rome, to_utc
+from ..core.operations import clean_telephone, is_telephone
 from ..errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, SlotTaken
 from ..extensions import db
 from ..i18n import format_date
@@ -110,6 +111,8 @@ class RequestInput:
     notes: str | None = None
     # The family of a meeting that names no pupil (a pupil's family is on the pupil case).
     family_code: str | None = None
+    # A meeting by phone: the number to call for it (required then, ignored otherwise).
+    call_number: str | None = None
 
 
 @dataclass
@@ -188,7 +191,9 @@ def submit_request(actor: User, data: RequestInput, *, notify: bool = True) -> M
         project = calendar.project_on(days[0])
         if data.mode == Mode.in_person and data.site_id is None:
             raise InvalidInput(_l("Choose where the meeting takes place."), field="site")
+        call_number = call_number_of(data)
     else:
+        call_number = None
         if data.deadline is None:
             raise InvalidInput(_l("Give a deadline."), field="deadline")
         day = in_rome(data.deadline).date()
@@ -221,6 +226,7 @@ def submit_request(actor: User, data: RequestInput, *, notify: bool = True) -> M
         family_code=family_code,
         state=RequestState.awaiting_approval if needs_approval else RequestState.open,
         mode=data.mode if kind == RequestKind.slot else Mode.in_person,
+        call_number=call_number,
         urgency=data.urgency,
         expected_pupils=data.expected_pupils,
         expected_parents=data.expected_parents,
@@ -243,6 +249,22 @@ def submit_request(actor: User, data: RequestInput, *, notify: bool = True) -> M
     if needs_approval and notify:
         notifications.approval_needed(request)
     return request
+
+
+def call_number_of(data: RequestInput) -> str | None:
+    """The number to call for a meeting by phone, as stored (None for another mode).
+
+    :raise InvalidInput: a meeting by phone without a number, or one that is not a number.
+    """
+    if data.mode != Mode.phone:
+        return None
+    number = clean_telephone(data.call_number)
+    if number is None:
+        raise InvalidInput(_l("Give the number to call for the meeting."), field="call_number")
+    if not is_telephone(number):
+        raise InvalidInput(_l("Write a telephone number, e.g. 0371 123456."),
+                           field="call_number")
+    return number
 
 
 def submit_series(actor: User, data: RequestInput, weeks: int) -> RequestSeries:

@@ -537,6 +537,27 @@ def video_link_shown(assignment: Assignment | None) -> bool:
             and assignment.state in ACTIVE_ASSIGNMENT_STATES)
 
 
+def call_number_shown(assignment: Assignment | None) -> bool:
+    """A meeting by phone shows the number to call while its appointment stands (offered
+    or accepted), as a video meeting shows its link: to its mediator, in the agenda, the
+    emails and the calendar invitation."""
+    return (assignment is not None and assignment.request.mode == Mode.phone
+            and assignment.request.call_number is not None
+            and assignment.start_dt is not None
+            and assignment.state in ACTIVE_ASSIGNMENT_STATES)
+
+
+def sees_call_number(user: User, request: MediationRequest) -> bool:
+    """On the request page: the school that gave the number and the Ambito's coordinators
+    (and the admin) always; a mediator only while their appointment stands."""
+    if request.mode != Mode.phone or request.call_number is None:
+        return False
+    if in_school(user, request) or coordinates(user, request):
+        return True
+    active = active_assignment(request)
+    return active is not None and holds(user, active) and call_number_shown(active)
+
+
 # --- the request page ------------------------------------------------------------
 
 
@@ -563,6 +584,7 @@ class RequestActions:
     school_side: bool = False  # the user is of the school that asked
     coordinator_side: bool = False  # the user coordinates the school's Ambito
     family_answer: bool = False  # the family's answer to the letter (issue #19) is shown
+    call_number: str | None = None  # a meeting by phone: the number to call, if shown
 
     @property
     def school(self) -> bool:
@@ -608,4 +630,5 @@ def actions(user: User, request: MediationRequest, now: datetime) -> RequestActi
         school_side=in_school(user, request),
         coordinator_side=coordinating,
         family_answer=sees_family_answer(user, request),
+        call_number=request.call_number if sees_call_number(user, request) else None,
     )

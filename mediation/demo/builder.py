@@ -278,6 +278,8 @@ class _DemoBuilder:
         # The schools' attestations draw from a stream of their own, so that the rest of
         # the demo (calibrated on budgets and volumes) is the same with or without them.
         self.attest_rng = random.Random(2027)
+        # The numbers to call of the meetings by phone: a stream of their own too.
+        self.call_rng = random.Random(2029)
         self.now = now.replace(microsecond=0)
         self.today = now.astimezone(ROME).date()
         # One hash for everyone: hashing is slow on purpose, and the password is shared.
@@ -1000,6 +1002,15 @@ class _DemoBuilder:
         request.state = RequestState.closed
         request.event(approved, coordinator, "session.approved", assignment=assignment)
 
+    def _call_number(self, request: _Request) -> str | None:
+        """A meeting by phone has the number the mediator calls (a landline of Lombardy
+        or a mobile), drawn from ``call_rng``."""
+        if request.mode != Mode.phone:
+            return None
+        rng = self.call_rng
+        prefix = rng.choice(["0371", "02", "030", "035", "0382", "347", "333"])
+        return f"{prefix} {rng.randint(100000, 9999999)}"
+
     def _attest(self, request: _Request, logged: datetime) -> None:
         """The requesting teacher confirms most sessions a few days after the log; a few
         of the last month's are disputed (the coordinator's queue lists them), and the
@@ -1451,7 +1462,8 @@ class _DemoBuilder:
                 "language_id": self._pk(self.languages[request.language]),
                 "pupil_case_id": request.pupil.id if request.pupil else None,
                 "series_id": None, "series_position": None, "state": request.state,
-                "mode": request.mode, "urgency": request.urgency,
+                "mode": request.mode, "call_number": self._call_number(request),
+                "urgency": request.urgency,
                 "expected_pupils": request.participants[0],
                 "expected_parents": request.participants[1],
                 "expected_teachers": request.participants[2],

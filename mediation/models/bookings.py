@@ -115,6 +115,9 @@ class MediationRequest(db.Model):
     mode: Mapped[Mode] = mapped_column(
         enum_column(Mode, "mode"), default=Mode.in_person, info=NOT_PERSONAL,
     )
+    # A meeting by phone: the number to call for the meeting (the school's, the family's
+    # or the teacher's), given by the school; blanked by the retention purge.
+    call_number: Mapped[str | None] = mapped_column(sa.String(30), info=personal(FREE_TEXT))
     urgency: Mapped[Urgency] = mapped_column(
         enum_column(Urgency, "urgency"), default=Urgency.normal,
         info=NOT_PERSONAL,

@@ -2,7 +2,8 @@
 
 A request has *ended* when it is closed, cancelled, rejected or unfilled; it ended before a
 date when it was last changed (``updated_dt``: the change that ended it) before that date.
-Of such a request the purge blanks the free text (notes, reasons, summaries, comments),
+Of such a request the purge blanks the free text (notes, reasons, summaries, comments,
+the number to call for a meeting by phone),
 anonymises its pupil case (once every request of the pupil has ended before the date) and
 deletes its documents' files, keeping everything the funder's figures are made of: dates,
 times, hours, participants, macro-action, action, language, type, school, pages, words,
@@ -156,7 +157,8 @@ def purge(before: datetime, actor: User | None = None) -> PurgeResult:
     # ``updated_dt`` is kept: it is when the request ended, which retention is counted from.
     result.requests = _execute(
         sa.update(MediationRequest).where(MediationRequest.id.in_(requests)).values(
-            notes=None, rejection_reason=None, cancellation_note=None, anonymised_dt=now,
+            notes=None, rejection_reason=None, cancellation_note=None, call_number=None,
+            anonymised_dt=now,
             updated_dt=MediationRequest.updated_dt))
     record("privacy.purged", None, actor, before=before.isoformat(), **result.counts())
     db.session.flush()

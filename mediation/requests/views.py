@@ -229,6 +229,7 @@ def _submit(form, user: User, rtype: RequestType, cases: dict) -> MediationReque
             positions.append(position)
         data.mode = Mode(form.mode.data)
         data.site_id = form.site.data
+        data.call_number = form.call_number.data
         data.expected_pupils = form.expected_pupils.data
         data.expected_parents = form.expected_parents.data
         data.expected_teachers = form.expected_teachers.data
