@@ -17,6 +17,7 @@ from ..models import (
     Assignment,
     FamilyInvitation,
     MediationRequest,
+    MediatorNoShow,
     MediatorProfile,
     Role,
     SessionLog,
@@ -236,3 +237,12 @@ def family_answered(invitation: FamilyInvitation) -> None:
     request = invitation.request
     _send(f"family_{invitation.answer.value}", [request.requester, *_coordinators(request)],
           request, assignment=invitation.assignment)
+
+
+def mediator_no_show(report: MediatorNoShow) -> None:
+    """The school says the mediator did not come: the coordinators of the school's Ambito
+    (each in their language), who decide what follows."""
+    assignment = report.assignment
+    _load_for_mail(assignment)
+    request = assignment.request
+    _send("no_show", _coordinators(request), request, assignment=assignment)

@@ -35,6 +35,7 @@ from ..models import (
     LogState,
     MacroAction,
     MediationRequest,
+    MediatorNoShow,
     MediatorProfile,
     Mode,
     OfferBroadcast,
@@ -799,6 +800,47 @@ def dispute_session(actor: User, log: SessionLog, reason: str) -> SessionAttesta
     _reload_attestation(log)
     _require(policy.dispute_allowed(log))
     return _answer(actor, log, AttestationOutcome.disputed, reason)
+
+
+# --- the mediator did not come: the school reports a no-show --------------------------
+
+MAX_NO_SHOW_NOTE = 1000
+
+
+def report_mediator_no_show(actor: User, request: MediationRequest, note: str | None = None,
+                            now: datetime | None = None) -> MediatorNoShow:
+    """The requesting teacher or a school lead reports that the mediator of the confirmed
+    appointment did not come. Recorded once per appointment, audited, and emailed to the
+    coordinators of the school's Ambito; the request stays confirmed: the coordinator
+    decides (cancel, reassign, or approve a log the mediator writes after all, with the
+    report beside it).
+
+    :raise InvalidInput: a note longer than ``MAX_NO_SHOW_NOTE`` (``note``).
+    """
+    _require(policy.may_report_no_show(actor, request), NotAllowed())
+    now = now or utcnow()
+    note = (note or "").strip() or None
+    if note is not None and len(note) > MAX_NO_SHOW_NOTE:
+        raise InvalidInput(_l("At most %(max)d characters.", max=MAX_NO_SHOW_NOTE),
+                           field="note")
+    _lock(request)
+    active = policy.active_assignment(request)
+    if active is not None:  # a log or a report committed since the page was read
+        db.session.refresh(active, ["no_show", "session_log"])
+    _require(policy.no_show_allowed(request, now))
+    report = MediatorNoShow(assignment=active, request_id=request.id,
+                            mediator_id=active.mediator_id, reported_by=actor,
+                            reported_dt=now, note=note)
+    db.session.add(report)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:  # reported at the same moment by someone else
+        raise InvalidTransition() from error
+    _event(request, "request.no_show_reported", actor, assignment_id=active.id,
+           mediator_id=active.mediator_id)
+    notifications.mediator_no_show(report)
+    return report
 
 
 # --- offers to several mediators, the first to accept wins (issue #19) ------------

@@ -59,8 +59,10 @@ TRANSITIONS: dict[RequestState, dict[str, RequestState]] = {
     S.offered: {"accept": S.confirmed, "decline": S.open, "reassign": S.offered,
                 "cancel": S.cancelled, "move": S.offered},
     # Moving a confirmed week offers the new time to its mediator, who confirms it again.
+    # The school's report that the mediator did not come changes no state: the coordinator
+    # decides (cancel, reassign, or approve a log written after all).
     S.confirmed: {"log": S.logged, "reassign": S.offered, "cancel": S.cancelled,
-                  "move": S.offered},
+                  "move": S.offered, "report_no_show": S.confirmed},
     S.logged: {"approve_log": S.closed, "return_log": S.logged, "log": S.logged},
 }
 
@@ -445,6 +447,41 @@ def reads_summary(user: User, assignment: Assignment) -> bool:
     return holds(user, assignment)
 
 
+# --- the mediator did not come: the school reports a no-show -----------------------
+
+#: How long after the meeting's start the school may report that nobody came.
+NO_SHOW_WINDOW = timedelta(days=7)
+
+
+def may_report_no_show(user: User, request: MediationRequest) -> bool:
+    """The teacher who asked, or a lead of the school (as for the attestation)."""
+    return in_school(user, request) and (
+        user.id == request.requester_id or user.role == Role.lead)
+
+
+def no_show_allowed(request: MediationRequest, now: datetime) -> bool:
+    """A confirmed appointment at a time, whose start has passed (until
+    ``NO_SHOW_WINDOW`` after it), not logged by the mediator, not reported yet. The
+    report changes no state: the coordinator decides (docs/design.md)."""
+    active = active_assignment(request)
+    return (allows(request, "report_no_show") and active is not None
+            and active.state == AssignmentState.accepted and active.start_dt is not None
+            and active.start_dt <= now < active.start_dt + NO_SHOW_WINDOW
+            and active.session_log is None and active.no_show is None)
+
+
+def can_report_no_show(user: User, request: MediationRequest, now: datetime) -> bool:
+    return may_report_no_show(user, request) and no_show_allowed(request, now)
+
+
+def sees_no_show(user: User, request: MediationRequest) -> bool:
+    """A report is seen by the school, the Ambito's coordinators (and the admin), and the
+    mediator it is about."""
+    if in_school(user, request) or coordinates(user, request):
+        return True
+    return any(a.no_show is not None and holds(user, a) for a in request.assignments)
+
+
 # --- reporting periods that close ---------------------------------------------------
 
 
@@ -585,6 +622,8 @@ class RequestActions:
     coordinator_side: bool = False  # the user coordinates the school's Ambito
     family_answer: bool = False  # the family's answer to the letter (issue #19) is shown
     call_number: str | None = None  # a meeting by phone: the number to call, if shown
+    report_no_show: bool = False  # the school says the mediator did not come
+    no_shows: tuple = ()  # the reports of this request's appointments this user sees
 
     @property
     def school(self) -> bool:
@@ -631,4 +670,7 @@ def actions(user: User, request: MediationRequest, now: datetime) -> RequestActi
         coordinator_side=coordinating,
         family_answer=sees_family_answer(user, request),
         call_number=request.call_number if sees_call_number(user, request) else None,
+        report_no_show=can_report_no_show(user, request, now),
+        no_shows=tuple(a.no_show for a in request.assignments if a.no_show is not None)
+        if sees_no_show(user, request) else (),
     )

@@ -319,6 +319,9 @@ class _DemoBuilder:
         # An older schema (the tests of earlier migrations load the demo there) has no
         # attestations.
         self.attesting = sa.inspect(db.session.connection()).has_table("session_attestations")
+        # ... nor the number to call of a meeting by phone.
+        self.calling = "call_number" in {c["name"] for c in sa.inspect(
+            db.session.connection()).get_columns("mediation_requests")}
         self._reserve_ids()
         self._add_pupils()
         self._add_guided_tour()
@@ -1462,8 +1465,7 @@ class _DemoBuilder:
                 "language_id": self._pk(self.languages[request.language]),
                 "pupil_case_id": request.pupil.id if request.pupil else None,
                 "series_id": None, "series_position": None, "state": request.state,
-                "mode": request.mode, "call_number": self._call_number(request),
-                "urgency": request.urgency,
+                "mode": request.mode, "urgency": request.urgency,
                 "expected_pupils": request.participants[0],
                 "expected_parents": request.participants[1],
                 "expected_teachers": request.participants[2],
@@ -1479,6 +1481,8 @@ class _DemoBuilder:
                 "cancellation_note": request.cancellation[1] if request.cancellation else None,
                 "cancelled_late": request.cancelled_late, "anonymised_dt": None,
             })
+            if self.calling:
+                requests[-1]["call_number"] = self._call_number(request)
             for position, (start, end) in enumerate(request.slots, start=1):
                 slots.append({"id": self._next_id("preferred_slots"), "request_id": request.id,
                               "position": position, "start_dt": start, "end_dt": end})

@@ -27,6 +27,7 @@ from ..models import (
     Document,
     Language,
     MediationRequest,
+    MediatorNoShow,
     OutboxMessage,
     OutboxState,
     PupilCase,
@@ -133,6 +134,11 @@ def purge(before: datetime, actor: User | None = None) -> PurgeResult:
                                            Assignment.proposed_note.is_not(None),
                                            Assignment.end_reason.is_not(None)))
         .values(decline_reason=None, proposed_note=None, end_reason=None))
+    # What the school added to its report that the mediator did not come: the row stays.
+    result.assignments += _execute(
+        sa.update(MediatorNoShow).where(MediatorNoShow.request_id.in_(requests),
+                                        MediatorNoShow.note.is_not(None))
+        .values(note=None))
 
     documents = sa.and_(Document.request_id.in_(ended), Document.purged_dt.is_(None))
     result.files = [name for name in db.session.scalars(

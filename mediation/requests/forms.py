@@ -330,6 +330,18 @@ class DisputeForm(FlaskForm):
     )
 
 
+class NoShowForm(FlaskForm):
+    """The school reports that the mediator did not come (the button is the confirmation
+    step's; the note is optional)."""
+
+    note = TextAreaField(
+        _l("Anything to add (optional)"), filters=[strip],
+        validators=[Optional(), Length(max=1000)],
+        description=_l("The coordinator of the Ambito will read this. Do not write names "
+                       "or sensitive information about the pupil or the family."),
+    )
+
+
 class CancelForm(FlaskForm):
     reason = SelectField(
         _l("Reason"),
