@@ -246,3 +246,17 @@ def mediator_no_show(report: MediatorNoShow) -> None:
     _load_for_mail(assignment)
     request = assignment.request
     _send("no_show", _coordinators(request), request, assignment=assignment)
+
+
+def broadcast_taken(assignment: Assignment) -> None:
+    """A request offered to several mediators was taken: its coordinators read who took
+    it (once each)."""
+    _load_for_mail(assignment)
+    request = assignment.request
+    _send("broadcast_taken", _coordinators(request), request, assignment=assignment)
+
+
+def broadcast_declined(broadcast) -> None:
+    """Every mediator invited so far declined: the coordinators decide what next."""
+    request = broadcast.request
+    _send("broadcast_declined", _coordinators(request), request, broadcast=broadcast)

@@ -1038,7 +1038,33 @@ def accept_invitation(actor: User, invitation: BroadcastInvitation) -> Assignmen
            broadcast_id=broadcast.id, mediator_id=mediator.id)
     notifications.confirmed(assignment)
     notifications.invitations_closed(told, taken=True)
+    notifications.broadcast_taken(assignment)
     return assignment
+
+
+def decline_invitation(actor: User, invitation: BroadcastInvitation) -> None:
+    """The invited mediator says no: the invitation can no longer be accepted (withdrawn,
+    with the answer's time: ``BroadcastInvitation.declined``) and the broadcast stays open
+    to the others. When every mediator of the tiers sent so far has declined, the
+    coordinators of the Ambito are told (once, at the last of them).
+
+    :raise InvitationClosed: it is already taken, withdrawn or declined.
+    """
+    _require(policy.invited(actor, invitation), NotAllowed())
+    broadcast = invitation.broadcast
+    request = _lock(broadcast.request)
+    db.session.refresh(broadcast)
+    db.session.refresh(invitation)
+    refusal = policy.invitation_refusal(invitation)
+    if refusal is not None:
+        raise InvitationClosed(refusal)
+    invitation.state = InvitationState.withdrawn
+    invitation.answered_dt = utcnow()
+    db.session.flush()
+    _event(request, "broadcast.declined", actor, broadcast_id=broadcast.id,
+           mediator_id=invitation.mediator_id)
+    if policy.all_declined(broadcast):
+        notifications.broadcast_declined(broadcast)
 
 
 # --- mediators -------------------------------------------------------------

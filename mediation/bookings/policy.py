@@ -34,6 +34,7 @@ from ..models import (
     LogState,
     MediationRequest,
     Mode,
+    OfferBroadcast,
     ProposalState,
     ReportingPeriod,
     RequestKind,
@@ -309,6 +310,7 @@ INVITATION_REFUSALS = {
     "taken": _l("Already taken: another mediator accepted this request first."),
     "withdrawn": _l("This offer has been withdrawn: the request is no longer waiting for "
                     "a mediator."),
+    "declined": _l("You have declined this offer."),
 }
 
 
@@ -316,6 +318,8 @@ def invitation_refusal(invitation: BroadcastInvitation) -> str | None:
     """Why ``invitation`` cannot be accepted now (a code of ``INVITATION_REFUSALS``), or
     None: it was sent, its broadcast is still open and its request still open."""
     broadcast = invitation.broadcast
+    if invitation.declined:
+        return "declined"
     if broadcast.state == BroadcastState.taken:
         return "taken"
     if (broadcast.state != BroadcastState.open or invitation.state != InvitationState.sent
@@ -326,6 +330,22 @@ def invitation_refusal(invitation: BroadcastInvitation) -> str | None:
 
 def can_accept_invitation(user: User, invitation: BroadcastInvitation) -> bool:
     return invited(user, invitation) and invitation_refusal(invitation) is None
+
+
+def decline_invitation_allowed(invitation: BroadcastInvitation) -> bool:
+    """An invitation is declined while it could be accepted (sent, its broadcast and its
+    request still open)."""
+    return invitation_refusal(invitation) is None
+
+
+def can_decline_invitation(user: User, invitation: BroadcastInvitation) -> bool:
+    return invited(user, invitation) and decline_invitation_allowed(invitation)
+
+
+def all_declined(broadcast: OfferBroadcast) -> bool:
+    """Every mediator of the tiers sent so far has declined (the coordinator is told)."""
+    sent = [i for i in broadcast.invitations if i.sent_dt is not None]
+    return bool(sent) and all(i.declined for i in sent)
 
 
 def sees_freed_time(user: User, request: MediationRequest) -> bool:
