@@ -206,6 +206,13 @@ class TestTheCount:
         login(client, b.coordinator)
         page = client.get("/mediators").get_data(as_text=True)
         assert re.search(rf'data-mediator="{b.mediator.id}".*?data-no-shows="2"', page, re.S)
+        week = client.get(f"/mediators/{b.mediator.id}/week").get_data(as_text=True)
+        assert 'data-no-shows="2"' in week
+        login(client, coordinator_away)
+        week = client.get(f"/mediators/{b.mediator.id}/week").get_data(as_text=True)
+        assert 'data-no-shows="1"' in week
+        login(client, b.mediator.user)  # the mediator's own week shows no count
+        assert "data-no-shows" not in client.get("/mediators/me/week").get_data(as_text=True)
 
     def test_the_list_costs_the_same_whatever_the_reports(self, app, booking, count_queries):
         b = booking
