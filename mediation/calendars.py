@@ -21,7 +21,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
-from .bookings.video import video_link
+from .bookings.video import call_number, video_link
 from .clock import ROME
 from .labels import MODE_LABELS
 from .models import Assignment, AssignmentState, Mode, User, utcnow
@@ -75,7 +75,7 @@ def location(assignment: Assignment) -> str:
     """The school and site address for a meeting in person, else how it takes place."""
     request = assignment.request
     if request.mode in (Mode.phone, Mode.video):
-        link = video_link(assignment)
+        link = video_link(assignment) or call_number(assignment)
         return link if link else str(MODE_LABELS[request.mode])
     site = request.site
     if site is None:
@@ -92,6 +92,9 @@ def _description(assignment: Assignment, link: str) -> str:
     video = video_link(assignment)
     if video:
         lines.append(_("Video meeting: %(url)s", url=video))
+    number = call_number(assignment)
+    if number:
+        lines.append(_("Number to call: %(number)s", number=number))
     lines.append(_("Open the request: %(url)s", url=link))
     return "\n".join(lines)
 

@@ -194,6 +194,8 @@ EVENT_LABELS = {
     "broadcast.sent": _l("Offered to several mediators at once"),
     "broadcast.tier_sent": _l("Offered to more mediators (nobody had accepted)"),
     "broadcast.withdrawn": _l("Offer to several mediators withdrawn"),
+    "broadcast.declined": _l("A mediator declined the offer to several mediators"),
+    "request.no_show_reported": _l("The school reported that the mediator did not come"),
 }
 
 #: A request's document, in its history.

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 
-from .bookings.video import video_link
+from .bookings.video import call_number, video_link
 from .i18n import currency_filter, format_date, format_datetime, format_time, number_filter
 from .labels import TEMPLATE_GLOBALS, cycle_label
 from .models import RequestState, Role
@@ -150,6 +150,7 @@ def register_template_helpers(app: Flask) -> None:
         scope_label=scope_label,
         tile_columns=tile_columns,
         video_link=video_link,
+        call_number=call_number,
         BOOTSTRAP_ITALIA="vendor/bootstrap-italia-2.18.3",
     )
 

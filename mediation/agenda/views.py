@@ -121,6 +121,7 @@ def _render_invitation(invitation, status=200, error=None):
         "agenda/invitation.html", invitation=invitation, broadcast=invitation.broadcast,
         req=invitation.broadcast.request, form=AnswerForm(),
         can_accept=policy.can_accept_invitation(_user(), invitation),
+        can_decline=policy.can_decline_invitation(_user(), invitation),
         refusal=policy.INVITATION_REFUSALS[refusal] if refusal else None,
         error=error,
     ), status
@@ -165,6 +166,27 @@ def accept_invitation(invitation_id: int):
     db.session.commit()
     flash(_("You accepted the appointment. The school has been told that you are coming."),
           "success")
+    return redirect(url_for("agenda.index"))
+
+
+@bp.route("/invitations/<int:invitation_id>/decline", methods=["POST"])
+@roles_required(Role.mediator)
+def decline_invitation(invitation_id: int):
+    """The invited mediator says no; the offer stays open to the others."""
+    user = _user()
+    found = _invitation_or_404(invitation_id, user)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired. Please try again."), "danger")
+        return redirect(url_for("agenda.invitation", invitation_id=invitation_id))
+    try:
+        operations.decline_invitation(user, found)
+    except InvalidTransition as error:
+        db.session.rollback()
+        return _render_invitation(_invitation_or_404(invitation_id, user), status=409,
+                                  error=error.message)
+    db.session.commit()
+    flash(_("You declined the offer: the other mediators may still take it."), "success")
     return redirect(url_for("agenda.index"))
 
 

@@ -17,6 +17,7 @@ from ..models import (
     Assignment,
     FamilyInvitation,
     MediationRequest,
+    MediatorNoShow,
     MediatorProfile,
     Role,
     SessionLog,
@@ -236,3 +237,26 @@ def family_answered(invitation: FamilyInvitation) -> None:
     request = invitation.request
     _send(f"family_{invitation.answer.value}", [request.requester, *_coordinators(request)],
           request, assignment=invitation.assignment)
+
+
+def mediator_no_show(report: MediatorNoShow) -> None:
+    """The school says the mediator did not come: the coordinators of the school's Ambito
+    (each in their language), who decide what follows."""
+    assignment = report.assignment
+    _load_for_mail(assignment)
+    request = assignment.request
+    _send("no_show", _coordinators(request), request, assignment=assignment)
+
+
+def broadcast_taken(assignment: Assignment) -> None:
+    """A request offered to several mediators was taken: its coordinators read who took
+    it (once each)."""
+    _load_for_mail(assignment)
+    request = assignment.request
+    _send("broadcast_taken", _coordinators(request), request, assignment=assignment)
+
+
+def broadcast_declined(broadcast) -> None:
+    """Every mediator invited so far declined: the coordinators decide what next."""
+    request = broadcast.request
+    _send("broadcast_declined", _coordinators(request), request, broadcast=broadcast)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..audit import record
 from ..clock import in_rome, to_utc
+from ..core.operations import clean_telephone, is_telephone
 from ..errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, SlotTaken
 from ..extensions import db
 from ..i18n import format_date
@@ -34,6 +35,7 @@ from ..models import (
     LogState,
     MacroAction,
     MediationRequest,
+    MediatorNoShow,
     MediatorProfile,
     Mode,
     OfferBroadcast,
@@ -110,6 +112,8 @@ class RequestInput:
     notes: str | None = None
     # The family of a meeting that names no pupil (a pupil's family is on the pupil case).
     family_code: str | None = None
+    # A meeting by phone: the number to call for it (required then, ignored otherwise).
+    call_number: str | None = None
 
 
 @dataclass
@@ -188,7 +192,9 @@ def submit_request(actor: User, data: RequestInput, *, notify: bool = True) -> M
         project = calendar.project_on(days[0])
         if data.mode == Mode.in_person and data.site_id is None:
             raise InvalidInput(_l("Choose where the meeting takes place."), field="site")
+        call_number = call_number_of(data)
     else:
+        call_number = None
         if data.deadline is None:
             raise InvalidInput(_l("Give a deadline."), field="deadline")
         day = in_rome(data.deadline).date()
@@ -221,6 +227,7 @@ def submit_request(actor: User, data: RequestInput, *, notify: bool = True) -> M
         family_code=family_code,
         state=RequestState.awaiting_approval if needs_approval else RequestState.open,
         mode=data.mode if kind == RequestKind.slot else Mode.in_person,
+        call_number=call_number,
         urgency=data.urgency,
         expected_pupils=data.expected_pupils,
         expected_parents=data.expected_parents,
@@ -243,6 +250,22 @@ def submit_request(actor: User, data: RequestInput, *, notify: bool = True) -> M
     if needs_approval and notify:
         notifications.approval_needed(request)
     return request
+
+
+def call_number_of(data: RequestInput) -> str | None:
+    """The number to call for a meeting by phone, as stored (None for another mode).
+
+    :raise InvalidInput: a meeting by phone without a number, or one that is not a number.
+    """
+    if data.mode != Mode.phone:
+        return None
+    number = clean_telephone(data.call_number)
+    if number is None:
+        raise InvalidInput(_l("Give the number to call for the meeting."), field="call_number")
+    if not is_telephone(number):
+        raise InvalidInput(_l("Write a telephone number, e.g. 0371 123456."),
+                           field="call_number")
+    return number
 
 
 def submit_series(actor: User, data: RequestInput, weeks: int) -> RequestSeries:
@@ -779,6 +802,47 @@ def dispute_session(actor: User, log: SessionLog, reason: str) -> SessionAttesta
     return _answer(actor, log, AttestationOutcome.disputed, reason)
 
 
+# --- the mediator did not come: the school reports a no-show --------------------------
+
+MAX_NO_SHOW_NOTE = 1000
+
+
+def report_mediator_no_show(actor: User, request: MediationRequest, note: str | None = None,
+                            now: datetime | None = None) -> MediatorNoShow:
+    """The requesting teacher or a school lead reports that the mediator of the confirmed
+    appointment did not come. Recorded once per appointment, audited, and emailed to the
+    coordinators of the school's Ambito; the request stays confirmed: the coordinator
+    decides (cancel, reassign, or approve a log the mediator writes after all, with the
+    report beside it).
+
+    :raise InvalidInput: a note longer than ``MAX_NO_SHOW_NOTE`` (``note``).
+    """
+    _require(policy.may_report_no_show(actor, request), NotAllowed())
+    now = now or utcnow()
+    note = (note or "").strip() or None
+    if note is not None and len(note) > MAX_NO_SHOW_NOTE:
+        raise InvalidInput(_l("At most %(max)d characters.", max=MAX_NO_SHOW_NOTE),
+                           field="note")
+    _lock(request)
+    active = policy.active_assignment(request)
+    if active is not None:  # a log or a report committed since the page was read
+        db.session.refresh(active, ["no_show", "session_log"])
+    _require(policy.no_show_allowed(request, now))
+    report = MediatorNoShow(assignment=active, request_id=request.id,
+                            mediator_id=active.mediator_id, reported_by=actor,
+                            reported_dt=now, note=note)
+    db.session.add(report)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:  # reported at the same moment by someone else
+        raise InvalidTransition() from error
+    _event(request, "request.no_show_reported", actor, assignment_id=active.id,
+           mediator_id=active.mediator_id)
+    notifications.mediator_no_show(report)
+    return report
+
+
 # --- offers to several mediators, the first to accept wins (issue #19) ------------
 
 
@@ -974,7 +1038,33 @@ def accept_invitation(actor: User, invitation: BroadcastInvitation) -> Assignmen
            broadcast_id=broadcast.id, mediator_id=mediator.id)
     notifications.confirmed(assignment)
     notifications.invitations_closed(told, taken=True)
+    notifications.broadcast_taken(assignment)
     return assignment
+
+
+def decline_invitation(actor: User, invitation: BroadcastInvitation) -> None:
+    """The invited mediator says no: the invitation can no longer be accepted (withdrawn,
+    with the answer's time: ``BroadcastInvitation.declined``) and the broadcast stays open
+    to the others. When every mediator of the tiers sent so far has declined, the
+    coordinators of the Ambito are told (once, at the last of them).
+
+    :raise InvitationClosed: it is already taken, withdrawn or declined.
+    """
+    _require(policy.invited(actor, invitation), NotAllowed())
+    broadcast = invitation.broadcast
+    request = _lock(broadcast.request)
+    db.session.refresh(broadcast)
+    db.session.refresh(invitation)
+    refusal = policy.invitation_refusal(invitation)
+    if refusal is not None:
+        raise InvitationClosed(refusal)
+    invitation.state = InvitationState.withdrawn
+    invitation.answered_dt = utcnow()
+    db.session.flush()
+    _event(request, "broadcast.declined", actor, broadcast_id=broadcast.id,
+           mediator_id=invitation.mediator_id)
+    if policy.all_declined(broadcast):
+        notifications.broadcast_declined(broadcast)
 
 
 # --- mediators -------------------------------------------------------------

@@ -34,6 +34,7 @@ from ..models import (
     LogState,
     MediationRequest,
     Mode,
+    OfferBroadcast,
     ProposalState,
     ReportingPeriod,
     RequestKind,
@@ -59,8 +60,10 @@ TRANSITIONS: dict[RequestState, dict[str, RequestState]] = {
     S.offered: {"accept": S.confirmed, "decline": S.open, "reassign": S.offered,
                 "cancel": S.cancelled, "move": S.offered},
     # Moving a confirmed week offers the new time to its mediator, who confirms it again.
+    # The school's report that the mediator did not come changes no state: the coordinator
+    # decides (cancel, reassign, or approve a log written after all).
     S.confirmed: {"log": S.logged, "reassign": S.offered, "cancel": S.cancelled,
-                  "move": S.offered},
+                  "move": S.offered, "report_no_show": S.confirmed},
     S.logged: {"approve_log": S.closed, "return_log": S.logged, "log": S.logged},
 }
 
@@ -307,6 +310,7 @@ INVITATION_REFUSALS = {
     "taken": _l("Already taken: another mediator accepted this request first."),
     "withdrawn": _l("This offer has been withdrawn: the request is no longer waiting for "
                     "a mediator."),
+    "declined": _l("You have declined this offer."),
 }
 
 
@@ -314,6 +318,8 @@ def invitation_refusal(invitation: BroadcastInvitation) -> str | None:
     """Why ``invitation`` cannot be accepted now (a code of ``INVITATION_REFUSALS``), or
     None: it was sent, its broadcast is still open and its request still open."""
     broadcast = invitation.broadcast
+    if invitation.declined:
+        return "declined"
     if broadcast.state == BroadcastState.taken:
         return "taken"
     if (broadcast.state != BroadcastState.open or invitation.state != InvitationState.sent
@@ -324,6 +330,22 @@ def invitation_refusal(invitation: BroadcastInvitation) -> str | None:
 
 def can_accept_invitation(user: User, invitation: BroadcastInvitation) -> bool:
     return invited(user, invitation) and invitation_refusal(invitation) is None
+
+
+def decline_invitation_allowed(invitation: BroadcastInvitation) -> bool:
+    """An invitation is declined while it could be accepted (sent, its broadcast and its
+    request still open)."""
+    return invitation_refusal(invitation) is None
+
+
+def can_decline_invitation(user: User, invitation: BroadcastInvitation) -> bool:
+    return invited(user, invitation) and decline_invitation_allowed(invitation)
+
+
+def all_declined(broadcast: OfferBroadcast) -> bool:
+    """Every mediator of the tiers sent so far has declined (the coordinator is told)."""
+    sent = [i for i in broadcast.invitations if i.sent_dt is not None]
+    return bool(sent) and all(i.declined for i in sent)
 
 
 def sees_freed_time(user: User, request: MediationRequest) -> bool:
@@ -445,6 +467,41 @@ def reads_summary(user: User, assignment: Assignment) -> bool:
     return holds(user, assignment)
 
 
+# --- the mediator did not come: the school reports a no-show -----------------------
+
+#: How long after the meeting's start the school may report that nobody came.
+NO_SHOW_WINDOW = timedelta(days=7)
+
+
+def may_report_no_show(user: User, request: MediationRequest) -> bool:
+    """The teacher who asked, or a lead of the school (as for the attestation)."""
+    return in_school(user, request) and (
+        user.id == request.requester_id or user.role == Role.lead)
+
+
+def no_show_allowed(request: MediationRequest, now: datetime) -> bool:
+    """A confirmed appointment at a time, whose start has passed (until
+    ``NO_SHOW_WINDOW`` after it), not logged by the mediator, not reported yet. The
+    report changes no state: the coordinator decides (docs/design.md)."""
+    active = active_assignment(request)
+    return (allows(request, "report_no_show") and active is not None
+            and active.state == AssignmentState.accepted and active.start_dt is not None
+            and active.start_dt <= now < active.start_dt + NO_SHOW_WINDOW
+            and active.session_log is None and active.no_show is None)
+
+
+def can_report_no_show(user: User, request: MediationRequest, now: datetime) -> bool:
+    return may_report_no_show(user, request) and no_show_allowed(request, now)
+
+
+def sees_no_show(user: User, request: MediationRequest) -> bool:
+    """A report is seen by the school, the Ambito's coordinators (and the admin), and the
+    mediator it is about."""
+    if in_school(user, request) or coordinates(user, request):
+        return True
+    return any(a.no_show is not None and holds(user, a) for a in request.assignments)
+
+
 # --- reporting periods that close ---------------------------------------------------
 
 
@@ -537,6 +594,27 @@ def video_link_shown(assignment: Assignment | None) -> bool:
             and assignment.state in ACTIVE_ASSIGNMENT_STATES)
 
 
+def call_number_shown(assignment: Assignment | None) -> bool:
+    """A meeting by phone shows the number to call while its appointment stands (offered
+    or accepted), as a video meeting shows its link: to its mediator, in the agenda, the
+    emails and the calendar invitation."""
+    return (assignment is not None and assignment.request.mode == Mode.phone
+            and assignment.request.call_number is not None
+            and assignment.start_dt is not None
+            and assignment.state in ACTIVE_ASSIGNMENT_STATES)
+
+
+def sees_call_number(user: User, request: MediationRequest) -> bool:
+    """On the request page: the school that gave the number and the Ambito's coordinators
+    (and the admin) always; a mediator only while their appointment stands."""
+    if request.mode != Mode.phone or request.call_number is None:
+        return False
+    if in_school(user, request) or coordinates(user, request):
+        return True
+    active = active_assignment(request)
+    return active is not None and holds(user, active) and call_number_shown(active)
+
+
 # --- the request page ------------------------------------------------------------
 
 
@@ -563,6 +641,9 @@ class RequestActions:
     school_side: bool = False  # the user is of the school that asked
     coordinator_side: bool = False  # the user coordinates the school's Ambito
     family_answer: bool = False  # the family's answer to the letter (issue #19) is shown
+    call_number: str | None = None  # a meeting by phone: the number to call, if shown
+    report_no_show: bool = False  # the school says the mediator did not come
+    no_shows: tuple = ()  # the reports of this request's appointments this user sees
 
     @property
     def school(self) -> bool:
@@ -608,4 +689,8 @@ def actions(user: User, request: MediationRequest, now: datetime) -> RequestActi
         school_side=in_school(user, request),
         coordinator_side=coordinating,
         family_answer=sees_family_answer(user, request),
+        call_number=request.call_number if sees_call_number(user, request) else None,
+        report_no_show=can_report_no_show(user, request, now),
+        no_shows=tuple(a.no_show for a in request.assignments if a.no_show is not None)
+        if sees_no_show(user, request) else (),
     )

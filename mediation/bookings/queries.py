@@ -8,6 +8,7 @@ from ..models import (
     Assignment,
     AuditEvent,
     MediationRequest,
+    MediatorNoShow,
     MediatorProfile,
     RequestSeries,
     SessionAttestation,
@@ -49,6 +50,7 @@ def load_request(request_id: int, user: User, *, lock: bool = False) -> Mediatio
                 joinedload(SessionLog.delivered_document),
                 joinedload(SessionLog.attestation).joinedload(SessionAttestation.by),
             ),
+            joinedload(Assignment.no_show).joinedload(MediatorNoShow.reported_by),
         ),
     )
     if lock:

@@ -35,3 +35,11 @@ def video_link(assignment: Assignment | None) -> str | None:
     if not base or not policy.video_link_shown(assignment):
         return None
     return f"{base}/{room_name(assignment)}"
+
+
+def call_number(assignment: Assignment | None) -> str | None:
+    """The number to call for the appointment's meeting by phone, or None (not a meeting
+    by phone, or no appointment standing)."""
+    if not policy.call_number_shown(assignment):
+        return None
+    return assignment.request.call_number

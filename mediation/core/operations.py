@@ -20,6 +20,20 @@ TELEPHONE = re.compile(r"\+?\(?[0-9][0-9 ./()-]*[0-9]")
 TELEPHONE_MIN_DIGITS = 6
 
 
+def is_telephone(number: str) -> bool:
+    """Whether ``number`` (already stripped) reads as a telephone number: at most
+    ``TELEPHONE_MAX`` characters, digits and the signs people write, at least
+    ``TELEPHONE_MIN_DIGITS`` digits. The one check of a number anyone types (a school's
+    switchboard, the number to call for a meeting by phone)."""
+    return (len(number) <= TELEPHONE_MAX and TELEPHONE.fullmatch(number) is not None
+            and sum(c.isdigit() for c in number) >= TELEPHONE_MIN_DIGITS)
+
+
+def clean_telephone(value: str | None) -> str | None:
+    """A typed number as stored: inner spaces collapsed, None when empty."""
+    return _clean(value)
+
+
 def may_edit_contact(actor: User, school: School) -> bool:
     """The school's lead, the coordinator of its Ambito, the admin."""
     if actor.role == Role.lead:
@@ -48,10 +62,7 @@ def update_contact(actor: User, school: School, *, address: str | None,
     if new["address"] is not None and len(new["address"]) > ADDRESS_MAX:
         raise InvalidInput(_l("At most %(max)d characters.", max=ADDRESS_MAX), field="address")
     number = new["telephone"]
-    if number is not None and (
-        len(number) > TELEPHONE_MAX or not TELEPHONE.fullmatch(number)
-        or sum(c.isdigit() for c in number) < TELEPHONE_MIN_DIGITS
-    ):
+    if number is not None and not is_telephone(number):
         raise InvalidInput(_l("Write a telephone number, e.g. 0371 123456."), field="telephone")
     changes = {}
     for name, value in new.items():

@@ -279,6 +279,8 @@ class _DemoBuilder:
         # The schools' attestations draw from a stream of their own, so that the rest of
         # the demo (calibrated on budgets and volumes) is the same with or without them.
         self.attest_rng = random.Random(2027)
+        # The numbers to call of the meetings by phone: a stream of their own too.
+        self.call_rng = random.Random(2029)
         self.now = now.replace(microsecond=0)
         self.today = now.astimezone(ROME).date()
         # One hash for everyone: hashing is slow on purpose, and the password is shared.
@@ -318,6 +320,9 @@ class _DemoBuilder:
         # An older schema (the tests of earlier migrations load the demo there) has no
         # attestations.
         self.attesting = sa.inspect(db.session.connection()).has_table("session_attestations")
+        # ... nor the number to call of a meeting by phone.
+        self.calling = "call_number" in {c["name"] for c in sa.inspect(
+            db.session.connection()).get_columns("mediation_requests")}
         self._reserve_ids()
         self._add_pupils()
         self._add_guided_tour()
@@ -1002,6 +1007,15 @@ class _DemoBuilder:
         request.state = RequestState.closed
         request.event(approved, coordinator, "session.approved", assignment=assignment)
 
+    def _call_number(self, request: _Request) -> str | None:
+        """A meeting by phone has the number the mediator calls (a landline of Lombardy
+        or a mobile), drawn from ``call_rng``."""
+        if request.mode != Mode.phone:
+            return None
+        rng = self.call_rng
+        prefix = rng.choice(["0371", "02", "030", "035", "0382", "347", "333"])
+        return f"{prefix} {rng.randint(100000, 9999999)}"
+
     def _attest(self, request: _Request, logged: datetime) -> None:
         """The requesting teacher confirms most sessions a few days after the log; a few
         of the last month's are disputed (the coordinator's queue lists them), and the
@@ -1469,6 +1483,8 @@ class _DemoBuilder:
                 "cancellation_note": request.cancellation[1] if request.cancellation else None,
                 "cancelled_late": request.cancelled_late, "anonymised_dt": None,
             })
+            if self.calling:
+                requests[-1]["call_number"] = self._call_number(request)
             for position, (start, end) in enumerate(request.slots, start=1):
                 slots.append({"id": self._next_id("preferred_slots"), "request_id": request.id,
                               "position": position, "start_dt": start, "end_dt": end})

@@ -24,7 +24,9 @@ from ..models import (
     AssignmentState,
     MediationRequest,
     MediatorLanguage,
+    MediatorNoShow,
     MediatorProfile,
+    School,
     User,
     mediator_ambiti,
 )
@@ -111,6 +113,8 @@ class MediatorRow:
     mediator: MediatorProfile
     week_hours: Decimal = Decimal(0)
     next_absence: Absence | None = None
+    #: The school's reports that the mediator did not come, in the user's scope.
+    no_shows: int = 0
 
     @property
     def over_cap(self) -> bool:
@@ -155,6 +159,21 @@ def week_hours(mediator_ids, first: datetime, last: datetime) -> dict[int, Decim
     return {k: v.quantize(Decimal("0.01")) for k, v in totals.items()}
 
 
+def no_show_counts(user: User, mediator_ids, ambito_id: int | None = None) -> dict[int, int]:
+    """How many times the schools reported that each mediator did not come, counting the
+    requests the user sees (a coordinator: their Ambito's schools; the admin: all, or the
+    Ambito chosen). One query."""
+    stmt = (sa.select(MediatorNoShow.mediator_id, sa.func.count(MediatorNoShow.id))
+            .join(MediationRequest, MediationRequest.id == MediatorNoShow.request_id)
+            .where(MediatorNoShow.mediator_id.in_(mediator_ids),
+                   visible(MediationRequest, user))
+            .group_by(MediatorNoShow.mediator_id))
+    if ambito_id is not None:
+        stmt = stmt.where(MediationRequest.school_id.in_(
+            sa.select(School.id).where(School.ambito_id == ambito_id)))
+    return {mediator_id: count for mediator_id, count in db.session.execute(stmt)}
+
+
 def mediator_list(user: User, now: datetime, ambito_id: int | None = None) -> list[MediatorRow]:
     """The mediators the user may see, with languages, this week's hours and next absence."""
     mediators = _mediators(
@@ -179,6 +198,9 @@ def mediator_list(user: User, now: datetime, ambito_id: int | None = None) -> li
     for mediator_id, total in hours.items():
         if mediator_id in rows:
             rows[mediator_id].week_hours = total
+    for mediator_id, count in no_show_counts(user, ids, ambito_id).items():
+        if mediator_id in rows:
+            rows[mediator_id].no_shows = count
     return list(rows.values())
 
 

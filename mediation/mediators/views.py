@@ -188,8 +188,13 @@ def week(mediator_id: int | None):
     days = queries.week(user, mediator, monday)
     own = _is_own(mediator)
     urls = _urls(mediator, own)
+    # The schools' reports that this mediator did not come, for the coordinators (their
+    # Ambito's) and the admin.
+    no_shows = (queries.no_show_counts(user, [mediator.id]).get(mediator.id, 0)
+                if user.role in (Role.coordinator, Role.admin) else None)
     return render_template(
         "mediators/week.html", mediator=mediator, days=days, monday=monday,
+        no_shows=no_shows,
         this_monday=week_start(today),
         previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
         today=today, own=own, manages=operations.manages(user, mediator),

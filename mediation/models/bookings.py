@@ -115,6 +115,9 @@ class MediationRequest(db.Model):
     mode: Mapped[Mode] = mapped_column(
         enum_column(Mode, "mode"), default=Mode.in_person, info=NOT_PERSONAL,
     )
+    # A meeting by phone: the number to call for the meeting (the school's, the family's
+    # or the teacher's), given by the school; blanked by the retention purge.
+    call_number: Mapped[str | None] = mapped_column(sa.String(30), info=personal(FREE_TEXT))
     urgency: Mapped[Urgency] = mapped_column(
         enum_column(Urgency, "urgency"), default=Urgency.normal,
         info=NOT_PERSONAL,
@@ -353,6 +356,7 @@ class Assignment(db.Model):
     mediator: Mapped["MediatorProfile"] = relationship()  # noqa: F821
     offered_by: Mapped["User | None"] = relationship()  # noqa: F821
     session_log: Mapped["SessionLog | None"] = relationship(back_populates="assignment")
+    no_show: Mapped["MediatorNoShow | None"] = relationship(back_populates="assignment")
 
 
 class Outcome(enum.StrEnum):
@@ -520,6 +524,37 @@ class SessionAttestation(db.Model):
 
     log: Mapped[SessionLog] = relationship(back_populates="attestation")
     by: Mapped["User"] = relationship()  # noqa: F821
+
+
+class MediatorNoShow(db.Model):
+    """The school's report that the mediator of a confirmed appointment did not come: the
+    requesting teacher or a lead of the school, from the meeting's start until
+    ``policy.NO_SHOW_WINDOW`` after it, while the session is not logged. One per
+    appointment, kept; the request stays confirmed (the coordinator decides: cancel,
+    reassign, or approve a log the mediator writes after all, seeing the report beside
+    it). Counted per mediator on the coordinator's list of mediators."""
+
+    __tablename__ = "mediator_no_shows"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assignments.id"), unique=True, info=NOT_PERSONAL,
+    )
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_requests.id"), index=True, info=NOT_PERSONAL,
+    )
+    mediator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediator_profiles.id"), index=True, info=personal(BOOKING),
+    )
+    reported_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"),
+                                                info=personal(BOOKING))
+    reported_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow,
+                                                  info=NOT_PERSONAL)
+    # What the school adds (optional; blanked by the retention purge).
+    note: Mapped[str | None] = mapped_column(sa.String(1000), info=personal(FREE_TEXT))
+
+    assignment: Mapped[Assignment] = relationship(back_populates="no_show")
+    reported_by: Mapped["User"] = relationship()  # noqa: F821
 
 
 #: What a log copies from its assignment and its request (SessionLog.copy_counting).

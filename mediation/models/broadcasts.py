@@ -35,7 +35,9 @@ class InvitationState(enum.StrEnum):
     waiting = "waiting"  # its tier has not gone out yet
     sent = "sent"  # the mediator has been told and may accept
     accepted = "accepted"  # this mediator took the request
-    withdrawn = "withdrawn"  # someone else took it, or the broadcast was withdrawn
+    # Someone else took it, the broadcast was withdrawn, or the mediator declined it (then
+    # ``answered_dt`` is set: see ``BroadcastInvitation.declined``).
+    withdrawn = "withdrawn"
 
 
 _OPEN_SQL = "state = 'open'"
@@ -113,3 +115,10 @@ class BroadcastInvitation(db.Model):
 
     broadcast: Mapped[OfferBroadcast] = relationship(back_populates="invitations")
     mediator: Mapped["MediatorProfile"] = relationship()  # noqa: F821
+
+    @property
+    def declined(self) -> bool:
+        """The mediator declined it: withdrawn with an answer (an accepted invitation has
+        its answer too; one withdrawn by another's acceptance or the coordinator has
+        none)."""
+        return self.state == InvitationState.withdrawn and self.answered_dt is not None

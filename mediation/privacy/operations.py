@@ -2,7 +2,8 @@
 
 A request has *ended* when it is closed, cancelled, rejected or unfilled; it ended before a
 date when it was last changed (``updated_dt``: the change that ended it) before that date.
-Of such a request the purge blanks the free text (notes, reasons, summaries, comments),
+Of such a request the purge blanks the free text (notes, reasons, summaries, comments,
+the number to call for a meeting by phone),
 anonymises its pupil case (once every request of the pupil has ended before the date) and
 deletes its documents' files, keeping everything the funder's figures are made of: dates,
 times, hours, participants, macro-action, action, language, type, school, pages, words,
@@ -26,6 +27,7 @@ from ..models import (
     Document,
     Language,
     MediationRequest,
+    MediatorNoShow,
     OutboxMessage,
     OutboxState,
     PupilCase,
@@ -132,6 +134,11 @@ def purge(before: datetime, actor: User | None = None) -> PurgeResult:
                                            Assignment.proposed_note.is_not(None),
                                            Assignment.end_reason.is_not(None)))
         .values(decline_reason=None, proposed_note=None, end_reason=None))
+    # What the school added to its report that the mediator did not come: the row stays.
+    result.assignments += _execute(
+        sa.update(MediatorNoShow).where(MediatorNoShow.request_id.in_(requests),
+                                        MediatorNoShow.note.is_not(None))
+        .values(note=None))
 
     documents = sa.and_(Document.request_id.in_(ended), Document.purged_dt.is_(None))
     result.files = [name for name in db.session.scalars(
@@ -156,7 +163,8 @@ def purge(before: datetime, actor: User | None = None) -> PurgeResult:
     # ``updated_dt`` is kept: it is when the request ended, which retention is counted from.
     result.requests = _execute(
         sa.update(MediationRequest).where(MediationRequest.id.in_(requests)).values(
-            notes=None, rejection_reason=None, cancellation_note=None, anonymised_dt=now,
+            notes=None, rejection_reason=None, cancellation_note=None, call_number=None,
+            anonymised_dt=now,
             updated_dt=MediationRequest.updated_dt))
     record("privacy.purged", None, actor, before=before.isoformat(), **result.counts())
     db.session.flush()

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import Role
 from ..scoping import roles_required
 from ..view_helpers import refused, show_error
-from .forms import CancelForm, DisputeForm, RejectForm
+from .forms import CancelForm, DisputeForm, NoShowForm, RejectForm
 from .views import bp, render_detail
 
 #: The answers to a time the coordinator proposed.
@@ -194,3 +194,27 @@ def dispute(request_id: int):
                     "and will look into it."), "success")
             return redirect(_page(request_id, "attestation"))
     return render_detail(req, user, 400, dispute_form=form)
+
+
+@bp.route("/<int:request_id>/no-show", methods=["POST"])
+@roles_required(Role.teacher, Role.lead)
+def report_no_show(request_id: int):
+    """The requesting teacher or a school lead reports that the mediator did not come."""
+    user = _user()
+    req = load_request(request_id, user, lock=True)
+    form = NoShowForm()
+    if form.validate_on_submit():
+        try:
+            operations.report_mediator_no_show(user, req, form.note.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            req = load_request(request_id, user)
+            show_error(form, error)
+        except (InvalidTransition, SlotTaken) as error:
+            return refused(error, _page(request_id, "no-show"))
+        else:
+            db.session.commit()
+            flash(_("You have reported that the mediator did not come: the coordinator of "
+                    "the Ambito has been told."), "success")
+            return redirect(_page(request_id, "no-show"))
+    return render_detail(req, user, 400, no_show_form=form)

@@ -30,6 +30,7 @@ from wtforms.validators import (
 )
 
 from ..bookings.operations import MAX_SERIES_WEEKS
+from ..core.operations import TELEPHONE_MAX, clean_telephone, is_telephone
 from ..labels import CANCELLATION_REASON_LABELS, DIRECTION_LABELS, MODE_LABELS, URGENCY_LABELS
 from ..models import Direction, Mode, Urgency, utcnow
 
@@ -195,6 +196,13 @@ class MeetingForm(_RequestForm):
     )
     site = SelectField(_l("Where (school site)"), coerce=int_or_none,
                        description=_l("Required for a meeting in person."))
+    call_number = StringField(
+        _l("Number to call"), filters=[strip],
+        validators=[Optional(), Length(max=TELEPHONE_MAX)],
+        description=_l("Required for a meeting by phone: the number the mediator calls "
+                       "for the meeting (e.g. 0371 123456)."),
+        render_kw={"maxlength": TELEPHONE_MAX, "inputmode": "tel", "autocomplete": "off"},
+    )
     duration = SelectField(
         _l("Duration"), coerce=int_or_none, validators=[_required()], validate_choice=False,
         description=_l("The same for each of the times you propose."),
@@ -250,6 +258,14 @@ class MeetingForm(_RequestForm):
         if self.mode.data == Mode.in_person.value and not self.site.data and not self.site.errors:
             self.site.errors = [_l("Choose where the meeting takes place.")]
             valid = False
+        if self.mode.data == Mode.phone.value and not self.call_number.errors:
+            number = clean_telephone(self.call_number.data)
+            if number is None:
+                self.call_number.errors = [_l("Give the number to call for the meeting.")]
+                valid = False
+            elif not is_telephone(number):
+                self.call_number.errors = [_l("Write a telephone number, e.g. 0371 123456.")]
+                valid = False
         return valid
 
 
@@ -311,6 +327,18 @@ class DisputeForm(FlaskForm):
         validators=[InputRequired(message=_l("Say what did not happen as logged.")),
                     Length(max=1000)],
         description=_l("The coordinator of the Ambito will read this."),
+    )
+
+
+class NoShowForm(FlaskForm):
+    """The school reports that the mediator did not come (the button is the confirmation
+    step's; the note is optional)."""
+
+    note = TextAreaField(
+        _l("Anything to add (optional)"), filters=[strip],
+        validators=[Optional(), Length(max=1000)],
+        description=_l("The coordinator of the Ambito will read this. Do not write names "
+                       "or sensitive information about the pupil or the family."),
     )
 
 

@@ -67,6 +67,7 @@ from .forms import (
     DisputeForm,
     FilterForm,
     MeetingForm,
+    NoShowForm,
     RejectForm,
     TranslationForm,
     chosen,
@@ -229,6 +230,7 @@ def _submit(form, user: User, rtype: RequestType, cases: dict) -> MediationReque
             positions.append(position)
         data.mode = Mode(form.mode.data)
         data.site_id = form.site.data
+        data.call_number = form.call_number.data
         data.expected_pupils = form.expected_pupils.data
         data.expected_parents = form.expected_parents.data
         data.expected_teachers = form.expected_teachers.data
@@ -378,7 +380,7 @@ def _history(req: MediationRequest, user: User, own_assignments: set[int] | None
 
 
 def render_detail(req: MediationRequest, user: User, status: int = 200,
-                  reject_form=None, cancel_form=None, dispute_form=None):
+                  reject_form=None, cancel_form=None, dispute_form=None, no_show_form=None):
     """The request's page; the forms of a refused action come back with their errors."""
     now = utcnow()
     allowed = policy.actions(user, req, now)
@@ -408,6 +410,7 @@ def render_detail(req: MediationRequest, user: User, status: int = 200,
         "reject_form": reject_form or RejectForm(formdata=None),
         "cancel_form": cancel_form or CancelForm(formdata=None),
         "dispute_form": dispute_form or DisputeForm(formdata=None),
+        "no_show_form": no_show_form or NoShowForm(formdata=None),
         # A confirmed meeting cancelled: the open requests its freed time could serve.
         "freed": (coordination_queries.freed_times(user, now, request_id=req.id)
                   if policy.sees_freed_time(user, req) else []),

@@ -19,6 +19,7 @@ from mediation.models import (
     ACTIVE_ASSIGNMENT_STATES,
     Assignment,
     AssignmentState,
+    AuditEvent,
     BroadcastInvitation,
     BroadcastState,
     InvitationState,
@@ -29,7 +30,7 @@ from mediation.models import (
     utcnow,
 )
 
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from tests.scenarios.booking import submitted
 
 N = 4
@@ -288,11 +289,13 @@ def test_the_agenda_lists_the_invitations_in_a_fixed_number_of_queries(app, book
 
 ROLES = ("coordinator", "admin", "other_coordinator", "invited", "waiting_tier",
          "not_invited", "teacher")
-SCENARIOS = ("open", "broadcasting", "taken", "withdrawn", "offered", "cancelled")
+SCENARIOS = ("open", "broadcasting", "declined", "taken", "withdrawn", "offered", "cancelled")
 EXPECTED = {
     "broadcast": {("open", "coordinator"), ("open", "admin"), ("withdrawn", "coordinator"),
                   ("withdrawn", "admin")},
     "accept_invitation": {("broadcasting", "invited")},
+    # Declined: neither accepted nor declined again (the others still may).
+    "decline_invitation": {("broadcasting", "invited")},
 }
 
 
@@ -311,6 +314,8 @@ def _scene(booking, crew, scenario):
                                         slot.start_dt, slot.end_dt, timedelta(hours=1))
     if scenario == "taken":
         ops.accept_invitation(crew[1].user, invitation_of(broadcast, crew[1]))
+    elif scenario == "declined":
+        ops.decline_invitation(crew[0].user, invitation_of(broadcast, crew[0]))
     elif scenario == "withdrawn":
         ops.withdraw_broadcast(booking.coordinator, req)
     elif scenario == "offered":
@@ -349,12 +354,16 @@ def test_broadcast_policy_operation_and_pages_agree(app, booking, crew, scenario
         policy_says = {
             "broadcast": policy.can_broadcast(user, req),
             "accept_invitation": mine is not None and policy.can_accept_invitation(user, mine),
+            "decline_invitation": mine is not None and policy.can_decline_invitation(user,
+                                                                                     mine),
         }
         operation = {
             "broadcast": _accepts(lambda u=user: ops.broadcast_offer(
                 u, req, [spare], slot.start_dt, slot.end_dt)),
             "accept_invitation": mine is not None and _accepts(
                 lambda u=user, m=mine: ops.accept_invitation(u, m)),
+            "decline_invitation": mine is not None and _accepts(
+                lambda u=user, m=mine: ops.decline_invitation(u, m)),
         }
         offer_page = client.get(f"/coordination/requests/{req.id}/offer?slot=1")
         page = {"broadcast": offer_page.status_code == 200
@@ -363,8 +372,9 @@ def test_broadcast_policy_operation_and_pages_agree(app, booking, crew, scenario
             shown = client.get(f"/agenda/invitations/{mine.id}")
             assert shown.status_code in (200, 403, 404)
             page["accept_invitation"] = 'data-action="accept_invitation"' in shown.text
+            page["decline_invitation"] = 'data-action="decline_invitation"' in shown.text
         else:
-            page["accept_invitation"] = False
+            page["accept_invitation"] = page["decline_invitation"] = False
         for action in EXPECTED:
             expected = (scenario, role) in EXPECTED[action]
             assert policy_says[action] == expected, (role, action, "policy")
@@ -548,3 +558,97 @@ def test_a_tier_and_an_acceptance_at_once_stay_consistent(app, booking, crew):
         assert outcomes == {"accepted": 1, "asked 0": 2}, outcomes
         assert not sent_late
     assert states == {InvitationState.accepted: 1, InvitationState.withdrawn: N - 1}
+
+
+# --- declining an invitation; the coordinators told who took it -----------------------
+
+
+def coordinator_mails(subject_part: str):
+    return [m for m in mails(template="booking") if subject_part in m.subject]
+
+
+def test_a_declined_invitation_cannot_be_accepted_and_the_others_still_can(app, booking,
+                                                                           crew):
+    req, done = sent_to(booking, crew)
+    mine = invitation_of(done, crew[1])
+    ops.decline_invitation(crew[1].user, mine)
+    db.session.commit()
+    assert mine.declined and mine.state == InvitationState.withdrawn
+    assert done.state == BroadcastState.open and req.state == RequestState.open
+    assert policy.invitation_refusal(mine) == "declined"
+    with pytest.raises(ops.InvitationClosed) as refused:
+        ops.accept_invitation(crew[1].user, mine)
+    assert refused.value.code == "declined"
+    db.session.rollback()
+    assert ops.accept_invitation(crew[2].user, invitation_of(done, crew[2])).mediator_id \
+        == crew[2].id
+    db.session.commit()
+    # The one who declined is not told "already taken": they said no.
+    taken = [m for m in mails() if m.subject.startswith(("Already taken", "Già preso"))]
+    assert crew[1].user_id not in {m.recipient_id for m in taken}
+    events = [e.action for e in db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.object_id == req.id, AuditEvent.action == "broadcast.declined"))]
+    assert events == ["broadcast.declined"]
+
+
+def test_declining_from_the_invitation_page(app, booking, crew):
+    _, done = sent_to(booking, crew)
+    mine = invitation_of(done, crew[0])
+    client = app.test_client()
+    login(client, crew[0].user)
+    page = client.get(f"/agenda/invitations/{mine.id}")
+    assert 'data-action="decline_invitation"' in page.text
+    answer = client.post(f"/agenda/invitations/{mine.id}/decline",
+                         data={"csrf_token": csrf_token(page.text)})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert mine.declined
+    again = client.get(f"/agenda/invitations/{mine.id}")
+    assert 'data-action="decline_invitation"' not in again.text
+    assert 'data-action="accept_invitation"' not in again.text
+    # Another mediator's invitation is a 404.
+    other = invitation_of(done, crew[1])
+    token = csrf_token(again.text)
+    assert client.post(f"/agenda/invitations/{other.id}/decline",
+                       data={"csrf_token": token}).status_code == 404
+
+
+def test_the_coordinators_are_told_once_when_everyone_declined(booking, crew):
+    english = booking.factory.user(Role.coordinator, ambito=booking.school.ambito,
+                                   locale="en")
+    db.session.commit()
+    _, done = sent_to(booking, crew, tiers=[crew[:2], crew[2:]], delay=timedelta(hours=1))
+    ops.decline_invitation(crew[0].user, invitation_of(done, crew[0]))
+    db.session.commit()
+    assert coordinator_mails("declined") == []
+    ops.decline_invitation(crew[1].user, invitation_of(done, crew[1]))
+    db.session.commit()
+    told = coordinator_mails("declined") + coordinator_mails("rifiutato")
+    assert sorted(m.recipient_id for m in told) == sorted([booking.coordinator.id,
+                                                           english.id])
+    # The next tier goes out; one of it declining is not everyone any more.
+    assert broadcasts.send_due(utcnow() + timedelta(hours=1, minutes=1)) == 2
+    ops.decline_invitation(crew[2].user, invitation_of(done, crew[2]))
+    db.session.commit()
+    assert len(coordinator_mails("declined") + coordinator_mails("rifiutato")) == 2
+
+
+def test_the_coordinators_read_who_took_the_broadcast_once(booking, crew):
+    english = booking.factory.user(Role.coordinator, ambito=booking.school.ambito,
+                                   locale="en")
+    booking.factory.user(Role.coordinator)  # another Ambito's
+    db.session.commit()
+    _, done = sent_to(booking, crew)
+    winner = crew[3]
+    ops.accept_invitation(winner.user, invitation_of(done, winner))
+    db.session.commit()
+    with pytest.raises(ops.InvitationClosed):
+        ops.accept_invitation(crew[0].user, invitation_of(done, crew[0]))
+    db.session.rollback()
+    told = (coordinator_mails("Offer to several mediators taken")
+            + coordinator_mails("Offerta a più mediatori accettata"))
+    assert sorted(m.recipient_id for m in told) == sorted([booking.coordinator.id,
+                                                           english.id])
+    assert all(winner.user.display_name in m.body_text for m in told)
+    english_mail = next(m for m in told if m.recipient_id == english.id)
+    assert english_mail.subject.startswith("Offer to several mediators taken")

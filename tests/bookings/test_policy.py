@@ -27,20 +27,21 @@ from tests.conftest import login
 from tests.scenarios.booking import rome, school_day
 
 SCENARIOS = ("awaiting_approval", "open", "offered", "confirmed_ahead", "confirmed_started",
-             "logged", "logged_returned", "logged_disputed", "logged_attested", "closed",
-             "closed_disputed", "cancelled", "rejected", "unfilled")
+             "confirmed_reported", "logged", "logged_returned", "logged_disputed",
+             "logged_attested", "closed", "closed_disputed", "cancelled", "rejected", "unfilled")
 #: ``colleague``: another teacher of the requesting school (not the one who asked).
 ROLES = ("teacher", "lead", "colleague", "coordinator", "admin", "mediator",
          "other_mediator", "other_teacher", "other_coordinator")
 PAGE_ACTIONS = ("approve", "reject", "cancel", "offer", "reassign", "mark_unfilled",
                 "answer_proposal", "accept", "decline", "log", "review_log", "attest",
-                "dispute")
+                "dispute", "report_no_show")
 
 SCHOOL = {"teacher", "lead", "colleague"}
 #: Who answers for the school about a logged session: the teacher who asked, a lead.
 ATTESTERS = {"teacher", "lead"}
 COORDINATION = {"coordinator", "admin"}
-BEFORE_LOGGED = ("awaiting_approval", "open", "offered", "confirmed_ahead", "confirmed_started")
+BEFORE_LOGGED = ("awaiting_approval", "open", "offered", "confirmed_ahead", "confirmed_started",
+                 "confirmed_reported")
 
 #: Who can do what, in which scenario: the rules of docs/design.md, cell by cell.
 EXPECTED = {
@@ -48,19 +49,23 @@ EXPECTED = {
     "reject": {("awaiting_approval", "lead")},
     "cancel": {(s, r) for s in BEFORE_LOGGED for r in SCHOOL | COORDINATION},
     "offer": {("open", r) for r in COORDINATION},
-    "reassign": {(s, r) for s in ("offered", "confirmed_ahead", "confirmed_started")
-                 for r in COORDINATION},
+    "reassign": {(s, r) for s in ("offered", "confirmed_ahead", "confirmed_started",
+                                  "confirmed_reported") for r in COORDINATION},
     "mark_unfilled": {("open", r) for r in COORDINATION},
     "answer_proposal": {("open", r) for r in SCHOOL},
     "accept": {("offered", "mediator")},
     "decline": {("offered", "mediator")},
-    "log": {("confirmed_started", "mediator"), ("logged_returned", "mediator")},
+    # A session reported as a no-show can still be logged: the coordinator sees both.
+    "log": {("confirmed_started", "mediator"), ("confirmed_reported", "mediator"),
+            ("logged_returned", "mediator")},
     "review_log": {(s, r) for s in ("logged", "logged_disputed", "logged_attested")
                    for r in COORDINATION},
     # Once logged, whatever the review; a dispute can still be confirmed, not repeated.
     "attest": {(s, r) for s in ("logged", "logged_returned", "logged_disputed", "closed",
                                 "closed_disputed") for r in ATTESTERS},
     "dispute": {(s, r) for s in ("logged", "logged_returned", "closed") for r in ATTESTERS},
+    # Once the meeting has started, before it is logged, once per appointment.
+    "report_no_show": {("confirmed_started", r) for r in ATTESTERS},
 }
 
 
@@ -109,7 +114,8 @@ class Scene:
             assignment = operations.offer(b.coordinator, req, b.mediator, self.start, self.end)
             if scenario == "confirmed_ahead":
                 operations.accept(b.mediator.user, assignment)
-        elif scenario.startswith(("confirmed_started", "logged", "closed")):
+        elif scenario.startswith(("confirmed_started", "confirmed_reported", "logged",
+                                  "closed")):
             # Booked for yesterday, accepted: the session can be logged.
             yesterday = in_rome(utcnow()).date() - timedelta(days=1)
             start = rome(yesterday, 10)
@@ -117,7 +123,10 @@ class Scene:
             assignment = self.factory.assignment(
                 request=req, mediator=b.mediator, start=start, end=start + timedelta(hours=1),
                 state=AssignmentState.accepted)
-            if scenario != "confirmed_started":
+            if scenario == "confirmed_reported":
+                db.session.flush()
+                operations.report_mediator_no_show(b.teacher, req, "Nobody came")
+            elif scenario != "confirmed_started":
                 log = operations.log_session(b.mediator.user, assignment, self.log_input(
                     assignment))
                 if scenario == "logged_returned":
@@ -158,6 +167,7 @@ class Scene:
             "review_log": lambda: log is not None and policy.can_review(user, log),
             "attest": lambda: log is not None and policy.can_attest(user, log),
             "dispute": lambda: log is not None and policy.can_dispute(user, log),
+            "report_no_show": lambda: policy.can_report_no_show(user, req, now),
         }[action]()
 
     def operation_accepts(self, user, action: str) -> bool:
@@ -182,6 +192,7 @@ class Scene:
             "review_log": log and (lambda: operations.approve_log(user, log)),
             "attest": log and (lambda: operations.attest_session(user, log)),
             "dispute": log and (lambda: operations.dispute_session(user, log, "Not held")),
+            "report_no_show": lambda: operations.report_mediator_no_show(user, req),
         }[action]
         if not run:  # nothing to act on: no offer, no appointment, no log
             return False

@@ -159,9 +159,11 @@ class TestInvitation:
         assert link in str(italian["DESCRIPTION"])
 
     def test_phone_meeting_has_no_address(self, booking):
-        assignment = confirmed(booking, mode=Mode.phone, site_id=None)
+        """Its place is the number to call (bookings/test_call_number.py)."""
+        assignment = confirmed(booking, mode=Mode.phone, site_id=None,
+                               call_number="0371 123456")
         event = the_event(parse(calendars.invitation(assignment)))
-        assert str(event["LOCATION"]) == "Per telefono"
+        assert str(event["LOCATION"]) == "0371 123456"
 
     def test_a_translation_has_no_event(self, booking):
         """A deadline has no time range: no attachment, and invitation() refuses."""

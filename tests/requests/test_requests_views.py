@@ -221,10 +221,12 @@ def test_phone_meeting_needs_no_site(client, world):
     """A phone meeting is accepted without a site."""
     login(client, world.teacher)
     response = client.post("/requests/new/family_meeting",
-                           data=world.meeting_form(mode="phone", site=""))
+                           data=world.meeting_form(mode="phone", site="",
+                                                   call_number="0371 123456"))
     assert response.status_code == 302
     req = only_request()
     assert req.site_id is None and req.mode.value == "phone"
+    assert req.call_number == "0371 123456"
 
 
 def test_other_roles_cannot_file(client, world, factory):
