@@ -30,7 +30,13 @@ from wtforms.validators import (
 )
 
 from ..bookings.operations import MAX_SERIES_WEEKS
-from ..labels import CANCELLATION_REASON_LABELS, DIRECTION_LABELS, MODE_LABELS, URGENCY_LABELS
+from ..labels import (
+    CANCELLATION_REASON_LABELS,
+    DIRECTION_LABELS,
+    MODE_LABELS,
+    RATING_LABELS,
+    URGENCY_LABELS,
+)
 from ..models import Direction, Mode, Urgency, utcnow
 
 DURATIONS = (30, 45, 60, 90, 120)
@@ -311,6 +317,23 @@ class DisputeForm(FlaskForm):
         validators=[InputRequired(message=_l("Say what did not happen as logged.")),
                     Length(max=1000)],
         description=_l("The coordinator of the Ambito will read this."),
+    )
+
+
+class FeedbackForm(FlaskForm):
+    """The question after a held session (issue #19): a rating from 1 to 5 and an
+    optional comment. The question itself depends on who answers (the template gives
+    the school's or the mediator's as the legend)."""
+
+    rating = RadioField(
+        _l("Your rating"),
+        choices=options((str(value), label) for value, label in RATING_LABELS.items()),
+        validators=[InputRequired(message=_l("Choose a rating from 1 to 5."))],
+    )
+    comment = TextAreaField(
+        _l("Anything else you want to tell us? (optional)"), filters=[strip],
+        validators=[Optional(), Length(max=500)],
+        description=_l("Do not write names: the coordinator of the Ambito reads this."),
     )
 
 

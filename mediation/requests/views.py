@@ -65,6 +65,7 @@ from .forms import (
     NEW_CASE,
     CancelForm,
     DisputeForm,
+    FeedbackForm,
     FilterForm,
     MeetingForm,
     RejectForm,
@@ -378,7 +379,8 @@ def _history(req: MediationRequest, user: User, own_assignments: set[int] | None
 
 
 def render_detail(req: MediationRequest, user: User, status: int = 200,
-                  reject_form=None, cancel_form=None, dispute_form=None):
+                  reject_form=None, cancel_form=None, dispute_form=None,
+                  feedback_form=None):
     """The request's page; the forms of a refused action come back with their errors."""
     now = utcnow()
     allowed = policy.actions(user, req, now)
@@ -408,6 +410,7 @@ def render_detail(req: MediationRequest, user: User, status: int = 200,
         "reject_form": reject_form or RejectForm(formdata=None),
         "cancel_form": cancel_form or CancelForm(formdata=None),
         "dispute_form": dispute_form or DisputeForm(formdata=None),
+        "feedback_form": feedback_form or FeedbackForm(formdata=None),
         # A confirmed meeting cancelled: the open requests its freed time could serve.
         "freed": (coordination_queries.freed_times(user, now, request_id=req.id)
                   if policy.sees_freed_time(user, req) else []),
