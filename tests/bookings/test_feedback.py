@@ -367,9 +367,11 @@ def test_dashboard_shares_of_useful_answers_by_hand(app, booking, count_queries)
 
 def test_the_dashboard_page_shows_the_shares_rounded_once(app, client, booking):
     _dataset(booking)
+    booking.coordinator.locale = "en"
+    db.session.commit()
     day = _yesterday().isoformat()
     login(client, booking.coordinator)
-    html = client.get(f"/reporting/?start={day}&end={day}&lang=en").get_data(as_text=True)
+    html = client.get(f"/reporting/?start={day}&end={day}").get_data(as_text=True)
     assert 'id="feedback-title"' in html
     assert 'data-total="useful-share" data-value="' in html
     assert "71.4%" in html and "66.7%" in html and "33.3%" in html
