@@ -242,8 +242,8 @@ def test_the_state_diagram_is_complete():
     cancellable = {RequestState.awaiting_approval, RequestState.open, RequestState.offered,
                    RequestState.confirmed}
     assert cancellable == policy.CANCELLABLE
-    # The school's attestation (and the feedback after a session) changes no state: it is asked of the policy apart, once
-    # the session is logged, whatever the coordinator's review.
+    # The school's attestation (and the feedback after a session) changes no state: it
+    # is asked of the policy apart, once the session is logged, whatever the review.
     attestation = {"attest", "dispute", "feedback"}
     assert set(policy.ACTIONS) >= set(PAGE_ACTIONS) - {"review_log"} - attestation | {
         "approve_log"}
