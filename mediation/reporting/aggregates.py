@@ -1478,8 +1478,6 @@ def dashboard(report: ReportFilter, user: User, today: date | None = None) -> di
         "no_shows": no_shows(report, user),
         "attestations": attestations(report, user, answers=answers),
         "family_confirmations": family_confirmations(report, user, answers=answers),
-        "feedback": feedback(report, user),
-        "mediator_feedback": mediator_feedback(report, user),
         "hours_by_macro_action": hours_by_macro_action(report, user, figures=figures),
         "hours_by_month": hours_by_month(report, user, figures=figures),
         "sessions_by_type": sessions_by_type(report, user, figures=figures),

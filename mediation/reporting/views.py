@@ -202,6 +202,11 @@ def dashboard():
     except OutOfScope:
         abort(404)
     figures = aggregates.dashboard(report, user)
+    # The feedback after held sessions (issue #19): the page's own figures, not among
+    # those a closed period freezes (snapshots.py); the mediators' averages only here,
+    # on a page of the coordinators and the admin.
+    figures["feedback"] = aggregates.feedback(report, user)
+    figures["mediator_feedback"] = aggregates.mediator_feedback(report, user)
     options = _options(user, locale)
     chosen = {
         "ambito": dict(options["ambiti"]).get(report.ambito_id),
