@@ -388,3 +388,22 @@ def test_mediators_and_teachers_never_see_the_averages(app, client, booking):
         assert response.status_code in (403, 404)
         home = client.get("/", follow_redirects=True).get_data(as_text=True)
         assert "mediator-feedback" not in home
+
+
+def test_the_agenda_asks_the_mediator_until_they_answer(app, client, booking):
+    log = held(booking)
+    absent = held(booking, 8, outcome=Outcome.family_absent)
+    other = booking.factory.mediator(ambiti=[booking.school.ambito])
+    db.session.commit()
+    login(client, booking.mediator.user)
+    html = client.get("/agenda").get_data(as_text=True)
+    assert f'data-to-rate-log="{log.id}"' in html
+    assert f'data-to-rate-log="{absent.id}"' not in html  # not held: no question
+    assert f'/requests/{log.assignment.request_id}#feedback' in html
+    # Another mediator is never asked about it.
+    login(client, other.user)
+    assert "data-to-rate" not in client.get("/agenda").get_data(as_text=True)
+    ops.give_feedback(booking.mediator.user, log, 4)
+    db.session.commit()
+    login(client, booking.mediator.user)
+    assert "data-to-rate" not in client.get("/agenda").get_data(as_text=True)
