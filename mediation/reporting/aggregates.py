@@ -793,78 +793,40 @@ def _answers_statement(report: ReportFilter, scope: Scope) -> sa.Select:
 USEFUL_RATINGS = (4, 5)
 
 
-def _rated_sessions(report: ReportFilter, scope: Scope, side: FeedbackSide, *columns):
-    """``SELECT columns`` over the approved sessions of the filter answered by ``side``,
-    joined to that answer (at most one per session and side)."""
-    return counted_sessions(report, scope, *columns).join(
-        SessionFeedback, sa.and_(SessionFeedback.session_log_id == SessionLog.id,
-                                 SessionFeedback.side == side))
-
-
 def feedback(report: ReportFilter, user: User) -> dict:
     """The share of useful mediations (issue #19): over the approved sessions of the
     filter rated by the requesting teacher, ``answers`` and ``useful`` (rated 4 or 5) and
     their ``share`` (unrounded), ``overall`` and by ``ambiti``, ``schools``, ``languages``
-    and ``types`` (each a list of rows with ``id`` and names, by name); and
-    ``organisation``: the mediators' answers about the organisation, their count and
-    average (unrounded). Two statements whatever the number of sessions: the school's
-    answers grouped every way at once (UNION ALL), the mediators' in one row."""
-    scope = scope_of(user)
+    and ``types`` (each a list of rows with ``id`` and names, by name); ``organisation``:
+    the mediators' answers about the organisation, their count and average (unrounded);
+    and ``mediators`` (:func:`mediator_feedback`'s rows). One statement whatever the number
+    of sessions: every grouping at once (UNION ALL)."""
     result = {"overall": {"answers": 0, "useful": 0, "share": None},
-              "ambiti": [], "schools": [], "languages": [], "types": []}
+              "ambiti": [], "schools": [], "languages": [], "types": [], "mediators": [],
+              "organisation": {"answers": 0, "average": None}}
     ways = {"ambito": "ambiti", "school": "schools", "language": "languages",
             "type": "types"}
-    for way, row_id, name_it, name_en, answers, useful in db.session.execute(
-            _feedback_statement(report, scope)):
-        answers, useful = int(answers), int(useful or 0)
+    for (way, row_id, name_it, name_en, answers, useful, total, org_answers,
+         org_total) in db.session.execute(_feedback_statement(report, scope_of(user))):
+        answers, useful = int(answers or 0), int(useful or 0)
+        if way == "organisation":
+            result["organisation"] = {"answers": int(org_answers or 0),
+                                      "average": _ratio(org_total or 0, org_answers or 0)}
+            continue
+        if way == "mediator":
+            result["mediators"].append({
+                "mediator_id": row_id, "name": name_it, "school_answers": answers,
+                "useful": useful, "usefulness": _ratio(total or 0, answers),
+                "organisation_answers": int(org_answers or 0),
+                "organisation": _ratio(org_total or 0, org_answers or 0)})
+            continue
         row = {"answers": answers, "useful": useful, "share": _ratio(useful, answers)}
         if way == "all":
             result["overall"] = row
         else:
             row.update(id=row_id, name_it=name_it, name_en=name_en)
             result[ways[way]].append(row)
-    count, total = db.session.execute(_organisation_statement(report, scope)).one()
-    result["organisation"] = {"answers": int(count or 0),
-                              "average": _ratio(total or 0, count or 0)}
     return result
-
-
-@_kept
-def _feedback_statement(report: ReportFilter, scope: Scope) -> sa.Select:
-    rated = _rated_sessions(
-        report, scope, FeedbackSide.school,
-        School.ambito_id.label("ambito_id"),
-        SessionLog.school_id.label("school_id"),
-        SessionLog.type_id.label("type_id"),
-        MediationRequest.language_id.label("language_id"),
-        sa.case((SessionFeedback.rating.in_(USEFUL_RATINGS), 1), else_=0).label("useful"),
-    ).join(MediationRequest, MediationRequest.id == SessionLog.request_id).subquery("rated")
-    c = rated.c
-    answers, useful = sa.func.count().label("answers"), sa.func.sum(c.useful).label("useful")
-    empty = sa.null().label("name_it"), sa.null().label("name_en")
-    overall = sa.select(sa.literal("all").label("way"), sa.null().label("id"), *empty,
-                        answers, useful).select_from(rated)
-
-    def by(way: str, key, model, name_it, name_en):
-        return (sa.select(sa.literal(way), key, name_it, name_en, sa.func.count(),
-                          sa.func.sum(c.useful))
-                .select_from(rated).join(model, model.id == key)
-                .group_by(key, name_it, name_en))
-
-    both = sa.union_all(
-        overall,
-        by("ambito", c.ambito_id, Ambito, Ambito.name, Ambito.name),
-        by("school", c.school_id, School, School.name, School.name),
-        by("language", c.language_id, Language, Language.name_it, Language.name_en),
-        by("type", c.type_id, RequestType, RequestType.name_it, RequestType.name_en),
-    ).subquery()
-    return sa.select(*both.c).order_by(both.c.way, both.c.name_it, both.c.id)
-
-
-@_kept
-def _organisation_statement(report: ReportFilter, scope: Scope) -> sa.Select:
-    return _rated_sessions(report, scope, FeedbackSide.mediator,
-                           sa.func.count(), sa.func.sum(SessionFeedback.rating))
 
 
 def mediator_feedback(report: ReportFilter, user: User) -> list[dict]:
@@ -872,46 +834,70 @@ def mediator_feedback(report: ReportFilter, user: User) -> list[dict]:
     by name: ``school_answers`` and ``usefulness`` (the average rating the requesting
     teachers gave, unrounded) and ``useful`` (rated 4 or 5), ``organisation_answers`` and
     ``organisation`` (the average rating the mediator gave the organisation). For the
-    coordinators (their Ambito's sessions) and the admin only: the dashboard. One
-    statement."""
-    rows = db.session.execute(_mediator_feedback_statement(report, scope_of(user)))
-    return [{"mediator_id": mediator_id, "name": name,
-             "school_answers": int(school_answers or 0), "useful": int(useful or 0),
-             "usefulness": _ratio(school_total or 0, school_answers or 0),
-             "organisation_answers": int(org_answers or 0),
-             "organisation": _ratio(org_total or 0, org_answers or 0)}
-            for mediator_id, name, school_answers, school_total, useful, org_answers,
-            org_total in rows]
+    coordinators (their Ambito's sessions) and the admin only: the dashboard. Read by
+    :func:`feedback`'s one statement."""
+    return feedback(report, user)["mediators"]
 
 
 @_kept
-def _mediator_feedback_statement(report: ReportFilter, scope: Scope) -> sa.Select:
+def _feedback_statement(report: ReportFilter, scope: Scope) -> sa.Select:
     school = sa.orm.aliased(SessionFeedback, name="school_feedback")
     mediator = sa.orm.aliased(SessionFeedback, name="mediator_feedback")
-    per_mediator = (
+    # Every approved session of the filter with an answer, with both answers.
+    rated = (
         counted_sessions(
             report, scope,
+            School.ambito_id.label("ambito_id"),
+            SessionLog.school_id.label("school_id"),
+            SessionLog.type_id.label("type_id"),
             SessionLog.mediator_id.label("mediator_id"),
-            sa.func.count(school.id).label("school_answers"),
-            sa.func.sum(school.rating).label("school_total"),
-            _sum(sa.case((school.rating.in_(USEFUL_RATINGS), 1))).label("useful"),
-            sa.func.count(mediator.id).label("org_answers"),
-            sa.func.sum(mediator.rating).label("org_total"),
+            MediationRequest.language_id.label("language_id"),
+            school.rating.label("rating"),
+            sa.case((school.rating.in_(USEFUL_RATINGS), 1), else_=0).label("useful"),
+            mediator.rating.label("org_rating"),
         )
+        .join(MediationRequest, MediationRequest.id == SessionLog.request_id)
         .outerjoin(school, sa.and_(school.session_log_id == SessionLog.id,
                                    school.side == FeedbackSide.school))
         .outerjoin(mediator, sa.and_(mediator.session_log_id == SessionLog.id,
                                      mediator.side == FeedbackSide.mediator))
         .where(sa.or_(school.id.is_not(None), mediator.id.is_not(None)))
-        .group_by(SessionLog.mediator_id)
-        .subquery("per_mediator")
+        .subquery("rated")
     )
-    c = per_mediator.c
-    return (sa.select(c.mediator_id, User.display_name, c.school_answers, c.school_total,
-                      c.useful, c.org_answers, c.org_total)
-            .join(MediatorProfile, MediatorProfile.id == c.mediator_id)
-            .join(User, User.id == MediatorProfile.user_id)
-            .order_by(User.display_name, c.mediator_id))
+    c = rated.c
+    none = sa.null()
+    # COUNT(rating) counts the sessions the school answered; SUM(useful) is 0 for the
+    # others (``useful`` is 0 without a school answer).
+    school_counts = (sa.func.count(c.rating), sa.func.sum(c.useful))
+
+    def by(way: str, key, model, name_it, name_en):
+        return (sa.select(sa.literal(way), key, name_it, name_en, *school_counts,
+                          none, none, none)
+                .select_from(rated).join(model, model.id == key)
+                .where(c.rating.is_not(None))
+                .group_by(key, name_it, name_en))
+
+    both = sa.union_all(
+        sa.select(sa.literal("all").label("way"), none.label("id"),
+                  none.label("name_it"), none.label("name_en"),
+                  sa.func.count(c.rating).label("answers"),
+                  sa.func.sum(c.useful).label("useful"), none.label("total"),
+                  none.label("org_answers"), none.label("org_total")).select_from(rated),
+        sa.select(sa.literal("organisation"), none, none, none, none, none, none,
+                  sa.func.count(c.org_rating), sa.func.sum(c.org_rating)).select_from(rated),
+        by("ambito", c.ambito_id, Ambito, Ambito.name, Ambito.name),
+        by("school", c.school_id, School, School.name, School.name),
+        by("language", c.language_id, Language, Language.name_it, Language.name_en),
+        by("type", c.type_id, RequestType, RequestType.name_it, RequestType.name_en),
+        sa.select(sa.literal("mediator"), c.mediator_id, User.display_name,
+                  User.display_name, *school_counts, sa.func.sum(c.rating),
+                  sa.func.count(c.org_rating), sa.func.sum(c.org_rating))
+        .select_from(rated)
+        .join(MediatorProfile, MediatorProfile.id == c.mediator_id)
+        .join(User, User.id == MediatorProfile.user_id)
+        .group_by(c.mediator_id, User.display_name),
+    ).subquery()
+    return sa.select(*both.c).order_by(both.c.way, both.c.name_it, both.c.id)
 
 
 def family_confirmations(report: ReportFilter, user: User, *,

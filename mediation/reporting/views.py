@@ -206,7 +206,6 @@ def dashboard():
     # those a closed period freezes (snapshots.py); the mediators' averages only here,
     # on a page of the coordinators and the admin.
     figures["feedback"] = aggregates.feedback(report, user)
-    figures["mediator_feedback"] = aggregates.mediator_feedback(report, user)
     options = _options(user, locale)
     chosen = {
         "ambito": dict(options["ambiti"]).get(report.ambito_id),
