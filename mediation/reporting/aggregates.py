@@ -865,13 +865,15 @@ def _feedback_statement(report: ReportFilter, scope: Scope) -> sa.Select:
         .subquery("rated")
     )
     c = rated.c
-    none = sa.null()
+    # Typed NULLs: PostgreSQL resolves a UNION's column types branch by branch.
+    none, no_name = sa.cast(sa.null(), sa.BigInteger), sa.cast(sa.null(), sa.String)
     # COUNT(rating) counts the sessions the school answered; SUM(useful) is 0 for the
     # others (``useful`` is 0 without a school answer).
     school_counts = (sa.func.count(c.rating), sa.func.sum(c.useful))
 
     def by(way: str, key, model, name_it, name_en):
-        return (sa.select(sa.literal(way), key, name_it, name_en, *school_counts,
+        return (sa.select(sa.literal(way), key, sa.cast(name_it, sa.String),
+                          sa.cast(name_en, sa.String), *school_counts,
                           none, none, none)
                 .select_from(rated).join(model, model.id == key)
                 .where(c.rating.is_not(None))
@@ -879,18 +881,18 @@ def _feedback_statement(report: ReportFilter, scope: Scope) -> sa.Select:
 
     both = sa.union_all(
         sa.select(sa.literal("all").label("way"), none.label("id"),
-                  none.label("name_it"), none.label("name_en"),
+                  no_name.label("name_it"), no_name.label("name_en"),
                   sa.func.count(c.rating).label("answers"),
                   sa.func.sum(c.useful).label("useful"), none.label("total"),
                   none.label("org_answers"), none.label("org_total")).select_from(rated),
-        sa.select(sa.literal("organisation"), none, none, none, none, none, none,
+        sa.select(sa.literal("organisation"), none, no_name, no_name, none, none, none,
                   sa.func.count(c.org_rating), sa.func.sum(c.org_rating)).select_from(rated),
         by("ambito", c.ambito_id, Ambito, Ambito.name, Ambito.name),
         by("school", c.school_id, School, School.name, School.name),
         by("language", c.language_id, Language, Language.name_it, Language.name_en),
         by("type", c.type_id, RequestType, RequestType.name_it, RequestType.name_en),
-        sa.select(sa.literal("mediator"), c.mediator_id, User.display_name,
-                  User.display_name, *school_counts, sa.func.sum(c.rating),
+        sa.select(sa.literal("mediator"), c.mediator_id, sa.cast(User.display_name, sa.String),
+                  sa.cast(User.display_name, sa.String), *school_counts, sa.func.sum(c.rating),
                   sa.func.count(c.org_rating), sa.func.sum(c.org_rating))
         .select_from(rated)
         .join(MediatorProfile, MediatorProfile.id == c.mediator_id)
