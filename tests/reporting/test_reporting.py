@@ -1041,6 +1041,8 @@ HINTS = {
     "no-shows": "The no-show rate is those out of every approved meeting",
     "attestations": "held or not, by the answer of the school that asked for it",
     "family-confirmations": "Unconfirmed meetings: no answer, another answer",
+    "feedback": "a mediation is useful when rated 4 or 5",
+    "mediator-feedback": "never schools nor mediators",
 }
 
 
