@@ -255,6 +255,13 @@ def feedback_side(user: User, log: SessionLog) -> FeedbackSide | None:
     return None
 
 
+def sees_feedback(user: User, request: MediationRequest) -> bool:
+    """The answers about a session, comments included, are read by the coordinators of
+    its school's Ambito and the admin (the comment's help text says so); the school and
+    the mediator each see only their own answer."""
+    return coordinates(user, request)
+
+
 def may_give_feedback(user: User, log: SessionLog) -> bool:
     return feedback_side(user, log) is not None
 
@@ -618,6 +625,8 @@ class RequestActions:
     feedback_log: SessionLog | None = None
     feedback_side: FeedbackSide | None = None
     give_feedback: bool = False
+    # The answers (both sides, with their comments) the request's coordinators read.
+    read_feedback: SessionLog | None = None
 
     @property
     def school(self) -> bool:
@@ -673,6 +682,8 @@ def _feedback_actions(user: User, log: SessionLog | None, now: datetime) -> dict
     answer once given)."""
     if log is None or log.outcome != Outcome.held:
         return {}
+    if sees_feedback(user, log.assignment.request):
+        return {"read_feedback": log if log.feedback else None}
     side = feedback_side(user, log)
     if side is None:
         return {}

@@ -406,3 +406,29 @@ def test_the_agenda_asks_the_mediator_until_they_answer(app, client, booking):
     db.session.commit()
     login(client, booking.mediator.user)
     assert "data-to-rate" not in client.get("/agenda").get_data(as_text=True)
+
+
+def test_the_coordinator_reads_both_answers_the_others_only_their_own(app, client, booking):
+    log = held(booking)
+    ops.give_feedback(booking.teacher, log, 5, "Utile davvero")
+    ops.give_feedback(booking.mediator.user, log, 2, "Aula non prenotata")
+    db.session.commit()
+    page = f"/requests/{log.assignment.request_id}"
+    login(client, booking.coordinator)
+    html = client.get(page).get_data(as_text=True)
+    assert 'data-read-feedback="school"' in html and 'data-read-feedback="mediator"' in html
+    assert "Utile davvero" in html and "Aula non prenotata" in html
+    login(client, booking.teacher)
+    html = client.get(page).get_data(as_text=True)
+    assert "Utile davvero" in html and "Aula non prenotata" not in html
+    assert "data-read-feedback" not in html
+    login(client, booking.mediator.user)
+    html = client.get(page).get_data(as_text=True)
+    assert "Aula non prenotata" in html and "Utile davvero" not in html
+    login(client, booking.lead)
+    html = client.get(page).get_data(as_text=True)
+    assert "Utile davvero" not in html and "Aula non prenotata" not in html
+    other = booking.factory.user(Role.coordinator)
+    db.session.commit()
+    login(client, other)
+    assert client.get(page).status_code == 404
