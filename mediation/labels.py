@@ -187,6 +187,7 @@ EVENT_LABELS = {
     "session.attested": _l("Session confirmed by the school"),
     "family.answered": _l("The family answered the invitation letter"),
     "session.disputed": _l("Session disputed by the school"),
+    "session.feedback": _l("Feedback given on the session"),
     "document.uploaded": _l("Document uploaded"),
     "time.proposed": _l("Another time proposed to the school"),
     "time.accepted": _l("Proposed time accepted by the school"),
@@ -262,6 +263,16 @@ ATTESTATION_LABELS = {
     None: _l("Pending"),
 }
 
+#: The ratings of the feedback after a held session (issue #19), 1 to 5, each with its
+#: words (the rating widget's labels: a number alone says nothing to a screen reader).
+RATING_LABELS = {
+    1: _l("1 – not at all"),
+    2: _l("2 – a little"),
+    3: _l("3 – fairly"),
+    4: _l("4 – very"),
+    5: _l("5 – extremely"),
+}
+
 # --- emails -----------------------------------------------------------------------------
 
 #: The states the email outbox page lists (its filter chips and table).
@@ -303,6 +314,7 @@ TEMPLATE_GLOBALS = {
     "OUTCOME_LABELS": OUTCOME_LABELS,
     "LOG_STATE_LABELS": LOG_STATE_LABELS,
     "ATTESTATION_LABELS": ATTESTATION_LABELS,
+    "RATING_LABELS": RATING_LABELS,
     "OUTBOX_STATE_LABELS": OUTBOX_STATE_LABELS,
     "cycle_label": cycle_label,
     "request_state_label": request_state_label,

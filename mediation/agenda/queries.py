@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
+from ..bookings import policy
 from ..clock import in_rome, week_bounds, week_start
 from ..extensions import db
 from ..models import (
@@ -22,6 +23,7 @@ from ..models import (
     MediationRequest,
     MediatorProfile,
     OfferBroadcast,
+    Outcome,
     SessionLog,
     User,
 )
@@ -169,3 +171,25 @@ def agenda(user: User, now: datetime, week: date | None = None) -> dict:
         else:
             context["later"].append(day)
     return context
+
+
+#: The most sessions the agenda lists for the mediator's feedback.
+TO_RATE_LIMIT = 10
+
+
+def to_rate(user: User, now: datetime) -> list[SessionLog]:
+    """The mediator's held sessions whose question about the organisation (issue #19) is
+    open now, the latest first (at most :data:`TO_RATE_LIMIT`): what
+    ``policy.can_give_feedback`` allows, read in two queries."""
+    since = now - policy.FEEDBACK_WINDOW
+    logs = db.session.scalars(
+        scoped(SessionLog, user)
+        .where(SessionLog.outcome == Outcome.held,
+               SessionLog.state.in_((LogState.submitted, LogState.approved)),
+               sa.or_(SessionLog.counted_dt >= since, SessionLog.created_dt >= since))
+        .options(selectinload(SessionLog.feedback),
+                 joinedload(SessionLog.assignment).options(*_loaders()))
+        .order_by(SessionLog.counted_dt.desc(), SessionLog.id.desc())
+        .limit(4 * TO_RATE_LIMIT)
+    ).unique().all()
+    return [log for log in logs if policy.can_give_feedback(user, log, now)][:TO_RATE_LIMIT]

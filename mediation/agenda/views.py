@@ -91,6 +91,7 @@ def index():
         this_week=this_week,
         previous_week=shown - timedelta(days=7), next_week=shown + timedelta(days=7),
         since=lambda a: since(queries.when(a), now),
+        to_rate=[] if week else queries.to_rate(_user(), now),
         overdue=lambda a: in_rome(queries.when(a)).date() < today,
         **context,
     )

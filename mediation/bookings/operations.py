@@ -49,6 +49,7 @@ from ..models import (
     RequestType,
     Role,
     SessionAttestation,
+    SessionFeedback,
     SessionLog,
     TimeProposal,
     Urgency,
@@ -841,6 +842,54 @@ def report_mediator_no_show(actor: User, request: MediationRequest, note: str | 
            mediator_id=active.mediator_id)
     notifications.mediator_no_show(report)
     return report
+
+
+# --- feedback after a held session (issue #19) -------------------------------------
+
+#: The longest comment of a feedback (the column's size).
+MAX_FEEDBACK_COMMENT = 500
+
+
+def give_feedback(actor: User, log: SessionLog, rating, comment: str | None = None,
+                  now: datetime | None = None) -> SessionFeedback:
+    """The requesting teacher answers "was the mediation useful?", the mediator who held
+    the session "how was the organisation?": a rating from 1 to 5 and an optional
+    comment, once per side (``policy.feedback_side`` says whose question it is).
+
+    :raise NotAllowed: neither the requester nor the mediator who held it.
+    :raise InvalidInput: no rating, one outside 1-5 (``rating``), a comment too long
+        (``comment``).
+    :raise InvalidTransition: not a held session, its log sent back, already answered,
+        or past ``policy.FEEDBACK_WINDOW``.
+    """
+    now = now or utcnow()
+    side = policy.feedback_side(actor, log)
+    _require(side is not None, NotAllowed())
+    try:
+        value = int(rating)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not 1 <= value <= 5:
+        raise InvalidInput(_l("Choose a rating from 1 to 5."), field="rating")
+    comment = (comment or "").strip() or None
+    if comment is not None and len(comment) > MAX_FEEDBACK_COMMENT:
+        raise InvalidInput(_l("At most %(max)d characters.", max=MAX_FEEDBACK_COMMENT),
+                           field="comment")
+    request = _lock(log.assignment.request)
+    db.session.refresh(log, ["feedback"])
+    _require(policy.feedback_allowed(log, side, now))
+    feedback = SessionFeedback(log=log, side=side, rating=value, comment=comment,
+                               by=actor, at=now)
+    db.session.add(feedback)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:  # the same side answered at the same moment
+        raise InvalidTransition() from error
+    # The rating is no personal data; the comment stays on the row (purged).
+    _event(request, "session.feedback", actor, log_id=log.id, side=side.value,
+           rating=value)
+    return feedback
 
 
 # --- offers to several mediators, the first to accept wins (issue #19) ------------

@@ -30,16 +30,19 @@ from ..models import (
     BroadcastInvitation,
     BroadcastState,
     FamilyInvitation,
+    FeedbackSide,
     InvitationState,
     LogState,
     MediationRequest,
     Mode,
     OfferBroadcast,
+    Outcome,
     ProposalState,
     ReportingPeriod,
     RequestKind,
     RequestState,
     Role,
+    SessionFeedback,
     SessionLog,
     TimeProposal,
     User,
@@ -233,6 +236,59 @@ def can_attest(user: User, log: SessionLog) -> bool:
 
 def can_dispute(user: User, log: SessionLog) -> bool:
     return may_attest(user, log.assignment.request) and dispute_allowed(log)
+
+
+# --- feedback after a held session (issue #19) -----------------------------------
+
+#: How long after the session its feedback may be given: a question answered while the
+#: session is remembered (and within a reporting quarter's reach), then closed.
+FEEDBACK_WINDOW = timedelta(days=30)
+
+
+def feedback_side(user: User, log: SessionLog) -> FeedbackSide | None:
+    """Whose question ``user`` answers about ``log``: the school's (the teacher who asked:
+    they met the family and know whether it helped; not a lead or another teacher, who
+    were not there) or the mediator's (who held it); None for anyone else."""
+    request = log.assignment.request
+    if user.role in (Role.teacher, Role.lead) and user.id == request.requester_id \
+            and user.school_id == request.school_id:
+        return FeedbackSide.school
+    if holds(user, log.assignment):
+        return FeedbackSide.mediator
+    return None
+
+
+def sees_feedback(user: User, request: MediationRequest) -> bool:
+    """The answers about a session, comments included, are read by the coordinators of
+    its school's Ambito and the admin (the comment's help text says so); the school and
+    the mediator each see only their own answer."""
+    return coordinates(user, request)
+
+
+def may_give_feedback(user: User, log: SessionLog) -> bool:
+    return feedback_side(user, log) is not None
+
+
+def given_feedback(log: SessionLog, side: FeedbackSide) -> SessionFeedback | None:
+    """The answer of ``side`` about ``log`` (its loaded rows), or None."""
+    return next((f for f in log.feedback if f.side == side), None)
+
+
+def feedback_allowed(log: SessionLog, side: FeedbackSide, now: datetime) -> bool:
+    """A session held (outcome held; a translation delivered counts too), its log sent or
+    approved (not one sent back for correction: its facts may change), not answered yet
+    by this side, within :data:`FEEDBACK_WINDOW` of when it counts (its start, or a
+    translation's deadline; the log's time if later)."""
+    counted = max(log.counted_dt, log.created_dt) if log.created_dt else log.counted_dt
+    return (log.outcome == Outcome.held
+            and log.state in (LogState.submitted, LogState.approved)
+            and given_feedback(log, side) is None
+            and now - counted <= FEEDBACK_WINDOW)
+
+
+def can_give_feedback(user: User, log: SessionLog, now: datetime) -> bool:
+    side = feedback_side(user, log)
+    return side is not None and feedback_allowed(log, side, now)
 
 
 # --- the coordinator -----------------------------------------------------------
@@ -644,6 +700,14 @@ class RequestActions:
     call_number: str | None = None  # a meeting by phone: the number to call, if shown
     report_no_show: bool = False  # the school says the mediator did not come
     no_shows: tuple = ()  # the reports of this request's appointments this user sees
+    # Feedback after a held session (issue #19): the log whose question this user
+    # answers (school: usefulness; mediator: organisation), the side, and whether the
+    # question is open now (else their answer, if any, is shown).
+    feedback_log: SessionLog | None = None
+    feedback_side: FeedbackSide | None = None
+    give_feedback: bool = False
+    # The answers (both sides, with their comments) the request's coordinators read.
+    read_feedback: SessionLog | None = None
 
     @property
     def school(self) -> bool:
@@ -693,4 +757,22 @@ def actions(user: User, request: MediationRequest, now: datetime) -> RequestActi
         report_no_show=can_report_no_show(user, request, now),
         no_shows=tuple(a.no_show for a in request.assignments if a.no_show is not None)
         if sees_no_show(user, request) else (),
+        **_feedback_actions(user, log, now),
     )
+
+
+def _feedback_actions(user: User, log: SessionLog | None, now: datetime) -> dict:
+    """The request page's feedback box: shown to the requester and the mediator who
+    held the session once it is logged as held (the question while it is open, their
+    answer once given)."""
+    if log is None or log.outcome != Outcome.held:
+        return {}
+    if sees_feedback(user, log.assignment.request):
+        return {"read_feedback": log if log.feedback else None}
+    side = feedback_side(user, log)
+    if side is None:
+        return {}
+    give = feedback_allowed(log, side, now)
+    if not give and given_feedback(log, side) is None:
+        return {}
+    return {"feedback_log": log, "feedback_side": side, "give_feedback": give}

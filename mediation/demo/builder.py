@@ -33,6 +33,7 @@ from hashlib import sha256
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from ..bookings.policy import FEEDBACK_WINDOW
 from ..clock import ROME, days_bounds
 from ..documents import store_file
 from ..extensions import db
@@ -51,6 +52,7 @@ from ..models import (
     Direction,
     Document,
     DocumentKind,
+    FeedbackSide,
     ItalianLevel,
     Language,
     LogState,
@@ -75,6 +77,7 @@ from ..models import (
     SchoolCycle,
     SchoolYear,
     SessionAttestation,
+    SessionFeedback,
     SessionLog,
     Site,
     Urgency,
@@ -266,6 +269,7 @@ class _Request:
     assignments: list[_Assignment] = field(default_factory=list)
     log: dict | None = None
     attestation: dict | None = None
+    feedback: list[dict] = field(default_factory=list)
     documents: list[dict] = field(default_factory=list)
     events: list[tuple[datetime, User | None, str, dict]] = field(default_factory=list)
 
@@ -281,6 +285,8 @@ class _DemoBuilder:
         self.attest_rng = random.Random(2027)
         # The numbers to call of the meetings by phone: a stream of their own too.
         self.call_rng = random.Random(2029)
+        # The feedback after held sessions (issue #19): a stream of its own too.
+        self.feedback_rng = random.Random(2028)
         self.now = now.replace(microsecond=0)
         self.today = now.astimezone(ROME).date()
         # One hash for everyone: hashing is slow on purpose, and the password is shared.
@@ -323,6 +329,8 @@ class _DemoBuilder:
         # ... nor the number to call of a meeting by phone.
         self.calling = "call_number" in {c["name"] for c in sa.inspect(
             db.session.connection()).get_columns("mediation_requests")}
+        self.giving_feedback = sa.inspect(db.session.connection()).has_table(
+            "session_feedback")
         self._reserve_ids()
         self._add_pupils()
         self._add_guided_tour()
@@ -650,7 +658,8 @@ class _DemoBuilder:
         """The first free id of each table the builder writes in bulk."""
         for model in (PupilCase, PupilCaseStatus, MediationRequest, PreferredSlot, Assignment,
                       SessionLog, AuditEvent, Document,
-                      *((SessionAttestation,) if self.attesting else ())):
+                      *((SessionAttestation,) if self.attesting else ()),
+                      *((SessionFeedback,) if self.giving_feedback else ())):
             table = model.__table__
             self.ids[table.name] = (db.session.scalar(sa.select(sa.func.max(table.c.id)))
                                     or 0) + 1
@@ -999,6 +1008,7 @@ class _DemoBuilder:
         request.event(logged, mediator.user, "session.logged", assignment=assignment,
                       outcome=outcome.value)
         self._attest(request, logged)
+        self._feedback(request, logged, mediator.user, outcome)
         approved = self._after(logged, rng.uniform(1, 90))
         if not approve or approved > self.now:
             return
@@ -1035,6 +1045,32 @@ class _DemoBuilder:
         }
         request.event(answered, request.requester, f"session.{outcome.value}",
                       log_id=request.log["id"])
+
+    def _feedback(self, request: _Request, logged: datetime, mediator: User,
+                  outcome: Outcome) -> None:
+        """After a held session, the requesting teacher often says whether it was useful
+        (mostly 4 or 5) and the mediator, less often, how the organisation went; each a
+        few days after the log, within the 30 days the question stays open."""
+        if not self.giving_feedback or outcome != Outcome.held:
+            return
+        rng = self.feedback_rng
+        for side, actor, chance, weights in (
+                (FeedbackSide.school, request.requester, 0.7, (2, 4, 12, 38, 44)),
+                (FeedbackSide.mediator, mediator, 0.5, (3, 8, 20, 40, 29))):
+            answered = self._after(logged, rng.uniform(2, 24 * 18), rng)
+            if (answered > self.now or answered > logged + FEEDBACK_WINDOW
+                    or rng.random() >= chance):
+                continue  # not yet, too late (a holiday came between), or never
+            rating = rng.choices((1, 2, 3, 4, 5), weights)[0]
+            comments = D.FEEDBACK_COMMENTS[side.value]
+            comment = rng.choice(comments) if rng.random() < 0.25 else None
+            request.feedback.append({
+                "id": self._next_id("session_feedback"), "session_log_id": request.log["id"],
+                "side": side, "rating": rating, "comment": comment,
+                "by_id": self._pk(actor), "at": answered,
+            })
+            request.event(answered, actor, "session.feedback", log_id=request.log["id"],
+                          side=side.value, rating=rating)
 
     def _document(self, request: _Request, kind: DocumentKind, when: datetime, actor: User,
                   words: int = 0) -> dict:
@@ -1456,7 +1492,7 @@ class _DemoBuilder:
             pupil.id = self._next_id("pupil_cases")
         cases, case_languages, statuses = self._pupil_rows()
         requests, slots, assignments, logs, documents, events = [], [], [], [], [], []
-        attestations = []
+        attestations, feedback = [], []
         for request in self.requests:
             last = max([request.created] + [e[0] for e in request.events])
             requests.append({
@@ -1517,6 +1553,7 @@ class _DemoBuilder:
                                else self._pk(self.tariffs[self._pk(request.project)]))))
             if request.attestation is not None:
                 attestations.append(request.attestation)
+            feedback.extend(request.feedback)
             documents.extend(request.documents)
             for when, actor, action, data in request.events:
                 values = {}
@@ -1541,6 +1578,7 @@ class _DemoBuilder:
                             (PreferredSlot.__table__, slots), (Assignment.__table__, assignments),
                             (Document.__table__, documents), (SessionLog.__table__, logs),
                             (SessionAttestation.__table__, attestations),
+                            (SessionFeedback.__table__, feedback),
                             (AuditEvent.__table__, events)):
             _insert(table, rows)
         if db.session.get_bind().dialect.name == "postgresql":

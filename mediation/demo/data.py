@@ -436,6 +436,20 @@ SUMMARIES = {
 ABSENT_SUMMARY = "La famiglia non si è presentata; la scuola ricontatterà i genitori."
 LATE_SUMMARY = "Incontro annullato dalla scuola il giorno stesso."
 #: Why a school disputes a logged session (the demo's few disputes).
+#: The comments some give with their rating after a held session (issue #19), per side.
+FEEDBACK_COMMENTS = {
+    "school": [
+        "La famiglia ha capito bene il percorso proposto: molto utile.",
+        "Colloquio sereno, la mamma ha potuto fare tutte le domande.",
+        "Utile, ma servirebbe più tempo per i documenti della scuola.",
+    ],
+    "mediator": [
+        "Aula pronta e docenti puntuali.",
+        "Nessuno all'ingresso sapeva dell'incontro: attesa di quindici minuti.",
+        "Sarebbe utile ricevere prima le informazioni sul percorso dell'alunno.",
+    ],
+}
+
 DISPUTES = [
     "La mediatrice è arrivata con mezz'ora di ritardo: l'incontro è durato meno di "
     "quanto registrato.",

@@ -479,6 +479,7 @@ class SessionLog(db.Model):
     action: Mapped["Action | None"] = relationship()  # noqa: F821
     delivered_document: Mapped["Document | None"] = relationship()
     attestation: Mapped["SessionAttestation | None"] = relationship(back_populates="log")
+    feedback: Mapped[list["SessionFeedback"]] = relationship(back_populates="log")
 
     def copy_counting(self) -> None:
         """Copy when the session counts and its assignment's and request's reporting
@@ -555,6 +556,43 @@ class MediatorNoShow(db.Model):
 
     assignment: Mapped[Assignment] = relationship(back_populates="no_show")
     reported_by: Mapped["User"] = relationship()  # noqa: F821
+
+
+class FeedbackSide(enum.StrEnum):
+    """Who answers the question after a held session: the school that asked (was the
+    mediation useful?) or the mediator who held it (how was the organisation?)."""
+
+    school = "school"
+    mediator = "mediator"
+
+
+class SessionFeedback(db.Model):
+    """One short answer after a held session (issue #19, Designers Italia's rating
+    pattern): a rating from 1 to 5 and an optional comment, at most one per log and side.
+    The school's rating (4 or 5: "useful") is the result indicator the funder asks for;
+    the comment is free text, cleared by the retention purge like the others."""
+
+    __tablename__ = "session_feedback"
+    __table_args__ = (
+        sa.UniqueConstraint("session_log_id", "side", name="uq_session_feedback_log_side"),
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    session_log_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("session_logs.id"), info=NOT_PERSONAL,
+    )
+    side: Mapped[FeedbackSide] = mapped_column(
+        enum_column(FeedbackSide, "feedback_side"), info=NOT_PERSONAL,
+    )
+    rating: Mapped[int] = mapped_column(sa.SmallInteger, info=NOT_PERSONAL)
+    # What else they want to say (None when not given, or purged).
+    comment: Mapped[str | None] = mapped_column(sa.String(500), info=personal(FREE_TEXT))
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), info=personal(BOOKING))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info=NOT_PERSONAL)
+
+    log: Mapped[SessionLog] = relationship(back_populates="feedback")
+    by: Mapped["User"] = relationship()  # noqa: F821
 
 
 #: What a log copies from its assignment and its request (SessionLog.copy_counting).

@@ -33,6 +33,7 @@ from ..models import (
     PupilCase,
     RequestState,
     SessionAttestation,
+    SessionFeedback,
     SessionLog,
     User,
     UserSession,
@@ -128,6 +129,12 @@ def purge(before: datetime, actor: User | None = None) -> PurgeResult:
         sa.update(SessionAttestation).where(SessionAttestation.session_log_id.in_(logs),
                                             SessionAttestation.reason.is_not(None))
         .values(reason=None))
+    # The comments given with the feedback after a session: the ratings stay (the funder's
+    # result indicator is made of them).
+    result.session_logs += _execute(
+        sa.update(SessionFeedback).where(SessionFeedback.session_log_id.in_(logs),
+                                         SessionFeedback.comment.is_not(None))
+        .values(comment=None))
     result.assignments = _execute(
         sa.update(Assignment).where(Assignment.request_id.in_(requests),
                                     sa.or_(Assignment.decline_reason.is_not(None),

@@ -50,6 +50,14 @@ Definitions (also on the page, "How figures are computed"):
   come") and their share of every meeting, and the no-show rate (as above) of the meetings
   the family confirmed beside that of every other meeting (unconfirmed: no answer, another
   answer, no link).
+- **Useful mediations** (:func:`feedback`, issue #19, FAMI's result indicator) = over the
+  approved sessions of the filter that the requesting teacher rated (1 to 5, "was the
+  mediation useful?"), the share rated 4 or 5: useful answers ÷ answers, overall and by
+  Ambito, school, language (the request's, varieties apart) and request type; beside it
+  the average of the mediators' ratings of the organisation. **Mediators' averages**
+  (:func:`mediator_feedback`): per mediator, the average usefulness the schools gave their
+  approved sessions of the filter, and the average organisation rating they gave; on the
+  dashboard, which only coordinators (their Ambito) and the admin open.
 - **Unique beneficiaries** (issue #18) = the people met at held sessions (outcome held),
   each once: the distinct pupil cases named by a held session at which pupils were met (a
   pupil named but absent is not counted) + parents counted once per family, a family being
@@ -116,6 +124,8 @@ from ..models import (
     BudgetLine,
     FamilyAnswer,
     FamilyInvitation,
+    FeedbackSide,
+    Language,
     LogState,
     MacroAction,
     MediationRequest,
@@ -132,6 +142,7 @@ from ..models import (
     Role,
     School,
     SessionAttestation,
+    SessionFeedback,
     SessionLog,
     TranslationTariff,
     User,
@@ -776,6 +787,119 @@ def _answers_statement(report: ReportFilter, scope: Scope) -> sa.Select:
     ).outerjoin(SessionAttestation, SessionAttestation.session_log_id == SessionLog.id
                 ).outerjoin(FamilyInvitation,
                             FamilyInvitation.assignment_id == SessionLog.assignment_id)
+
+
+#: The ratings that count a mediation as useful (FAMI's result indicator, issue #19).
+USEFUL_RATINGS = (4, 5)
+
+
+def feedback(report: ReportFilter, user: User) -> dict:
+    """The share of useful mediations (issue #19): over the approved sessions of the
+    filter rated by the requesting teacher, ``answers`` and ``useful`` (rated 4 or 5) and
+    their ``share`` (unrounded), ``overall`` and by ``ambiti``, ``schools``, ``languages``
+    and ``types`` (each a list of rows with ``id`` and names, by name); ``organisation``:
+    the mediators' answers about the organisation, their count and average (unrounded);
+    and ``mediators`` (:func:`mediator_feedback`'s rows). One statement whatever the number
+    of sessions: every grouping at once (UNION ALL)."""
+    result = {"overall": {"answers": 0, "useful": 0, "share": None},
+              "ambiti": [], "schools": [], "languages": [], "types": [], "mediators": [],
+              "organisation": {"answers": 0, "average": None}}
+    ways = {"ambito": "ambiti", "school": "schools", "language": "languages",
+            "type": "types"}
+    for (way, row_id, name_it, name_en, answers, useful, total, org_answers,
+         org_total) in db.session.execute(_feedback_statement(report, scope_of(user))):
+        answers, useful = int(answers or 0), int(useful or 0)
+        if way == "organisation":
+            result["organisation"] = {"answers": int(org_answers or 0),
+                                      "average": _ratio(org_total or 0, org_answers or 0)}
+            continue
+        if way == "mediator":
+            result["mediators"].append({
+                "mediator_id": row_id, "name": name_it, "school_answers": answers,
+                "useful": useful, "usefulness": _ratio(total or 0, answers),
+                "organisation_answers": int(org_answers or 0),
+                "organisation": _ratio(org_total or 0, org_answers or 0)})
+            continue
+        row = {"answers": answers, "useful": useful, "share": _ratio(useful, answers)}
+        if way == "all":
+            result["overall"] = row
+        else:
+            row.update(id=row_id, name_it=name_it, name_en=name_en)
+            result[ways[way]].append(row)
+    return result
+
+
+def mediator_feedback(report: ReportFilter, user: User) -> list[dict]:
+    """Per mediator with answers about their approved sessions of the filter (issue #19),
+    by name: ``school_answers`` and ``usefulness`` (the average rating the requesting
+    teachers gave, unrounded) and ``useful`` (rated 4 or 5), ``organisation_answers`` and
+    ``organisation`` (the average rating the mediator gave the organisation). For the
+    coordinators (their Ambito's sessions) and the admin only: the dashboard. Read by
+    :func:`feedback`'s one statement."""
+    return feedback(report, user)["mediators"]
+
+
+@_kept
+def _feedback_statement(report: ReportFilter, scope: Scope) -> sa.Select:
+    school = sa.orm.aliased(SessionFeedback, name="school_feedback")
+    mediator = sa.orm.aliased(SessionFeedback, name="mediator_feedback")
+    # Every approved session of the filter with an answer, with both answers.
+    rated = (
+        counted_sessions(
+            report, scope,
+            School.ambito_id.label("ambito_id"),
+            SessionLog.school_id.label("school_id"),
+            SessionLog.type_id.label("type_id"),
+            SessionLog.mediator_id.label("mediator_id"),
+            MediationRequest.language_id.label("language_id"),
+            school.rating.label("rating"),
+            sa.case((school.rating.in_(USEFUL_RATINGS), 1), else_=0).label("useful"),
+            mediator.rating.label("org_rating"),
+        )
+        .join(MediationRequest, MediationRequest.id == SessionLog.request_id)
+        .outerjoin(school, sa.and_(school.session_log_id == SessionLog.id,
+                                   school.side == FeedbackSide.school))
+        .outerjoin(mediator, sa.and_(mediator.session_log_id == SessionLog.id,
+                                     mediator.side == FeedbackSide.mediator))
+        .where(sa.or_(school.id.is_not(None), mediator.id.is_not(None)))
+        .subquery("rated")
+    )
+    c = rated.c
+    # Typed NULLs: PostgreSQL resolves a UNION's column types branch by branch.
+    none, no_name = sa.cast(sa.null(), sa.BigInteger), sa.cast(sa.null(), sa.String)
+    # COUNT(rating) counts the sessions the school answered; SUM(useful) is 0 for the
+    # others (``useful`` is 0 without a school answer).
+    school_counts = (sa.func.count(c.rating), sa.func.sum(c.useful))
+
+    def by(way: str, key, model, name_it, name_en):
+        return (sa.select(sa.literal(way), key, sa.cast(name_it, sa.String),
+                          sa.cast(name_en, sa.String), *school_counts,
+                          none, none, none)
+                .select_from(rated).join(model, model.id == key)
+                .where(c.rating.is_not(None))
+                .group_by(key, name_it, name_en))
+
+    both = sa.union_all(
+        sa.select(sa.literal("all").label("way"), none.label("id"),
+                  no_name.label("name_it"), no_name.label("name_en"),
+                  sa.func.count(c.rating).label("answers"),
+                  sa.func.sum(c.useful).label("useful"), none.label("total"),
+                  none.label("org_answers"), none.label("org_total")).select_from(rated),
+        sa.select(sa.literal("organisation"), none, no_name, no_name, none, none, none,
+                  sa.func.count(c.org_rating), sa.func.sum(c.org_rating)).select_from(rated),
+        by("ambito", c.ambito_id, Ambito, Ambito.name, Ambito.name),
+        by("school", c.school_id, School, School.name, School.name),
+        by("language", c.language_id, Language, Language.name_it, Language.name_en),
+        by("type", c.type_id, RequestType, RequestType.name_it, RequestType.name_en),
+        sa.select(sa.literal("mediator"), c.mediator_id, sa.cast(User.display_name, sa.String),
+                  sa.cast(User.display_name, sa.String), *school_counts, sa.func.sum(c.rating),
+                  sa.func.count(c.org_rating), sa.func.sum(c.org_rating))
+        .select_from(rated)
+        .join(MediatorProfile, MediatorProfile.id == c.mediator_id)
+        .join(User, User.id == MediatorProfile.user_id)
+        .group_by(c.mediator_id, User.display_name),
+    ).subquery()
+    return sa.select(*both.c).order_by(both.c.way, both.c.name_it, both.c.id)
 
 
 def family_confirmations(report: ReportFilter, user: User, *,

@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from ..errors import InvalidInput
 from ..extensions import db
-from ..i18n import format_date, format_percent
+from ..i18n import format_date, format_percent, number_format
 from ..labels import request_state_label
 from ..models import Ambito, Language, MacroAction, Project, RequestType, Role, School
 from ..scoping import roles_required, visible
@@ -185,6 +185,11 @@ def _percent(value) -> str:
     return "–" if value is None else format_percent(value, "#,##0.0%")
 
 
+def _average(value) -> str:
+    """An average rating (1 to 5, unrounded) with one decimal, as the locale writes it."""
+    return "–" if value is None else number_format(get_locale(), "#,##0.0")(value)
+
+
 @bp.get("/")
 @roles_required(*REPORTERS)
 def dashboard():
@@ -197,6 +202,10 @@ def dashboard():
     except OutOfScope:
         abort(404)
     figures = aggregates.dashboard(report, user)
+    # The feedback after held sessions (issue #19): the page's own figures, not among
+    # those a closed period freezes (snapshots.py); the mediators' averages only here,
+    # on a page of the coordinators and the admin.
+    figures["feedback"] = aggregates.feedback(report, user)
     options = _options(user, locale)
     chosen = {
         "ambito": dict(options["ambiti"]).get(report.ambito_id),
@@ -223,6 +232,7 @@ def dashboard():
         macro_short=lambda row: display.short(display.macro_name(row, locale)),
         month_label=_month_label,
         percent=_percent,
+        average=_average,
         state_label=request_state_label,
         end_warning_days=aggregates.END_WARNING_DAYS,
         pace_days=aggregates.PACE_DAYS,

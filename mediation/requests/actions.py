@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..bookings import operations
+from ..bookings import operations, policy
 from ..bookings.queries import load_request
 from ..bounds import valid_id
 from ..errors import InvalidInput, InvalidTransition, SlotTaken
@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import Role
 from ..scoping import roles_required
 from ..view_helpers import refused, show_error
-from .forms import CancelForm, DisputeForm, NoShowForm, RejectForm
+from .forms import CancelForm, DisputeForm, FeedbackForm, NoShowForm, RejectForm
 from .views import bp, render_detail
 
 #: The answers to a time the coordinator proposed.
@@ -218,3 +218,30 @@ def report_no_show(request_id: int):
                     "the Ambito has been told."), "success")
             return redirect(_page(request_id, "no-show"))
     return render_detail(req, user, 400, no_show_form=form)
+
+
+@bp.route("/<int:request_id>/feedback", methods=["POST"])
+@roles_required(Role.teacher, Role.lead, Role.mediator)
+def feedback(request_id: int):
+    """After a held session, the requesting teacher rates its usefulness and the mediator
+    who held it the organisation (issue #19): a rating from 1 to 5, an optional comment."""
+    user = _user()
+    req = load_request(request_id, user, lock=True)
+    log = _logged_session(req, request.form.get("log_id", type=int))
+    if not policy.may_give_feedback(user, log):
+        abort(404)
+    form = FeedbackForm()
+    if form.validate_on_submit():
+        try:
+            operations.give_feedback(user, log, form.rating.data, form.comment.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            req = load_request(request_id, user)
+            show_error(form, error)
+        except (InvalidTransition, SlotTaken) as error:
+            return refused(error, _page(request_id, "feedback"))
+        else:
+            db.session.commit()
+            flash(_("Thank you for your answer."), "success")
+            return redirect(_page(request_id, "feedback"))
+    return render_detail(req, user, 400, feedback_form=form)

@@ -31,7 +31,13 @@ from wtforms.validators import (
 
 from ..bookings.operations import MAX_SERIES_WEEKS
 from ..core.operations import TELEPHONE_MAX, clean_telephone, is_telephone
-from ..labels import CANCELLATION_REASON_LABELS, DIRECTION_LABELS, MODE_LABELS, URGENCY_LABELS
+from ..labels import (
+    CANCELLATION_REASON_LABELS,
+    DIRECTION_LABELS,
+    MODE_LABELS,
+    RATING_LABELS,
+    URGENCY_LABELS,
+)
 from ..models import Direction, Mode, Urgency, utcnow
 
 DURATIONS = (30, 45, 60, 90, 120)
@@ -339,6 +345,23 @@ class NoShowForm(FlaskForm):
         validators=[Optional(), Length(max=1000)],
         description=_l("The coordinator of the Ambito will read this. Do not write names "
                        "or sensitive information about the pupil or the family."),
+    )
+
+
+class FeedbackForm(FlaskForm):
+    """The question after a held session (issue #19): a rating from 1 to 5 and an
+    optional comment. The question itself depends on who answers (the template gives
+    the school's or the mediator's as the legend)."""
+
+    rating = RadioField(
+        _l("Your rating"),
+        choices=options((str(value), label) for value, label in RATING_LABELS.items()),
+        validators=[InputRequired(message=_l("Choose a rating from 1 to 5."))],
+    )
+    comment = TextAreaField(
+        _l("Anything else you want to tell us? (optional)"), filters=[strip],
+        validators=[Optional(), Length(max=500)],
+        description=_l("Do not write names: the coordinator of the Ambito reads this."),
     )
 
 

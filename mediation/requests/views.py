@@ -65,6 +65,7 @@ from .forms import (
     NEW_CASE,
     CancelForm,
     DisputeForm,
+    FeedbackForm,
     FilterForm,
     MeetingForm,
     NoShowForm,
@@ -380,7 +381,8 @@ def _history(req: MediationRequest, user: User, own_assignments: set[int] | None
 
 
 def render_detail(req: MediationRequest, user: User, status: int = 200,
-                  reject_form=None, cancel_form=None, dispute_form=None, no_show_form=None):
+                  reject_form=None, cancel_form=None, dispute_form=None, no_show_form=None,
+                  feedback_form=None):
     """The request's page; the forms of a refused action come back with their errors."""
     now = utcnow()
     allowed = policy.actions(user, req, now)
@@ -411,6 +413,7 @@ def render_detail(req: MediationRequest, user: User, status: int = 200,
         "cancel_form": cancel_form or CancelForm(formdata=None),
         "dispute_form": dispute_form or DisputeForm(formdata=None),
         "no_show_form": no_show_form or NoShowForm(formdata=None),
+        "feedback_form": feedback_form or FeedbackForm(formdata=None),
         # A confirmed meeting cancelled: the open requests its freed time could serve.
         "freed": (coordination_queries.freed_times(user, now, request_id=req.id)
                   if policy.sees_freed_time(user, req) else []),

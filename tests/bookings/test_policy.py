@@ -34,7 +34,7 @@ ROLES = ("teacher", "lead", "colleague", "coordinator", "admin", "mediator",
          "other_mediator", "other_teacher", "other_coordinator")
 PAGE_ACTIONS = ("approve", "reject", "cancel", "offer", "reassign", "mark_unfilled",
                 "answer_proposal", "accept", "decline", "log", "review_log", "attest",
-                "dispute", "report_no_show")
+                "dispute", "report_no_show", "feedback")
 
 SCHOOL = {"teacher", "lead", "colleague"}
 #: Who answers for the school about a logged session: the teacher who asked, a lead.
@@ -66,6 +66,10 @@ EXPECTED = {
     "dispute": {(s, r) for s in ("logged", "logged_returned", "closed") for r in ATTESTERS},
     # Once the meeting has started, before it is logged, once per appointment.
     "report_no_show": {("confirmed_started", r) for r in ATTESTERS},
+    # The question after a held session (issue #19): the teacher who asked, the mediator
+    # who held it, once its log is sent or approved (not while it is sent back).
+    "feedback": {(s, r) for s in ("logged", "logged_disputed", "logged_attested", "closed",
+                                  "closed_disputed") for r in ("teacher", "mediator")},
 }
 
 
@@ -168,6 +172,7 @@ class Scene:
             "attest": lambda: log is not None and policy.can_attest(user, log),
             "dispute": lambda: log is not None and policy.can_dispute(user, log),
             "report_no_show": lambda: policy.can_report_no_show(user, req, now),
+            "feedback": lambda: log is not None and policy.can_give_feedback(user, log, now),
         }[action]()
 
     def operation_accepts(self, user, action: str) -> bool:
@@ -193,6 +198,7 @@ class Scene:
             "attest": log and (lambda: operations.attest_session(user, log)),
             "dispute": log and (lambda: operations.dispute_session(user, log, "Not held")),
             "report_no_show": lambda: operations.report_mediator_no_show(user, req),
+            "feedback": log and (lambda: operations.give_feedback(user, log, 5)),
         }[action]
         if not run:  # nothing to act on: no offer, no appointment, no log
             return False
@@ -247,9 +253,9 @@ def test_the_state_diagram_is_complete():
     cancellable = {RequestState.awaiting_approval, RequestState.open, RequestState.offered,
                    RequestState.confirmed}
     assert cancellable == policy.CANCELLABLE
-    # The school's attestation changes no state: it is asked of the policy apart, once
-    # the session is logged, whatever the coordinator's review.
-    attestation = {"attest", "dispute"}
+    # The school's attestation (and the feedback after a session) changes no state: it
+    # is asked of the policy apart, once the session is logged, whatever the review.
+    attestation = {"attest", "dispute", "feedback"}
     assert set(policy.ACTIONS) >= set(PAGE_ACTIONS) - {"review_log"} - attestation | {
         "approve_log"}
     assert not attestation & set(policy.ACTIONS)

@@ -16,11 +16,13 @@ from mediation.models import (
     AuditEvent,
     Document,
     DocumentKind,
+    FeedbackSide,
     ItalianLevel,
     MediationRequest,
     OutboxMessage,
     OutboxState,
     PupilCase,
+    SessionFeedback,
     SessionLog,
     UserSession,
 )
@@ -72,6 +74,9 @@ def data(factory):
     for name, log in data.logs.items():
         log.summary = f"secret summary {name}"
         log.review_comment = f"secret comment {name}"
+        db.session.add(SessionFeedback(log=log, side=FeedbackSide.school, rating=4,
+                                       comment=f"secret feedback {name}",
+                                       by_id=log.requester_id))
     db.session.add(Absence(mediator=data.med1, start_dt=rome(date(2025, 1, 2), 8),
                            end_dt=rome(date(2025, 1, 3), 8), reason="secret illness"))
     for state, created in ((OutboxState.sent, rome(date(2025, 1, 5), 9)),
@@ -134,6 +139,7 @@ def snapshot():
                                                 "rejection_reason")),
                            (Assignment, ("decline_reason", "end_reason", "proposed_note")),
                            (SessionLog, ("summary", "review_comment")),
+                           (SessionFeedback, ("comment", "rating")),
                            (Document, ("storage_name", "original_name")),
                            (PupilCase, ("code", "country_of_origin"))):
         for obj in db.session.scalars(sa.select(model).order_by(model.id)):
@@ -168,6 +174,8 @@ def test_purge_keeps_the_figures_and_removes_the_personal_fields(app, client, ru
                     assignment.proposed_note) == (None, None, None)
             if assignment.session_log:
                 assert assignment.session_log.summary is None
+                feedback, = assignment.session_log.feedback
+                assert (feedback.comment, feedback.rating) == (None, 4)  # the rating stays
                 assert assignment.session_log.review_comment is None
                 assert assignment.session_log.parents_met >= 0  # the row is still there
         docs = db.session.scalars(sa.select(Document).where(Document.request_id == req.id))
@@ -178,6 +186,9 @@ def test_purge_keeps_the_figures_and_removes_the_personal_fields(app, client, ru
     for name, request_id in kept.items():
         req = db.session.get(MediationRequest, request_id)
         assert req.notes == f"secret note {name}" and req.anonymised_dt is None
+        for assignment in req.assignments:
+            for feedback in assignment.session_log.feedback if assignment.session_log else ():
+                assert feedback.comment.startswith("secret feedback")
         assert (folder / f"file-{name}").exists()
     assert [row for row in snapshot() if row[0] == "MediationRequest"
             and row[1] in kept.values()] == untouched

@@ -32,12 +32,14 @@ from mediation.models import (
     DocumentKind,
     FamilyAnswer,
     FamilyInvitation,
+    FeedbackSide,
     InvitationState,
     Language,
     MediationRequest,
     MediatorProfile,
     MediatorRate,
     OfferBroadcast,
+    Outcome,
     PlannedHours,
     PreferredSlot,
     Project,
@@ -50,6 +52,7 @@ from mediation.models import (
     School,
     SchoolYear,
     SessionAttestation,
+    SessionFeedback,
     SessionLog,
     TranslationTariff,
     User,
@@ -190,6 +193,7 @@ def recorded_moments() -> list[tuple[str, datetime]]:
         ("uploaded", sa.select(Document.created_dt)),
         ("pupil recorded", sa.select(PupilCase.created_dt)),
         ("attested", sa.select(SessionAttestation.at)),
+        ("feedback given", sa.select(SessionFeedback.at)),
         ("audit event", sa.select(AuditEvent.created_dt)),
     ]
     for what, query in queries:
@@ -377,6 +381,29 @@ def test_demo_looks_like_a_real_year_of_work(app, runner):
     answered = [a for a in answers if a.outcome is not None]
     assert all(a.by_id == a.requester_id and a.at > a.created_dt for a in answered)
     assert any(a.outcome is None for a in answers if aware(a.created_dt) > now - timedelta(days=3))
+
+    # Feedback after held sessions (issue #19): most requesters rate them, mostly useful;
+    # each answer by the requester or the session's mediator, after the log, within the
+    # 30 days the question stays open.
+    rated = db.session.execute(
+        sa.select(SessionFeedback.side, SessionFeedback.rating, SessionFeedback.by_id,
+                  SessionFeedback.at, SessionLog.created_dt, SessionLog.requester_id,
+                  SessionLog.outcome, MediatorProfile.user_id)
+        .join(SessionLog, SessionLog.id == SessionFeedback.session_log_id)
+        .join(MediatorProfile, MediatorProfile.id == SessionLog.mediator_id)).all()
+    school = [r for r in rated if r.side == FeedbackSide.school]
+    held = db.session.scalar(sa.select(sa.func.count(SessionLog.id)).where(
+        SessionLog.outcome == Outcome.held))
+    assert 0.5 <= len(school) / held < 0.8, (len(school), held)
+    useful = sum(1 for r in school if r.rating >= 4)
+    assert 0.7 <= useful / len(school) < 0.95
+    assert any(r.side == FeedbackSide.mediator for r in rated)
+    assert all(r.outcome == Outcome.held and 1 <= r.rating <= 5 for r in rated)
+    assert all(r.by_id == (r.requester_id if r.side == FeedbackSide.school else r.user_id)
+               for r in rated)
+    late = [(r.created_dt, r.at) for r in rated
+            if not r.created_dt < r.at <= r.created_dt + timedelta(days=30)]
+    assert not late, late[:5]
 
     check_start_here(now)
     check_new_ways(now)

@@ -258,3 +258,36 @@ def test_session_attestations_on_the_demo_data(migrated):
     operations.attest_session(log.assignment.request.requester, log)
     db.session.commit()
     assert aggregates.attestations(ever, admin)["attested"] == 1
+
+
+def test_session_feedback_on_the_demo_data(migrated):
+    """Upgrading a database holding the demo data (loaded without the table) to
+    b3d81f5c07e2 (session feedback) adds an empty table: the dashboard counts no answer,
+    and a held session can then be rated, once per side (the unique constraint)."""
+    from datetime import date
+
+    from mediation.demo import load_demo
+    from mediation.models import FeedbackSide, Outcome, SessionFeedback, SessionLog, User
+    from mediation.reporting import aggregates
+    from mediation.reporting.filters import ReportFilter
+
+    downgrade(revision="f7a2c9e41b63")
+    load_demo()
+    db.session.commit()
+    db.session.remove()
+    upgrade()
+    assert db.session.scalar(sa.select(sa.func.count(SessionFeedback.id))) == 0
+    admin = db.session.scalar(sa.select(User).where(User.role == "admin").limit(1))
+    ever = ReportFilter(start=date(2000, 1, 1), end=date(2100, 12, 31))
+    assert aggregates.feedback(ever, admin)["overall"] == {
+        "answers": 0, "useful": 0, "share": None}
+    log = db.session.scalar(sa.select(SessionLog).where(SessionLog.outcome == Outcome.held)
+                            .order_by(SessionLog.id).limit(1))
+    for rating in (5, 4):
+        db.session.add(SessionFeedback(session_log_id=log.id, side=FeedbackSide.school,
+                                       rating=rating, by_id=log.requester_id))
+        if rating == 5:
+            db.session.commit()
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
