@@ -4,9 +4,10 @@ of the demo is written:
 
 - a weekly series at IC Lodi III, its first weeks confirmed by one mediator and the last
   still offered (the series' page shows one card per week);
-- two offers sent to several mediators of the Lodi Ambito at once: one still open (the
-  invited see it on their agenda), one already taken by the first to accept (the others
-  see "already taken");
+- two offers sent to several mediators of the Lodi Ambito at once: one declined by one of
+  them and still open (the others see it on their agenda), one already taken by the first
+  to accept (the others see "already taken");
+- a teacher's report that the mediator of one of the last days' appointments did not come;
 - families' answers to the invitation letter: the guided tour's Arabic meeting confirmed
   by the family, another of the Ambito's meetings asking for another day, and, for the
   dashboard's figures, the answers of about a third of the past months' family meetings.
@@ -21,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from ..bookings import matching, operations
+from ..bookings import matching, operations, policy
 from ..bookings.operations import RequestInput, SeriesConflict, SlotInput
 from ..clock import ROME, to_utc
 from ..errors import DomainError
@@ -44,7 +45,8 @@ from ..models.types import utcnow
 #: The tables the examples write through the ORM: every column of their models must be
 #: there (the tests of older migrations load the demo into an older schema).
 _TABLES = ("mediation_requests", "assignments", "request_series", "offer_broadcasts",
-           "broadcast_invitations", "family_invitations", "preferred_slots")
+           "broadcast_invitations", "family_invitations", "preferred_slots",
+           "mediator_no_shows")
 
 #: The columns saying when something was done, of the tables the examples write: the
 #: operations stamp them now, which may be at night; they are moved into office hours.
@@ -55,6 +57,7 @@ _MOMENTS = {
     "offer_broadcasts": ("created_dt", "closed_dt"),
     "broadcast_invitations": ("sent_dt", "answered_dt"),
     "family_invitations": ("created_at", "answered_at"),
+    "mediator_no_shows": ("reported_dt",),
     "audit_events": ("created_dt",),
     "outbox_messages": ("created_dt", "next_attempt_dt"),
 }
@@ -96,6 +99,7 @@ def add_examples(builder) -> None:
     _series(builder, coordinator, builder.by_code["LOIC81200X"], series_team)
     _broadcasts(builder, coordinator, builder.by_code["LOIC81800N"], invited, fatima)
     _family_answers(builder)
+    _no_show(builder)
     db.session.flush()
     _in_office_hours(builder, firsts, started, utcnow())
     _past_answers(builder, utcnow())
@@ -178,8 +182,9 @@ def _series(builder, coordinator, info, spare: list[MediatorProfile]) -> None:
 def _broadcasts(builder, coordinator, info, among: list[MediatorProfile],
                 fatima: MediatorProfile) -> None:
     """Two group meetings at Codogno in French, each offered at once to the Ambito's free
-    French speakers, Fatima among them: the first still waiting for an answer (on her
-    agenda), the second already taken by another (she sees "already taken")."""
+    French speakers, Fatima among them: the first declined by another and still waiting
+    for her answer (on her agenda), the second already taken by another (she sees
+    "already taken")."""
     made = 0
     first = builder.today + timedelta(days=5)
     days = [d for d in builder._school_days(first, first + timedelta(days=90))
@@ -199,6 +204,9 @@ def _broadcasts(builder, coordinator, info, among: list[MediatorProfile],
                     continue
                 broadcast = operations.broadcast_offer(coordinator, request, [free],
                                                        slot.start_dt, slot.end_dt)
+                if made == 0:  # one of the others says no; Fatima can still take it
+                    other = next(i for i in broadcast.invitations if i.mediator != fatima)
+                    operations.decline_invitation(other.mediator.user, other)
                 if made == 1:
                     taker = next(i for i in broadcast.invitations if i.mediator != fatima)
                     operations.accept_invitation(taker.mediator.user, taker)
@@ -228,6 +236,25 @@ def _family_answers(builder) -> None:
         .order_by(Assignment.start_dt).limit(1)).first()
     if coming is not None:
         _answer(coming, FamilyAnswer.another_day, now)
+
+
+def _no_show(builder) -> None:
+    """The earliest appointment of the last days that nobody logged (the guided tour's
+    apart): its teacher reports that the mediator did not come."""
+    now = utcnow()
+    tour = [r.id for r in builder.tour]
+    candidates = db.session.scalars(
+        sa.select(MediationRequest).join(Assignment, Assignment.request_id == MediationRequest.id)
+        .where(MediationRequest.state == RequestState.confirmed,
+               Assignment.state == AssignmentState.accepted, Assignment.start_dt < now,
+               MediationRequest.id.not_in(tour))
+        .order_by(Assignment.start_dt)).all()
+    for request in candidates:
+        if policy.can_report_no_show(request.requester, request, now):
+            operations.report_mediator_no_show(
+                request.requester, request, "Abbiamo aspettato mezz'ora, poi la famiglia è "
+                "andata via.", now)
+            return
 
 
 def _accepted(request: MediationRequest) -> Assignment:

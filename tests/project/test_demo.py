@@ -36,6 +36,7 @@ from mediation.models import (
     InvitationState,
     Language,
     MediationRequest,
+    MediatorNoShow,
     MediatorProfile,
     MediatorRate,
     OfferBroadcast,
@@ -193,6 +194,7 @@ def recorded_moments() -> list[tuple[str, datetime]]:
         ("uploaded", sa.select(Document.created_dt)),
         ("pupil recorded", sa.select(PupilCase.created_dt)),
         ("attested", sa.select(SessionAttestation.at)),
+        ("no-show reported", sa.select(MediatorNoShow.reported_dt)),
         ("feedback given", sa.select(SessionFeedback.at)),
         ("audit event", sa.select(AuditEvent.created_dt)),
     ]
@@ -480,6 +482,14 @@ def check_new_ways(now: datetime) -> None:
     assert mine == [(BroadcastState.open, InvitationState.sent),
                     (BroadcastState.taken, InvitationState.withdrawn)]
     assert [m for _b, m, s in invitations if s == InvitationState.accepted and m != fatima]
+    declined = db.session.scalars(sa.select(BroadcastInvitation).where(
+        BroadcastInvitation.state == InvitationState.withdrawn,
+        BroadcastInvitation.answered_dt.is_not(None))).all()
+    assert len(declined) == 1 and declined[0].declined and declined[0].mediator_id != fatima
+    # A teacher reported that the mediator of a recent appointment did not come.
+    reports = db.session.scalars(sa.select(MediatorNoShow)).all()
+    assert len(reports) == 1 and reports[0].note
+    assert reports[0].assignment.request.state == RequestState.confirmed
     # The families' answers: the teacher's meeting confirmed, one coming meeting asking for
     # another day, and past answers for the dashboard's comparison.
     answers = db.session.execute(
