@@ -24,7 +24,9 @@ from ..models import (
     TimeProposal,
     User,
 )
+from ..models.types import utcnow
 from ..outbox import queue_email
+from . import policy
 
 
 def _send(kind: str, users, request: MediationRequest, *, calendar: str | None = None,
@@ -183,12 +185,15 @@ def attestation_requested(log: SessionLog) -> None:
     """Once a meeting is logged, the teacher who asked (or, if they have left, the
     school's leads) is asked to confirm it took place, or to dispute it: a link to the
     request page's attestation box, where each answer is one button (nothing changes on
-    opening the link)."""
+    opening the link); after a held session, the teacher who asked is also asked whether
+    the mediation was useful (the page's feedback box)."""
     request = log.assignment.request
     recipients = [request.requester] if request.requester.active else _leads(request)
+    now = utcnow()
     for user in recipients:
+        # The teacher who asked is also asked the question after a held session.
         queue_email("attestation", user, request=request, assignment=log.assignment,
-                    log=log)
+                    log=log, ask_feedback=policy.can_give_feedback(user, log, now))
 
 
 def _load_invitations(invitations) -> None:

@@ -180,6 +180,30 @@ def test_logging_asks_the_requester_once_with_the_link(app, booking):
     assert len(_emails("attestation")) == 1
 
 
+def test_the_email_asks_whether_a_held_session_was_useful(app, booking):
+    """After a held session the teacher who asked is also asked the feedback question
+    (the page's #feedback box); after a meeting the family missed, only to attest."""
+    log = logged(booking)
+    mail, = _emails("attestation")
+    link = f"/requests/{log.assignment.request_id}#feedback"
+    assert link in mail.body_text and link in mail.body_html
+    assert "mediazione è stata utile" in mail.body_text
+    f = booking.factory
+    req = f.request(school=booking.school, project=booking.project, requester=booking.teacher,
+                    type=booking.meeting, language=booking.mediator.languages[0].language,
+                    state=RequestState.confirmed)
+    start = rome(_yesterday(), 15)
+    assignment = f.assignment(request=req, mediator=booking.mediator, start=start,
+                              end=start + timedelta(hours=1), state=AssignmentState.accepted)
+    db.session.commit()
+    ops.log_session(booking.mediator.user, assignment, ops.LogInput(
+        outcome=Outcome.family_absent, actual_start=start, actual_end=start + timedelta(hours=1)))
+    db.session.commit()
+    absent = _emails("attestation")[-1]
+    assert absent.id != mail.id and f"/requests/{req.id}#attestation" in absent.body_text
+    assert "#feedback" not in absent.body_text and "#feedback" not in absent.body_html
+
+
 def test_the_email_text_part_is_as_typed_and_the_html_escaped(app, booking):
     booking.mediator.user.display_name = "Fatima <b>O'Brien</b>"
     db.session.commit()
