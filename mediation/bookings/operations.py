@@ -1022,6 +1022,19 @@ def withdraw_broadcast(actor: User, request: MediationRequest) -> None:
     _withdraw_broadcast(actor, request)
 
 
+def _answerable(actor: User, invitation: BroadcastInvitation) -> MediationRequest:
+    """Lock the invitation's request and read its broadcast and invitation again: the
+    request, if the invitation can still be answered (else ``InvitationClosed``)."""
+    _require(policy.invited(actor, invitation), NotAllowed())
+    request = _lock(invitation.broadcast.request)
+    db.session.refresh(invitation.broadcast)
+    db.session.refresh(invitation)
+    refusal = policy.invitation_refusal(invitation)
+    if refusal is not None:
+        raise InvitationClosed(refusal)
+    return request
+
+
 def accept_invitation(actor: User, invitation: BroadcastInvitation) -> Assignment:
     """The invited mediator takes the request: the first to accept gets the appointment.
 
@@ -1036,14 +1049,8 @@ def accept_invitation(actor: User, invitation: BroadcastInvitation) -> Assignmen
         over their weekly hours, no time to travel, the time passed): the broadcast stays
         open to the others.
     """
-    _require(policy.invited(actor, invitation), NotAllowed())
+    request = _answerable(actor, invitation)
     broadcast = invitation.broadcast
-    request = _lock(broadcast.request)
-    db.session.refresh(broadcast)
-    db.session.refresh(invitation)
-    refusal = policy.invitation_refusal(invitation)
-    if refusal is not None:
-        raise InvitationClosed(refusal)
     mediator = invitation.mediator
     lock_mediators(mediator)
     start, end = broadcast.start_dt, broadcast.end_dt
@@ -1099,14 +1106,8 @@ def decline_invitation(actor: User, invitation: BroadcastInvitation) -> None:
 
     :raise InvitationClosed: it is already taken, withdrawn or declined.
     """
-    _require(policy.invited(actor, invitation), NotAllowed())
+    request = _answerable(actor, invitation)
     broadcast = invitation.broadcast
-    request = _lock(broadcast.request)
-    db.session.refresh(broadcast)
-    db.session.refresh(invitation)
-    refusal = policy.invitation_refusal(invitation)
-    if refusal is not None:
-        raise InvitationClosed(refusal)
     invitation.state = InvitationState.withdrawn
     invitation.answered_dt = utcnow()
     db.session.flush()
