@@ -20,6 +20,7 @@ from ..models import (
     MacroAction,
     MediationRequest,
     MediatorLanguage,
+    MediatorNoShow,
     MediatorProfile,
     OfferBroadcast,
     PreferredSlot,
@@ -212,6 +213,34 @@ def logs_by_id(user: User, ids) -> list[SessionLog]:
         # which PostgreSQL refuses on a request loaded with outer-joined relations.
         .order_by(SessionLog.id)
     ).all()
+
+
+def no_shows_to_settle(user: User) -> list[MediatorNoShow]:
+    """The schools' reports that the mediator did not come, in the user's scope, whose
+    appointment still stands as it was (confirmed, not logged): the coordinator has yet to
+    decide (cancel, reassign, or wait for the mediator's log). Oldest report first, with
+    their request and who reported: one query."""
+    return list(db.session.scalars(
+        sa.select(MediatorNoShow)
+        .join(Assignment, Assignment.id == MediatorNoShow.assignment_id)
+        .join(MediationRequest, MediationRequest.id == Assignment.request_id)
+        .outerjoin(SessionLog, SessionLog.assignment_id == Assignment.id)
+        .where(MediationRequest.state == RequestState.confirmed,
+               Assignment.state == AssignmentState.accepted, SessionLog.id.is_(None),
+               visible(MediationRequest, user))
+        .options(
+            joinedload(MediatorNoShow.reported_by),
+            joinedload(MediatorNoShow.assignment).options(
+                joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
+                joinedload(Assignment.request).options(
+                    joinedload(MediationRequest.type),
+                    joinedload(MediationRequest.language),
+                    joinedload(MediationRequest.school),
+                ),
+            ),
+        )
+        .order_by(MediatorNoShow.reported_dt, MediatorNoShow.id)
+    ))
 
 
 def disputed_sessions(user: User) -> list[SessionAttestation]:

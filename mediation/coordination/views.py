@@ -137,6 +137,7 @@ def queue():
         # The family's answers to the letters of the page's meetings (issue #19), in one query.
         family_answers=family.latest_answers(r.id for r in pagination.items),
         disputed=queries.disputed_sessions(user),
+        no_shows=queries.no_shows_to_settle(user),
         freed=queries.freed_times(user, now),
         args=args,
         now=now,

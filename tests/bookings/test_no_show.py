@@ -180,6 +180,31 @@ class TestThePage:
         assert no_show_mails() == []
 
 
+class TestTheQueue:
+    def test_the_coordinators_queue_lists_it_until_decided(self, client, booking):
+        """The Ambito's coordinator finds the report at the top of the requests queue, with
+        the note, until they cancel the request (or reassign it, or the mediator logs it);
+        another Ambito's coordinator does not see it."""
+        b = booking
+        req = started(b)
+        ops.report_mediator_no_show(b.teacher, req, "Nobody came, we waited")
+        other = b.factory.user(Role.coordinator)  # another Ambito's
+        db.session.commit()
+        login(client, b.coordinator)
+        page = client.get("/coordination/requests", headers=EN).get_data(as_text=True)
+        assert f'data-no-show="{req.id}"' in page and "Nobody came, we waited" in page
+        assert f"/requests/{req.id}#no-show" in page
+        assert "The school reports that the mediator did not come: 1 appointment" in page
+        login(client, other)
+        page = client.get("/coordination/requests").get_data(as_text=True)
+        assert "data-no-show=" not in page
+        ops.cancel_request(b.coordinator, req, "other")
+        db.session.commit()
+        login(client, b.coordinator)
+        page = client.get("/coordination/requests").get_data(as_text=True)
+        assert "data-no-show=" not in page
+
+
 class TestTheCount:
     def test_counted_per_mediator_in_the_coordinators_ambito(self, client, booking):
         b = booking
