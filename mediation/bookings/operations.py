@@ -803,6 +803,28 @@ def dispute_session(actor: User, log: SessionLog, reason: str) -> SessionAttesta
     return _answer(actor, log, AttestationOutcome.disputed, reason)
 
 
+def _optional_text(value: str | None, limit: int, field: str) -> str | None:
+    """What a person typed in an optional free-text field, stripped (None if empty).
+
+    :raise InvalidInput: longer than ``limit`` (on ``field``).
+    """
+    value = (value or "").strip() or None
+    if value is not None and len(value) > limit:
+        raise InvalidInput(_l("At most %(max)d characters.", max=limit), field=field)
+    return value
+
+
+def _add_once(row) -> None:
+    """Add a row a unique constraint keeps single: the same row written at the same
+    moment by someone else is an InvalidTransition (the page says it changed)."""
+    db.session.add(row)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        raise InvalidTransition() from error
+
+
 # --- the mediator did not come: the school reports a no-show --------------------------
 
 MAX_NO_SHOW_NOTE = 1000
@@ -820,10 +842,7 @@ def report_mediator_no_show(actor: User, request: MediationRequest, note: str | 
     """
     _require(policy.may_report_no_show(actor, request), NotAllowed())
     now = now or utcnow()
-    note = (note or "").strip() or None
-    if note is not None and len(note) > MAX_NO_SHOW_NOTE:
-        raise InvalidInput(_l("At most %(max)d characters.", max=MAX_NO_SHOW_NOTE),
-                           field="note")
+    note = _optional_text(note, MAX_NO_SHOW_NOTE, "note")
     _lock(request)
     active = policy.active_assignment(request)
     if active is not None:  # a log or a report committed since the page was read
@@ -832,12 +851,7 @@ def report_mediator_no_show(actor: User, request: MediationRequest, note: str | 
     report = MediatorNoShow(assignment=active, request_id=request.id,
                             mediator_id=active.mediator_id, reported_by=actor,
                             reported_dt=now, note=note)
-    db.session.add(report)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as error:  # reported at the same moment by someone else
-        raise InvalidTransition() from error
+    _add_once(report)  # a second report at the same moment: InvalidTransition
     _event(request, "request.no_show_reported", actor, assignment_id=active.id,
            mediator_id=active.mediator_id)
     notifications.mediator_no_show(report)
@@ -871,21 +885,13 @@ def give_feedback(actor: User, log: SessionLog, rating, comment: str | None = No
         value = None
     if value is None or not 1 <= value <= 5:
         raise InvalidInput(_l("Choose a rating from 1 to 5."), field="rating")
-    comment = (comment or "").strip() or None
-    if comment is not None and len(comment) > MAX_FEEDBACK_COMMENT:
-        raise InvalidInput(_l("At most %(max)d characters.", max=MAX_FEEDBACK_COMMENT),
-                           field="comment")
+    comment = _optional_text(comment, MAX_FEEDBACK_COMMENT, "comment")
     request = _lock(log.assignment.request)
     db.session.refresh(log, ["feedback"])
     _require(policy.feedback_allowed(log, side, now))
     feedback = SessionFeedback(log=log, side=side, rating=value, comment=comment,
                                by=actor, at=now)
-    db.session.add(feedback)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as error:  # the same side answered at the same moment
-        raise InvalidTransition() from error
+    _add_once(feedback)  # the same side answering at the same moment: InvalidTransition
     # The rating is no personal data; the comment stays on the row (purged).
     _event(request, "session.feedback", actor, log_id=log.id, side=side.value,
            rating=value)

@@ -215,6 +215,18 @@ def logs_by_id(user: User, ids) -> list[SessionLog]:
     ).all()
 
 
+#: What the queue's alerts show of an appointment: its mediator's name and its request's
+#: type, language and school (loaded with it, in the same query).
+_APPOINTMENT_SHOWN = (
+    joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
+    joinedload(Assignment.request).options(
+        joinedload(MediationRequest.type),
+        joinedload(MediationRequest.language),
+        joinedload(MediationRequest.school),
+    ),
+)
+
+
 def no_shows_to_settle(user: User) -> list[MediatorNoShow]:
     """The schools' reports that the mediator did not come, in the user's scope, whose
     appointment still stands as it was (confirmed, not logged): the coordinator has yet to
@@ -230,14 +242,7 @@ def no_shows_to_settle(user: User) -> list[MediatorNoShow]:
                visible(MediationRequest, user))
         .options(
             joinedload(MediatorNoShow.reported_by),
-            joinedload(MediatorNoShow.assignment).options(
-                joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
-                joinedload(Assignment.request).options(
-                    joinedload(MediationRequest.type),
-                    joinedload(MediationRequest.language),
-                    joinedload(MediationRequest.school),
-                ),
-            ),
+            joinedload(MediatorNoShow.assignment).options(*_APPOINTMENT_SHOWN),
         )
         .order_by(MediatorNoShow.reported_dt, MediatorNoShow.id)
     ))
@@ -254,14 +259,8 @@ def disputed_sessions(user: User) -> list[SessionAttestation]:
                visible(SessionLog, user))
         .options(
             joinedload(SessionAttestation.by),
-            joinedload(SessionAttestation.log).joinedload(SessionLog.assignment).options(
-                joinedload(Assignment.mediator).joinedload(MediatorProfile.user),
-                joinedload(Assignment.request).options(
-                    joinedload(MediationRequest.type),
-                    joinedload(MediationRequest.language),
-                    joinedload(MediationRequest.school),
-                ),
-            ),
+            joinedload(SessionAttestation.log).joinedload(SessionLog.assignment)
+            .options(*_APPOINTMENT_SHOWN),
         )
         .order_by(SessionAttestation.at, SessionAttestation.id)
     ))
