@@ -283,6 +283,7 @@ class _DemoBuilder:
         # The schools' attestations draw from a stream of their own, so that the rest of
         # the demo (calibrated on budgets and volumes) is the same with or without them.
         self.attest_rng = random.Random(2027)
+        self.disputed = False  # whether a session was disputed yet (_attest)
         # The numbers to call of the meetings by phone: a stream of their own too.
         self.call_rng = random.Random(2029)
         # The feedback after held sessions (issue #19): a stream of its own too.
@@ -914,10 +915,13 @@ class _DemoBuilder:
             if offered > self.now:
                 request.state = RequestState.open
                 return None
-            if answered > self.now:
-                # The first answer is still to come: the offer is to ``mediator`` alone.
-                moments = iter([offered, answered])
+            rest = list(moments)
+            if answered > self.now or (superseded and rest[0] > self.now):
+                # The first answer, or the reassignment, is still to come: the offer is to
+                # ``mediator`` alone.
+                rest = [offered, answered]
                 declined = superseded = False
+            moments = iter(rest)
         if (declined or superseded) and others:
             state = AssignmentState.declined if declined else AssignmentState.accepted
             old = _Assignment(self._next_id("assignments"), first, state, coordinator,
@@ -933,8 +937,10 @@ class _DemoBuilder:
                 request.event(answered, first.user, "assignment.accepted", assignment=old)
                 old.state = AssignmentState.superseded
                 old.end_reason = D.SUPERSEDE_REASON
-                request.event(self._after(answered, rng.uniform(0.3, 1.5)), coordinator,
-                              "assignment.superseded", assignment=old)
+                # Withdrawn at the latest when the request is offered again (``rest[0]``,
+                # not after now): a reassignment does both at once.
+                withdrawn = min(self._after(answered, rng.uniform(0.3, 1.5)), rest[0])
+                request.event(withdrawn, coordinator, "assignment.superseded", assignment=old)
         elif declined or superseded:
             next(moments, None), next(moments, None)
         offered, answered = next(moments, None), next(moments, None)
@@ -1036,7 +1042,9 @@ class _DemoBuilder:
         answered = self._after(logged, rng.uniform(3, 200), rng)
         if answered > self.now or rng.random() < 0.1:
             return  # pending: not answered yet, or never (the school did not get round to it)
-        disputed = (self.now - answered < timedelta(days=30) and rng.random() < 0.04)
+        disputed = (self.now - answered < timedelta(days=30)
+                    and (rng.random() < 0.04 or not self.disputed))
+        self.disputed = self.disputed or disputed  # at least one, when the month has answers
         outcome = AttestationOutcome.disputed if disputed else AttestationOutcome.attested
         request.attestation = {
             "id": self._next_id("session_attestations"), "session_log_id": request.log["id"],
@@ -1386,7 +1394,9 @@ class _DemoBuilder:
                    accepted: bool = True) -> _Assignment:
             offered = self._before(min(self.now, request.start), offered_ago)
             if offered <= request.created:
-                offered = self._after(request.created, 0.5)
+                # Both fell in the same evening or weekend: the request was filed earlier,
+                # never offered after now.
+                request.created = self._before(offered, 0.5)
             request.event(request.created, request.requester, "request.submitted",
                           state="awaiting_approval" if self._needs_approval(request)
                           else "open", type=request.type.code)

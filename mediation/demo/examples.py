@@ -66,7 +66,11 @@ _SPREAD = timedelta(hours=3)
 
 #: The share of past family meetings whose family answered the letter, and what they said.
 _ANSWERED_SHARE = 0.35
-_PAST_DAYS = 120
+#: The share of the letters answered among meetings the family missed: a family who cannot
+#: come says so more often than one who will.
+_MISSED_ANSWERED_SHARE = 0.6
+#: How many of the last family meetings had a letter with the link (the summer has none).
+_PAST_MEETINGS = 250
 
 
 def schema_is_current() -> bool:
@@ -151,11 +155,17 @@ def _series(builder, coordinator, info, spare: list[MediatorProfile]) -> None:
     """The lead's weekly desk for Chinese-speaking families, four afternoons a week apart
     from the second week on; the first three confirmed, the fourth still offered."""
     weeks = 4
-    first = builder.today + timedelta(days=8)
-    for weekday, minutes in ((2, 14 * 60 + 30), (1, 14 * 60), (3, 10 * 60), (0, 15 * 60)):
+    # From the second week on; a later week if the mediator is busy or away then.
+    tries = [(builder.today + timedelta(days=8 + 7 * later), weekday, minutes)
+             for later in range(6)
+             for weekday, minutes in ((2, 14 * 60 + 30), (1, 14 * 60), (3, 10 * 60),
+                                      (0, 15 * 60))]
+    tried = set()
+    for first, weekday, minutes in tries:
         days = _free_days(builder, info, first, weekday, weeks)
-        if not days:
+        if not days or (days[0], minutes) in tried:
             continue
+        tried.add((days[0], minutes))
         data = _input(builder, info, "group_meeting", "zh", days[0], minutes, 90,
                       "Sportello settimanale per le famiglie di lingua cinese: iscrizioni, "
                       "mensa, colloqui.")
@@ -187,7 +197,8 @@ def _broadcasts(builder, coordinator, info, among: list[MediatorProfile],
     "already taken")."""
     made = 0
     first = builder.today + timedelta(days=5)
-    days = [d for d in builder._school_days(first, first + timedelta(days=90))
+    # The next school days: in summer, the autumn's.
+    days = [d for d in builder._school_days(first, first + timedelta(days=300))
             if d not in info.closed]
     for day in days:
         # Afternoons: Fatima's mornings are kept for the live journey's meeting.
@@ -240,7 +251,8 @@ def _family_answers(builder) -> None:
 
 def _no_show(builder) -> None:
     """The earliest appointment of the last days that nobody logged (the guided tour's
-    apart): its teacher reports that the mediator did not come."""
+    apart): its teacher reports that the mediator did not come. None in the holidays,
+    when no meeting is recent enough to report."""
     now = utcnow()
     tour = [r.id for r in builder.tour]
     candidates = db.session.scalars(
@@ -306,8 +318,9 @@ def _in_office_hours(builder, firsts: dict[str, int], started: datetime,
 
 
 def _past_answers(builder, now: datetime) -> None:
-    """Letters of past family meetings, a third of them answered a day or two before: the
-    families who said they would come came more often (the dashboard compares them)."""
+    """Letters of past family meetings, a third of them answered a day or two before (more
+    of the meetings the family missed): the families who said they would come came more
+    often (the dashboard compares them)."""
     rng = random.Random(2029)
     rows = db.session.execute(
         sa.select(SessionLog.assignment_id, SessionLog.request_id, SessionLog.outcome,
@@ -316,17 +329,22 @@ def _past_answers(builder, now: datetime) -> None:
         .join(MediationRequest, MediationRequest.id == SessionLog.request_id)
         .where(MediationRequest.type_id == builder.types["family_meeting"].id,
                Assignment.state == AssignmentState.accepted,
-               Assignment.start_dt > now - timedelta(days=_PAST_DAYS),
+               Assignment.start_dt > now - timedelta(days=365),
                Assignment.start_dt < now)
-        .order_by(Assignment.start_dt)).all()
+        .order_by(Assignment.start_dt.desc()).limit(_PAST_MEETINGS)).all()[::-1]
     invitations = []
+    said_no = False
     for assignment_id, request_id, outcome, start in rows:
-        if rng.random() >= _ANSWERED_SHARE:
+        came = outcome == Outcome.held
+        if rng.random() >= (_ANSWERED_SHARE if came else _MISSED_ANSWERED_SHARE):
             continue
         nonce = f"{rng.getrandbits(128):032x}"
-        came = outcome == Outcome.held
-        answer = (FamilyAnswer.coming if came or rng.random() < 0.3
-                  else rng.choice([FamilyAnswer.not_coming, FamilyAnswer.another_day]))
+        if came or rng.random() < 0.3:
+            answer = FamilyAnswer.coming
+        else:  # the first family that did not come had said so (the dashboard shows both)
+            answer = (rng.choice([FamilyAnswer.not_coming, FamilyAnswer.another_day])
+                      if said_no else FamilyAnswer.not_coming)
+            said_no = True
         invitations.append({
             "assignment_id": assignment_id, "request_id": request_id, "nonce": nonce,
             # Never a link anyone holds: the token's hash of a nonce no letter printed.
